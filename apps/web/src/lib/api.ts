@@ -1,0 +1,115 @@
+// Typed calls to the Prof server's HTTP API (see docs API contract). The browser never trusts a
+// response shape blindly: a non-2xx answer becomes an ApiError carrying the server's own message.
+
+export interface ProfileRow {
+  id: string;
+  project: string | null;
+  name: string | null;
+  tags: Record<string, string>;
+  interpreter: string | null;
+  host: string | null;
+  start: number | null;
+  end: number | null;
+  durationMs: number | null;
+  sampleCount: number;
+  sizeBytes: number;
+  peakMemory: number | null;
+  hasMemory: boolean;
+  uploadedAt: number;
+  threads?: number | { id: string; name: string | null }[];
+  topFunction?: string | null;
+}
+
+export interface ProjectSummary {
+  project: string | null;
+  count: number;
+  lastUpload: number;
+  names: { name: string | null; count: number }[];
+}
+
+export interface MemoryBin {
+  start: number;
+  end: number;
+  count: number;
+  mean: number | null;
+  max: number | null;
+  min: number | null;
+}
+
+export interface MemoryResponse {
+  bins: MemoryBin[];
+  unit: string;
+  from: number;
+  to: number;
+  durationMs: number;
+  timeEstimated: boolean;
+}
+
+export interface ApiFrame {
+  name: string;
+  file: string;
+  line: number;
+  kind: string | number;
+}
+
+export interface StacksResponse {
+  samples: number;
+  prefix: ApiFrame[];
+  extension: ApiFrame[];
+  share: number;
+  top: { stack: ApiFrame[]; count: number }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', `The server could not be reached (${(err as Error).message}).`);
+  }
+  if (!res.ok) {
+    let code = `http-${res.status}`;
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      if (body.error?.code) code = body.error.code;
+      if (body.error?.message) message = body.error.message;
+    } catch {
+      /* not JSON: keep the status line */
+    }
+    throw new ApiError(res.status, code, message);
+  }
+  return (await res.json()) as T;
+}
+
+function query(params: Record<string, string | number | boolean | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  projects: (signal?: AbortSignal) => getJson<{ projects: ProjectSummary[] }>('/api/projects', signal),
+  search: (params: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) =>
+    getJson<{ total: number; items: ProfileRow[] }>(`/api/profiles${query(params)}`, signal),
+  profile: (id: string, signal?: AbortSignal) => getJson<ProfileRow>(`/api/profiles/${enc(id)}`, signal),
+  memory: (id: string, p: { from?: number; to?: number; bins: number; thread?: number | null }, signal?: AbortSignal) =>
+    getJson<MemoryResponse>(`/api/profiles/${enc(id)}/memory${query(p)}`, signal),
+  stacks: (id: string, p: { from: number; to: number; thread?: number | null; top?: number }, signal?: AbortSignal) =>
+    getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
+  documentUrl: (id: string) => `/api/profiles/${enc(id)}/document`,
+};

@@ -1,0 +1,112 @@
+// Number, byte, duration and date formatting shared by every view.
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(n: number | null | undefined, digits = 1): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  let v = Math.abs(n);
+  let u = 0;
+  while (v >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const s = u === 0 ? String(Math.round(v)) : v.toFixed(v >= 100 ? 0 : digits);
+  return `${n < 0 ? '-' : ''}${s} ${BYTE_UNITS[u]}`;
+}
+
+/** Durations as a person reads them: 850 ms, 12.3 s, 4m 18s, 2h 05m. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const a = Math.abs(ms);
+  const sign = ms < 0 ? '-' : '';
+  if (a < 1) return `${sign}${(a * 1000).toFixed(0)} µs`;
+  if (a < 1000) return `${sign}${a < 10 ? a.toFixed(1) : a.toFixed(0)} ms`;
+  const s = a / 1000;
+  if (s < 60) return `${sign}${s < 10 ? s.toFixed(2) : s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${sign}${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  return `${sign}${h}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Axis label for a relative time in seconds, with precision fitting the tick increment. */
+export function formatRelative(sec: number, incr: number): string {
+  const sign = sec < 0 ? '-' : '';
+  const a = Math.abs(sec);
+  if (incr < 1) {
+    const dec = Math.min(3, Math.max(0, Math.ceil(-Math.log10(incr) - 1e-9)));
+    if (a < 60) return `${sign}${a.toFixed(dec)}s`;
+    const m = Math.floor(a / 60);
+    return `${sign}${m}:${(a % 60).toFixed(dec).padStart(dec ? dec + 3 : 2, '0')}`;
+  }
+  if (a < 60 && incr < 60) return `${sign}${Math.round(a)}s`;
+  const h = Math.floor(a / 3600);
+  const m = Math.floor((a % 3600) / 60);
+  const s = Math.round(a % 60);
+  if (h > 0) return `${sign}${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+  return `${sign}${m}:${String(s).padStart(2, '0')}`;
+}
+
+const OFFSET_RE = /^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$/i;
+
+/**
+ * Formats an epoch instant as wall-clock time in `zone` (an IANA name or a `+hh:mm` offset, as the
+ * document's meta.zone holds). Unknown zones fall back to UTC and say so in the label.
+ */
+export function zonedParts(epochMs: number, zone: string | null): { date: string; time: string; zoneLabel: string } {
+  const off = zone ? OFFSET_RE.exec(zone.trim()) : null;
+  if (off) {
+    const minutes = (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3] ?? 0));
+    const d = new Date(epochMs + minutes * 60_000);
+    const iso = d.toISOString();
+    return { date: iso.slice(0, 10), time: iso.slice(11, 23), zoneLabel: `UTC${off[1]}${off[2].padStart(2, '0')}:${off[3] ?? '00'}` };
+  }
+  let tz = zone ?? 'UTC';
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+      second: '2-digit', fractionalSecondDigits: 3, hourCycle: 'h23',
+    });
+  } catch {
+    tz = 'UTC';
+    fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+      second: '2-digit', fractionalSecondDigits: 3, hourCycle: 'h23',
+    });
+  }
+  const p: Record<string, string> = {};
+  for (const part of fmt.formatToParts(new Date(epochMs))) p[part.type] = part.value;
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}`, zoneLabel: tz };
+}
+
+/** Offset in ms of `zone` from UTC at `epochMs` (so clock-aligned ticks land on round local times). */
+export function zoneOffsetMs(epochMs: number, zone: string | null): number {
+  const p = zonedParts(epochMs, zone);
+  const local = Date.parse(`${p.date}T${p.time}Z`);
+  return Number.isFinite(local) ? local - Math.round(epochMs) : 0;
+}
+
+export function formatDateTime(epochMs: number | null | undefined, zone: string | null = null): string {
+  if (epochMs === null || epochMs === undefined || !Number.isFinite(epochMs)) return '–';
+  const p = zonedParts(epochMs, zone);
+  return `${p.date} ${p.time.slice(0, 8)}`;
+}
+
+export function formatAgo(epochMs: number, now = Date.now()): string {
+  const s = Math.round((now - epochMs) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  if (s < 86400 * 30) return `${Math.floor(s / 86400)} d ago`;
+  return formatDateTime(epochMs);
+}
+
+export function formatPercent(share: number, digits = 1): string {
+  if (!Number.isFinite(share)) return '–';
+  return `${(share * 100).toFixed(digits)}%`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

@@ -1,0 +1,39 @@
+import type { ProfFormatError } from '../errors';
+import type { ProfileDocument } from '../schema';
+
+/** Options shared by every reader. */
+export interface ReadOptions {
+  /** Called now and then with the number of input bytes consumed so far. */
+  onProgress?: (bytesRead: number) => void;
+  /** Metadata to set on the document (override what the file says). */
+  project?: string;
+  name?: string;
+  tags?: Record<string, string>;
+}
+
+/** One `0x02` (code object) or `0x08` (native symbol) name record, in file order. */
+export interface VmprofSymbolRecord {
+  /** The id as vmprof reads it (signed), in hex: `0x7f21cf2e7860`, `-0x39`. */
+  address: string;
+  /** The name, decoded as UTF-8 (invalid sequences replaced with U+FFFD, see `invalidUtf8`). */
+  name: string;
+  /** True when the name bytes were not valid UTF-8 (vmprof's reader fails on such a file). */
+  invalidUtf8: boolean;
+  /** Byte offset of the record's marker. */
+  offset: number;
+  marker: 0x02 | 0x08;
+}
+
+/** Everything the vmprof reader learned, beyond the document: what `inspectVmprof` needs. */
+export interface VmprofReadResult {
+  document: ProfileDocument;
+  /** Every name record in file order (duplicates included). */
+  symbols: VmprofSymbolRecord[];
+  /** Where and why reading stopped. `error` is set when a damaged record ended reading early. */
+  end: { offset: number; reason: 'trailer' | 'eof' | 'error'; error?: ProfFormatError };
+  /** Version 7 only: each CPU sample's raw float64 time stamp (writer's CLOCK_MONOTONIC seconds), else null. */
+  rawSampleTimes: Float64Array | null;
+  /** Version 7 only: counts of `0x09` GC samples and `0x0A` object-info records. */
+  gcSampleCount: number;
+  objInfoCount: number;
+}

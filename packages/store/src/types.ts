@@ -1,0 +1,145 @@
+/**
+ * The store's contracts. `ProfileStore` is what the server talks to; the embedded implementation
+ * composes a `BlobStore` (the `.msgpack.gz` bytes) and a `ProfileIndex` (searchable rows), so a
+ * PostgreSQL index or an S3-compatible blob store can replace either half.
+ */
+
+/** Index fields of a profile that the uploader or the document provides. */
+export interface ProfileFields {
+  /** Project chosen by the uploader, or null. */
+  project: string | null;
+  /** Top-level function name, or null. */
+  name: string | null;
+  /** Free-form tags. */
+  tags: Record<string, string>;
+  /** `cpython`, `pypy`, `node`, ... or null. */
+  interpreter: string | null;
+  /** Host name of the profiled machine, or null. */
+  host: string | null;
+  /** Wall-clock start, epoch ms, or null when unknown. */
+  start: number | null;
+  /** Wall-clock end, epoch ms, or null when unknown. */
+  end: number | null;
+  durationMs: number;
+  sampleCount: number;
+  /** Largest memory reading in bytes, or null without memory. */
+  peakMemory: number | null;
+  hasMemory: boolean;
+  /** Number of threads seen. */
+  threads: number;
+}
+
+/** One index row: the fields plus what the store adds. */
+export interface ProfileRow extends ProfileFields {
+  id: string;
+  /** Size of the stored `.msgpack.gz` in bytes. */
+  sizeBytes: number;
+  /** Upload time, epoch ms. */
+  uploadedAt: number;
+}
+
+export type SortKey = 'uploadedAt' | 'start' | 'durationMs' | 'peakMemory' | 'sampleCount' | 'sizeBytes' | 'project' | 'name';
+export const SORT_KEYS: readonly SortKey[] = ['uploadedAt', 'start', 'durationMs', 'peakMemory', 'sampleCount', 'sizeBytes', 'project', 'name'];
+
+export interface SearchQuery {
+  /** Case-insensitive substring of the project or the function name. */
+  q?: string;
+  /** Exact project. */
+  project?: string;
+  /** Exact function name. */
+  name?: string;
+  /** Tag filters: `{env: 'prod'}` needs that value; a value of `null` only needs the key. */
+  tags?: Record<string, string | null>;
+  /** Profiles whose start (upload time when the start is unknown) is at or after this epoch ms. */
+  from?: number;
+  /** ... and at or before this epoch ms. */
+  to?: number;
+  hasMemory?: boolean;
+  /** Default `uploadedAt`. */
+  sort?: SortKey;
+  /** Default `desc`. */
+  order?: 'asc' | 'desc';
+  /** Default 50, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface SearchResult {
+  /** Rows matching the filters, before paging. */
+  total: number;
+  items: ProfileRow[];
+}
+
+export interface ProjectSummary {
+  /** null for profiles uploaded without a project. */
+  project: string | null;
+  count: number;
+  /** Latest upload time, epoch ms. */
+  lastUpload: number;
+  /** Top-level function names, most profiles first. */
+  names: { name: string | null; count: number }[];
+}
+
+export interface PruneOptions {
+  /** Delete profiles uploaded more than this many ms ago. */
+  olderThanMs?: number;
+  /** Then delete the oldest uploads until the stored bytes fit. */
+  maxTotalBytes?: number;
+  /** Clock for tests and tools; default `Date.now()`. */
+  now?: number;
+}
+
+export interface PruneResult {
+  deleted: string[];
+  freedBytes: number;
+}
+
+export interface PutOptions {
+  /** Use this id (must satisfy `isProfileId` and be unused) instead of a fresh random one. */
+  id?: string;
+  /** Upload time, default now. */
+  uploadedAt?: number;
+}
+
+export interface ProfileStore {
+  /** Stores the bytes atomically, then indexes them; returns the new row. */
+  put(bytes: Uint8Array, fields: ProfileFields, options?: PutOptions): Promise<ProfileRow>;
+  /** The index row, or null (also for an invalid id). */
+  get(id: string): Promise<ProfileRow | null>;
+  /** The stored bytes exactly as put, or null. */
+  getBytes(id: string): Promise<Buffer | null>;
+  search(query?: SearchQuery): Promise<SearchResult>;
+  projects(): Promise<ProjectSummary[]>;
+  /** True when something was deleted. */
+  delete(id: string): Promise<boolean>;
+  prune(options: PruneOptions): Promise<PruneResult>;
+  /** Number of profiles and their total stored size. */
+  stats(): Promise<{ count: number; totalBytes: number }>;
+  close(): Promise<void>;
+}
+
+/** Where profile bytes live. Implementations must make `put` atomic: all bytes or nothing. */
+export interface BlobStore {
+  put(id: string, bytes: Uint8Array): Promise<void>;
+  get(id: string): Promise<Buffer | null>;
+  delete(id: string): Promise<void>;
+  /** Every stored id (used by start-up repair). */
+  list(): Promise<string[]>;
+  /** Removes leftovers of interrupted writes. Returns how many were removed. */
+  removeIncomplete(): Promise<number>;
+}
+
+/** The searchable index of rows. */
+export interface ProfileIndex {
+  insert(row: ProfileRow): Promise<void>;
+  get(id: string): Promise<ProfileRow | null>;
+  remove(ids: string[]): Promise<number>;
+  search(query: SearchQuery): Promise<SearchResult>;
+  projects(): Promise<ProjectSummary[]>;
+  /** Every indexed id (used by start-up repair). */
+  ids(): Promise<string[]>;
+  /** Ids to delete so that nothing is older than `before` and the total fits `maxTotalBytes`, oldest first. */
+  pruneCandidates(options: { before?: number; maxTotalBytes?: number }): Promise<{ id: string; sizeBytes: number }[]>;
+  stats(): Promise<{ count: number; totalBytes: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm test`: installs what the tests need (workspace packages, Debian's chromium and pypy3 when
+// missing and we may), builds, runs every vitest project, then prints one line `N passed, N failed`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, installAndBuild } from './lib.mjs';
+
+function have(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureDebianPackages() {
+  const missing = [['chromium', 'chromium'], ['pypy3', 'pypy3']].filter(([bin]) => !have(bin));
+  if (missing.length === 0) return;
+  const names = missing.map(([, pkg]) => pkg);
+  if (process.getuid?.() !== 0) {
+    console.warn(`warning: ${names.join(', ')} missing and not root; install them with apt-get`);
+    return;
+  }
+  console.log(`installing ${names.join(', ')} from Debian...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  spawnSync('apt-get', ['install', '-y', '-qq', ...names], { stdio: 'inherit', env });
+}
+
+ensureDebianPackages();
+installAndBuild();
+
+const outDir = join(root, 'test-results');
+mkdirSync(outDir, { recursive: true });
+const jsonFile = join(outDir, 'vitest.json');
+const args = [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, ...process.argv.slice(2)];
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+
+let passed = 0;
+let failed = 0;
+if (existsSync(jsonFile)) {
+  const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+}
+if (r.status !== 0 && failed === 0) failed = 1; // a crash of the runner itself still counts
+const line = `${passed} passed, ${failed} failed`;
+writeFileSync(join(outDir, 'summary.txt'), line + '\n');
+console.log(line);
+process.exit(failed === 0 && r.status === 0 ? 0 : 1);
