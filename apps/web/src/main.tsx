@@ -1,1 +1,106 @@
-export {};
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { LandingPage } from './landing/LandingPage';
+import { navigate, useUrl, withParams } from './lib/router';
+import { viewParams } from './lib/viewState';
+import { linkTo, ProfilePage } from './profile/ProfilePage';
+
+const PROFILE_PATH = /^\/profiles\/([A-Za-z0-9_-]{1,128})\/?$/;
+
+function initialTheme(): string {
+  const saved = localStorage.getItem('prof-theme');
+  if (saved === 'dark' || saved === 'light') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['/', 'search'],
+  ['m / c', 'memory / CPU tab'],
+  ['drag', 'zoom the memory chart'],
+  ['shift+drag', 'select a range'],
+  ['click', 'select a bin / zoom a flame box'],
+  ['wheel, + / −', 'zoom'],
+  ['shift+wheel, ← / →', 'pan'],
+  ['0, double-click', 'reset zoom'],
+  ['Esc', 'clear selection / flame zoom out'],
+  ['f / t / u', 'flame graph / call tree / functions'],
+  ['d', 'dark / light theme'],
+  ['?', 'this help'],
+];
+
+function App() {
+  const url = useUrl();
+  const [theme, setTheme] = useState(initialTheme);
+  const [help, setHelp] = useState(false);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('prof-theme', theme);
+  }, [theme]);
+
+  // vmprof's own client prints links of the form /#/<id>; send them to the profile page.
+  useEffect(() => {
+    const m = /^#\/([A-Za-z0-9_-]{1,128})/.exec(location.hash);
+    if (url.pathname === '/' && m) navigate(`/profiles/${m[1]}`, { replace: true });
+  }, [url.href]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select') || e.metaKey || e.ctrlKey || e.altKey) return;
+      if (e.key === 'd') setTheme((t) => (t === 'dark' ? 'light' : 'dark'));
+      else if (e.key === '?') setHelp((h) => !h);
+      else if (PROFILE_PATH.test(location.pathname) && (e.key === 'm' || e.key === 'c'))
+        navigate(withParams(viewParams({ tab: e.key === 'm' ? 'memory' : 'cpu' })));
+      else if (e.key === 'Escape') setHelp(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const m = PROFILE_PATH.exec(url.pathname);
+  let page;
+  if (url.pathname === '/' || url.pathname === '') page = <LandingPage url={url} />;
+  else if (m) page = <ProfilePage key={m[1]} id={m[1]} url={url} theme={theme} />;
+  else
+    page = (
+      <main class="page message-page">
+        <h2>Nothing here</h2>
+        <p>The address <code>{url.pathname}</code> is not a page of Prof.</p>
+      </main>
+    );
+
+  return (
+    <>
+      <header class="app-bar">
+        <a class="brand" href="/" onClick={linkTo('/')}>
+          prof
+        </a>
+        <span class="spacer" />
+        <button class="btn ghost" title="Keyboard shortcuts (?)" onClick={() => setHelp(!help)}>?</button>
+        <button class="btn ghost" title="Toggle dark/light theme (d)" data-testid="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
+          {theme === 'dark' ? '☀ light' : '☾ dark'}
+        </button>
+      </header>
+      {page}
+      {help && (
+        <div class="help-overlay" onClick={() => setHelp(false)}>
+          <div class="help-card" onClick={(e) => e.stopPropagation()}>
+            <h3>Keyboard and mouse</h3>
+            <table>
+              <tbody>
+                {SHORTCUTS.map(([k, v]) => (
+                  <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
+
+window.__profTest = window.__profTest ?? {};
+render(<App />, document.getElementById('app')!);

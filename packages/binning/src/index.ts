@@ -1,1 +1,14 @@
-export {};
+/**
+ * @prof/binning — exact memory resampling, stack common-prefix analysis and range aggregation
+ * over a profile's typed-array columns. Pure: no Node built-ins, no runtime dependencies.
+ */
+export type { StackTree, SampleRun } from './types.js';
+export { buildMemorySummary, type MemorySummary, type SummaryLevel } from './summary.js';
+export { queryBins, binRows, MAX_BINS, type BinQuery, type BinResult } from './query.js';
+export { sampleRange } from './search.js';
+export { threadIndices } from './threads.js';
+export { analyzeStacks, type AnalyzeStacksOptions, type StackAnalysis, type TopStack } from './analyzeStacks.js';
+export { stackFrames, canonicalRows, memoryGrowth } from './stackPath.js';
+export type { AggregateOptions } from './accumulate.js';
+export { aggregateCallTree, callTreeChildren, type CallTree } from './callTree.js';
+export { functionTable, functionCalls, type FunctionTable, type FunctionCalls, type CallEdge } from './functionTable.js';

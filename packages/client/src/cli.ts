@@ -1,1 +1,13 @@
-export {};
+#!/usr/bin/env node
+// The `prof` command: each src/commands/*.ts registers its subcommands here.
+import { Command } from 'commander';
+import { registerUpload } from './commands/upload';
+import { registerRun } from './commands/run';
+import { registerSpool } from './commands/spool';
+
+const program = new Command('prof').description('Prof: convert, inspect and upload profiles');
+registerUpload(program);
+registerRun(program);
+registerSpool(program);
+
+await program.parseAsync(process.argv);

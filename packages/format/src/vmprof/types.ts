@@ -36,4 +36,6 @@ export interface VmprofReadResult {
   /** Version 7 only: counts of `0x09` GC samples and `0x0A` object-info records. */
   gcSampleCount: number;
   objInfoCount: number;
+  /** Complete records read (static header excluded); never more than the input's length in bytes. */
+  recordCount: number;
 }

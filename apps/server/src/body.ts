@@ -1,0 +1,65 @@
+import type { IncomingMessage } from 'node:http';
+import { open, rename, unlink } from 'node:fs/promises';
+import { HttpError } from './http-error';
+import { fsyncDirectory, tempPathFor } from '@prof/store';
+import { dirname } from 'node:path';
+
+/** Reads a small body (JSON of the protocol calls) into memory, refusing more than `limit` bytes. */
+export async function readSmallBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, 'too-large', `request body exceeds ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function parseJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) return {}; // the vmprof client's freeze claims JSON but sends nothing
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, 'bad-json', `request body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Streams a request body into a temp file beside `finalPath`, fsyncs it, and renames it into place
+ * only once the whole body arrived. A client that disconnects, or a process killed meanwhile, leaves
+ * only a temp file (removed here, or by start-up cleanup), never a file under the final name.
+ */
+export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, limit: number): Promise<number> {
+  const temp = tempPathFor(finalPath);
+  const handle = await open(temp, 'wx', 0o600);
+  let size = 0;
+  let done = false;
+  try {
+    const declared = Number(raw.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      throw new HttpError(413, 'too-large', `upload of ${declared} bytes exceeds the limit of ${limit} bytes`);
+    }
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new HttpError(413, 'too-large', `upload exceeds the limit of ${limit} bytes`);
+      let offset = 0;
+      while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
+    }
+    // A socket closed before Content-Length bytes ends the iteration early on some Node versions.
+    if (!raw.complete) throw new HttpError(400, 'aborted', 'the upload was interrupted before the whole body arrived');
+    await handle.sync();
+    await handle.close();
+    done = true;
+    await rename(temp, finalPath);
+    await fsyncDirectory(dirname(finalPath));
+    return size;
+  } catch (error) {
+    if (!done) await handle.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted') {
+      throw new HttpError(400, 'aborted', 'the upload was interrupted before the whole body arrived');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,117 @@
+import { open, readFile } from 'node:fs/promises';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+import {
+  assertIntegrity,
+  decodeDocument,
+  detectFormat,
+  gunzipDocument,
+  gzipDocument,
+  readProfileBytes,
+  readProfileFile,
+  type ProfileDocument,
+} from '@prof/format/node';
+import { fieldsFromDocument, type ProfileFields } from '@prof/store';
+import { HttpError } from './http-error';
+
+/** What the uploader asked to set on top of what the document says (query parameters, protocol fields). */
+export interface Overrides {
+  project?: string;
+  name?: string;
+  tags?: Record<string, string>;
+  interpreter?: string;
+  argv?: string[];
+}
+
+export interface Ingested {
+  /** The `.msgpack.gz` bytes to store: as received for our own documents, else freshly encoded. */
+  bytes: Buffer;
+  fields: ProfileFields;
+  doc: ProfileDocument;
+}
+
+export interface IngestLimits {
+  /** Largest inflated size of an uploaded `.msgpack.gz` document (gzip-bomb guard). */
+  maxInflatedBytes: number;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+type Kind = 'prof-document-gz' | 'prof-document' | 'profile';
+
+/** Tells our own (gzipped) documents from the formats that need converting, by content. */
+function classify(head: Uint8Array): Kind {
+  const format = detectFormat(head);
+  if (format === 'gzip') {
+    // Inflate what the head holds (truncated input allowed) to see what the gzip wraps.
+    let inner: Buffer;
+    try {
+      inner = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return 'prof-document-gz';
+      throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
+    }
+    return detectFormat(inner) === 'prof-document' ? 'prof-document-gz' : 'profile';
+  }
+  if (format === 'prof-document') return 'prof-document';
+  if (format === 'unknown') {
+    const hex = Buffer.from(head.subarray(0, 8)).toString('hex');
+    throw new HttpError(400, 'unknown-format', `not a Prof document, vmprof profile or V8 .cpuprofile (first bytes ${hex || 'none: empty body'})`);
+  }
+  return 'profile';
+}
+
+export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void {
+  if (overrides.project !== undefined) doc.meta.project = overrides.project;
+  if (overrides.name !== undefined) doc.meta.name = overrides.name;
+  if (overrides.tags) doc.meta.tags = { ...doc.meta.tags, ...overrides.tags };
+  if (overrides.interpreter !== undefined && !doc.meta.interpreter) doc.meta.interpreter = overrides.interpreter;
+  if (overrides.argv !== undefined && !doc.meta.argv) doc.meta.argv = overrides.argv;
+}
+
+/**
+ * Index fields for a document whose bytes are kept as received: the uploader's overrides apply to
+ * the index row only (re-encoding would change the bytes the client sent).
+ */
+function fieldsWithOverrides(doc: ProfileDocument, overrides: Overrides): ProfileFields {
+  const fields = fieldsFromDocument(doc);
+  if (overrides.project !== undefined) fields.project = overrides.project;
+  if (overrides.name !== undefined) fields.name = overrides.name;
+  if (overrides.tags) fields.tags = { ...fields.tags, ...overrides.tags };
+  if (overrides.interpreter !== undefined && !fields.interpreter) fields.interpreter = overrides.interpreter;
+  return fields;
+}
+
+async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
+  applyOverrides(doc, overrides);
+  return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
+}
+
+/** Validates or converts an upload held in memory. */
+export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: IngestLimits): Promise<Ingested> {
+  const kind = classify(bytes.subarray(0, HEAD_BYTES));
+  if (kind === 'prof-document-gz') {
+    const doc = await gunzipDocument(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
+    return { bytes, fields: fieldsWithOverrides(doc, overrides), doc };
+  }
+  if (kind === 'prof-document') {
+    const doc = decodeDocument(bytes);
+    assertIntegrity(doc);
+    return fromConverted(doc, overrides);
+  }
+  return fromConverted(await readProfileBytes(bytes), overrides);
+}
+
+/** Validates or converts an upload spooled to a file (large vmprof files are read as a stream). */
+export async function ingestFile(path: string, overrides: Overrides, limits: IngestLimits): Promise<Ingested> {
+  const handle = await open(path, 'r');
+  const head = Buffer.alloc(HEAD_BYTES);
+  let headLength: number;
+  try {
+    headLength = (await handle.read(head, 0, HEAD_BYTES, 0)).bytesRead;
+  } finally {
+    await handle.close();
+  }
+  const kind = classify(head.subarray(0, headLength));
+  if (kind === 'profile') return fromConverted(await readProfileFile(path), overrides);
+  return ingestBytes(await readFile(path), overrides, limits);
+}

@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
+import { analyzeStacks, binRows, queryBins, sampleRange, MAX_BINS } from '@prof/binning';
+import { isProfileId } from '@prof/store';
+import { HttpError } from '../http-error';
+import { optionalInteger, optionalNumber, searchQueryFrom, type QueryObject } from '../query';
+import { requireToken } from '../auth';
+import type { AppContext } from '../context';
+
+const DEFAULT_BINS = 500;
+const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
+
+function idParam(request: FastifyRequest): string {
+  const id = (request.params as { id: string }).id;
+  if (!isProfileId(id)) throw new HttpError(400, 'bad-id', `invalid profile id ${JSON.stringify(String(id).slice(0, 64))}: expected 24 characters of [a-z2-7]`);
+  return id;
+}
+
+export interface FrameJson {
+  name: string;
+  file: string;
+  line: number;
+  kind: string;
+}
+
+function frameJson(doc: ProfileDocument, frame: number): FrameJson {
+  const f = doc.frames;
+  return {
+    name: doc.strings[f.name[frame]],
+    file: doc.strings[f.file[frame]],
+    line: f.line[frame],
+    kind: FRAME_KIND_NAMES[f.kind[frame]] ?? 'unknown',
+  };
+}
+
+/** The whole run when absent: `to` is exclusive in @prof/binning, so it goes just past the last sample. */
+function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to: number } {
+  const time = doc.samples.time;
+  const last = time.length ? time[time.length - 1] : 0;
+  const from = optionalNumber(query, 'from') ?? Math.min(0, time.length ? time[0] : 0);
+  const to = optionalNumber(query, 'to') ?? last + Math.max(1e-6, Math.abs(last) * 1e-12);
+  if (!(to > from)) throw new HttpError(400, 'bad-query', `the window is empty: from=${from} must be below to=${to}`);
+  return { from, to };
+}
+
+export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/health', async () => {
+    const stats = await ctx.store.stats();
+    return { status: 'ok', profiles: stats.count, storedBytes: stats.totalBytes, cache: ctx.cache.size };
+  });
+
+  app.get('/api/profiles', async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)));
+
+  app.get('/api/projects', async () => ({ projects: await ctx.store.projects() }));
+
+  app.get('/api/profiles/:id', async (request) => {
+    const id = idParam(request);
+    const row = await ctx.store.get(id);
+    if (row) return row;
+    const status = ctx.uploads.status(id);
+    if (status?.state === 'processing') throw new HttpError(404, 'processing', `profile ${id} was received and is being converted; try again shortly`);
+    if (status?.state === 'failed') throw new HttpError(422, 'conversion-failed', `profile ${id} was received but could not be converted: ${status.message}`);
+    throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+  });
+
+  app.get('/api/profiles/:id/document', async (request, reply) => {
+    const id = idParam(request);
+    const etag = `"${id}"`; // a profile's bytes never change once stored
+    if (request.headers['if-none-match'] === etag) {
+      return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
+    }
+    const bytes = await ctx.store.getBytes(id);
+    if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+    return reply
+      .header('Content-Type', 'application/x-msgpack')
+      .header('Content-Encoding', 'gzip')
+      .header('ETag', etag)
+      .header('Cache-Control', 'public, max-age=31536000, immutable')
+      .send(bytes);
+  });
+
+  app.get('/api/profiles/:id/memory', async (request) => {
+    const id = idParam(request);
+    const query = request.query as QueryObject;
+    const decoded = await ctx.cache.get(id);
+    const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
+    const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+    const { from, to } = windowOf(query, decoded.doc);
+    const grewBefore = decoded.bytes;
+    const summary = decoded.memorySummary(thread);
+    if (decoded.bytes !== grewBefore) ctx.cache.touch(id, decoded);
+    const result = queryBins(summary, { from, to, bins });
+    return {
+      bins: binRows(result),
+      unit: 'bytes',
+      from: result.from,
+      to: result.to,
+      durationMs: decoded.durationMs,
+      timeEstimated: decoded.doc.samples.timeEstimated,
+    };
+  });
+
+  app.get('/api/profiles/:id/stacks', async (request) => {
+    const id = idParam(request);
+    const query = request.query as QueryObject;
+    const decoded = await ctx.cache.get(id);
+    const doc = decoded.doc;
+    const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
+    const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
+    const { from, to } = windowOf(query, doc);
+    const indices = decoded.rowsOf(thread);
+    const { start, end } = sampleRange(doc.samples.time, from, to, indices);
+    const analysis = analyzeStacks(doc.stacks, doc.samples.stack, {
+      start,
+      end,
+      indices,
+      topK,
+      memory: doc.samples.memory ?? undefined,
+    });
+    const frames = (rows: number[]) => rows.map((f) => frameJson(doc, f));
+    return {
+      samples: analysis.samples,
+      from,
+      to,
+      prefix: frames(analysis.prefix),
+      extension: frames(analysis.extension),
+      share: analysis.share,
+      top: analysis.top.map((t) => ({ stack: frames(t.frames), count: t.count, ...(t.growth !== undefined ? { growth: t.growth } : {}) })),
+    };
+  });
+
+  app.delete('/api/profiles/:id', async (request) => {
+    requireToken(ctx.token, request);
+    const id = idParam(request);
+    const deleted = await ctx.store.delete(id);
+    ctx.cache.forget(id);
+    if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+    return { deleted: id };
+  });
+}

@@ -1,0 +1,172 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newProfileId, isProfileId } from '@prof/store';
+import { HttpError } from '../http-error';
+import { requireToken } from '../auth';
+import { readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
+import { ingestBytes, ingestFile, type Overrides } from '../ingest';
+import { all, parseTags, single, type QueryObject } from '../query';
+import { legacyTreeToDocument } from '../protocols/legacy-tree';
+import type { AppContext } from '../context';
+import type { UploadJob } from '../upload-queue';
+import { gzipDocument } from '@prof/format/node';
+import { fieldsFromDocument } from '@prof/store';
+
+/** Bodies up to this size are validated in memory; larger ones are spooled to disk first. */
+const IN_MEMORY_UPLOAD = 32 * 1024 * 1024;
+/** JSON bodies of the protocol calls (`runtime/new`, legacy trees). */
+const SMALL_JSON = 64 * 1024;
+const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
+
+/** Query parameters that fill or override what the document says. */
+function overridesFrom(query: QueryObject): Overrides {
+  const overrides: Overrides = {};
+  const project = single(query, 'project');
+  const name = single(query, 'name');
+  if (project !== undefined) overrides.project = project.slice(0, 500);
+  if (name !== undefined) overrides.name = name.slice(0, 500);
+  const tags = parseTags(all(query, 'tag'), false) as Record<string, string>;
+  if (Object.keys(tags).length) overrides.tags = tags;
+  return overrides;
+}
+
+/** The vmprof client's `argv` (long, without the script name) and `VM` from `runtime/new`. */
+interface RuntimeSession {
+  argv: string | null;
+  vm: string | null;
+}
+const MAX_SESSIONS = 10_000;
+
+export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
+  // Uploads take the raw request stream whatever the Content-Type (curl's --data-binary sends
+  // application/x-www-form-urlencoded, vmprof 0.4.10+ sends none, the seed sends x-msgpack).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  const sessions = new Map<string, RuntimeSession>();
+
+  app.post('/api/profiles', async (request, reply) => {
+    requireToken(ctx.token, request);
+    const overrides = overridesFrom(request.query as QueryObject);
+    const id = newProfileId();
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
+      reply.header('Connection', 'close');
+      throw new HttpError(413, 'too-large', `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`);
+    }
+    let ingested;
+    if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
+      ingested = await ingestBytes(await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes)), overrides, ctx);
+    } else {
+      const spool = join(ctx.uploads.dir, `${id}.direct`);
+      try {
+        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes);
+        ingested = await ingestFile(spool, overrides, ctx);
+      } finally {
+        await unlink(spool).catch(() => {});
+      }
+    }
+    const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
+    ctx.cache.remember(row.id, ingested.doc);
+    return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
+  });
+
+  // --- vmprof client, protocol C (0.4.x): runtime/new, upload, freeze (vmprof-upload-protocol.md §2)
+
+  app.post('/api/runtime/new', async (request) => {
+    requireToken(ctx.token, request);
+    const body = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON)) as { argv?: unknown; VM?: unknown };
+    const id = newProfileId();
+    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    sessions.set(id, {
+      argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
+      vm: typeof body.VM === 'string' && body.VM !== 'unknown' ? body.VM.toLowerCase().slice(0, 100) : null,
+    });
+    return { status: 'ok', runtime_id: id };
+  });
+
+  app.post('/api/runtime/upload/cpu/:rid/add', async (request) => {
+    requireToken(ctx.token, request);
+    const rid = (request.params as { rid: string }).rid;
+    if (!isProfileId(rid)) throw new HttpError(404, 'not-found', `unknown runtime id ${JSON.stringify(String(rid).slice(0, 64))}`);
+    if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
+      throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
+    }
+    const session = sessions.get(rid);
+    const overrides: Overrides = {};
+    if (session?.vm) overrides.interpreter = session.vm;
+    if (session?.argv) overrides.argv = session.argv.split(' ');
+    await acceptForConversion(ctx, request, {
+      id: rid,
+      kind: 'profile',
+      contentType: request.headers['content-type'] ?? null,
+      overrides,
+      receivedAt: Date.now(),
+    });
+    return { status: 'ok' };
+  });
+
+  // We keep no JIT logs: the client needs 200 and JSON; without `jid` it prints the profile's link.
+  app.post('/api/runtime/upload/jit/:rid/add', async (request) => {
+    requireToken(ctx.token, request);
+    await drain(request, ctx.maxUploadBytes);
+    return { status: 'ok' };
+  });
+
+  app.post('/api/runtime/:rid/freeze', async (request) => {
+    requireToken(ctx.token, request);
+    await readSmallBody(request.raw, SMALL_JSON); // empty, though it claims application/json
+    sessions.delete((request.params as { rid: string }).rid);
+    return { status: 'ok' };
+  });
+
+  // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
+  const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
+    requireToken(ctx.token, request);
+    const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
+    const row = await ctx.store.put(await gzipDocument(doc), fieldsFromDocument(doc));
+    ctx.cache.remember(row.id, doc);
+    // The client strips the first and last character: the body must be exactly "<id>".
+    return reply.type('application/json').send(JSON.stringify(row.id));
+  };
+  app.post('/api/log', legacy);
+  app.post('/api/profile', legacy);
+  const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
+    await drain(request, ctx.maxUploadBytes);
+    const id = (request.params as { id?: string }).id;
+    return reply.type('application/json').send(JSON.stringify(id && isProfileId(id) ? id : newProfileId()));
+  };
+  app.post('/api/jitlog/:id', jitlog);
+  app.post('/api/jitlog', jitlog);
+
+  // --- the seed client (vmprof-viewer-client): POST /submit/, one msgpack map, reply a path.
+  app.post('/submit', async (request, reply) => {
+    if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
+    const id = newProfileId();
+    await acceptForConversion(ctx, request, { id, kind: 'seed', contentType: request.headers['content-type'] ?? null, overrides: {}, receivedAt: Date.now() });
+    return reply.type('text/html; charset=utf-8').send(`/profiles/${id}`);
+  });
+}
+
+/** Stores the raw body durably, answers, and lets the queue convert it. */
+async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job: UploadJob): Promise<void> {
+  ctx.uploads.reserve(job.id);
+  try {
+    await ctx.uploads.writeJob(job);
+    await streamBodyToFile(request.raw, ctx.uploads.bodyPath(job.id), ctx.maxUploadBytes);
+  } catch (error) {
+    await ctx.uploads.discardJob(job.id);
+    ctx.uploads.release(job.id);
+    throw error;
+  }
+  ctx.uploads.enqueue(job.id);
+}
+
+async function drain(request: FastifyRequest, limit: number): Promise<void> {
+  let size = 0;
+  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, 'too-large', `upload exceeds the limit of ${limit} bytes`);
+  }
+}

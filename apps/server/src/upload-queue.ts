@@ -1,0 +1,153 @@
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { DuplicateIdError, TEMP_PREFIX, isProfileId, writeFileAtomic, type ProfileStore } from '@prof/store';
+import { applyOverrides, ingestBytes, ingestFile, type IngestLimits, type Ingested, type Overrides } from './ingest';
+import { multipartBoundary, multipartPart } from './multipart';
+import { seedSubmitToDocument } from './protocols/seed-submit';
+import { gzipDocument } from '@prof/format/node';
+import { fieldsFromDocument } from '@prof/store';
+import type { DecodedCache } from './decoded-cache';
+import { HttpError } from './http-error';
+
+/** An upload accepted before conversion (vmprof runtime API, seed `/submit/`). */
+export interface UploadJob {
+  id: string;
+  kind: 'profile' | 'seed';
+  contentType: string | null;
+  overrides: Overrides;
+  receivedAt: number;
+}
+
+export type UploadStatus = { state: 'processing' } | { state: 'failed'; code: string; message: string };
+
+/**
+ * "Answer fast, convert after": the raw body is stored durably in `incoming/` before the client
+ * gets its 200, then converted here one at a time. A conversion that fails keeps the raw upload and
+ * its error (shown by the API); a crash before conversion resumes at the next start.
+ */
+export class UploadQueue {
+  private readonly pending: string[] = [];
+  private readonly states = new Map<string, UploadStatus>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly store: ProfileStore,
+    private readonly cache: DecodedCache,
+    private readonly limits: IngestLimits,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  jobPath(id: string) {
+    return join(this.dir, `${id}.job.json`);
+  }
+  bodyPath(id: string) {
+    return join(this.dir, `${id}.body`);
+  }
+  private errorPath(id: string) {
+    return join(this.dir, `${id}.error.json`);
+  }
+
+  /** Cleans what a crash left (temp files, jobs whose body never arrived) and resumes jobs. */
+  async start(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const names = new Set(await readdir(this.dir));
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) await unlink(join(this.dir, name)).catch(() => {});
+    }
+    for (const name of names) {
+      const m = /^([a-z2-7]+)\.job\.json$/.exec(name);
+      if (!m || !isProfileId(m[1])) continue;
+      const id = m[1];
+      if (!names.has(`${id}.body`)) {
+        await unlink(this.jobPath(id)).catch(() => {});
+      } else if (names.has(`${id}.error.json`)) {
+        const error = JSON.parse(await readFile(this.errorPath(id), 'utf8')) as { code: string; message: string };
+        this.states.set(id, { state: 'failed', ...error });
+      } else {
+        this.enqueue(id);
+      }
+    }
+  }
+
+  /** Records a job before its body is written (so a body never exists without its job). */
+  async writeJob(job: UploadJob): Promise<void> {
+    await writeFileAtomic(this.jobPath(job.id), Buffer.from(JSON.stringify(job)));
+  }
+
+  async discardJob(id: string): Promise<void> {
+    await unlink(this.jobPath(id)).catch(() => {});
+    await unlink(this.bodyPath(id)).catch(() => {});
+  }
+
+  status(id: string): UploadStatus | undefined {
+    return this.states.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.states.has(id);
+  }
+
+  reserve(id: string): void {
+    this.states.set(id, { state: 'processing' });
+  }
+
+  release(id: string): void {
+    this.states.delete(id);
+  }
+
+  enqueue(id: string): void {
+    this.states.set(id, { state: 'processing' });
+    this.pending.push(id);
+    if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+  }
+
+  /** Resolves once every queued conversion has finished (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length) {
+      const id = this.pending.shift()!;
+      // Let the event loop answer requests between conversions.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.convert(id);
+    }
+  }
+
+  private async convert(id: string): Promise<void> {
+    try {
+      const job = JSON.parse(await readFile(this.jobPath(id), 'utf8')) as UploadJob;
+      const ingested = await this.ingest(job);
+      try {
+        await this.store.put(ingested.bytes, ingested.fields, { id, uploadedAt: job.receivedAt });
+        this.cache.remember(id, ingested.doc);
+      } catch (error) {
+        if (!(error instanceof DuplicateIdError)) throw error; // already stored before a crash
+      }
+      await this.discardJob(id);
+      this.states.delete(id);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'conversion-failed';
+      const message = (error as Error).message;
+      this.log.warn({ id, code, message }, 'upload conversion failed; raw upload kept');
+      this.states.set(id, { state: 'failed', code, message });
+      await writeFileAtomic(this.errorPath(id), Buffer.from(JSON.stringify({ code, message }))).catch(() => {});
+    }
+  }
+
+  private async ingest(job: UploadJob): Promise<Ingested> {
+    const path = this.bodyPath(job.id);
+    if (job.kind === 'seed') {
+      const doc = await seedSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
+      applyOverrides(doc, job.overrides);
+      return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
+    }
+    const boundary = multipartBoundary(job.contentType ?? undefined);
+    if (boundary) return ingestBytes(multipartPart(await readFile(path), boundary, 'file'), job.overrides, this.limits);
+    return ingestFile(path, job.overrides, this.limits);
+  }
+}
+

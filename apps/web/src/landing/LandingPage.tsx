@@ -1,0 +1,249 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type ProfileRow, type ProjectSummary } from '../lib/api';
+import { navigate, withParams } from '../lib/router';
+import { formatAgo, formatBytes, formatCount, formatDateTime, formatDuration } from '../lib/units';
+import { linkTo } from '../profile/ProfilePage';
+
+const PAGE = 25;
+
+/** Landing filters, all in the URL query: q, project, fn, tag, from, to (yyyy-mm-dd), mem, page. */
+function filtersOf(url: URL) {
+  const p = url.searchParams;
+  const page = Math.max(0, Math.floor(Number(p.get('page') ?? 0)) || 0);
+  return {
+    q: p.get('q') ?? '',
+    project: p.get('project') ?? '',
+    fn: p.get('fn') ?? '',
+    tag: p.get('tag') ?? '',
+    from: p.get('from') ?? '',
+    to: p.get('to') ?? '',
+    mem: p.get('mem') === '1',
+    page,
+  };
+}
+
+function dayStart(d: string): number | undefined {
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+export function LandingPage({ url }: { url: URL }) {
+  const f = filtersOf(url);
+  const [projects, setProjects] = useState<ProjectSummary[] | null>(null);
+  const [result, setResult] = useState<{ total: number; items: ProfileRow[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [qInput, setQInput] = useState(f.q);
+  const [copied, setCopied] = useState(false);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => setQInput(f.q), [f.q]);
+
+  useEffect(() => {
+    document.title = 'Prof — profiles';
+    const ctrl = new AbortController();
+    api.projects(ctrl.signal).then((r) => setProjects(r.projects)).catch((e: Error) => e.name !== 'AbortError' && setError(e.message));
+    return () => ctrl.abort();
+  }, []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const to = f.to ? dayStart(f.to) : undefined;
+    api
+      .search(
+        {
+          q: f.q || undefined,
+          project: f.project || undefined,
+          name: f.fn || undefined,
+          tag: f.tag || undefined,
+          from: f.from ? dayStart(f.from) : undefined,
+          to: to !== undefined ? to + 86_400_000 - 1 : undefined,
+          hasMemory: f.mem ? true : undefined,
+          sort: 'uploadedAt',
+          order: 'desc',
+          limit: PAGE,
+          offset: f.page * PAGE,
+        },
+        ctrl.signal,
+      )
+      .then((r) => {
+        setResult(r);
+        setError(null);
+      })
+      .catch((e: Error) => e.name !== 'AbortError' && setError(e.message));
+    return () => ctrl.abort();
+  }, [f.q, f.project, f.fn, f.tag, f.from, f.to, f.mem, f.page]);
+
+  useEffect(() => {
+    if (qInput === f.q) return;
+    const t = setTimeout(() => navigate(withParams({ q: qInput, page: null }, url), { replace: true }), 250);
+    return () => clearTimeout(t);
+  }, [qInput]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select')) return;
+      if (e.key === '/') {
+        e.preventDefault();
+        searchRef.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const set = (changes: Record<string, string | null>) => navigate(withParams({ ...changes, page: null }, url));
+
+  async function share() {
+    const href = location.href;
+    try {
+      await navigator.clipboard.writeText(href);
+    } catch {
+      const ta = document.createElement('textarea');
+      ta.value = href;
+      document.body.appendChild(ta);
+      ta.select();
+      document.execCommand('copy');
+      ta.remove();
+    }
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1500);
+  }
+
+  const needle = f.q.toLowerCase();
+  const shownProjects = (projects ?? []).filter(
+    (p) =>
+      (!f.project || p.project === f.project) &&
+      (!needle || (p.project ?? '').toLowerCase().includes(needle) || p.names.some((n) => (n.name ?? '').toLowerCase().includes(needle))),
+  );
+  const pages = result ? Math.max(1, Math.ceil(result.total / PAGE)) : 1;
+  const anyFilter = f.q || f.project || f.fn || f.tag || f.from || f.to || f.mem;
+
+  return (
+    <main class="page landing">
+      <div class="search-row">
+        <input
+          ref={searchRef}
+          class="search big"
+          type="search"
+          placeholder="Search projects and function names  ( / )"
+          value={qInput}
+          onInput={(e) => setQInput((e.target as HTMLInputElement).value)}
+          aria-label="Search projects and function names"
+          data-testid="landing-search"
+        />
+        <button class="btn" onClick={share} title="Copy a link to this view" data-testid="share">
+          {copied ? 'Link copied ✓' : 'Share'}
+        </button>
+      </div>
+      <div class="filters">
+        <label>
+          Project
+          <select value={f.project} onChange={(e) => set({ project: (e.target as HTMLSelectElement).value, fn: null })}>
+            <option value="">any</option>
+            {(projects ?? []).map((p) => (
+              <option key={p.project ?? ''} value={p.project ?? ''}>{p.project ?? '(none)'}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Function
+          <input type="text" value={f.fn} placeholder="name" onChange={(e) => set({ fn: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>
+          Tag
+          <input type="text" value={f.tag} placeholder="key=value" onChange={(e) => set({ tag: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>
+          From
+          <input type="date" value={f.from} onChange={(e) => set({ from: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>
+          To
+          <input type="date" value={f.to} onChange={(e) => set({ to: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={f.mem} onChange={(e) => set({ mem: (e.target as HTMLInputElement).checked ? '1' : null })} />
+          has memory
+        </label>
+        {anyFilter && (
+          <button class="link" onClick={() => navigate('/')}>clear all</button>
+        )}
+      </div>
+      {error && <p class="error">The server could not list profiles: {error}</p>}
+
+      <section class="projects">
+        <h2>Projects</h2>
+        {projects && shownProjects.length === 0 && <p class="dim">No project matches.</p>}
+        <ul class="project-list" data-testid="projects">
+          {shownProjects.map((p) => (
+            <li key={p.project ?? ''} class="project-card">
+              <button class="project-name link" onClick={() => set({ project: p.project ?? '', fn: null })}>
+                {p.project ?? '(no project)'}
+              </button>
+              <span class="dim">{formatCount(p.count)} profile{p.count === 1 ? '' : 's'} · last {formatAgo(p.lastUpload)}</span>
+              <div class="fn-chips">
+                {p.names.slice(0, 12).map((n) => (
+                  <button key={n.name ?? ''} class="fn-chip" onClick={() => set({ project: p.project ?? '', fn: n.name ?? '' })} title={`${n.count} profiles`}>
+                    {n.name ?? '(unnamed)'} <span class="count">{n.count}</span>
+                  </button>
+                ))}
+                {p.names.length > 12 && <span class="dim">+{p.names.length - 12} more</span>}
+              </div>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section class="profiles">
+        <h2>
+          Profiles {result && <span class="dim">({formatCount(result.total)}{anyFilter ? ' matching' : ''})</span>}
+        </h2>
+        {result && result.items.length === 0 && (
+          <p class="empty">{anyFilter ? 'No profile matches these filters.' : 'No profiles yet. Upload one with `prof upload FILE.prof` or `python -m vmprof --web`.'}</p>
+        )}
+        {result && result.items.length > 0 && (
+          <table class="data-table profile-table" data-testid="profile-table">
+            <thead>
+              <tr>
+                <th>Function</th>
+                <th>Project</th>
+                <th>Started</th>
+                <th class="num">Duration</th>
+                <th class="num">Peak memory</th>
+                <th class="num">Samples</th>
+                <th>Uploaded</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.items.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <a class="fn-name" href={`/profiles/${encodeURIComponent(r.id)}`} onClick={linkTo(`/profiles/${encodeURIComponent(r.id)}`)}>
+                      {r.name ?? r.topFunction ?? r.id}
+                    </a>
+                    {Object.entries(r.tags ?? {}).map(([k, v]) => (
+                      <span class="tag" key={k}>{k}={v}</span>
+                    ))}
+                  </td>
+                  <td>{r.project ?? <span class="dim">–</span>}</td>
+                  <td>{formatDateTime(r.start)}</td>
+                  <td class="num">{formatDuration(r.durationMs)}</td>
+                  <td class="num">{r.hasMemory ? formatBytes(r.peakMemory, 2) : <span class="dim">no memory</span>}</td>
+                  <td class="num">{formatCount(r.sampleCount)}</td>
+                  <td title={formatDateTime(r.uploadedAt)}>{formatAgo(r.uploadedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {result && pages > 1 && (
+          <div class="pager">
+            <button class="btn" disabled={f.page === 0} onClick={() => navigate(withParams({ page: f.page - 1 || null }, url))}>← Newer</button>
+            <span>page {f.page + 1} of {pages}</span>
+            <button class="btn" disabled={f.page + 1 >= pages} onClick={() => navigate(withParams({ page: f.page + 1 }, url))}>Older →</button>
+          </div>
+        )}
+      </section>
+    </main>
+  );
+}

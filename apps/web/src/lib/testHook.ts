@@ -1,0 +1,20 @@
+// What the end-to-end tests and the bench read from the page: the data actually handed to the chart
+// and the flame graph, never recomputed, so a test sees what a user sees.
+import type { MemoryBin } from './api';
+
+export interface ProfTestHook {
+  memory?: { from: number; to: number; bins: MemoryBin[]; plotWidth: number; draws: number; paintedAt: number };
+  stacks?: { from: number; to: number; prefix: string[]; extension: string[]; share: number; samples: number };
+  flame?: { rootTotal: number; focus: number[]; nodes: number; paintedAt: number; draws: number; matches: number; matchShare: number };
+}
+
+declare global {
+  interface Window {
+    __profTest: ProfTestHook;
+  }
+}
+
+export function testHook(): ProfTestHook {
+  if (!window.__profTest) window.__profTest = {};
+  return window.__profTest;
+}

@@ -1,0 +1,255 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type MemoryBin, type ProfileRow, type StacksResponse } from '../lib/api';
+import { saveBlob, fileStem } from '../lib/download';
+import { navigate, withParams } from '../lib/router';
+import { testHook } from '../lib/testHook';
+import { formatBytes, formatDuration } from '../lib/units';
+import { viewParams, type ProfileView } from '../lib/viewState';
+import type { DocInfo } from '../worker/protocol';
+import { MemoryChart } from './memoryChart';
+import { binsToCsv } from './memorySeries';
+import { StackPanel } from './StackPanel';
+
+interface Props {
+  row: ProfileRow;
+  view: ProfileView;
+  info: DocInfo | null;
+  theme: string;
+}
+
+const CHART_HEIGHT = 380;
+const MIN_SPAN_MS = 0.5;
+
+export function MemoryView({ row, view, info, theme }: Props) {
+  const holder = useRef<HTMLDivElement>(null);
+  const chart = useRef<MemoryChart | null>(null);
+  const [width, setWidth] = useState(0);
+  const [plotWidth, setPlotWidth] = useState(0);
+  const [duration, setDuration] = useState<number>(row.durationMs ?? 0);
+  const [bins, setBins] = useState<MemoryBin[]>([]);
+  const [timeEstimated, setTimeEstimated] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const lastPush = useRef(0);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const durRef = useRef(duration);
+  durRef.current = duration;
+
+  const winFrom = view.from ?? 0;
+  const winTo = view.to ?? duration;
+  const zone = info?.meta.zone ?? null;
+  const startTime = info?.meta.startTime ?? row.start ?? null;
+
+  // Chart lifetime: rebuilt when what it draws changes shape (mode, axis, theme); data survives.
+  useEffect(() => {
+    const el = holder.current!;
+    if (width <= 0) return;
+    const c = new MemoryChart(el, {
+      show: view.show,
+      axis: view.axis,
+      startTime,
+      zone,
+      timeEstimated,
+      width,
+      height: CHART_HEIGHT,
+      onZoom: (from, to, how) => zoomTo(from, to, how),
+      onReset: () => navigate(withParams(viewParams({ from: null, to: null }))),
+      onSelect: (from, to) => navigate(withParams(viewParams({ selFrom: from, selTo: to }))),
+    });
+    chart.current = c;
+    setPlotWidth(Math.round(c.plot.bbox.width / devicePixelRatio));
+    if (bins.length) c.setData(bins, winFrom, winTo);
+    c.setSelection(view.selFrom !== null ? [view.selFrom, view.selTo!] : null);
+    return () => {
+      c.destroy();
+      chart.current = null;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [view.show, view.axis, theme, width > 0, startTime, zone, timeEstimated]);
+
+  useEffect(() => {
+    const el = holder.current!;
+    const ro = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
+    ro.observe(el);
+    setWidth(Math.floor(el.clientWidth));
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const c = chart.current;
+    if (width > 0 && c) {
+      c.setSize(width, CHART_HEIGHT);
+      setPlotWidth(Math.round(c.plot.bbox.width / devicePixelRatio));
+    }
+  }, [width]);
+
+  useEffect(() => {
+    chart.current?.setSelection(view.selFrom !== null ? [view.selFrom, view.selTo!] : null);
+  }, [view.selFrom, view.selTo]);
+
+  // The window moves at once on the data we have; new bins replace the whole series when they come.
+  useEffect(() => {
+    if (duration > 0) chart.current?.setWindow(winFrom, winTo);
+  }, [winFrom, winTo, duration]);
+
+  // Re-bin from the server: about one bin per pixel of plot width. Debounced so a wheel gesture
+  // costs one request; older requests are aborted so answers never arrive out of order.
+  useEffect(() => {
+    if (plotWidth <= 0) return;
+    const ctrl = new AbortController();
+    const binsWanted = Math.max(16, Math.min(4000, plotWidth));
+    const timer = setTimeout(async () => {
+      setLoading(true);
+      try {
+        const zoomed = view.from !== null && view.to !== null;
+        const res = await api.memory(
+          row.id,
+          { from: zoomed ? view.from! : undefined, to: zoomed ? view.to! : undefined, bins: binsWanted, thread: view.thread },
+          ctrl.signal,
+        );
+        if (ctrl.signal.aborted) return;
+        setDuration(res.durationMs);
+        setTimeEstimated(res.timeEstimated);
+        setBins(res.bins);
+        setError(null);
+        const from = zoomed ? view.from! : res.from;
+        const to = zoomed ? view.to! : res.to;
+        chart.current?.setData(res.bins, from, to);
+        const hook = testHook();
+        hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt: performance.now() };
+      } catch (err) {
+        if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+      } finally {
+        if (!ctrl.signal.aborted) setLoading(false);
+      }
+    }, bins.length ? 40 : 0);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [row.id, view.from, view.to, view.thread, plotWidth]);
+
+  function zoomTo(from: number, to: number, how: 'drag' | 'wheel' | 'pan' | 'button'): void {
+    const d = durRef.current;
+    let span = Math.max(MIN_SPAN_MS, to - from);
+    if (span >= d) return void navigate(withParams(viewParams({ from: null, to: null })), { replace: how !== 'drag' && how !== 'button' });
+    if (from < 0) [from, to] = [0, span];
+    if (to > d) [from, to] = [d - span, d];
+    span = to - from;
+    chart.current?.setWindow(from, to);
+    const now = Date.now();
+    // A wheel or pan gesture is one history entry, not one per notch.
+    const replace = (how === 'wheel' || how === 'pan') && now - lastPush.current < 700;
+    if (!replace) lastPush.current = now;
+    if (how === 'wheel' || how === 'pan') lastPush.current = now;
+    navigate(withParams(viewParams({ from, to })), { replace });
+  }
+
+  // Keyboard: arrows pan, +/- zoom, 0 resets (ignored while typing in a field).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (t.closest('input, textarea, select') || e.metaKey || e.ctrlKey || e.altKey) return;
+      const v = viewRef.current;
+      const d = durRef.current;
+      const from = v.from ?? 0;
+      const to = v.to ?? d;
+      const span = to - from;
+      if (e.key === 'ArrowLeft') zoomTo(from - span / 4, to - span / 4, 'button');
+      else if (e.key === 'ArrowRight') zoomTo(from + span / 4, to + span / 4, 'button');
+      else if (e.key === '+' || e.key === '=') zoomTo(from + span / 4, to - span / 4, 'button');
+      else if (e.key === '-') zoomTo(from - span / 2, to + span / 2, 'button');
+      else if (e.key === '0') navigate(withParams(viewParams({ from: null, to: null })));
+      else if (e.key === 'Escape') navigate(withParams(viewParams({ selFrom: null, selTo: null })));
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  function exportCsv(): void {
+    saveBlob(new Blob([binsToCsv(bins, startTime)], { type: 'text/csv' }), `${fileStem(row.name)}-memory.csv`);
+  }
+
+  function exportPng(): void {
+    const src = chart.current?.plot.ctx.canvas;
+    if (!src) return;
+    const out = document.createElement('canvas');
+    out.width = src.width;
+    out.height = src.height;
+    const ctx = out.getContext('2d')!;
+    ctx.fillStyle = getComputedStyle(document.body).backgroundColor;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.drawImage(src, 0, 0);
+    out.toBlob((b) => b && saveBlob(b, `${fileStem(row.name)}-memory.png`), 'image/png');
+  }
+
+  const binWidth = bins.length ? bins[0].end - bins[0].start : 0;
+  const peak = bins.reduce((m, b) => (b.max !== null && b.max > m ? b.max : m), 0);
+  const hasSel = view.selFrom !== null && view.selTo !== null;
+
+  return (
+    <div class={`memory-layout ${hasSel ? 'with-panel' : ''}`}>
+      <section class="memory-main">
+        <div class="toolbar">
+          <Segmented
+            label="Show"
+            value={view.show}
+            options={[['both', 'mean + min–max'], ['mean', 'mean'], ['max', 'max']]}
+            onChange={(v) => navigate(withParams(viewParams({ show: v as ProfileView['show'] })))}
+          />
+          <Segmented
+            label="Time"
+            value={view.axis}
+            options={[['rel', 'runtime'], ['date', 'clock']]}
+            onChange={(v) => navigate(withParams(viewParams({ axis: v as ProfileView['axis'] })))}
+          />
+          <span class="spacer" />
+          <button class="btn" title="Zoom out (−)" onClick={() => zoomTo(winFrom - (winTo - winFrom) / 2, winTo + (winTo - winFrom) / 2, 'button')}>−</button>
+          <button class="btn" title="Zoom in (+)" onClick={() => zoomTo(winFrom + (winTo - winFrom) / 4, winTo - (winTo - winFrom) / 4, 'button')}>+</button>
+          <button class="btn" title="Reset zoom (0, double-click)" disabled={view.from === null} onClick={() => navigate(withParams(viewParams({ from: null, to: null })))}>Reset</button>
+          <button class="btn" title="Select the visible window" onClick={() => navigate(withParams(viewParams({ selFrom: winFrom, selTo: winTo })))}>Select window</button>
+          <button class="btn" title="Memory series of this window as CSV" disabled={!bins.length} onClick={exportCsv}>CSV</button>
+          <button class="btn" title="Chart as PNG" onClick={exportPng}>PNG</button>
+        </div>
+        <div class="chart-meta">
+          <span>window {formatDuration(winTo - winFrom)}</span>
+          <span>{bins.length} bins of {formatDuration(binWidth)}</span>
+          <span>peak in window <b>{formatBytes(peak, 2)}</b></span>
+          {timeEstimated && <span class="warn">time axis estimated (no per-sample timestamps)</span>}
+          {loading && <span class="dim">re-binning…</span>}
+        </div>
+        <div class="chart-holder" ref={holder} data-testid="memory-chart" />
+        {error && <p class="error">Memory could not be loaded: {error}</p>}
+        <p class="hint">
+          Drag: zoom · Shift+drag: select a range · Click: select a bin · Wheel: zoom · Shift+wheel, ←/→: pan · Double-click, 0: reset · Esc: clear selection
+        </p>
+      </section>
+      {hasSel && <StackPanel row={row} from={view.selFrom!} to={view.selTo!} thread={view.thread} startTime={startTime} zone={zone} axis={view.axis} />}
+    </div>
+  );
+}
+
+export function Segmented(props: { label: string; value: string; options: [string, string][]; onChange(v: string): void }) {
+  return (
+    <div class="segmented" role="group" aria-label={props.label}>
+      <span class="seg-label">{props.label}</span>
+      {props.options.map(([v, text]) => (
+        <button key={v} class={`seg ${v === props.value ? 'on' : ''}`} aria-pressed={v === props.value} onClick={() => props.onChange(v)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function stacksError(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  return (err as Error).message;
+}
+
+export type { StacksResponse };

@@ -1,0 +1,73 @@
+// Views over @prof/binning's call tree (preorder, siblings heaviest first, offsets in weight units)
+// that the flame graph and the tables need: child lists, focus paths and search matches.
+import type { CallTreeData, FrameInfo } from '../worker/protocol';
+
+export interface FlameLayout {
+  tree: CallTreeData;
+  childStart: Int32Array; // children of node n are childList[childStart[n] .. childStart[n+1])
+  childList: Int32Array;
+  maxDepth: number;
+}
+
+export function layoutFlame(tree: CallTreeData): FlameLayout {
+  const n = tree.length;
+  const childStart = new Int32Array(n + 1);
+  const childList = new Int32Array(Math.max(0, n - 1));
+  let k = 0;
+  let maxDepth = 0;
+  for (let p = 0; p < n; p++) {
+    childStart[p] = k;
+    for (let c = p + 1; c < tree.subtreeEnd[p]; c = tree.subtreeEnd[c]) childList[k++] = c;
+    if (tree.depth[p] > maxDepth) maxDepth = tree.depth[p];
+  }
+  childStart[n] = k;
+  return { tree, childStart, childList, maxDepth };
+}
+
+/** Node reached by following `path` (frame rows, root-first) from the root; stops where it breaks. */
+export function nodeForPath(layout: FlameLayout, path: number[]): number {
+  let node = 0;
+  for (const f of path) {
+    let next = -1;
+    for (let k = layout.childStart[node]; k < layout.childStart[node + 1]; k++) {
+      if (layout.tree.frame[layout.childList[k]] === f) {
+        next = layout.childList[k];
+        break;
+      }
+    }
+    if (next < 0) break;
+    node = next;
+  }
+  return node;
+}
+
+export function pathOf(tree: CallTreeData, node: number): number[] {
+  const out: number[] = [];
+  for (let n = node; n > 0; n = tree.parent[n]) out.push(tree.frame[n]);
+  return out.reverse();
+}
+
+/** Nodes whose function name contains `q` (case-insensitive); the share counts nested matches once. */
+export function searchMatches(layout: FlameLayout, frames: FrameInfo, q: string): { match: Uint8Array; total: number; count: number } {
+  const tree = layout.tree;
+  const match = new Uint8Array(tree.length);
+  if (!q) return { match, total: 0, count: 0 };
+  const needle = q.toLowerCase();
+  const frameHit = new Int8Array(frames.name.length).fill(-1);
+  const covered = new Uint8Array(tree.length);
+  let total = 0;
+  let count = 0;
+  for (let n = 1; n < tree.length; n++) {
+    const f = tree.frame[n];
+    if (frameHit[f] < 0) frameHit[f] = frames.name[f].toLowerCase().includes(needle) ? 1 : 0;
+    const p = tree.parent[n];
+    covered[n] = covered[p];
+    if (frameHit[f] === 1) {
+      match[n] = 1;
+      count++;
+      if (!covered[p]) total += tree.total[n];
+      covered[n] = 1;
+    }
+  }
+  return { match, total, count };
+}

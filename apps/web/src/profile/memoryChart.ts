@@ -1,0 +1,267 @@
+// Imperative wrapper around uPlot for the memory view: drawing, hover, click, drag, wheel. It holds
+// no data policy: the view decides the window and hands over already-binned server data.
+import uPlot from 'uplot';
+import type { MemoryBin } from '../lib/api';
+import { formatBytes, formatCount, formatDuration } from '../lib/units';
+import { binsToSeries } from './memorySeries';
+import { describeTime, TIME_INCRS, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
+
+export interface MemoryChartOptions extends TimeAxisMode {
+  show: 'both' | 'mean' | 'max';
+  timeEstimated: boolean;
+  width: number;
+  height: number;
+  onZoom(from: number, to: number, how: 'drag' | 'wheel' | 'pan'): void; // ms
+  onReset(): void;
+  onSelect(from: number, to: number): void; // ms
+}
+
+function cssVar(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+export class MemoryChart {
+  readonly plot: uPlot;
+  private bins: MemoryBin[] = [];
+  private selection: [number, number] | null = null;
+  private tooltip: HTMLDivElement;
+  private downAt: { x: number; shift: boolean } | null = null;
+  private shiftDrag = false;
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly opts: MemoryChartOptions,
+  ) {
+    const accent = cssVar('--mem-max');
+    const meanColor = cssVar('--mem-mean');
+    const band = cssVar('--mem-band');
+    const grid = cssVar('--grid');
+    const text = cssVar('--text-dim');
+    const showMax = opts.show !== 'mean';
+    const showMean = opts.show !== 'max';
+    const axisLabel =
+      (opts.axis === 'date' && opts.startTime !== null ? `time of day (${opts.zone ?? 'UTC'})` : 'runtime since start') +
+      (opts.timeEstimated ? ' — ESTIMATED: this profile has no per-sample timestamps' : '');
+    const axisFont = '12px system-ui, sans-serif';
+    const mode: TimeAxisMode = { axis: opts.axis, startTime: opts.startTime, zone: opts.zone };
+    const options: uPlot.Options = {
+      width: opts.width,
+      height: opts.height,
+      legend: { show: false },
+      cursor: {
+        drag: { x: true, y: false, setScale: false },
+        points: { show: false },
+        y: false,
+      },
+      select: { show: true, left: 0, top: 0, width: 0, height: 0 },
+      scales: {
+        x: { time: false },
+        y: { range: (_u, min, max) => [0, max > 0 ? max * 1.05 : 1] },
+      },
+      axes: [
+        {
+          stroke: text,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          incrs: TIME_INCRS,
+          space: opts.axis === 'date' ? 90 : 70,
+          splits: timeSplits(mode),
+          values: timeValues(mode),
+          label: axisLabel,
+          labelSize: 20,
+          labelFont: axisFont,
+          font: axisFont,
+          size: opts.axis === 'date' ? 50 : 36,
+        },
+        {
+          stroke: text,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          values: (_u, splits) => splits.map((v) => formatBytes(v)),
+          size: 76,
+          font: axisFont,
+          label: 'memory (RSS)',
+          labelFont: axisFont,
+          labelSize: 18,
+        },
+      ],
+      series: [
+        {},
+        { label: 'max', stroke: accent, width: showMax ? 1.25 : 0, show: showMax, spanGaps: false, points: { show: false } },
+        { label: 'min', stroke: 'transparent', width: 0, show: opts.show === 'both', spanGaps: false, points: { show: false } },
+        { label: 'mean', stroke: meanColor, width: 1.75, show: showMean, spanGaps: false, points: { show: false } },
+      ],
+      bands: opts.show === 'both' ? [{ series: [1, 2], fill: band }] : [],
+      hooks: {
+        setSelect: [(u) => this.onSelect(u)],
+        setCursor: [(u) => this.onCursor(u)],
+        draw: [(u) => this.drawSelection(u)],
+      },
+    };
+    this.plot = new uPlot(options, [[], [], [], []], el);
+    this.tooltip = document.createElement('div');
+    this.tooltip.className = 'chart-tooltip';
+    this.tooltip.hidden = true;
+    this.plot.over.appendChild(this.tooltip);
+    const over = this.plot.over;
+    over.addEventListener('mousedown', (e) => {
+      this.downAt = { x: e.clientX, shift: e.shiftKey };
+      this.shiftDrag = e.shiftKey;
+    });
+    over.addEventListener('mouseup', (e) => {
+      const d = this.downAt;
+      this.downAt = null;
+      if (d && Math.abs(e.clientX - d.x) < 3) this.clickAt(e.offsetX);
+    });
+    over.addEventListener('dblclick', () => opts.onReset());
+    over.addEventListener('mouseleave', () => (this.tooltip.hidden = true));
+    over.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+  }
+
+  setData(bins: MemoryBin[], from: number, to: number): void {
+    this.bins = bins;
+    this.plot.batch(() => {
+      this.plot.setData(binsToSeries(bins), false);
+      this.plot.setScale('x', { min: from / 1000, max: to / 1000 });
+    });
+  }
+
+  /** Moves the visible window right away (on the data we have) while new bins are fetched. */
+  setWindow(from: number, to: number): void {
+    this.plot.setScale('x', { min: from / 1000, max: to / 1000 });
+  }
+
+  setSelection(sel: [number, number] | null): void {
+    this.selection = sel;
+    this.plot.redraw(false, false);
+  }
+
+  setSize(width: number, height: number): void {
+    this.plot.setSize({ width, height });
+  }
+
+  window(): [number, number] {
+    const s = this.plot.scales.x;
+    return [(s.min ?? 0) * 1000, (s.max ?? 0) * 1000];
+  }
+
+  destroy(): void {
+    this.plot.destroy();
+  }
+
+  private binIndexAtPx(px: number): number {
+    const t = this.plot.posToVal(px, 'x') * 1000;
+    const bins = this.bins;
+    let lo = 0;
+    let hi = bins.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (bins[mid].end <= t) lo = mid + 1;
+      else if (bins[mid].start > t) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  private binAtPx(px: number): MemoryBin | null {
+    const i = this.binIndexAtPx(px);
+    return i < 0 ? null : this.bins[i];
+  }
+
+  /** A click in a gap (zoomed in past the sampling rate) takes the nearest bin holding samples. */
+  private clickAt(px: number): void {
+    const i = this.binIndexAtPx(px);
+    if (i < 0) return;
+    for (let d = 0; d <= 6; d++) {
+      for (const j of [i - d, i + d]) {
+        const b = this.bins[j];
+        if (b && b.count > 0) return this.opts.onSelect(b.start, b.end);
+      }
+    }
+    this.opts.onSelect(this.bins[i].start, this.bins[i].end);
+  }
+
+  private onSelect(u: uPlot): void {
+    const { left, width } = u.select;
+    if (width < 3) return;
+    const from = u.posToVal(left, 'x') * 1000;
+    const to = u.posToVal(left + width, 'x') * 1000;
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    if (this.shiftDrag) this.opts.onSelect(from, to);
+    else this.opts.onZoom(from, to, 'drag');
+  }
+
+  private onWheel(e: WheelEvent): void {
+    e.preventDefault();
+    const [from, to] = this.window();
+    const span = to - from;
+    if (span <= 0) return;
+    if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+      const d = (e.shiftKey ? e.deltaY : e.deltaX) || e.deltaY;
+      const shift = (Math.sign(d) * span) / 8;
+      this.opts.onZoom(from + shift, to + shift, 'pan');
+      return;
+    }
+    const factor = e.deltaY > 0 ? 1.25 : 0.8;
+    const anchor = this.plot.posToVal(e.offsetX, 'x') * 1000;
+    this.opts.onZoom(anchor - (anchor - from) * factor, anchor + (to - anchor) * factor, 'wheel');
+  }
+
+  private onCursor(u: uPlot): void {
+    const left = u.cursor.left ?? -1;
+    if (left < 0) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const b = this.binAtPx(left);
+    if (!b) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const mode: TimeAxisMode = { axis: this.opts.axis, startTime: this.opts.startTime, zone: this.opts.zone };
+    const rows: [string, string][] = [
+      ['from', describeTime(mode, b.start / 1000)],
+      ['to', `${describeTime(mode, b.end / 1000)}  (${formatDuration(b.end - b.start)})`],
+      ['mean', formatBytes(b.mean, 2)],
+      ['max', formatBytes(b.max, 2)],
+      ['min', formatBytes(b.min, 2)],
+      ['samples', formatCount(b.count)],
+    ];
+    // Text nodes only: nothing from the server is parsed as HTML.
+    this.tooltip.replaceChildren(
+      ...rows.map(([k, v]) => {
+        const row = document.createElement('div');
+        const key = document.createElement('span');
+        key.className = 'k';
+        key.textContent = k;
+        const val = document.createElement('span');
+        val.textContent = v;
+        row.append(key, val);
+        return row;
+      }),
+    );
+    this.tooltip.hidden = false;
+    const w = u.over.clientWidth;
+    const x = left + 14 + 230 > w ? left - 14 - 230 : left + 14;
+    this.tooltip.style.transform = `translate(${Math.max(0, x)}px, ${Math.max(0, (u.cursor.top ?? 0) - 40)}px)`;
+  }
+
+  private drawSelection(u: uPlot): void {
+    if (!this.selection) return;
+    const [a, b] = this.selection;
+    const x0 = u.valToPos(a / 1000, 'x', true);
+    const x1 = u.valToPos(b / 1000, 'x', true);
+    const { left, top, width, height } = u.bbox;
+    const l = Math.max(left, Math.min(x0, x1));
+    const r = Math.min(left + width, Math.max(x0, x1));
+    if (r < left || l > left + width) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.fillStyle = cssVar('--sel-fill');
+    ctx.fillRect(l, top, Math.max(r - l, 2), height);
+    ctx.strokeStyle = cssVar('--sel-stroke');
+    ctx.lineWidth = 1;
+    ctx.strokeRect(l + 0.5, top + 0.5, Math.max(r - l, 2) - 1, height - 1);
+    ctx.restore();
+  }
+}

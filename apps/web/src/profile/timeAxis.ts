@@ -1,0 +1,47 @@
+// x axis in seconds since the profile's start. Ticks land on round values of the chosen mode: round
+// runtime (0:30, 1:00) in relative mode, round wall-clock times in the profile's zone in date mode.
+import type uPlot from 'uplot';
+import { formatRelative, zonedParts, zoneOffsetMs } from '../lib/units';
+
+export const TIME_INCRS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+  7200, 10800, 21600, 43200, 86400,
+];
+
+export interface TimeAxisMode {
+  axis: 'date' | 'rel';
+  startTime: number | null; // epoch ms
+  zone: string | null;
+}
+
+export function timeSplits(mode: TimeAxisMode) {
+  return (_u: uPlot, _axis: number, min: number, max: number, incr: number): number[] => {
+    const shift = mode.axis === 'date' && mode.startTime !== null ? (mode.startTime + zoneOffsetMs(mode.startTime, mode.zone)) / 1000 : 0;
+    const out: number[] = [];
+    const first = Math.ceil((min + shift) / incr - 1e-9) * incr - shift;
+    for (let v = first, k = 0; v <= max + 1e-9 && k < 1000; k++, v = first + k * incr) out.push(v);
+    return out;
+  };
+}
+
+export function timeValues(mode: TimeAxisMode) {
+  return (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] => {
+    if (mode.axis === 'rel' || mode.startTime === null) return splits.map((v) => formatRelative(v, incr));
+    let lastDate = '';
+    return splits.map((v) => {
+      const p = zonedParts(mode.startTime! + v * 1000, mode.zone);
+      const t = incr >= 1 ? p.time.slice(0, 8) : incr >= 0.1 ? p.time.slice(0, 10) : p.time;
+      const label = p.date !== lastDate ? `${t}\n${p.date}` : t;
+      lastDate = p.date;
+      return label;
+    });
+  };
+}
+
+export function describeTime(mode: TimeAxisMode, sec: number): string {
+  if (mode.axis === 'date' && mode.startTime !== null) {
+    const p = zonedParts(mode.startTime + sec * 1000, mode.zone);
+    return `${p.date} ${p.time}`;
+  }
+  return formatRelative(sec, 0.001);
+}

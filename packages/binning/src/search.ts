@@ -1,0 +1,54 @@
+/** First position k in [lo, hi) whose time is >= t (hi when none); times sorted ascending. */
+export function lowerBound(time: Float64Array, t: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (time[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** `lowerBound` over the times of the rows `indices[lo..hi)`. */
+export function lowerBoundIndexed(time: Float64Array, indices: Uint32Array, t: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (time[indices[mid]] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Positions `[start, end)` of the samples with `from <= time < to`, by binary search.
+ * With `indices`, positions are into `indices` (whose rows must be in time order).
+ */
+export function sampleRange(
+  time: Float64Array,
+  from: number,
+  to: number,
+  indices?: Uint32Array,
+): { start: number; end: number } {
+  if (Number.isNaN(from) || Number.isNaN(to)) throw new RangeError(`sampleRange: from=${from} and to=${to} must be numbers`);
+  const n = indices ? indices.length : time.length;
+  const find = (t: number, lo: number) =>
+    indices ? lowerBoundIndexed(time, indices, t, lo, n) : lowerBound(time, t, lo, n);
+  const start = find(from, 0);
+  const end = to <= from ? start : find(to, start);
+  return { start, end };
+}
+
+/**
+ * `lowerBound` from a known lower position, galloping first: adjacent bin edges are close in
+ * the series, so this costs O(log distance) and touches memory near `lo` rather than all of it.
+ */
+export function gallop(time: Float64Array, indices: Uint32Array | null, t: number, lo: number, n: number): number {
+  let step = 1;
+  let hi = lo;
+  while (hi < n && (indices ? time[indices[hi]] : time[hi]) < t) {
+    lo = hi + 1;
+    hi = lo + step;
+    step *= 2;
+  }
+  if (hi > n) hi = n;
+  return indices ? lowerBoundIndexed(time, indices, t, lo, hi) : lowerBound(time, t, lo, hi);
+}

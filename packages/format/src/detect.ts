@@ -1,0 +1,48 @@
+import { DOCUMENT_MAGIC } from './schema';
+
+export type DetectedFormat = 'vmprof' | 'gzip' | 'v8-cpuprofile' | 'prof-document' | 'unknown';
+
+/** How many leading bytes `detectFormat` wants to see (it works with fewer, less surely for JSON). */
+export const DETECT_HEAD_BYTES = 4096;
+
+function zeros(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** vmprof's static header: the words 0, 3, 0 with 8-byte or 4-byte little-endian words (format doc §3). */
+function isVmprofHeader(b: Uint8Array): boolean {
+  if (b.length >= 24 && zeros(b, 0, 8) && b[8] === 3 && zeros(b, 9, 24)) return true;
+  return b.length >= 12 && zeros(b, 0, 4) && b[4] === 3 && zeros(b, 5, 12);
+}
+
+const MAGIC_PATTERN = [0xa5, ...new TextEncoder().encode('magic'), 0xa0 + DOCUMENT_MAGIC.length, ...new TextEncoder().encode(DOCUMENT_MAGIC)];
+
+/** A msgpack map (fixmap, map16, map32) whose first entry is `magic: "prof.profile"`. */
+function isProfDocument(b: Uint8Array): boolean {
+  const skip = b[0] >= 0x80 && b[0] <= 0x8f ? 1 : b[0] === 0xde ? 3 : b[0] === 0xdf ? 5 : -1;
+  if (skip < 0 || b.length < skip + MAGIC_PATTERN.length) return false;
+  return MAGIC_PATTERN.every((byte, i) => b[skip + i] === byte);
+}
+
+/** A JSON object mentioning `nodes` with `samples` or `callFrame`: a V8 `.cpuprofile`. */
+function isV8CpuProfile(b: Uint8Array): boolean {
+  let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  if (b[i] !== 0x7b) return false; // '{'
+  const text = new TextDecoder().decode(b.subarray(i, Math.min(b.length, i + DETECT_HEAD_BYTES)));
+  return /"nodes"\s*:/.test(text) && (/"samples"\s*:/.test(text) || /"callFrame"\s*:/.test(text));
+}
+
+/**
+ * Tells the format from the first bytes of a file (pass `DETECT_HEAD_BYTES` of them), never from
+ * its name: gzip (`1f 8b`; inflate and ask again), a vmprof `.prof`, a V8 `.cpuprofile`, or a
+ * Prof document (msgpack, not gzipped).
+ */
+export function detectFormat(head: Uint8Array): DetectedFormat {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (isVmprofHeader(head)) return 'vmprof';
+  if (isProfDocument(head)) return 'prof-document';
+  if (isV8CpuProfile(head)) return 'v8-cpuprofile';
+  return 'unknown';
+}

@@ -1,0 +1,164 @@
+/**
+ * `assertIntegrity`: proves a document is safe to index before anyone walks it. Viewers and the
+ * server index tables with values from the document itself, and documents arrive from uploads.
+ */
+import { ProfFormatError } from './errors';
+import { DOCUMENT_MAGIC, FRAME_KIND_NAMES, SCHEMA_VERSION, type ProfileDocument } from './schema';
+
+type Ctor = Uint8ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;
+
+function fail(where: string, message: string, expected?: string): never {
+  throw new ProfFormatError('integrity', `${where}: ${message}`, { record: where, expected });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+function checkLength(table: Record<string, unknown>, name: string): number {
+  const n = table.length;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(`${name}.length`, `${String(n)} is not a row count`);
+  return n;
+}
+
+function column(table: Record<string, unknown>, name: string, key: string, ctor: Ctor, length: number) {
+  const c = table[key];
+  if (!(c instanceof ctor)) fail(`${name}.${key}`, `is not a ${ctor.name}`);
+  if (c.length !== length) fail(`${name}.${key}`, `has ${c.length} values for ${length} rows`);
+  return c;
+}
+
+/** Every value of `col` in [min, max); names the first offending row. */
+function inRange(col: ArrayLike<number>, where: string, min: number, max: number, what: string): void {
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (v < min || v >= max) fail(`${where}[${i}]`, `${v} is out of range (${what})`, `${min} <= value < ${max}`);
+  }
+}
+
+function nullableString(v: unknown): boolean {
+  return v === null || typeof v === 'string';
+}
+
+function nullableNumber(v: unknown): boolean {
+  return v === null || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function stringRecord(v: unknown): boolean {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function checkMeta(meta: unknown): void {
+  if (!isObject(meta)) fail('meta', 'is not an object');
+  for (const key of ['project', 'name', 'interpreter', 'zone', 'host'] as const) {
+    if (!nullableString(meta[key])) fail(`meta.${key}`, 'is not a string or null');
+  }
+  for (const key of ['startTime', 'endTime', 'periodUs'] as const) {
+    if (!nullableNumber(meta[key])) fail(`meta.${key}`, 'is not a finite number or null');
+  }
+  if (!stringRecord(meta.tags)) fail('meta.tags', 'is not a map of strings');
+  const argv = meta.argv;
+  if (argv !== null && !(Array.isArray(argv) && argv.every((a) => typeof a === 'string'))) {
+    fail('meta.argv', 'is not a list of strings or null');
+  }
+  if (!['vmprof', 'v8-cpuprofile', 'node-client'].includes(meta.source as string)) {
+    fail('meta.source', `unknown source ${JSON.stringify(meta.source)}`);
+  }
+  const vm = meta.vmprof;
+  if (vm !== null) {
+    if (!isObject(vm)) fail('meta.vmprof', 'is not an object or null');
+    for (const key of ['version', 'wordSize', 'addrSize'] as const) {
+      if (typeof vm[key] !== 'number') fail(`meta.vmprof.${key}`, 'is not a number');
+    }
+    if (!nullableNumber(vm.modeByte)) fail('meta.vmprof.modeByte', 'is not a number or null');
+    for (const key of ['memory', 'lines', 'rpython', 'gzipped'] as const) {
+      if (typeof vm[key] !== 'boolean') fail(`meta.vmprof.${key}`, 'is not a boolean');
+    }
+    for (const key of ['native', 'realTime'] as const) {
+      if (vm[key] !== null && typeof vm[key] !== 'boolean') fail(`meta.vmprof.${key}`, 'is not a boolean or null');
+    }
+    if (!stringRecord(vm.meta)) fail('meta.vmprof.meta', 'is not a map of strings');
+  }
+}
+
+/**
+ * Throws ProfFormatError `integrity` unless every table has the right types and column lengths
+ * and every cross-table index is in range: strings, frames, stacks (a parent precedes its child),
+ * samples (stack, thread). The message names table, column and row: `samples.stack[12]: ...`.
+ */
+export function assertIntegrity(doc: ProfileDocument): void {
+  const d = doc as unknown as Record<string, unknown>;
+  if (!isObject(d)) fail('document', 'is not an object');
+  if (d.magic !== DOCUMENT_MAGIC) fail('magic', `is ${JSON.stringify(d.magic)}`, JSON.stringify(DOCUMENT_MAGIC));
+  if (typeof d.version !== 'number' || d.version < 1 || d.version > SCHEMA_VERSION) {
+    fail('version', `${String(d.version)} is not a supported schema version`, `1..${SCHEMA_VERSION}`);
+  }
+  checkMeta(d.meta);
+
+  const strings = d.strings;
+  if (!Array.isArray(strings)) fail('strings', 'is not a list');
+  for (let i = 0; i < strings.length; i++) {
+    if (typeof strings[i] !== 'string') fail(`strings[${i}]`, 'is not a string');
+  }
+
+  const threads = d.threads;
+  if (!isObject(threads)) fail('threads', 'is not a table');
+  const threadCount = checkLength(threads, 'threads');
+  for (const key of ['id', 'name'] as const) {
+    const list = threads[key];
+    if (!Array.isArray(list) || list.length !== threadCount) fail(`threads.${key}`, `is not a list of ${threadCount}`);
+    for (let i = 0; i < threadCount; i++) {
+      const v = list[i];
+      if (key === 'id' ? typeof v !== 'string' : !nullableString(v)) fail(`threads.${key}[${i}]`, 'has the wrong type');
+    }
+  }
+
+  const frames = d.frames;
+  if (!isObject(frames)) fail('frames', 'is not a table');
+  const frameCount = checkLength(frames, 'frames');
+  for (const key of ['name', 'file', 'raw', 'address'] as const) {
+    const c = column(frames, 'frames', key, Uint32Array, frameCount);
+    inRange(c, `frames.${key}`, 0, strings.length, `strings has ${strings.length} entries`);
+  }
+  column(frames, 'frames', 'line', Int32Array, frameCount);
+  const kind = column(frames, 'frames', 'kind', Uint8Array, frameCount);
+  inRange(kind, 'frames.kind', 0, FRAME_KIND_NAMES.length, 'frame kinds');
+
+  const stacks = d.stacks;
+  if (!isObject(stacks)) fail('stacks', 'is not a table');
+  const stackCount = checkLength(stacks, 'stacks');
+  const parent = column(stacks, 'stacks', 'parent', Int32Array, stackCount);
+  for (let i = 0; i < stackCount; i++) {
+    if (parent[i] < -1 || parent[i] >= i) {
+      fail(`stacks.parent[${i}]`, `${parent[i]} is not -1 or an earlier stack row`, `-1 <= parent < ${i}`);
+    }
+  }
+  const stackFrame = column(stacks, 'stacks', 'frame', Uint32Array, stackCount);
+  inRange(stackFrame, 'stacks.frame', 0, frameCount, `frames has ${frameCount} rows`);
+  column(stacks, 'stacks', 'line', Int32Array, stackCount);
+
+  const samples = d.samples;
+  if (!isObject(samples)) fail('samples', 'is not a table');
+  const n = checkLength(samples, 'samples');
+  const stack = column(samples, 'samples', 'stack', Int32Array, n);
+  inRange(stack, 'samples.stack', -1, stackCount, `stacks has ${stackCount} rows`);
+  column(samples, 'samples', 'time', Float64Array, n);
+  const thread = column(samples, 'samples', 'thread', Uint32Array, n);
+  inRange(thread, 'samples.thread', 0, threadCount, `threads has ${threadCount} rows`);
+  for (const key of ['memory', 'weight'] as const) {
+    if (samples[key] !== null) column(samples, 'samples', key, Float64Array, n);
+  }
+  if (typeof samples.timeEstimated !== 'boolean') fail('samples.timeEstimated', 'is not a boolean');
+  if (!['recorded', 'spread-start-end', 'period'].includes(samples.timeSource as string)) {
+    fail('samples.timeSource', `unknown time source ${JSON.stringify(samples.timeSource)}`);
+  }
+
+  const warnings = d.warnings;
+  if (!Array.isArray(warnings)) fail('warnings', 'is not a list');
+  warnings.forEach((w: unknown, i) => {
+    if (!isObject(w) || typeof w.code !== 'string' || typeof w.message !== 'string') {
+      fail(`warnings[${i}]`, 'is not a {code, message} warning');
+    }
+    if (w.offset !== undefined && typeof w.offset !== 'number') fail(`warnings[${i}].offset`, 'is not a number');
+  });
+}

@@ -1,0 +1,84 @@
+import { FrameKind, type ProfileDocument } from './schema';
+
+export interface DocumentSummary {
+  /** Wall-clock length: end − start when both are known, else the span of the sample times. */
+  durationMs: number;
+  sampleCount: number;
+  /** Highest memory reading in bytes, null without memory. */
+  peakMemory: number | null;
+  hasMemory: boolean;
+  /** The profiled program's top-level function (see `topFunction`), null when none is found. */
+  topFunction: string | null;
+}
+
+// Frames that only start a program: Python's runpy and import machinery, vmprof's CLI, code fed
+// through stdin or a string, PyPy's app_main, Node's module loader and bootstrap.
+const LAUNCHER_FILE =
+  /(^<frozen runpy>$|(^|[\\/])runpy\.py$|^<frozen importlib\._bootstrap(_external)?>$|(^|[\\/])vmprof[\\/](__main__|__init__|profiler|cli)\.py$|^<stdin>$|^<string>$|(^|[\\/])app_main\.py$|^node:internal[\\/]|^internal[\\/])/;
+// Frames that are not functions of the program: module top-level code, V8's pseudo-frames.
+const NOT_A_FUNCTION = new Set(['<module>', '(root)', '(program)', '(idle)', '(garbage collector)', '', '(anonymous)']);
+
+/**
+ * The name of the function the program runs under: from the root, follow the heaviest branch
+ * (most samples), skipping launcher frames (see `LAUNCHER_FILE`), module top-level code and
+ * native frames, and wrappers that hand all their samples to one function in another file (a
+ * workload runner calling `main`). Returns the first frame past those, e.g. `main`.
+ */
+export function topFunction(doc: ProfileDocument): string | null {
+  const { stacks, frames, strings, samples } = doc;
+  const n = stacks.length;
+  if (n === 0) return null;
+  const total = new Float64Array(n);
+  const self = new Float64Array(n);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples.stack[i];
+    if (s >= 0) self[s]++;
+  }
+  total.set(self);
+  // Parents precede children, so a reverse pass carries counts up to every ancestor.
+  for (let i = n - 1; i >= 0; i--) if (stacks.parent[i] >= 0) total[stacks.parent[i]] += total[i];
+  // heaviest[p + 1] = heaviest child of row p (index 0 = among the roots).
+  const heaviest = new Int32Array(n + 1).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const slot = stacks.parent[i] + 1;
+    const h = heaviest[slot];
+    if (h < 0 || total[i] > total[h]) heaviest[slot] = i;
+  }
+  const isSkipped = (row: number): boolean => {
+    const f = stacks.frame[row];
+    const kind = frames.kind[f];
+    if (kind === FrameKind.Native || kind === FrameKind.Asm) return true;
+    return NOT_A_FUNCTION.has(strings[frames.name[f]]) || LAUNCHER_FILE.test(strings[frames.file[f]]);
+  };
+  const isWrapper = (row: number): boolean => {
+    const child = heaviest[row + 1];
+    if (child < 0 || self[row] > total[row] * 0.01 || total[child] < total[row] * 0.99) return false;
+    return frames.file[stacks.frame[child]] !== frames.file[stacks.frame[row]];
+  };
+  for (let row = heaviest[0]; row >= 0; row = heaviest[row + 1]) {
+    if (total[row] === 0) return null;
+    if (isSkipped(row) || isWrapper(row)) continue;
+    return strings[frames.name[stacks.frame[row]]];
+  }
+  return null;
+}
+
+/** The figures an index or a landing page needs, computed in one pass over the columns. */
+export function documentSummary(doc: ProfileDocument): DocumentSummary {
+  const { samples, meta } = doc;
+  const n = samples.length;
+  let durationMs = 0;
+  if (meta.startTime !== null && meta.endTime !== null) durationMs = Math.max(0, meta.endTime - meta.startTime);
+  else if (n > 0) durationMs = Math.max(0, samples.time[n - 1] - Math.min(0, samples.time[0]));
+  let peak = -Infinity;
+  const memory = samples.memory;
+  if (memory) for (let i = 0; i < n; i++) if (memory[i] > peak) peak = memory[i];
+  const hasMemory = peak > -Infinity;
+  return {
+    durationMs,
+    sampleCount: n,
+    peakMemory: hasMemory ? peak : null,
+    hasMemory,
+    topFunction: topFunction(doc),
+  };
+}

@@ -1,0 +1,57 @@
+// Shared by codec/node/roundtrip/pack tests: fixture discovery and small hand-built documents.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DocumentBuilder, emptyMeta, FrameKind, type ProfileDocument } from '../src/index';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '../../..');
+/** CI clones the repository elsewhere with `shared/` beside it. */
+export const fixturesRoot = resolve(repoRoot, '../shared/fixtures');
+
+/** Every profile file (`.prof`, `.prof.gz`, `.tsprof`) under `fixtures/vmprof*`, bad ones included. */
+export function allProfileFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(prof|prof\.gz|tsprof)$/.test(entry)) out.push(path);
+    }
+  };
+  for (const entry of readdirSync(fixturesRoot).sort()) {
+    if (entry.startsWith('vmprof') && statSync(join(fixturesRoot, entry)).isDirectory()) walk(join(fixturesRoot, entry));
+  }
+  return out;
+}
+
+export function fixture(rel: string): string {
+  const p = join(fixturesRoot, rel);
+  if (!existsSync(p)) throw new Error(`fixture missing: ${p}`);
+  return p;
+}
+
+/** A small document with two threads, memory (one sample without), weights and odd floats. */
+export function handBuiltDocument(): ProfileDocument {
+  const b = new DocumentBuilder();
+  const main = b.frame('main', () => ({ name: 'main', file: 'app.py', line: 1, kind: FrameKind.Python, raw: 'py:main:1:app.py', address: '0x10' }));
+  const work = b.frame('work', () => ({ name: 'work', file: 'app.py', line: 9, kind: FrameKind.Python, raw: 'py:work:9:app.py', address: '0x20' }));
+  const c = b.frame('c', () => ({ name: 'memcpy', file: '', line: 0, kind: FrameKind.Native, raw: 'n:memcpy:0:-', address: '0x31' }));
+  const s1 = b.stack(-1, main);
+  const s2 = b.stack(s1, work, 12);
+  const s3 = b.stack(s2, c);
+  const t0 = b.thread('140000000001', 'MainThread');
+  const t1 = b.thread('140000000002', null);
+  b.sample(s1, 0, t0);
+  b.sample(s2, 0.1, t0, 1024 * 4096, 1);
+  b.sample(s3, 0.30000000000000004, t1, 2048 * 4096, 2.5);
+  b.sample(-1, 1e-300, t1, 7, -0);
+  b.sample(s3, Math.PI, t0, 2 ** 40, Number.MIN_VALUE);
+  const meta = emptyMeta('vmprof');
+  Object.assign(meta, {
+    project: 'demo', name: 'main', tags: { env: 'test', 'ünï': '<b>&' }, interpreter: 'cpython',
+    startTime: 1764091672911.433, endTime: 1764091680959.172, zone: 'UTC', periodUs: 990,
+    argv: ['python', '-m', 'vmprof', 'app.py'], host: 'box',
+  });
+  return b.finish({ meta, timeEstimated: true, timeSource: 'spread-start-end', warnings: [{ code: 'truncated', message: 'cut', offset: 12 }] });
+}

@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FrameKind, parseVmprofName, readVmprof, readVmprofDetailed } from '../src/index';
+import { assertIntegrity } from '../src/integrity';
+import { fixtureBytes, fixturesRoot, sampleFrames } from './vmprof-helpers';
+
+const fixture = (name: string) => fixtureBytes(join(fixturesRoot, name));
+const rawNames = (doc: ReturnType<typeof readVmprof>, i: number) =>
+  sampleFrames(doc, i).frames.map((f) => doc.strings[doc.frames.raw[f]]);
+
+describe('name strings (format doc §7.3)', () => {
+  it.each([
+    ['py:leaf_sum:4:demo/workload.py', { language: 'py', name: 'leaf_sum', line: 4, file: 'demo/workload.py' }],
+    ['py:has:colon name:37:demo/workload.py', { language: 'py', name: 'has:colon name', line: 37, file: 'demo/workload.py' }],
+    ['py:_run_code:64:c:\\Users\\x\\runpy.py', { language: 'py', name: '_run_code', line: 64, file: 'c:\\Users\\x\\runpy.py' }],
+    ['py:f:3:dir with space/mödule:odd.py', { language: 'py', name: 'f', line: 3, file: 'dir with space/mödule:odd.py' }],
+    ['py::9:empty.py', { language: 'py', name: '', line: 9, file: 'empty.py' }],
+    ['py:empty_file_name:17:', { language: 'py', name: 'empty_file_name', line: 17, file: '' }],
+    ['py:very_long_name_cut_by_vmprof', { language: 'py', name: 'very_long_name_cut_by_vmprof', line: 0, file: '' }],
+    ['n:<native symbol 0x-4a>:0:-', { language: 'n', name: '<native symbol 0x-4a>', line: 0, file: '' }],
+    ['n:deflate:0:libz.so.1', { language: 'n', name: 'deflate', line: 0, file: 'libz.so.1' }],
+    ['<unknown code>', { language: '', name: '<unknown code>', line: 0, file: '' }],
+  ])('%s', (raw, parsed) => {
+    expect(parseVmprofName(raw)).toEqual(parsed);
+  });
+});
+
+describe('document content', () => {
+  it('v6 memory: RSS KiB × 1024 bytes, threads, frames named after reading, the hex example of the format doc', () => {
+    const doc = readVmprof(fixture('vmprof/v6-cp311-memory.prof'));
+    assertIntegrity(doc);
+    expect(doc.samples.memory![0]).toBe(29388 * 1024);
+    expect(doc.threads.id).toEqual(['11026680']);
+    expect(rawNames(doc, 0)).toEqual([
+      'py:<module>:1:<string>',
+      'py:<module>:1:demo/launcher.py',
+      'py:<module>:1:demo/main.py',
+      'py:profile:7:demo/main.py',
+      'py:run:18:demo/main.py',
+      'py:memory_phase:47:demo/workload.py',
+    ]);
+    const leaf = sampleFrames(doc, 0).frames[5];
+    expect(doc.strings[doc.frames.address[leaf]]).toBe('0x7f21cf2e7860');
+    expect(doc.strings[doc.frames.name[leaf]]).toBe('memory_phase');
+    expect(doc.strings[doc.frames.file[leaf]]).toBe('demo/workload.py');
+    expect(doc.frames.line[leaf]).toBe(47);
+    expect(doc.frames.kind[leaf]).toBe(FrameKind.Python);
+    expect(doc.meta).toMatchObject({ interpreter: 'cpython', periodUs: 500, zone: null, argv: null, host: null, source: 'vmprof' });
+    expect(doc.meta.startTime).toBeCloseTo(1795627397823.892, 3);
+    expect(doc.meta.vmprof).toMatchObject({ version: 6, wordSize: 8, addrSize: 8, modeByte: 1, memory: true, lines: false, native: false, rpython: false, realTime: false, gzipped: false, meta: { os: 'linux', bits: '64' } });
+  });
+
+  it('lines mode: the executing line of every frame goes into the stack table', () => {
+    const doc = readVmprof(fixture('vmprof/v6-cp311-lines.prof'));
+    expect(sampleFrames(doc, 0).lines).toEqual([1, 14, 24, 11, 24, 74, 60, 11, 7]);
+  });
+
+  it('keeps the line -1 that CPython reports before a frame’s first instruction (vmprof’s read_profile fails on it)', () => {
+    const doc = readVmprof(fixture('vmprof-fresh/lines_recursive_cli.prof'));
+    expect(doc.samples.length).toBe(1504);
+    expect(Array.from(doc.stacks.line).filter((l) => l === -1)).toHaveLength(1);
+  });
+
+  it('PyPy: JIT, assembler and native kinds, thread 0', () => {
+    const doc = readVmprof(fixture('vmprof-fresh/pypy_jit.prof'));
+    const kinds = new Set(Array.from(doc.frames.kind));
+    expect(kinds).toEqual(new Set([FrameKind.Python, FrameKind.Jit, FrameKind.Asm, FrameKind.Native]));
+    expect(doc.threads.id).toEqual(['0']);
+    expect(doc.meta.vmprof?.rpython).toBe(true);
+  });
+
+  it('ids above 2^53 stay exact (2015 tagged code ids)', () => {
+    const doc = readVmprof(fixture('vmprof/v0-wsgi-cpython-2015-07-21.prof'));
+    const addresses = Array.from(doc.frames.address, (s) => doc.strings[s]);
+    expect(addresses.some((a) => a.startsWith('0x7000') && a.length === 18)).toBe(true);
+    const named = Array.from(doc.frames.raw, (s) => doc.strings[s]).filter((n) => n.startsWith('py:'));
+    expect(named.length).toBeGreaterThan(10);
+  });
+
+  it('Windows: 4-byte words with 8-byte addresses, OS thread ids', () => {
+    const doc = readVmprof(fixture('vmprof/v6-win64-multithread.prof'));
+    expect(doc.meta.vmprof).toMatchObject({ wordSize: 4, addrSize: 8 });
+    expect(doc.threads.id.slice().sort()).toEqual(['10880', '29504', '33472']);
+  });
+
+  it('address reuse: Prof takes the last py: record, vmprof the largest string', () => {
+    const result = readVmprofDetailed(fixture('vmprof-fresh/cpu_basic.prof'));
+    const doc = result.document;
+    let listcomp = 0;
+    for (let i = 0; i < doc.samples.length; i++) {
+      const names = rawNames(doc, i);
+      const at = names.findIndex((n) => n.includes(':math_round:'));
+      if (at >= 0 && at + 1 < names.length && names[at + 1].startsWith('py:<listcomp>:110:')) listcomp++;
+    }
+    expect(listcomp).toBe(7);
+    expect(Array.from(doc.frames.raw, (s) => doc.strings[s]).some((n) => n.includes('ImpImporter'))).toBe(false);
+  });
+});
+
+describe('time column (format doc §7.5)', () => {
+  it('v7: recorded stamps minus start_time_offset', () => {
+    const result = readVmprofDetailed(fixture('vmprof/v7-cpython-cpuburn.tsprof'));
+    const { samples } = result.document;
+    expect(samples.timeSource).toBe('recorded');
+    expect(samples.timeEstimated).toBe(false);
+    expect(samples.time[0]).toBeCloseTo((result.rawSampleTimes![0] - 451.359228) * 1000, 6);
+    expect(samples.time[samples.length - 1]).toBeGreaterThan(samples.time[0]);
+  });
+
+  it('v6 with start and end: spread evenly, marked estimated', () => {
+    const doc = readVmprof(fixture('vmprof/v6-cp311-memory.prof'));
+    const n = doc.samples.length;
+    const span = doc.meta.endTime! - doc.meta.startTime!;
+    expect(doc.samples.timeSource).toBe('spread-start-end');
+    expect(doc.samples.timeEstimated).toBe(true);
+    expect(doc.samples.time[0]).toBeCloseTo((0.5 * span) / n, 9);
+    expect(doc.samples.time[n - 1]).toBeCloseTo(((n - 0.5) * span) / n, 9);
+  });
+
+  it('killed process: index × effective period (CPU timer clamped to 4 ms)', () => {
+    const doc = readVmprof(fixture('vmprof/v6-cp311-killed-no-trailer.prof'));
+    expect(doc.meta.endTime).toBeNull();
+    expect(doc.samples.timeSource).toBe('period');
+    expect(doc.samples.time[10]).toBe(40);
+  });
+
+  it('GC-only v7 PyPy file: no CPU samples, GC and object records counted', () => {
+    const result = readVmprofDetailed(fixture('vmprof/v7-pypy-gcbench-obj.prof'));
+    expect(result.document.samples.length).toBe(0);
+    expect(result.gcSampleCount).toBe(430);
+    expect(result.objInfoCount).toBe(430);
+  });
+});
+
+describe('profiles written now by Debian’s pypy3 (_vmprof built in)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prof-vmprof-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a memory profile of a small workload', () => {
+    const script = join(dir, 'workload.py');
+    const out = join(dir, 'out.prof');
+    writeFileSync(
+      script,
+      [
+        'import _vmprof, os, sys, time',
+        'def prof_leaf(n):',
+        '    s = 0',
+        '    for i in range(n):',
+        '        s += i * i % 7',
+        '    return s',
+        'def prof_middle(rounds):',
+        '    keep = []',
+        '    t = 0',
+        '    for r in range(rounds):',
+        '        keep.append(bytearray(1 << 20))',
+        '        t += prof_leaf(20000)',
+        '    return t',
+        'fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)',
+        '_vmprof.enable(fd, 0.001, True, False, False, False)  # fileno, period, memory, lines, native, real_time',
+        'end = time.time() + 0.8',
+        'while time.time() < end:',
+        '    prof_middle(40)',
+        '_vmprof.disable()',
+        'os.close(fd)',
+      ].join('\n'),
+    );
+    execFileSync('pypy3', [script, out], { stdio: 'pipe', timeout: 60_000 });
+    const result = readVmprofDetailed(new Uint8Array(readFileSync(out)));
+    const doc = result.document;
+    assertIntegrity(doc);
+    expect(doc.warnings).toEqual([]);
+    expect(result.end.reason).toBe('trailer');
+    expect(doc.meta.interpreter).toBe('pypy');
+    expect(doc.meta.vmprof).toMatchObject({ version: 6, memory: true, rpython: true });
+    expect(doc.samples.length).toBeGreaterThan(0);
+    const names = new Set(Array.from(doc.frames.name, (s) => doc.strings[s]));
+    expect(names.has('prof_leaf') || names.has('prof_middle')).toBe(true);
+    expect(names.has('prof_middle')).toBe(true);
+    expect(doc.samples.memory).not.toBeNull();
+    expect(Math.min(...doc.samples.memory!)).toBeGreaterThan(1024 * 1024);
+  });
+});
