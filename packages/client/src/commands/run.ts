@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants, hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { documentSummary, readV8CpuProfile, type ProfileDocument } from '@prof/format';
 import { gzipDocument } from '@prof/format/node';
 import { parseTag, resolveProject, resolveServer, resolveSpoolDir, resolveToken } from '../config';
 import { spoolSync } from '../spool/spool-dir';
-import { preloadSource, type RunMemoryFile } from '../run/preload-source';
+import { RUN_ENV, type RunMemoryFile } from '../run/run-files';
 import { describeFailure, ExitCode, type FailureInfo } from './exit-codes';
 import { sendWithProgress } from './upload';
 
@@ -74,9 +75,7 @@ export async function runProgram(command: string[], opts: RunCliOptions): Promis
   }
   const dir = mkdtempSync(join(tmpdir(), 'prof-run-'));
   try {
-    const preload = join(dir, 'preload.cjs');
-    writeFileSync(preload, preloadSource());
-    const status = await spawnProfiled(command, dir, preload, opts);
+    const status = await spawnProfiled(command, dir, opts);
     const reports = await uploadRunProfiles(dir, project, tags, opts);
     if (opts.json) process.stdout.write(JSON.stringify({ ok: reports.every((r) => r.ok), exitCode: status, results: reports }) + '\n');
     return status;
@@ -85,16 +84,25 @@ export async function runProgram(command: string[], opts: RunCliOptions): Promis
   }
 }
 
-function spawnProfiled(command: string[], dir: string, preload: string, opts: RunCliOptions): Promise<number> {
+/**
+ * The preload is the built `run-preload.js` beside this CLI (tsup puts every entry in dist/); a
+ * file URL needs no quoting inside NODE_OPTIONS.
+ */
+function preloadUrl(): string {
+  const here = fileURLToPath(import.meta.url);
+  return pathToFileURL(join(here, '..', 'run-preload.js')).href;
+}
+
+function spawnProfiled(command: string[], dir: string, opts: RunCliOptions): Promise<number> {
   const interval = Math.max(1, Math.round(Number(opts.interval) || 1000));
-  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--require="${preload}"`].join(' ').trim();
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${preloadUrl()}`].join(' ').trim();
   const env = {
     ...process.env,
     NODE_OPTIONS: nodeOptions,
-    PROF_RUN_DIR: dir,
-    PROF_RUN_INTERVAL_US: String(interval),
-    PROF_RUN_MEMORY: opts.memory ? '1' : '0',
-    PROF_RUN_MEMORY_INTERVAL_MS: String(Number(opts.memoryInterval) || 10),
+    [RUN_ENV.dir]: dir,
+    [RUN_ENV.intervalUs]: String(interval),
+    [RUN_ENV.memory]: opts.memory ? '1' : '0',
+    [RUN_ENV.memoryIntervalMs]: String(Number(opts.memoryInterval) || 10),
   };
   return new Promise<number>((resolve) => {
     const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
@@ -190,7 +198,7 @@ function buildRunDocument(
   try {
     mem = JSON.parse(readFileSync(memoryFile, 'utf8')) as RunMemoryFile;
   } catch {
-    // no preload output (the process did not run our --require): CPU only, start time estimated
+    // no preload output (the process did not load our preload): CPU only, start time estimated
   }
   const epochZero = mem?.epochOfMonotonicZero ?? null;
   const allTags = pid === null ? { ...tags } : { ...tags, pid: String(pid) };

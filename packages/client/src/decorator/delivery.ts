@@ -4,7 +4,7 @@ import { uploadBytes, UploadError, type UploadResult } from '../transport/http-u
 import { spoolSync } from '../spool/spool-dir';
 import { buildCallDocument, gzipDocumentSync, type CallMeta } from './node-document';
 import type { V8CpuProfile } from './cpu-recording';
-import { withPoints, type MemorySampler, type MemorySeries } from './memory-sampler';
+import { withPoints, type MemoryPoint, type MemorySampler, type MemorySeries } from './memory-sampler';
 
 /** What happened to one profiled call's profile. */
 export type DeliveryOutcome =
@@ -29,7 +29,7 @@ export interface RecordedCall {
     rangeId: number;
     from: number;
     to: number;
-    points: { time: number; rss: number }[];
+    points: MemoryPoint[];
   } | null;
 }
 
@@ -115,7 +115,7 @@ function collectMemory(m: NonNullable<RecordedCall['memory']>): MemorySeries {
 }
 
 function emptySeries(): MemorySeries {
-  return { time: new Float64Array(0), rss: new Float64Array(0) };
+  return { time: new Float64Array(0), rss: new Float64Array(0), heap: new Float64Array(0) };
 }
 
 /** Synchronous from start to end: it also runs inside process 'exit'. */

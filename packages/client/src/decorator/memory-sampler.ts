@@ -6,47 +6,77 @@ export interface MemorySeries {
   time: Float64Array;
   /** Resident set size of the whole process, bytes. */
   rss: Float64Array;
+  /** V8 heap used by the main thread's isolate, bytes; NaN where it could not be read. */
+  heap: Float64Array;
+}
+
+/** One reading: monotonic ms, RSS and main-thread heap in bytes (heap NaN when unknown). */
+export interface MemoryPoint {
+  time: number;
+  rss: number;
+  heap: number;
 }
 
 /** Readings the worker posted: sample numbers [from, to). */
 interface SampleBatch {
   from: number;
   to: number;
-  time: Float64Array;
-  rss: Float64Array;
+  slots: Float64Array;
 }
 
 /** Ring slots shared with the worker; holds the readings not yet posted (posted every BATCH). */
 export const RING_CAPACITY = 8192;
 const BATCH = 32;
+/** Float64 slots per reading: time, rss, heap. */
+const STRIDE = 3;
 
 /**
- * Runs in a worker thread so that a main thread stuck in a CPU-bound loop is still measured (RSS
- * is process-wide). Each reading goes into a SharedArrayBuffer ring at once, and in batches to the
- * main thread: the main thread can so read everything up to the latest tick synchronously, even
- * from a process 'exit' handler, without waking up for every reading. CommonJS source in a string:
- * it needs no bundle entry of its own and runs the same from src/ and dist/.
+ * Runs in a worker thread so that a main thread stuck in a CPU-bound loop is still measured: RSS
+ * is process-wide, and the main isolate's heap is asked through an inspector session on the main
+ * thread, which V8 answers by interrupt even while that thread runs JavaScript (0-4 ms here). Each
+ * reading goes into a SharedArrayBuffer ring at once (heap filled in when its answer comes), and
+ * in batches to the main thread: the main thread can so read everything up to the latest tick
+ * synchronously, even from a process 'exit' handler, without waking up for every reading.
+ * CommonJS source in a string: it needs no bundle entry of its own and runs the same from src/
+ * and dist/.
  */
 export const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { port, intervalMs, ring, capacity, batch } = workerData;
+const { port, intervalMs, ring, capacity, batch, stride } = workerData;
 const head = new Int32Array(ring, 0, 1);
-const slots = new Float64Array(ring, 8, capacity * 2);
+const slots = new Float64Array(ring, 8, capacity * stride);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+let inspector = null;
+try {
+  const { Session } = require('node:inspector');
+  inspector = new Session();
+  inspector.connectToMainThread();
+} catch { inspector = null; }
 let posted = 0, timer = null;
 function post() {
   const n = Atomics.load(head, 0);
   if (n === posted) return;
   const from = Math.max(posted, n - capacity);
-  const time = new Float64Array(n - from), rss = new Float64Array(n - from);
-  for (let k = from; k < n; k++) { const i = (k % capacity) * 2; time[k - from] = slots[i]; rss[k - from] = slots[i + 1]; }
-  port.postMessage({ from, to: n, time, rss }, [time.buffer, rss.buffer]);
+  const out = new Float64Array((n - from) * stride);
+  for (let k = from; k < n; k++) {
+    const i = (k % capacity) * stride;
+    for (let j = 0; j < stride; j++) out[(k - from) * stride + j] = slots[i + j];
+  }
+  port.postMessage({ from, to: n, slots: out }, [out.buffer]);
   posted = n;
 }
 function tick() {
-  const n = Atomics.load(head, 0), i = (n % capacity) * 2;
+  const n = Atomics.load(head, 0), i = (n % capacity) * stride;
   slots[i] = now();
   slots[i + 1] = process.memoryUsage.rss();
+  slots[i + 2] = NaN;
+  if (inspector) {
+    try {
+      inspector.post('Runtime.getHeapUsage', (err, r) => {
+        if (!err && r && Atomics.load(head, 0) - n < capacity) slots[i + 2] = r.usedSize;
+      });
+    } catch { inspector = null; }
+  }
   Atomics.store(head, 0, n + 1);
   if (n + 1 - posted >= batch) post();
 }
@@ -70,18 +100,18 @@ export class SamplerLink {
   ) {
     this.port = port;
     this.head = new Int32Array(ring, 0, 1);
-    this.slots = new Float64Array(ring, 8, RING_CAPACITY * 2);
+    this.slots = new Float64Array(ring, 8, RING_CAPACITY * STRIDE);
   }
 
   /** A worker that never keeps the process alive and never prints; null when workers are unavailable. */
   static open(intervalMs: number): SamplerLink | null {
     const { port1, port2 } = new MessageChannel();
-    const ring = new SharedArrayBuffer(8 + RING_CAPACITY * 16);
+    const ring = new SharedArrayBuffer(8 + RING_CAPACITY * STRIDE * 8);
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { port: port2, intervalMs, ring, capacity: RING_CAPACITY, batch: BATCH },
+        workerData: { port: port2, intervalMs, ring, capacity: RING_CAPACITY, batch: BATCH, stride: STRIDE },
         transferList: [port2],
         stdout: true,
         stderr: true,
@@ -98,27 +128,24 @@ export class SamplerLink {
     this.port.postMessage(message);
   }
 
-  /** Every reading taken so far and not yet returned, synchronously: posted batches, then the ring. */
-  take(): { time: number[]; rss: number[] } {
-    const time: number[] = [];
-    const rss: number[] = [];
+  /**
+   * Every reading taken so far and not yet returned, synchronously: posted batches, then the ring
+   * (whose newest heap values may still be on their way: those stay NaN).
+   */
+  take(into: MemoryPoint[]): void {
     for (let r = receiveMessageOnPort(this.port); r; r = receiveMessageOnPort(this.port)) {
       const b = r.message as SampleBatch;
-      for (let k = Math.max(b.from, this.received); k < b.to; k++) {
-        time.push(b.time[k - b.from]);
-        rss.push(b.rss[k - b.from]);
-      }
+      for (let k = Math.max(b.from, this.received); k < b.to; k++) into.push(pointAt(b.slots, (k - b.from) * STRIDE));
       this.received = Math.max(this.received, b.to);
     }
     const n = Atomics.load(this.head, 0);
-    for (let k = Math.max(this.received, n - RING_CAPACITY); k < n; k++) {
-      const i = (k % RING_CAPACITY) * 2;
-      time.push(this.slots[i]);
-      rss.push(this.slots[i + 1]);
-    }
+    for (let k = Math.max(this.received, n - RING_CAPACITY); k < n; k++) into.push(pointAt(this.slots, (k % RING_CAPACITY) * STRIDE));
     this.received = Math.max(this.received, n);
-    return { time, rss };
   }
+}
+
+function pointAt(slots: Float64Array, i: number): MemoryPoint {
+  return { time: slots[i], rss: slots[i + 1], heap: slots[i + 2] };
 }
 
 /**
@@ -128,8 +155,7 @@ export class SamplerLink {
 export class MemorySampler {
   private link: SamplerLink | null = null;
   private holders = 0;
-  private time: number[] = [];
-  private rss: number[] = [];
+  private points: MemoryPoint[] = [];
   /** Start times of calls that still need readings; older readings are dropped. */
   private readonly openRanges = new Map<number, number>();
   private nextRangeId = 1;
@@ -157,42 +183,37 @@ export class MemorySampler {
 
   /** Readings in [from, to] (monotonic ms); synchronous, so it also works at process exit. */
   collect(from: number, to: number): MemorySeries {
-    if (this.link) {
-      const fresh = this.link.take();
-      for (let i = 0; i < fresh.time.length; i++) {
-        this.time.push(fresh.time[i]);
-        this.rss.push(fresh.rss[i]);
-      }
-    }
-    const time: number[] = [];
-    const rss: number[] = [];
-    for (let i = 0; i < this.time.length; i++) {
-      if (this.time[i] < from || this.time[i] > to) continue;
-      time.push(this.time[i]);
-      rss.push(this.rss[i]);
-    }
-    return { time: Float64Array.from(time), rss: Float64Array.from(rss) };
+    this.link?.take(this.points);
+    return toSeries(this.points.filter((p) => p.time >= from && p.time <= to));
   }
 
   forget(rangeId: number): void {
     this.openRanges.delete(rangeId);
     const oldest = Math.min(...this.openRanges.values());
     let keep = 0;
-    while (keep < this.time.length && this.time[keep] < oldest) keep++;
-    this.time = this.time.slice(keep);
-    this.rss = this.rss.slice(keep);
+    while (keep < this.points.length && this.points[keep].time < oldest) keep++;
+    this.points = this.points.slice(keep);
   }
 }
 
+function toSeries(points: MemoryPoint[]): MemorySeries {
+  return {
+    time: Float64Array.from(points, (p) => p.time),
+    rss: Float64Array.from(points, (p) => p.rss),
+    heap: Float64Array.from(points, (p) => p.heap),
+  };
+}
+
 /** A reading taken on the calling thread itself, for the exact start and end of a call. */
-export function readMemoryHere(): { time: number; rss: number } {
-  return { time: monotonicNowMs(), rss: process.memoryUsage.rss() };
+export function readMemoryHere(): MemoryPoint {
+  const m = process.memoryUsage();
+  return { time: monotonicNowMs(), rss: m.rss, heap: m.heapUsed };
 }
 
 /** Merges point readings into a series, in time order. */
-export function withPoints(series: MemorySeries, points: { time: number; rss: number }[]): MemorySeries {
-  const all = points.map((p) => [p.time, p.rss] as [number, number]);
-  for (let i = 0; i < series.time.length; i++) all.push([series.time[i], series.rss[i]]);
-  all.sort((a, b) => a[0] - b[0]);
-  return { time: Float64Array.from(all, (r) => r[0]), rss: Float64Array.from(all, (r) => r[1]) };
+export function withPoints(series: MemorySeries, points: MemoryPoint[]): MemorySeries {
+  const all: MemoryPoint[] = [...points];
+  for (let i = 0; i < series.time.length; i++) all.push({ time: series.time[i], rss: series.rss[i], heap: series.heap[i] });
+  all.sort((a, b) => a.time - b.time);
+  return toSeries(all);
 }
