@@ -4,10 +4,14 @@ import { Command } from 'commander';
 import { registerUpload } from './commands/upload';
 import { registerRun } from './commands/run';
 import { registerSpool } from './commands/spool';
+import { registerInspect } from './commands/inspect';
+import { registerConvert } from './commands/convert';
 
 const program = new Command('prof').description('Prof: convert, inspect and upload profiles');
 registerUpload(program);
 registerRun(program);
 registerSpool(program);
+registerInspect(program);
+registerConvert(program);
 
 await program.parseAsync(process.argv);

@@ -99,3 +99,27 @@ export async function closedPortUrl(): Promise<string> {
   await s.close();
   return url;
 }
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `prof` CLI (dist/cli.js) in a child process and collects its exit code and output. */
+export function runProf(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Ran> {
+  if (!built(clientCli)) throw new Error(`build first: ${clientCli} is missing (npm test builds it)`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [clientCli, ...args], {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

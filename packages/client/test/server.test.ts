@@ -21,6 +21,7 @@ import {
   type ProfServer,
 } from './helpers';
 
+// The built server and CLI are what users run; the test command builds them first.
 const ready = built(serverCli) && built(clientCli);
 
 interface Ran {
@@ -69,7 +70,7 @@ async function rows(server: string, project: string): Promise<Row[]> {
   return (await getJson<{ items: Row[] }>(`${server}/api/profiles?project=${encodeURIComponent(project)}&limit=1000`)).items;
 }
 
-describe.skipIf(!ready)('with a real Prof server', () => {
+describe('with a real Prof server', () => {
   let server: ProfServer;
   const dirs: { remove(): void }[] = [];
   const scratch = (): string => {
@@ -79,6 +80,7 @@ describe.skipIf(!ready)('with a real Prof server', () => {
   };
 
   beforeAll(async () => {
+    if (!ready) throw new Error(`build first: ${serverCli} and ${clientCli} are missing (npm test builds them)`);
     server = await startProfServer(['--no-demos']);
   });
   afterAll(async () => {
@@ -299,6 +301,46 @@ if (process.env.EXIT_NOW) process.exit(0);
   });
 
   describe('prof run', () => {
+    it('still uploads the profile of a long job stopped with Ctrl-C, and exits as the job did', async () => {
+      const dir = scratch();
+      const prog = join(dir, 'forever.mjs');
+      writeFileSync(
+        prog,
+        `const keep = [];
+function churn() { let x = 0; for (let i = 0; i < 3e5; i++) x += Math.sqrt(i); keep.push(new Array(5e4).fill(x)); }
+setInterval(churn, 5);
+console.log('started');
+`,
+      );
+      // Its own process group, as a terminal gives it: Ctrl-C signals the whole group.
+      const child = spawn(process.execPath, [clientCli, 'run', '--project', 'runs', '--server', server.url, '--json', '--', process.execPath, prog], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c));
+      child.stderr!.resume();
+      await new Promise<void>((resolve) => {
+        const wait = (): void => void (stdout.includes('started') ? setTimeout(resolve, 1500) : setTimeout(wait, 50));
+        wait();
+      });
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code).toBe(130); // 128 + SIGINT, as the job itself ended
+      const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ok: boolean; results: { id: string; name: string }[] };
+      expect(report.ok).toBe(true);
+      const doc = await fetchDocument(server.url, report.results[0].id);
+      expect(doc.meta.name).toBe('forever.mjs');
+      expect(doc.strings).toContain('churn');
+      expect(doc.samples.length).toBeGreaterThan(100);
+      expect(doc.samples.memory).not.toBeNull();
+      // The arrays it keeps live on the V8 heap: the heap column sees them grow.
+      const heap = Array.from(doc.samples.heap!);
+      expect(heap.every(Number.isFinite)).toBe(true);
+      expect(Math.max(...heap) - Math.min(...heap)).toBeGreaterThan(10 * (1 << 20));
+    });
+
+
     it('profiles a whole Node program with memory, uploads it, and exits with its status', async () => {
       const dir = scratch();
       const prog = join(dir, 'crunch.mjs');

@@ -29,7 +29,6 @@ const convert = run('convert');
 const decode = run('decode');
 const gzip6 = run('gzip6');
 const inflateNode = run('inflateNode');
-const inflateZlibSync = run('inflateZlibSync');
 
 const rows = [
   ['case', 'MB/s', 'ms (best of 3)', 'first run ms', 'peak RSS', 'bytes out', 'target'],
@@ -38,7 +37,6 @@ const rows = [
   ['gzip -6 of the .prof (node:zlib)', mbs(gzip6), gzip6.ms.toFixed(0), '', '', gzip6.outputBytes, 'baseline'],
   ['decode .msgpack.gz → document', '', decode.ms.toFixed(0), decode.coldMs.toFixed(0), rss(decode), '', ''],
   ['inflate .prof.gz, node:zlib stream', mbs(inflateNode), inflateNode.ms.toFixed(0), '', rss(inflateNode), '', ''],
-  ['inflate .prof.gz, zlib-sync', mbs(inflateZlibSync), inflateZlibSync.ms.toFixed(0), '', rss(inflateZlibSync), '', ''],
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
 for (const r of rows) console.log(r.map((v, c) => String(v).padEnd(widths[c])).join(' | '));

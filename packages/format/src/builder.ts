@@ -83,6 +83,7 @@ export class DocumentBuilder {
   private readonly sampleThread = new Growable((n) => new Uint32Array(n));
   private sampleMemory: Growable<Float64Array> | null = null;
   private sampleWeight: Growable<Float64Array> | null = null;
+  private sampleHeap: Growable<Float64Array> | null = null;
 
   private readonly threadIds = new Map<string, number>();
   private readonly threadId: string[] = [];
@@ -174,8 +175,8 @@ export class DocumentBuilder {
     return row;
   }
 
-  /** Appends a sample. `memory` (bytes) and `weight` columns appear once any sample sets them. */
-  sample(stack: number, time: number, thread: number, memory?: number, weight?: number): void {
+  /** Appends a sample. `memory`, `weight` and `heap` columns appear once any sample sets them. */
+  sample(stack: number, time: number, thread: number, memory?: number, weight?: number, heap?: number): void {
     const i = this.sampleStack.length;
     this.sampleStack.push(stack);
     this.sampleTime.push(time);
@@ -188,6 +189,10 @@ export class DocumentBuilder {
       if (!this.sampleWeight) this.sampleWeight = this.backfilled(i, 1);
       this.sampleWeight.push(weight);
     } else if (this.sampleWeight) this.sampleWeight.push(1);
+    if (heap !== undefined) {
+      if (!this.sampleHeap) this.sampleHeap = this.backfilled(i, NaN);
+      this.sampleHeap.push(heap);
+    } else if (this.sampleHeap) this.sampleHeap.push(NaN);
   }
 
   private backfilled(count: number, value: number): Growable<Float64Array> {
@@ -208,6 +213,7 @@ export class DocumentBuilder {
     this.sampleThread.length = Math.min(this.sampleThread.length, count);
     if (this.sampleMemory) this.sampleMemory.length = Math.min(this.sampleMemory.length, count);
     if (this.sampleWeight) this.sampleWeight.length = Math.min(this.sampleWeight.length, count);
+    if (this.sampleHeap) this.sampleHeap.length = Math.min(this.sampleHeap.length, count);
   }
 
   finish(options: FinishOptions): ProfileDocument {
@@ -243,6 +249,7 @@ export class DocumentBuilder {
         thread: this.sampleThread.toArray(),
         memory: this.sampleMemory ? this.sampleMemory.toArray() : null,
         weight: this.sampleWeight ? this.sampleWeight.toArray() : null,
+        heap: this.sampleHeap ? this.sampleHeap.toArray() : null,
       },
       threads: { length: this.threadId.length, id: this.threadId.slice(), name: this.threadName.slice() },
       warnings: options.warnings ?? [],

@@ -18,7 +18,7 @@ type Columns = Record<string, ColumnType>;
 const FRAME_COLUMNS: Columns = { name: 'u32', file: 'u32', line: 'i32', kind: 'u8', raw: 'u32', address: 'u32' };
 const STACK_COLUMNS: Columns = { parent: 'i32', frame: 'u32', line: 'i32' };
 const SAMPLE_COLUMNS: Columns = { stack: 'i32', time: 'f64', thread: 'u32' };
-const OPTIONAL_SAMPLE_COLUMNS: Columns = { memory: 'f64', weight: 'f64' };
+const OPTIONAL_SAMPLE_COLUMNS: Columns = { memory: 'f64', weight: 'f64', heap: 'f64' };
 /** Delta orders tried per column (see `ORDERS`); unlisted columns try every order. */
 const COLUMN_ORDERS: Record<string, readonly ColumnOrder[]> = {
   'stacks.parent': ORDERS.parents,

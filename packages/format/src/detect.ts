@@ -10,9 +10,14 @@ function zeros(b: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-/** vmprof's static header: the words 0, 3, 0 with 8-byte or 4-byte little-endian words (format doc §3). */
+/**
+ * vmprof's static header: the words 0, 3, 0 with 8-byte or 4-byte words (format doc §3).
+ * Big-endian headers count too, so the reader can refuse them by name (`big-endian`).
+ */
 function isVmprofHeader(b: Uint8Array): boolean {
   if (b.length >= 24 && zeros(b, 0, 8) && b[8] === 3 && zeros(b, 9, 24)) return true;
+  if (b.length >= 24 && zeros(b, 0, 15) && b[15] === 3 && zeros(b, 16, 24)) return true;
+  if (b.length >= 12 && zeros(b, 0, 7) && b[7] === 3 && zeros(b, 8, 12)) return true;
   return b.length >= 12 && zeros(b, 0, 4) && b[4] === 3 && zeros(b, 5, 12);
 }
 

@@ -145,8 +145,8 @@ export function assertIntegrity(doc: ProfileDocument): void {
   column(samples, 'samples', 'time', Float64Array, n);
   const thread = column(samples, 'samples', 'thread', Uint32Array, n);
   inRange(thread, 'samples.thread', 0, threadCount, `threads has ${threadCount} rows`);
-  for (const key of ['memory', 'weight'] as const) {
-    if (samples[key] !== null) column(samples, 'samples', key, Float64Array, n);
+  for (const key of ['memory', 'weight', 'heap'] as const) {
+    if (samples[key] != null) column(samples, 'samples', key, Float64Array, n);
   }
   if (typeof samples.timeEstimated !== 'boolean') fail('samples.timeEstimated', 'is not a boolean');
   if (!['recorded', 'spread-start-end', 'period'].includes(samples.timeSource as string)) {

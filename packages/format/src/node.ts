@@ -226,15 +226,10 @@ export async function inspectFile(path: string): Promise<VmprofInspection> {
   if (!result.vmprof) {
     throw new ProfFormatError('not-vmprof', `${basename(path)} is not a vmprof profile; inspect --json reads vmprof files`);
   }
-  const gzipWarnings = result.document.warnings.filter((w) => w.code === 'truncated-gzip' || w.code === 'bad-gzip');
-  const inspection = inspectFromResult(
+  // The gzip layer's warnings (stream cut short) are in the document by now, so they show too.
+  return inspectFromResult(
     result.vmprof,
     { name: basename(path), size, sha256: hash.digest('hex') },
     { createHash: () => createHash('sha256') },
   );
-  // Warnings added after the reader finished (gzip cut short) must show in the inspection too.
-  for (const w of gzipWarnings) {
-    if (!inspection.warnings?.includes(w)) inspection.warnings = [...(inspection.warnings ?? []), w];
-  }
-  return inspection;
 }

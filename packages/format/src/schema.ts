@@ -84,7 +84,7 @@ export interface DocumentMeta {
   startTime: number | null;
   /** Wall-clock end, milliseconds since the Unix epoch (UTC), or null when unknown (killed process). */
   endTime: number | null;
-  /** IANA zone or UTC offset of the machine that recorded the profile, or null when unknown. */
+  /** IANA zone, UTC offset or zone abbreviation (`CET`) of the recording machine, or null when unknown. */
   zone: string | null;
   /** Requested sampling period in microseconds, or null. */
   periodUs: number | null;
@@ -150,6 +150,11 @@ export interface SampleTable {
   thread: Uint32Array;
   /** Process memory in bytes at the sample (vmprof RSS, Node RSS), or null when not recorded. */
   memory: Float64Array | null;
+  /**
+   * V8 heap used by the profiled isolate in bytes at the sample (the Node client; NaN where it could
+   * not be read), or null when not recorded. Absent in documents written before it existed: read as null.
+   */
+  heap: Float64Array | null;
   /** Weight of each sample (e.g. microseconds for V8), or null when every sample weighs 1. */
   weight: Float64Array | null;
 }

@@ -1,28 +1,14 @@
 // Shared by codec/node/roundtrip/pack tests: fixture discovery and small hand-built documents.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DocumentBuilder, emptyMeta, FrameKind, type ProfileDocument } from '../src/index';
+import { fixturesRoot, vmprofFixtureFiles } from './vmprof-helpers';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const repoRoot = resolve(here, '../../..');
-/** CI clones the repository elsewhere with `shared/` beside it. */
-export const fixturesRoot = resolve(repoRoot, '../shared/fixtures');
+export { fixturesRoot, repoRoot } from './vmprof-helpers';
 
 /** Every profile file (`.prof`, `.prof.gz`, `.tsprof`) under `fixtures/vmprof*`, bad ones included. */
 export function allProfileFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(prof|prof\.gz|tsprof)$/.test(entry)) out.push(path);
-    }
-  };
-  for (const entry of readdirSync(fixturesRoot).sort()) {
-    if (entry.startsWith('vmprof') && statSync(join(fixturesRoot, entry)).isDirectory()) walk(join(fixturesRoot, entry));
-  }
-  return out;
+  return vmprofFixtureFiles((entry) => /\.(prof|prof\.gz|tsprof)$/.test(entry));
 }
 
 export function fixture(rel: string): string {

@@ -45,7 +45,7 @@ describe('encodeDocument / decodeDocument', () => {
     const doc = handBuiltDocument();
     const empty: ProfileDocument = {
       ...doc,
-      samples: { ...doc.samples, length: 0, stack: new Int32Array(0), time: new Float64Array(0), thread: new Uint32Array(0), memory: null, weight: null },
+      samples: { ...doc.samples, length: 0, stack: new Int32Array(0), time: new Float64Array(0), thread: new Uint32Array(0), memory: null, weight: null, heap: null },
     };
     expect(decodeDocument(encodeDocument(empty))).toEqual(empty);
   });

@@ -172,7 +172,15 @@ function buildResult(
     gcSampleCount: 0,
     objInfoCount: 0,
     recordCount: samples.length + symbols.length,
+    cutName: null,
+    // The reader notes the first sample with a negative line and its stack record's offset.
+    negativeLine: negativeLineOf(samples),
   };
+}
+
+function negativeLineOf(samples: { lines?: number[] }[]): VmprofReadResult['negativeLine'] {
+  const sample = samples.findIndex((s) => s.lines?.some((l) => l < 0));
+  return sample < 0 ? null : { sample, offset: 2000 + sample * 100, line: samples[sample].lines!.find((l) => l < 0)! };
 }
 
 const A = { address: '0x10' };

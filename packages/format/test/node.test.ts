@@ -9,6 +9,7 @@ import {
   gunzipDocument,
   gzipDocument,
   inspectFile,
+  inspectVmprof,
   ProfFormatError,
   readProfileBytes,
   readProfileFile,
@@ -16,6 +17,7 @@ import {
 } from '../src/node';
 import { fixture, handBuiltDocument } from './codec-helpers';
 import { expectSameDocument } from './codec-compare';
+import { loadProfile } from './inspect-truth';
 
 const dir = mkdtempSync(join(tmpdir(), 'prof-node-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,10 +30,15 @@ describe('detectFormat (by content, never by name)', () => {
     ['vmprof/v6-win64-example.prof', 'vmprof'], // 4-byte words
     ['vmprof/v0-test-2015-01-26.prof', 'vmprof'],
     ['vmprof/v6-cp311-large-memory-realtime.prof.gz', 'gzip'],
+    ['vmprof/bad/big-endian-header.prof', 'vmprof'], // so the reader refuses it by name
     ['vmprof/bad/random-4k.prof', 'unknown'],
     ['vmprof/bad/empty.prof', 'unknown'],
   ])('%s is %s', (rel, format) => {
     expect(detectFormat(readFileSync(fixture(rel)).subarray(0, 4096))).toBe(format);
+  });
+
+  it('a big-endian vmprof file gets the reader\'s own error, not "unknown format"', async () => {
+    await expect(readProfileFile(fixture('vmprof/bad/big-endian-header.prof'))).rejects.toMatchObject({ code: 'big-endian', details: { offset: 8 } });
   });
 });
 
@@ -120,6 +127,23 @@ describe('inspectFile', () => {
       expect(got[key], key).toEqual(expected[key]);
     }
   });
+
+  it.each(['vmprof/bad/truncated-in-name.prof', 'vmprof-fresh/lines_recursive_cli.prof', 'vmprof/bad/truncated-gzip.prof.gz'])(
+    'streams to the same JSON as inspectVmprof on the whole bytes, quirks and located warnings included: %s',
+    async (rel) => {
+      const path = fixture(rel);
+      const loaded = loadProfile(path);
+      const whole = inspectVmprof(loaded.bytes, loaded.file);
+      const streamed = await inspectFile(path);
+      // The gzip layer adds its own warning; everything else is the same.
+      const { warnings, ...rest } = streamed;
+      const { warnings: wholeWarnings, ...wholeRest } = whole;
+      expect(rest).toEqual(wholeRest);
+      expect(warnings?.filter((w) => w.code !== 'truncated-gzip')).toEqual(wholeWarnings);
+      expect(warnings?.every((w) => typeof w.offset === 'number')).toBe(true);
+      expect(new Set(warnings?.map((w) => `${w.code}@${w.offset}`)).size).toBe(warnings?.length);
+    },
+  );
 
   it('refuses files that are not vmprof', async () => {
     const p = join(dir, 'doc.msgpack.gz');

@@ -19,24 +19,34 @@ export interface Fixture {
   expected: string;
 }
 
-/** Every `NAME.expected.json` under `fixtures/vmprof*` with its profile, found at run time. */
-export function vmprofFixtures(): Fixture[] {
-  const out: Fixture[] = [];
+/** Every file under `fixtures/vmprof*` (recursively, sorted) whose name passes `keep`. */
+export function vmprofFixtureFiles(keep: (name: string) => boolean): string[] {
+  const out: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir).sort()) {
       const path = join(dir, entry);
       if (statSync(path).isDirectory()) walk(path);
-      else if (entry.endsWith('.expected.json')) {
-        const stem = path.slice(0, -'.expected.json'.length);
-        const profile = ['.prof', '.tsprof', '.prof.gz'].map((ext) => stem + ext).find((p) => existsSync(p));
-        if (profile) out.push({ name: profile.slice(fixturesRoot.length + 1), profile, expected: path });
-      }
+      else if (keep(entry)) out.push(path);
     }
   };
   for (const entry of readdirSync(fixturesRoot).sort()) {
     if (entry.startsWith('vmprof') && statSync(join(fixturesRoot, entry)).isDirectory()) walk(join(fixturesRoot, entry));
   }
   return out;
+}
+
+/** The profile beside a `NAME.expected.json` (`.prof`, `.tsprof` or `.prof.gz`), or null. */
+export function profileBeside(expected: string): string | null {
+  const stem = expected.slice(0, -'.expected.json'.length);
+  return ['.prof', '.tsprof', '.prof.gz'].map((ext) => stem + ext).find((p) => existsSync(p)) ?? null;
+}
+
+/** Every `NAME.expected.json` under `fixtures/vmprof*` with its profile, found at run time. */
+export function vmprofFixtures(): Fixture[] {
+  return vmprofFixtureFiles((entry) => entry.endsWith('.expected.json')).flatMap((expected) => {
+    const profile = profileBeside(expected);
+    return profile ? [{ name: profile.slice(fixturesRoot.length + 1), profile, expected }] : [];
+  });
 }
 
 /** The uncompressed bytes of a fixture; a cut gzip stream yields what inflates before the cut. */

@@ -86,6 +86,49 @@ describe('document content', () => {
     expect(doc.threads.id.slice().sort()).toEqual(['10880', '29504', '33472']);
   });
 
+  it('32-bit writers: 4-byte words and addresses (a real file re-encoded record by record)', () => {
+    const wide = fixture('vmprof/v6-cp311-memory.prof');
+    const narrow = toWords32(wide);
+    expect(narrow.length).toBeLessThan(wide.length * 0.7);
+    const a = readVmprof(wide);
+    const b = readVmprof(narrow);
+    assertIntegrity(b);
+    expect(b.meta.vmprof).toMatchObject({ wordSize: 4, addrSize: 4, version: 6, memory: true, meta: a.meta.vmprof!.meta });
+    expect(b.warnings).toEqual([]);
+    expect(b.samples.length).toBe(a.samples.length);
+    for (let i = 0; i < a.samples.length; i++) expect(rawNames(b, i), `sample ${i}`).toEqual(rawNames(a, i));
+    expect(b.samples.memory).toEqual(a.samples.memory);
+    expect(b.threads.id).toEqual(a.threads.id);
+    expect([b.meta.startTime, b.meta.endTime, b.meta.periodUs]).toEqual([a.meta.startTime, a.meta.endTime, a.meta.periodUs]);
+  });
+
+  it('stack entries are compared bit for bit with the previous sample: 0 and -2^63, NaN patterns', () => {
+    const bytes = fixture('vmprof/v6-cp311-memory.prof').slice();
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Root entries of the first two stack records (format doc §10: records at 124 and 205, depth 6).
+    expect([bytes[124], bytes[205], dv.getBigInt64(133, true), dv.getBigInt64(214, true)]).toEqual([1, 1, 6n, 6n]);
+    const roots = (first: bigint, second: bigint) => {
+      dv.setBigInt64(124 + 17 + 5 * 8, first, true);
+      dv.setBigInt64(205 + 17 + 5 * 8, second, true);
+      const doc = readVmprof(bytes);
+      return [0, 1].map((i) => doc.strings[doc.frames.address[sampleFrames(doc, i).frames[0]]]);
+    };
+    expect(roots(0n, -(2n ** 63n))).toEqual(['0x0', '-0x8000000000000000']); // +0.0 and -0.0 as doubles
+    expect(roots(-(2n ** 63n), 0n)).toEqual(['-0x8000000000000000', '0x0']);
+    expect(roots(0x7ff8000000000000n, 0x7ff8000000000000n)).toEqual(['0x7ff8000000000000', '0x7ff8000000000000']); // NaN bits
+    expect(roots(0x7ff8000000000000n, 0x7ff8000000000001n)).toEqual(['0x7ff8000000000000', '0x7ff8000000000001']);
+  });
+
+  it('time zone: the zone field of the start time record, when a writer fills it', () => {
+    const bytes = fixture('vmprof/v6-cp311-memory.prof').slice();
+    expect(bytes[52]).toBe(0x06); // start time record; its zone field is bytes 69-76 (format doc §10)
+    expect(readVmprof(bytes).meta.zone).toBeNull();
+    bytes.set([0x43, 0x45, 0x54], 69); // "CET"
+    expect(readVmprof(bytes).meta.zone).toBe('CET');
+    bytes.set([0xff, 0x01], 69); // not a zone name: ignored, like vmprof does
+    expect(readVmprof(bytes).meta.zone).toBeNull();
+  });
+
   it('address reuse: Prof takes the last py: record, vmprof the largest string', () => {
     const result = readVmprofDetailed(fixture('vmprof-fresh/cpu_basic.prof'));
     const doc = result.document;
@@ -183,3 +226,65 @@ describe('profiles written now by Debian’s pypy3 (_vmprof built in)', () => {
     expect(Math.min(...doc.samples.memory!)).toBeGreaterThan(1024 * 1024);
   });
 });
+
+/**
+ * A 64-bit v6 CPython file (memory mode, no lines, no PyPy pairs) re-encoded as a 32-bit writer
+ * would have written it: every word and address 4 bytes. Addresses, too wide for 4 bytes, are
+ * renumbered keeping their low (native) bit; thread ids and memory values fit as they are.
+ */
+function toWords32(src: Uint8Array): Uint8Array {
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const out: number[] = [];
+  const word = (v: bigint) => {
+    const b = new DataView(new ArrayBuffer(4));
+    b.setInt32(0, Number(v), true);
+    out.push(...new Uint8Array(b.buffer));
+  };
+  const ids = new Map<bigint, bigint>();
+  const id = (v: bigint) => {
+    if (!ids.has(v)) ids.set(v, 0x1000n + BigInt(ids.size) * 4n + (v & 1n));
+    return ids.get(v)!;
+  };
+  const at = (o: number) => dv.getBigInt64(o, true);
+  const copy = (from: number, n: number) => out.push(...src.subarray(from, from + n));
+  for (const w of [0n, 3n, 0n, at(24), 0n]) word(w);
+  let p = 40;
+  while (p < src.length) {
+    const marker = src[p];
+    out.push(marker);
+    if (marker === 0x05) {
+      const size = 5 + src[p + 4];
+      copy(p + 1, size - 1);
+      p += size;
+    } else if (marker === 0x06 || marker === 0x03) {
+      copy(p + 1, 24);
+      p += 25;
+      if (marker === 0x03) break;
+    } else if (marker === 0x07) {
+      const k = Number(at(p + 1));
+      const v = Number(at(p + 9 + k));
+      word(BigInt(k));
+      copy(p + 9, k);
+      word(BigInt(v));
+      copy(p + 17 + k, v);
+      p += 17 + k + v;
+    } else if (marker === 0x01) {
+      const depth = Number(at(p + 9));
+      word(at(p + 1));
+      word(BigInt(depth));
+      for (let i = 0; i < depth; i++) word(id(at(p + 17 + i * 8)));
+      word(at(p + 17 + depth * 8)); // thread
+      word(at(p + 25 + depth * 8)); // memory (KiB)
+      p += 33 + depth * 8;
+    } else if (marker === 0x02 || marker === 0x08) {
+      const n = Number(at(p + 9));
+      word(id(at(p + 1)));
+      word(BigInt(n));
+      copy(p + 17, n);
+      p += 17 + n;
+    } else {
+      throw new Error(`toWords32: unexpected marker ${marker} at ${p}`);
+    }
+  }
+  return Uint8Array.from(out);
+}

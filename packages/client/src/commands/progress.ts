@@ -6,7 +6,11 @@ export interface Progress {
   stop(): void;
 }
 
-const MB = 1024 * 1024;
+/** Decimal, like the sizes `prof convert` prints (62,646,335 bytes = 62.6 MB). */
+const MB = 1_000_000;
+
+/** `prof inspect` and `prof convert` show a bar from this file size on (smaller files are done at once). */
+export const PROGRESS_MIN_BYTES = 8_000_000;
 
 export function progressBar(label: string, file: string, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };

@@ -208,7 +208,11 @@ function buildRunDocument(
     tags: allTags,
     memory:
       mem && mem.memory && mem.time.length > 0
-        ? { time: Float64Array.from(mem.time, (t) => t + epochZero!), bytes: Float64Array.from(mem.rss) }
+        ? {
+            time: Float64Array.from(mem.time, (t) => t + epochZero!),
+            bytes: Float64Array.from(mem.rss),
+            heap: mem.heap ? Float64Array.from(mem.heap, (h) => h ?? NaN) : undefined,
+          }
         : undefined,
   });
   const script = mem?.argv[1] ? basename(mem.argv[1]) : null;

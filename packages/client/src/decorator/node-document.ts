@@ -25,7 +25,7 @@ export function buildCallDocument(profile: V8CpuProfile, memory: MemorySeries | 
     zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     memory:
       memory && memory.time.length > 0
-        ? { time: memory.time.map(monotonicToEpochMs), bytes: memory.rss }
+        ? { time: memory.time.map(monotonicToEpochMs), bytes: memory.rss, heap: memory.heap }
         : undefined,
   });
   doc.meta.source = 'node-client';

@@ -64,6 +64,11 @@ type AnyFunction = (this: any, ...args: any[]) => any;
  * function stays sync; `this`, arguments, results and exceptions pass through unchanged.
  */
 function wrapFunction<F extends AnyFunction>(fn: F, options: ProfileOptions, nameOf: (self: unknown) => string): F {
+  // The sampler worker takes tens of ms to boot (hundreds on a loaded machine): boot it now, so the
+  // first call is measured from its start and not only at its two ends.
+  if (options.memory !== false && options.enabled !== false && !disabledByEnv()) {
+    samplerFor(options.memoryIntervalMs ?? DEFAULT_MEMORY_INTERVAL_MS).warmUp();
+  }
   const wrapped = function (this: ThisParameterType<F>, ...args: Parameters<F>): ReturnType<F> {
     if (!shouldRecord(options)) return fn.apply(this, args);
     const outer = currentCall.getStore();

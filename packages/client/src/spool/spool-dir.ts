@@ -42,17 +42,23 @@ export function spoolSync(dir: string, bytes: Uint8Array, meta: Omit<SpoolMeta, 
   return { id, meta: full, dataPath, metaPath };
 }
 
-function writeAtomic(path: string, bytes: Uint8Array): void {
+/** Writes `path` whole or not at all: a temporary name, fsync, then a rename (also used by `prof convert`). */
+export function writeAtomic(path: string, bytes: Uint8Array, mode = 0o600): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      let off = 0;
+      while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a full disk must not leave half a file behind
+    throw e;
   }
-  renameSync(tmp, path);
 }
 
 /** Complete entries, oldest first; unreadable sidecars are skipped (listed in `broken`). */

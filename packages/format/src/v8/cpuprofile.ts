@@ -15,6 +15,8 @@ export interface MemoryReadings {
   time: Float64Array;
   /** Resident set size in bytes at each reading. */
   bytes: Float64Array;
+  /** V8 heap used in bytes at each reading (NaN where unknown); becomes the `heap` column. */
+  heap?: Float64Array;
 }
 
 export interface V8ReadOptions extends ReadOptions {
@@ -95,6 +97,20 @@ function checkNode(v: unknown, i: number): V8Node {
     children: v.children as number[] | undefined,
     parent: v.parent as number | undefined,
   };
+}
+
+/**
+ * Heap readings with the gaps (NaN: the answer did not come in time) filled by the nearest earlier
+ * reading (the first known one before it), so every sample gets a number; null when none is known.
+ */
+function filledHeap(heap: Float64Array | undefined): Float64Array | null {
+  if (!heap) return null;
+  const first = heap.findIndex((h) => Number.isFinite(h));
+  if (first < 0) return null;
+  const out = new Float64Array(heap.length);
+  let last = heap[first];
+  for (let i = 0; i < heap.length; i++) out[i] = last = Number.isFinite(heap[i]) ? heap[i] : last;
+  return out;
 }
 
 /** Index of the latest reading at or before `t` (the first reading when `t` precedes them all). */
@@ -178,7 +194,10 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
   const warnings: DocumentWarning[] = [];
   const n = samples.length;
   const memory = options.memory;
-  if (memory && memory.time.length !== memory.bytes.length) bad('memory time and bytes differ in length', 'options.memory');
+  if (memory && (memory.time.length !== memory.bytes.length || (memory.heap && memory.heap.length !== memory.time.length))) {
+    bad('memory time, bytes and heap differ in length', 'options.memory');
+  }
+  const heapReadings = filledHeap(memory?.heap);
   const wall = options.wallClockStartMs;
   const thread = b.thread('0', 'main');
   // Times: µs since the profile's start, exact from the deltas; a delta that goes backwards
@@ -202,12 +221,14 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
     const timeMs = (timeUs[i] - origin) / 1000;
     const endOfSample = i + 1 < n ? timeUs[i + 1] : endUs !== null ? Math.max(endUs - startUs, timeUs[i]) : timeUs[i];
     let mem: number | undefined;
+    let heap: number | undefined;
     if (memory && memory.time.length) {
       const at = (wall ?? memory.time[0]) + timeUs[i] / 1000;
       reading = readingAt(memory.time, at, reading);
       mem = memory.bytes[reading];
+      heap = heapReadings?.[reading];
     }
-    b.sample(stackOf[node], timeMs, thread, mem, endOfSample - timeUs[i]);
+    b.sample(stackOf[node], timeMs, thread, mem, endOfSample - timeUs[i], heap);
   }
 
   const meta = emptyMeta('v8-cpuprofile');

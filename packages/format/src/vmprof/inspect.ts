@@ -2,7 +2,6 @@ import { vmprofNameTable, sortedSymbols, symbolsSha256, VMPROF_UNKNOWN_CODE } fr
 import { VmprofSampleView, type VmprofSampleJson } from './compat-samples';
 import { defaultHashFactory, type IncrementalHash } from './compat-sha256';
 import { vmprofTree, type VmprofFunctionRow } from './compat-tree';
-import { cutShortNameRecord, sampleRecordOffset } from './compat-bytes';
 import { readVmprofDetailed } from './reader';
 import type { VmprofReadResult } from './types';
 import { FrameKind, type DocumentWarning, type ProfileDocument } from '../schema';
@@ -102,26 +101,7 @@ export function inspectVmprof(
     }
     info = { name: file.name, size: file.size ?? bytes.length, sha256 };
   }
-  // vmprof keeps a name cut by the end of the file; show what it shows.
-  const cutName = cutShortNameRecord(bytes, result);
-  const compatible: VmprofReadResult = cutName
-    ? {
-        ...result,
-        symbols: [...result.symbols, cutName],
-        document: {
-          ...result.document,
-          warnings: [
-            ...result.document.warnings,
-            {
-              code: 'cut-name',
-              message: `the file ends inside the name of ${cutName.address}; like vmprof, this JSON names it with the bytes present (${JSON.stringify(cutName.name)})`,
-              offset: cutName.offset,
-            },
-          ],
-        },
-      }
-    : result;
-  return buildInspection(compatible, info, options, (i) => sampleRecordOffset(bytes, result, i));
+  return inspectFromResult(result, info, options);
 }
 
 /** The inspect JSON of a read result (the reader's `readVmprofDetailed`). */
@@ -130,21 +110,14 @@ export function inspectFromResult(
   file?: InspectFileInfo,
   options: InspectOptions = {},
 ): VmprofInspection {
-  return buildInspection(result, file, options, () => undefined);
-}
-
-function buildInspection(
-  result: VmprofReadResult,
-  file: InspectFileInfo | undefined,
-  options: InspectOptions,
-  locateSample: (index: number) => number | undefined,
-): VmprofInspection {
   const createHash = options.createHash ?? defaultHashFactory();
   const doc = result.document;
+  // vmprof keeps a name cut by the end of the file, shortened: name frames as it does.
+  const records = result.cutName ? [...result.symbols, result.cutName] : result.symbols;
   const info = doc.meta.vmprof;
   const n = doc.samples.length;
 
-  const names = vmprofNameTable(result.symbols);
+  const names = vmprofNameTable(records);
   const nameOf = (address: string): string => names.get(address) ?? VMPROF_UNKNOWN_CODE;
   const frameNames = Array.from({ length: doc.frames.length }, (_, f) =>
     nameOf(doc.strings[doc.frames.address[f]]),
@@ -166,7 +139,7 @@ function buildInspection(
     header: inspectHeader(doc),
     sample_count: n,
     symbol_count: names.size,
-    symbol_records: result.symbols.length,
+    symbol_records: records.length,
     thread_ids: threadIds(view, n),
   } as VmprofInspection;
 
@@ -195,7 +168,7 @@ function buildInspection(
   out.symbols_sha256 = symbolsSha256(symbols, createHash());
   if (symbols.length <= SYMBOLS_LIST_LIMIT) out.symbols = symbols;
 
-  const warnings = collectWarnings(result, frameNames, locateSample);
+  const warnings = collectWarnings(result, frameNames);
   if (warnings.length > 0) out.warnings = warnings;
   return out;
 }
@@ -294,11 +267,7 @@ export function pythonRound3(x: number): number {
  * names with invalid UTF-8 (vmprof: UnicodeDecodeError) and line numbers below 1 in lines mode
  * (vmprof: AssertionError in its tree code).
  */
-function collectWarnings(
-  result: VmprofReadResult,
-  frameNames: string[],
-  locateSample: (index: number) => number | undefined,
-): DocumentWarning[] {
+function collectWarnings(result: VmprofReadResult, frameNames: string[]): DocumentWarning[] {
   const doc = result.document;
   const warnings: DocumentWarning[] = doc.warnings.map((w) => ({ ...w }));
   const has = (code: string, offset?: number) =>
@@ -308,7 +277,15 @@ function collectWarnings(
   if (result.end.reason === 'error' && err && !warnings.some((w) => w.offset === err.offset)) {
     warnings.push({ code: err.code, message: err.message, ...(err.offset !== undefined ? { offset: err.offset } : {}) });
   }
-  for (const s of result.symbols) {
+  const cut = result.cutName;
+  if (cut) {
+    warnings.push({
+      code: 'cut-name',
+      message: `the file ends inside the name of ${cut.address}; like vmprof, this JSON names it with the bytes present (${JSON.stringify(cut.name)})`,
+      offset: cut.offset,
+    });
+  }
+  for (const s of cut ? [...result.symbols, cut] : result.symbols) {
     if (s.invalidUtf8 && !has('invalid-utf8', s.offset)) {
       warnings.push({
         code: 'invalid-utf8',
@@ -317,27 +294,17 @@ function collectWarnings(
       });
     }
   }
-  if (doc.meta.vmprof?.lines && !has('negative-line')) {
+  const negative = result.negativeLine;
+  if (negative && !has('negative-line')) {
     const { stacks, samples } = doc;
-    // Stack rows are shared; find the first sample whose stack passes through a negative line.
-    const negative = new Int32Array(stacks.length).fill(-1); // row holding the negative line, else -1
-    let found = false;
-    for (let r = 0; r < stacks.length; r++) {
-      const p = stacks.parent[r];
-      negative[r] = stacks.line[r] < 0 ? r : p >= 0 ? negative[p] : -1;
-      if (negative[r] >= 0) found = true;
-    }
-    for (let i = 0; found && i < samples.length; i++) {
-      const row = samples.stack[i] >= 0 ? negative[samples.stack[i]] : -1;
-      if (row < 0) continue;
-      const offset = locateSample(i);
-      warnings.push({
-        code: 'negative-line',
-        message: `sample ${i}${offset !== undefined ? ` (stack record at byte ${offset})` : ''} records line ${stacks.line[row]} in ${frameNames[stacks.frame[row]]}: CPython reports -1 before a frame's first instruction, and vmprof's read_profile fails on it with AssertionError`,
-        ...(offset !== undefined ? { offset } : {}),
-      });
-      break;
-    }
+    let row = samples.stack[negative.sample];
+    while (row >= 0 && stacks.line[row] >= 0) row = stacks.parent[row];
+    const where = row >= 0 ? ` in ${frameNames[stacks.frame[row]]}` : '';
+    warnings.push({
+      code: 'negative-line',
+      message: `sample ${negative.sample} (stack record at byte ${negative.offset}) records line ${negative.line}${where}: CPython reports -1 before a frame's first instruction, and vmprof's read_profile fails on it with AssertionError`,
+      offset: negative.offset,
+    });
   }
   return warnings;
 }

@@ -110,6 +110,7 @@ class VmprofStreamReader implements VmprofReader {
   private linePairs = false;
   private kindPairs = false;
   private startTimeMs: number | null = null;
+  private zone: string | null = null;
   private endTimeMs: number | null = null;
   private readonly meta: Record<string, string> = {};
   private duplicateMeta = 0;
@@ -121,6 +122,8 @@ class VmprofStreamReader implements VmprofReader {
   private rawTimes: Float64Array | null = null;
   private cpuSamples = 0;
   private records = 0;
+  private negativeLine: VmprofReadResult['negativeLine'] = null;
+  private cutName: VmprofSymbolRecord | null = null;
 
   // Frames: (kind, address) → frame row; numeric keys while the address is below 2^53.
   private readonly frameByNumber = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
@@ -134,10 +137,9 @@ class VmprofStreamReader implements VmprofReader {
 
   // The previous sample's root-first entries and stack rows: consecutive samples share most of it.
   private prevN = 0;
-  private prevLo = new Uint32Array(256);
-  private prevHi = new Int32Array(256);
-  private prevKind = new Uint8Array(256);
-  private prevLine = new Float64Array(256);
+  /** The previous sample's stack entries, root-first: raw bytes as float64s (8-byte units) or int32s (4-byte frames). */
+  private prevBits = new Float64Array(512);
+  private prevInts = new Int32Array(256);
   private prevStack = new Int32Array(256);
 
   constructor(private readonly options: ReadOptions) {}
@@ -180,8 +182,10 @@ class VmprofStreamReader implements VmprofReader {
     if (this.state === 'records') {
       const at = this.base;
       if (this.pendingBytes > 0) {
-        const marker = this.pending.length > 0 ? this.pending[0][0] : -1;
+        const rest = this.pending.length === 1 ? this.pending[0] : concat(this.pending, this.pendingBytes);
+        const marker = rest[0];
         const what = RECORD_NAMES[marker] ?? 'a record';
+        if (marker === MARKER.virtualIp || marker === MARKER.nativeSymbol) this.cutName = this.cutShortName(rest, marker);
         this.warnings.push({
           code: 'truncated',
           message: `profile is cut short (process killed?): it ends inside ${what} that starts at byte ${at}; everything before it was read`,
@@ -438,6 +442,22 @@ class VmprofStreamReader implements VmprofReader {
     return p + size;
   }
 
+  /**
+   * The unfinished name record `rest` (the input's last bytes, from its marker on) as vmprof's
+   * reader sees it: `read(length)` returns fewer bytes at the end of the file without complaint.
+   * Null when the id or the length word is cut too (vmprof fails on those).
+   */
+  private cutShortName(rest: Uint8Array, marker: 0x02 | 0x08): VmprofSymbolRecord | null {
+    const a = this.addr;
+    const w = this.word;
+    if (rest.length < 1 + a + w) return null;
+    const dv = new DataView(rest.buffer, rest.byteOffset, rest.byteLength);
+    const lo = a === 8 ? dv.getUint32(1, true) : dv.getInt32(1, true) >>> 0;
+    const hi = a === 8 ? dv.getInt32(5, true) : dv.getInt32(1, true) < 0 ? -1 : 0;
+    const { text, valid } = decodeUtf8(rest.subarray(1 + a + w));
+    return { address: signedHex(lo, hi), name: text, invalidUtf8: !valid, offset: this.base, marker };
+  }
+
   private readHeader(p: number): number {
     const record = RECORD_NAMES[MARKER.header];
     if (p + 3 > this.len) return this.needMore(3);
@@ -478,10 +498,11 @@ class VmprofStreamReader implements VmprofReader {
     const sec = toNumber(this.dv.getUint32(p + 1, true), this.dv.getInt32(p + 5, true));
     const usec = toNumber(this.dv.getUint32(p + 9, true), this.dv.getInt32(p + 13, true));
     const ms = sec * 1000 + usec / 1000;
-    // Writers never fill the zone (8 bytes at p + 17): it stays unread, like vmprof does.
     const value = Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? ms : null;
-    if (which === 'start') this.startTimeMs = value;
-    else this.endTimeMs = value;
+    if (which === 'start') {
+      this.startTimeMs = value;
+      this.zone = zoneName(this.buf.subarray(p + 17, p + 25));
+    } else this.endTimeMs = value;
     return p + 25;
   }
 
@@ -579,26 +600,44 @@ class VmprofStreamReader implements VmprofReader {
       return p + size;
     }
 
-    // Walk root-first (the file is leaf-first), re-using the previous sample's rows while equal.
+    // Walk root-first (the file is leaf-first). Consecutive samples mostly share their root part:
+    // first skip the frames whose raw bytes equal the previous sample's, then decode the rest.
+    // Frames of 8 or 16 bytes compare as float64s, one read per 8 bytes: equal doubles have equal
+    // bits except +0 and -0, told apart below (NaN bits never compare equal, which only means
+    // decoding that frame again). 4-byte frames (32-bit writers) compare as int32s.
     const entries = p + head;
     const frames = pairs ? depth >> 1 : depth;
     const stride = pairs ? 2 * a : a;
-    if (frames > this.prevLo.length) this.growPrev(frames);
-    const prevLo = this.prevLo;
-    const prevHi = this.prevHi;
-    const prevKind = this.prevKind;
-    const prevLine = this.prevLine;
+    const units = stride >> 3; // float64s per frame; 0 for 4-byte frames
+    if (frames > this.prevStack.length) this.growPrev(frames);
+    const prevBits = this.prevBits;
+    const prevInts = this.prevInts;
     const prevStack = this.prevStack;
-    const prevN = this.prevN;
+    const limit = frames < this.prevN ? frames : this.prevN;
+    let j = 0;
+    let o = entries + (frames - 1) * stride;
+    if (units === 0) {
+      for (; j < limit && dv.getInt32(o, true) === prevInts[j]; j++) o -= 4;
+    } else {
+      for (; j < limit; j++, o -= stride) {
+        let u = 0;
+        for (; u < units; u++) {
+          const v = dv.getFloat64(o + 8 * u, true);
+          const w = prevBits[j * units + u];
+          if (v !== w || (v === 0 && 1 / v !== 1 / w)) break;
+        }
+        if (u < units) break;
+      }
+    }
+    let parent = j > 0 ? prevStack[j - 1] : -1;
+
+    // Then decode the rest, frame by frame.
     const builder = this.builder;
     const kindPairs = this.kindPairs;
     const linePairs = this.linePairs;
     const a8 = a === 8;
-    let diverged = false;
-    let parent = -1;
-    for (let j = 0; j < frames; j++) {
-      const slot = entries + (frames - 1 - j) * stride;
-      const valueAt = pairs ? slot + a : slot;
+    for (; j < frames; j++, o -= stride) {
+      const valueAt = pairs ? o + a : o;
       let lo: number;
       let hi: number;
       if (a8) {
@@ -612,27 +651,20 @@ class VmprofStreamReader implements VmprofReader {
       let kind: number;
       let line = 0;
       if (kindPairs) {
-        const k = a8 ? (dv.getInt32(slot + 4, true) === 0 ? dv.getUint32(slot, true) : -1) : dv.getInt32(slot, true);
+        const k = a8 ? (dv.getInt32(o + 4, true) === 0 ? dv.getUint32(o, true) : -1) : dv.getInt32(o, true);
         kind = pypyKind(k);
         if (kind < 0) {
-          this.damage('unknown-pypy-kind', `PyPy stack slot kind is ${a8 ? this.readAddrNumber(slot) : k}`, slot, record, 'kind 1, 3, 6 or 7');
+          this.damage('unknown-pypy-kind', `PyPy stack slot kind is ${a8 ? this.readAddrNumber(o) : k}`, o, record, 'kind 1, 3, 6 or 7');
         }
       } else {
         // vmprof marks every positive odd entry as native, whatever the mode flags say.
         kind = (lo & 1) === 1 && hi >= 0 ? FrameKind.Native : FrameKind.Python;
-        if (linePairs) line = this.readAddrNumber(slot);
+        if (linePairs) line = this.readAddrNumber(o);
       }
-      if (!diverged && j < prevN && prevLo[j] === lo && prevHi[j] === hi && prevKind[j] === kind && prevLine[j] === line) {
-        parent = prevStack[j];
-        continue;
-      }
-      diverged = true;
-      const frame = this.frameFor(kind, lo, hi);
-      parent = builder.stack(parent, frame, line);
-      prevLo[j] = lo;
-      prevHi[j] = hi;
-      prevKind[j] = kind;
-      prevLine[j] = line;
+      if (line < 0 && this.negativeLine === null) this.negativeLine = { sample: this.cpuSamples, offset: this.base + p, line };
+      parent = builder.stack(parent, this.frameFor(kind, lo, hi), line);
+      if (units === 0) prevInts[j] = dv.getInt32(o, true);
+      else for (let u = 0; u < units; u++) prevBits[j * units + u] = dv.getFloat64(o + 8 * u, true);
       prevStack[j] = parent;
     }
     this.prevN = frames;
@@ -672,17 +704,11 @@ class VmprofStreamReader implements VmprofReader {
   }
 
   private growPrev(frames: number): void {
-    const n = Math.max(frames, this.prevLo.length * 2);
-    const grow = <T extends Uint32Array | Int32Array | Uint8Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(n);
-      next.set(old);
-      return next;
-    };
-    this.prevLo = grow(this.prevLo, (k) => new Uint32Array(k));
-    this.prevHi = grow(this.prevHi, (k) => new Int32Array(k));
-    this.prevKind = grow(this.prevKind, (k) => new Uint8Array(k));
-    this.prevLine = grow(this.prevLine, (k) => new Float64Array(k));
-    this.prevStack = grow(this.prevStack, (k) => new Int32Array(k));
+    const n = Math.max(frames, this.prevStack.length * 2);
+    this.prevBits = new Float64Array(2 * n);
+    this.prevInts = new Int32Array(n);
+    this.prevStack = new Int32Array(n);
+    this.prevN = 0; // nothing to compare with: the next sample decodes every frame
   }
 
   private frameFor(kind: number, lo: number, hi: number): number {
@@ -790,6 +816,7 @@ class VmprofStreamReader implements VmprofReader {
     meta.interpreter = this.interpreter;
     meta.startTime = this.startTimeMs;
     meta.endTime = this.endTimeMs;
+    meta.zone = this.zone;
     meta.periodUs = this.periodUs;
     meta.vmprof = vmprof;
     if (this.options.project !== undefined) meta.project = this.options.project;
@@ -811,8 +838,23 @@ class VmprofStreamReader implements VmprofReader {
       gcSampleCount: this.gcSamples,
       objInfoCount: this.objInfo,
       recordCount: this.records,
+      cutName: this.cutName,
+      negativeLine: this.negativeLine,
     };
   }
+}
+
+/**
+ * The zone field of a time record (8 bytes). Released writers leave it zero (no zone: the times
+ * are UTC instants); a writer that fills it is taken to write a zone abbreviation, as vmprof's
+ * unreleased `vmprof_gettimezone` did (`tm_zone`, e.g. `CET`). Kept only when it is printable ASCII.
+ */
+function zoneName(bytes: Uint8Array): string | null {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  if (end === 0) return null;
+  for (let i = 0; i < end; i++) if (bytes[i] < 0x21 || bytes[i] > 0x7e) return null;
+  return String.fromCharCode(...bytes.subarray(0, end));
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -38,4 +38,15 @@ export interface VmprofReadResult {
   objInfoCount: number;
   /** Complete records read (static header excluded); never more than the input's length in bytes. */
   recordCount: number;
+  /**
+   * A `0x02`/`0x08` name record cut short by the end of the input (id and length word complete),
+   * with the name bytes that are present. Prof drops it (and warns `truncated`); vmprof's reader
+   * keeps it with the shortened name, so `inspectVmprof` shows it. Null otherwise.
+   */
+  cutName: VmprofSymbolRecord | null;
+  /**
+   * Lines mode: the first sample whose stack holds a line below 1 (CPython writes -1 before a
+   * frame's first instruction; vmprof's tree code fails on it) and its stack record's byte offset.
+   */
+  negativeLine: { sample: number; offset: number; line: number } | null;
 }
