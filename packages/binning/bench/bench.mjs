@@ -1,10 +1,15 @@
 // Benchmark of @prof/binning on realistic sizes. Run: pnpm --filter @prof/binning bench
 // (builds with tsup, then runs this file against dist/). Prints figures; asserts nothing.
+// Times are wall clock; "cpu" is this process's CPU time over the same span, which other
+// processes loading the machine do not inflate (the wall time of a 2 ms query preempted once is
+// 10 ms or more).
+import { loadavg } from 'node:os';
 import {
   aggregateCallTree,
   analyzeStacks,
   buildMemorySummary,
   functionTable,
+  memoryGrowth,
   queryBins,
   threadIndices,
 } from '../dist/index.js';
@@ -13,12 +18,17 @@ const SERIES = 10_000_000;
 const STACK_SAMPLES = 1_000_000;
 const QUERIES = 1000;
 const BINS = 2000;
+const WARMUP = 50;
 
 let seed = 12345;
 const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const now = () => process.hrtime.bigint();
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -79,50 +89,55 @@ function makeStacks(distinct) {
 
 function timeRuns(runs, fn) {
   const times = [];
+  const cpu = [];
   let out;
   for (let i = 0; i < runs; i++) {
+    const c0 = cpuMs();
     const t0 = now();
     out = fn();
     times.push(ms(t0));
+    cpu.push(cpuMs() - c0);
   }
-  return { first: times[0], median: quantile(times, 0.5), out };
+  return { first: times[0], median: quantile(times, 0.5), cpu: quantile(cpu, 0.5), out };
 }
 
-console.log(`@prof/binning bench — Node ${process.version}, ${SERIES.toLocaleString('en')} samples`);
+/**
+ * Random windows, log-uniform widths from the whole series down to 1e-5 of it, after WARMUP
+ * untimed ones (a server answers many; the first few run before the JIT has compiled the loop).
+ */
+function timeQueries(summary, time, count, aligned) {
+  const span = time[time.length - 1] - time[0];
+  const wall = [];
+  const cpu = [];
+  for (let i = -WARMUP; i < count; i++) {
+    const width = span * 10 ** (-5 * random());
+    const from = time[0] + random() * (span - width);
+    const c0 = cpuMs();
+    const t0 = now();
+    queryBins(summary, { from, to: from + width, bins: BINS, align: aligned && i % 2 === 0 });
+    if (i < 0) continue;
+    wall.push(ms(t0));
+    cpu.push(cpuMs() - c0);
+  }
+  return `${fmt(quantile(wall, 0.5))} / ${fmt(quantile(wall, 0.99))}  (cpu ${fmt(quantile(cpu, 0.5))} / ${fmt(quantile(cpu, 0.99))})`;
+}
+
+console.log(`@prof/binning bench — Node ${process.version}, ${SERIES.toLocaleString('en')} samples, load average ${loadavg()[0].toFixed(2)}`);
 
 const { time, value, thread } = makeSeries(SERIES);
 {
-  buildMemorySummary(time.subarray(0, 100_000), value.subarray(0, 100_000)); // warm the JIT
   const build = timeRuns(5, () => buildMemorySummary(time, value));
   const summary = build.out;
-  line('summary build, all samples (ms, first / median of 5)', `${fmt(build.first)} / ${fmt(build.median)}`);
+  line('summary build (ms, first call / median of 5 / cpu)', `${fmt(build.first)} / ${fmt(build.median)} / ${fmt(build.cpu)}`);
   line('summary size (bytes, bytes per sample)', `${summary.bytes.toLocaleString('en')} (${fmt(summary.bytes / SERIES)}; series 16)`);
-
-  const span = time[SERIES - 1] - time[0];
-  const q = [];
-  for (let i = 0; i < QUERIES; i++) {
-    const width = span * 10 ** (-5 * random()); // from the whole series down to 1e-5 of it
-    const from = time[0] + random() * (span - width);
-    const t0 = now();
-    queryBins(summary, { from, to: from + width, bins: BINS, align: i % 2 === 0 });
-    q.push(ms(t0));
-  }
-  line(`${BINS}-bin window queries x${QUERIES} (ms, median / p99 / max)`, `${fmt(quantile(q, 0.5))} / ${fmt(quantile(q, 0.99))} / ${fmt(Math.max(...q))}`);
+  line(`${BINS}-bin window queries x${QUERIES} (ms, median / p99)`, timeQueries(summary, time, QUERIES, true));
   const whole = timeRuns(20, () => queryBins(summary, { from: time[0], to: time[SERIES - 1] + 1, bins: BINS }));
-  line(`${BINS}-bin query of the whole series (ms, median)`, fmt(whole.median));
+  line(`${BINS}-bin query of the whole series (ms, median / cpu)`, `${fmt(whole.median)} / ${fmt(whole.cpu)}`);
 
   const idx = threadIndices(thread, 0);
   const tb = timeRuns(3, () => buildMemorySummary(time, value, idx));
-  line(`one thread (${idx.length.toLocaleString('en')} samples): indices + build (ms)`, fmt(tb.median));
-  const tq = [];
-  for (let i = 0; i < 200; i++) {
-    const width = span * 10 ** (-5 * random());
-    const from = time[0] + random() * (span - width);
-    const t0 = now();
-    queryBins(tb.out, { from, to: from + width, bins: BINS });
-    tq.push(ms(t0));
-  }
-  line(`one thread: ${BINS}-bin queries x200 (ms, median / p99)`, `${fmt(quantile(tq, 0.5))} / ${fmt(quantile(tq, 0.99))}`);
+  line(`one thread (${idx.length.toLocaleString('en')} samples): build (ms, median / cpu)`, `${fmt(tb.median)} / ${fmt(tb.cpu)}`);
+  line(`one thread: ${BINS}-bin queries x200 (ms, median / p99)`, timeQueries(tb.out, time, 200, false));
 }
 
 {
@@ -141,14 +156,16 @@ const { time, value, thread } = makeSeries(SERIES);
     `${stacks.parent.length}, ${leaves.length}, ${fmt(depthSum / leaves.length)}`,
   );
   const all = { start: 0, end: STACK_SAMPLES };
-  const an = timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10 }));
-  line(`analyzeStacks over 1M samples (ms, first / median)`, `${fmt(an.first)} / ${fmt(an.median)}`);
-  const ang = timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10, memory, rankBy: 'growth' }));
-  line(`analyzeStacks + memory growth, 1M (ms, first / median)`, `${fmt(ang.first)} / ${fmt(ang.median)}`);
+  const growth = memoryGrowth(memory);
+  const report = (label, runs) => line(`${label} (ms, first / median / cpu)`, `${fmt(runs.first)} / ${fmt(runs.median)} / ${fmt(runs.cpu)}`);
+  report('analyzeStacks, 1M samples', timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10 })));
+  report('analyzeStacks by memory growth, 1M', timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10, memory, rankBy: 'growth' })));
+  report('analyzeStacks of one 5000-sample bin', timeRuns(20, () => analyzeStacks(stacks, sampleStack, { start: 500_000, end: 505_000, memory })));
   const ct = timeRuns(5, () => aggregateCallTree(stacks, sampleStack, all));
-  line(`aggregateCallTree over 1M samples (ms, first / median)`, `${fmt(ct.first)} / ${fmt(ct.median)}  (${ct.out.length} nodes)`);
+  report(`aggregateCallTree, 1M (${ct.out.length} nodes)`, ct);
+  report('aggregateCallTree weighted by growth, 1M', timeRuns(5, () => aggregateCallTree(stacks, sampleStack, { ...all, weight: growth })));
   const ft = timeRuns(5, () => functionTable(stacks, sampleStack, all));
-  line(`functionTable over 1M samples (ms, first / median)`, `${fmt(ft.first)} / ${fmt(ft.median)}  (${ft.out.length} functions)`);
+  report(`functionTable, 1M (${ft.out.length} functions)`, ft);
 }
 
 line('peak RSS (MiB)', fmt(process.resourceUsage().maxRSS / 1024));

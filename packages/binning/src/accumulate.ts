@@ -6,7 +6,7 @@ export interface AggregateOptions extends SampleRun {
    * Weight per sample row (e.g. `doc.samples.weight` in µs, or `memoryGrowth(memory)` for
    * "which code grew memory"); every sample weighs 1 when omitted.
    */
-  weight?: Float64Array;
+  weight?: Float64Array | null;
 }
 
 /** Weight per stack row over a sample run; slot `rows` stands for the empty stack (-1). */

@@ -1,4 +1,4 @@
-import { canonicalRows, commonCanonicalAncestor, stackFrames } from './stackPath.js';
+import { canonicalRows, commonCanonicalAncestor, gain, stackFrames } from './stackPath.js';
 import type { SampleRun, StackTree } from './types.js';
 import { badStackRow, checkRun, checkStacks } from './validate.js';
 
@@ -9,7 +9,7 @@ export interface AnalyzeStacksOptions extends SampleRun {
    * Memory per sample row (bytes), e.g. `doc.samples.memory`. When given, every `top` entry gets
    * `growth`: the sum over its samples of `max(0, memory[i] - memory[i-1])` (see `memoryGrowth`).
    */
-  memory?: Float64Array;
+  memory?: Float64Array | null;
   /** Order `top` by sample count (default) or by memory growth (needs `memory`). */
   rankBy?: 'count' | 'growth';
 }
@@ -82,11 +82,9 @@ export function analyzeStacks(stacks: StackTree, sampleStack: Int32Array, option
     const slot = s < 0 ? rows : canonical[s];
     if (counts[slot]++ === 0) seen[distinct++] = slot;
     if (growthBy && row > 0) {
-      const d = memory![row] - memory![row - 1];
-      if (d > 0) {
-        growthBy[slot] += d;
-        totalGrowth += d;
-      }
+      const g = gain(memory![row - 1], memory![row]);
+      growthBy[slot] += g;
+      totalGrowth += g;
     }
   }
 

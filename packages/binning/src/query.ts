@@ -1,5 +1,5 @@
-import { gallop } from './search.js';
-import { BLOCK, FANOUT, type MemorySummary } from './summary.js';
+import { lowerBound, lowerBoundIndexed } from './search.js';
+import { BLOCK, BLOCK_SHIFT, FANOUT, type MemorySummary, type SummaryLevel } from './summary.js';
 
 export interface BinQuery {
   /** Window start, ms (inclusive). */
@@ -19,6 +19,8 @@ export interface BinQuery {
 /**
  * Columnar bins tiling `[from, to)` exactly: bin i is `[start[i], end[i])`, `end[i] === start[i+1]`,
  * `start[0] === from`, `end[bins-1] === to`. A sample belongs to the bin whose interval holds its time.
+ * `bins` is the query's, or one more with `align`, or fewer when the window is too narrow for float
+ * arithmetic to tell that many edges apart (every bin has `start < end`).
  */
 export interface BinResult {
   from: number;
@@ -70,107 +72,142 @@ export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
     firstIndex: new Int32Array(count),
     endIndex: new Int32Array(count),
   };
-  const { time, indices, length: n } = summary;
-  let lo = gallop(time, indices, edges[0], 0, n);
+  const stats = new Float64Array(3);
+  let lo = positionOf(summary, edges[0], 0);
   for (let i = 0; i < count; i++) {
-    const hi = gallop(time, indices, edges[i + 1], lo, n);
+    const hi = positionOf(summary, edges[i + 1], lo);
     result.firstIndex[i] = lo;
     result.endIndex[i] = hi;
     result.count[i] = hi - lo;
     if (hi === lo) {
       result.mean[i] = result.min[i] = result.max[i] = NaN;
     } else {
-      aggregate(summary, lo, hi);
-      result.mean[i] = accSum / (hi - lo);
-      result.min[i] = accMin;
-      result.max[i] = accMax;
+      rangeStats(summary, lo, hi, stats);
+      result.mean[i] = stats[0] / (hi - lo);
+      result.min[i] = stats[1];
+      result.max[i] = stats[2];
     }
     lo = hi;
   }
   return result;
 }
 
+/**
+ * Equal bins from `from`; edges that float arithmetic cannot tell apart (a window narrower than
+ * `bins` steps of its own precision) are merged, so every bin has `start < end`.
+ */
 function evenEdges(from: number, to: number, bins: number): Float64Array {
   const edges = new Float64Array(bins + 1);
   const span = to - from;
-  for (let i = 0; i < bins; i++) edges[i] = from + (span * i) / bins;
-  edges[bins] = to;
-  return edges;
+  let m = 1;
+  edges[0] = from;
+  for (let i = 1; i < bins; i++) {
+    const e = from + (span * i) / bins;
+    if (e > edges[m - 1] && e < to) edges[m++] = e;
+  }
+  edges[m++] = to;
+  return m === bins + 1 ? edges : edges.slice(0, m);
 }
 
 function alignedEdges(from: number, to: number, bins: number): Float64Array {
   const width = (to - from) / bins;
   const edges: number[] = [from];
-  let k = Math.floor(from / width) + 1;
-  // The length guard stops a width too small to move past `from` in float arithmetic.
-  for (let e = k * width; e < to && edges.length <= bins; e = ++k * width) {
+  const k = Math.floor(from / width);
+  // At most `bins` multiples of the width lie inside the window. Counting them (rather than
+  // stepping until `to`) also ends when the width is below the precision of `from`'s multiples.
+  for (let i = 1; i <= bins; i++) {
+    const e = (k + i) * width;
+    if (e >= to) break;
     if (e > edges[edges.length - 1]) edges.push(e);
   }
   edges.push(to);
   return Float64Array.from(edges);
 }
 
-// The range aggregate is returned through module state so the per-bin loop allocates nothing.
-let accSum = 0;
-let accMin = Infinity;
-let accMax = -Infinity;
+/**
+ * First series position `k >= from` whose time is `>= t` (the length when none), given that no
+ * earlier position qualifies. It gallops over `blockTime` from `from`'s block, then searches one
+ * block of the time column: nearby memory only, however long the series.
+ */
+function positionOf(s: MemorySummary, t: number, from: number): number {
+  const { blockTime, time, indices, length: n } = s;
+  const blocks = blockTime.length;
+  // c: the first block after `from`'s whose first time is >= t; the answer is in block c - 1.
+  let lo = Math.min(blocks, (from >>> BLOCK_SHIFT) + 1);
+  let c = lo;
+  for (let step = 1; c < blocks && blockTime[c] < t; step *= 2) {
+    lo = c + 1;
+    c = Math.min(blocks, c + step);
+  }
+  c = lowerBound(blockTime, t, lo, c);
+  const a = Math.max(from, (c - 1) * BLOCK);
+  const b = Math.min(n, c * BLOCK);
+  return indices ? lowerBoundIndexed(time, indices, t, a, b) : lowerBound(time, t, a, b);
+}
 
-/** Sum/min/max of series positions [lo, hi) into accSum/accMin/accMax. */
-function aggregate(s: MemorySummary, lo: number, hi: number): void {
-  accSum = 0;
-  accMin = Infinity;
-  accMax = -Infinity;
-  if (hi - lo < 2 * BLOCK) {
-    scanRaw(s, lo, hi);
+/** Sum, min and max of the values at series positions [lo, hi) into `out[0..2]`. */
+function rangeStats(s: MemorySummary, lo: number, hi: number, out: Float64Array): void {
+  out[0] = 0;
+  out[1] = Infinity;
+  out[2] = -Infinity;
+  // Whole blocks a..b-1 come from the summary; the raw samples outside them, from the series.
+  let a = (lo + BLOCK - 1) >>> BLOCK_SHIFT;
+  let b = hi >>> BLOCK_SHIFT;
+  if (a >= b) {
+    addRaw(s, lo, hi, out);
     return;
   }
-  let a = Math.ceil(lo / BLOCK);
-  let b = Math.floor(hi / BLOCK);
-  scanRaw(s, lo, a * BLOCK);
-  scanRaw(s, b * BLOCK, hi);
+  const wholeStart = a * BLOCK;
+  const wholeEnd = b * BLOCK;
+  addRaw(s, lo, wholeStart, out);
+  addRaw(s, wholeEnd, hi, out);
+  // At each level, the partial groups at both ends; the whole groups between go up a level.
   for (let level = 0; ; level++) {
-    const L = s.levels[level];
+    const nodes = s.levels[level];
     if (b - a < 2 * FANOUT || level === s.levels.length - 1) {
-      scanNodes(L.sum, L.min, L.max, a, b);
+      addNodes(nodes, a, b, out);
       return;
     }
     const na = Math.ceil(a / FANOUT);
     const nb = Math.floor(b / FANOUT);
-    scanNodes(L.sum, L.min, L.max, a, na * FANOUT);
-    scanNodes(L.sum, L.min, L.max, nb * FANOUT, b);
+    addNodes(nodes, a, na * FANOUT, out);
+    addNodes(nodes, nb * FANOUT, b, out);
     a = na;
     b = nb;
   }
 }
 
-function scanRaw(s: MemorySummary, lo: number, hi: number): void {
+function addRaw(s: MemorySummary, lo: number, hi: number, out: Float64Array): void {
   const { value, indices } = s;
-  let sum = accSum;
-  let min = accMin;
-  let max = accMax;
+  let sum = out[0];
+  let min = out[1];
+  let max = out[2];
   for (let k = lo; k < hi; k++) {
-    const v = indices ? value[indices[k]] : value[k];
+    const v = value[indices ? indices[k] : k];
     sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
+    min = v < min ? v : min;
+    max = v > max ? v : max;
   }
-  accSum = sum;
-  accMin = min;
-  accMax = max;
+  out[0] = sum;
+  out[1] = min;
+  out[2] = max;
 }
 
-function scanNodes(sums: Float64Array, mins: Float64Array, maxs: Float64Array, lo: number, hi: number): void {
-  let sum = accSum;
-  let min = accMin;
-  let max = accMax;
+function addNodes(nodes: SummaryLevel, lo: number, hi: number, out: Float64Array): void {
+  const { sum: sums, min: mins, max: maxs } = nodes;
+  let sum = out[0];
+  let min = out[1];
+  let max = out[2];
   for (let i = lo; i < hi; i++) {
     sum += sums[i];
-    if (mins[i] < min) min = mins[i];
-    if (maxs[i] > max) max = maxs[i];
+    const x = mins[i];
+    min = x < min ? x : min;
+    const y = maxs[i];
+    max = y > max ? y : max;
   }
-  accSum = sum;
-  accMin = min;
-  accMax = max;
+  out[0] = sum;
+  out[1] = min;
+  out[2] = max;
 }
 
 /** Bins as JSON-ready rows (empty bins with null stats), the shape of the server's memory endpoint. */

@@ -26,7 +26,7 @@ export function sampleRange(
   time: Float64Array,
   from: number,
   to: number,
-  indices?: Uint32Array,
+  indices?: Uint32Array | null,
 ): { start: number; end: number } {
   if (Number.isNaN(from) || Number.isNaN(to)) throw new RangeError(`sampleRange: from=${from} and to=${to} must be numbers`);
   const n = indices ? indices.length : time.length;
@@ -35,20 +35,4 @@ export function sampleRange(
   const start = find(from, 0);
   const end = to <= from ? start : find(to, start);
   return { start, end };
-}
-
-/**
- * `lowerBound` from a known lower position, galloping first: adjacent bin edges are close in
- * the series, so this costs O(log distance) and touches memory near `lo` rather than all of it.
- */
-export function gallop(time: Float64Array, indices: Uint32Array | null, t: number, lo: number, n: number): number {
-  let step = 1;
-  let hi = lo;
-  while (hi < n && (indices ? time[indices[hi]] : time[hi]) < t) {
-    lo = hi + 1;
-    hi = lo + step;
-    step *= 2;
-  }
-  if (hi > n) hi = n;
-  return indices ? lowerBoundIndexed(time, indices, t, lo, hi) : lowerBound(time, t, lo, hi);
 }

@@ -21,5 +21,5 @@ export interface StackTree {
 export interface SampleRun {
   start: number;
   end: number;
-  indices?: Uint32Array;
+  indices?: Uint32Array | null;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binRows, buildMemorySummary, queryBins, sampleRange, threadIndices, type BinResult } from '../src/index.js';
-import { close } from './reference.js';
+import { expectBinsExact } from './expect.js';
 
 interface Series {
   time: Float64Array;
@@ -39,46 +39,11 @@ const seriesArb = (maxLength: number) =>
       return { time, value };
     });
 
-/** Every bin against a scan of all samples, and the tiling of [from, to). */
+/** The bin count `queryBins` promises, then every bin against brute force. */
 function expectExact(res: BinResult, s: Series, rows: number[], from: number, to: number, bins: number, align: boolean) {
-  expect(res.bins).toBe(res.start.length);
-  if (align) {
-    expect(res.bins).toBeGreaterThanOrEqual(1);
-    expect(res.bins).toBeLessThanOrEqual(bins + 1);
-  } else expect(res.bins).toBe(bins);
-  expect(res.start[0]).toBe(from);
-  expect(res.end[res.bins - 1]).toBe(to);
-  for (let i = 0; i < res.bins; i++) {
-    expect(res.start[i]).toBeLessThan(res.end[i]);
-    if (i > 0) expect(res.start[i]).toBe(res.end[i - 1]);
-  }
-  let covered = 0;
-  for (let i = 0; i < res.bins; i++) {
-    const inBin: number[] = [];
-    const positions: number[] = [];
-    rows.forEach((r, k) => {
-      if (s.time[r] >= res.start[i] && s.time[r] < res.end[i]) {
-        inBin.push(s.value[r]);
-        positions.push(k);
-      }
-    });
-    covered += inBin.length;
-    expect(res.count[i]).toBe(inBin.length);
-    expect(res.endIndex[i] - res.firstIndex[i]).toBe(inBin.length);
-    if (inBin.length === 0) {
-      expect(res.mean[i]).toBeNaN();
-      expect(res.max[i]).toBeNaN();
-      expect(res.min[i]).toBeNaN();
-      continue;
-    }
-    expect(res.firstIndex[i]).toBe(positions[0]);
-    expect(res.endIndex[i]).toBe(positions[positions.length - 1] + 1);
-    expect(res.max[i]).toBe(Math.max(...inBin));
-    expect(res.min[i]).toBe(Math.min(...inBin));
-    const mean = inBin.reduce((a, b) => a + b, 0) / inBin.length;
-    if (!close(res.mean[i], mean)) expect(res.mean[i]).toBe(mean);
-  }
-  expect(covered).toBe(rows.filter((r) => s.time[r] >= from && s.time[r] < to).length);
+  if (align) expect(res.bins).toBeLessThanOrEqual(bins + 1);
+  else expect(res.bins).toBe(bins);
+  expectBinsExact(res, s.time, s.value, rows, from, to);
 }
 
 const allRows = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -198,6 +163,23 @@ describe('queryBins', () => {
     }
   });
 
+  it('merges bins narrower than float precision instead of returning empty-width ones', () => {
+    // ms since 1970 as times: a window of a few ulps cannot hold 2000 distinct edges.
+    const t0 = 1.7e12;
+    const time = Float64Array.from({ length: 50 }, (_, i) => t0 + i * 2 ** -12);
+    const value = Float64Array.from({ length: 50 }, (_, i) => (i === 7 ? 1e9 : i));
+    const summary = buildMemorySummary(time, value);
+    for (const align of [false, true]) {
+      const from = t0;
+      const to = t0 + 50 * 2 ** -12;
+      const res = queryBins(summary, { from, to, bins: 2000, align });
+      expect(res.bins).toBeLessThan(2000);
+      expect(res.bins).toBeGreaterThan(1);
+      expectBinsExact(res, time, value, null, from, to);
+      expect(Math.max(...res.max.filter((m) => !Number.isNaN(m)))).toBe(1e9);
+    }
+  });
+
   it('stays exact on a hundred thousand samples near 2^41 bytes', () => {
     const n = 100_000;
     const time = Float64Array.from({ length: n }, (_, i) => i * 2);
@@ -211,12 +193,16 @@ describe('queryBins', () => {
     }
   });
 
-  it('reports its own size: under 8 bytes per sample', () => {
+  it('reports its own size, at most half the series (16 bytes per sample): about 1.1 bytes per sample', () => {
     const n = 50_000;
     const time = Float64Array.from({ length: n }, (_, i) => i);
-    const summary = buildMemorySummary(time, new Float64Array(n));
-    expect(summary.bytes).toBeGreaterThan(0);
-    expect(summary.bytes / n).toBeLessThan(8);
+    const value = new Float64Array(n);
+    const summary = buildMemorySummary(time, value);
+    let held = summary.blockTime.byteLength;
+    for (const l of summary.levels) held += l.sum.byteLength + l.min.byteLength + l.max.byteLength;
+    expect(summary.bytes).toBe(held);
+    expect(summary.bytes).toBeLessThanOrEqual((time.byteLength + value.byteLength) / 2);
+    expect(summary.bytes / n).toBeLessThan(1.2);
     expect(summary.firstTime).toBe(0);
     expect(summary.lastTime).toBe(n - 1);
   });
@@ -235,6 +221,32 @@ describe('queryBins', () => {
     expect(() => queryBins(summary, { from: 2, to: 1, bins: 3 })).toThrow(/from < to/);
     expect(() => queryBins(summary, { from: 0, to: 1, bins: 0 })).toThrow(/bins must be an integer/);
     expect(() => queryBins(summary, { from: 0, to: Infinity, bins: 3 })).toThrow(/finite/);
+  });
+
+  it('names the first bad sample wherever it is in a long series, directly and through indices', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9999 }),
+        fc.constantFrom('NaN value', 'Infinity value', 'time backwards', 'NaN time'),
+        fc.boolean(),
+        (at, kind, indexed) => {
+          const n = 10_000;
+          const time = Float64Array.from({ length: n }, (_, i) => i * 2);
+          const value = Float64Array.from({ length: n }, (_, i) => 1e6 + i);
+          if (kind === 'NaN value') value[at] = NaN;
+          if (kind === 'Infinity value') value[at] = Infinity;
+          if (kind === 'time backwards') time[at] = time[at - 1] - 1;
+          if (kind === 'NaN time') time[at] = NaN;
+          const indices = indexed ? Uint32Array.from({ length: n }, (_, i) => i) : undefined;
+          const where = indexed ? `sample ${at} \\(position ${at} of indices\\)` : `sample ${at}`;
+          const message = kind.endsWith('value') ? `value of ${where} is ${value[at]}, not a finite number` : `${where} has time ${time[at]} after`;
+          expect(() => buildMemorySummary(time, value, indices)).toThrow(new RegExp(message));
+        },
+      ),
+      { numRuns: 60 },
+    );
+    const huge = Float64Array.from({ length: 64 }, () => Number.MAX_VALUE);
+    expect(() => buildMemorySummary(Float64Array.from({ length: 64 }, (_, i) => i), huge)).toThrow(/positions 0 to 63 sum beyond/);
   });
 
   it('handles an empty series', () => {

@@ -3,15 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateCallTree,
   analyzeStacks,
-  callTreeChildren,
   functionCalls,
   functionTable,
   memoryGrowth,
   threadIndices,
-  type CallTree,
 } from '../src/index.js';
+import { treeToPlain } from './expect.js';
 import { bruteCallTree, bruteCalls, bruteFunctionTable, bruteStackAnalysis, close, rowPath, type PlainNode } from './reference.js';
-import { plainSamples, profileArb, type RandomProfile } from './trees.js';
+import { plainSamples, profileArb } from './trees.js';
 
 /** A profile plus a run of it: all samples, a sub-range, or one thread's samples. */
 const caseArb = fc
@@ -23,28 +22,6 @@ const caseArb = fc
     const y = n === 0 ? 0 : b % (n + 1);
     return { p, start: Math.min(x, y), end: Math.max(x, y), indices, weighted };
   });
-
-/** Our call tree in the brute-force shape (children by frame), after checking its own invariants. */
-export function treeToPlain(t: CallTree, node = 0): PlainNode {
-  const kids = callTreeChildren(t, node);
-  for (let i = 1; i < kids.length; i++) expect(t.total[kids[i]]).toBeLessThanOrEqual(t.total[kids[i - 1]]);
-  let x = t.offset[node];
-  let sum = t.self[node];
-  for (const c of kids) {
-    expect(t.parent[c]).toBe(node);
-    expect(t.depth[c]).toBe(t.depth[node] + 1);
-    expect(close(t.offset[c], x)).toBe(true);
-    x += t.total[c];
-    sum += t.total[c];
-  }
-  expect(close(sum, t.total[node])).toBe(true);
-  return {
-    frame: t.frame[node],
-    self: t.self[node],
-    total: t.total[node],
-    children: kids.map((c) => treeToPlain(t, c)).sort((a, b) => a.frame - b.frame),
-  };
-}
 
 /** Rounds weights so sums taken in different orders compare equal. */
 function rounded(n: PlainNode): PlainNode {
@@ -168,4 +145,3 @@ describe('memoryGrowth', () => {
   });
 });
 
-export type { RandomProfile };
