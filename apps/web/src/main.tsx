@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { LandingPage } from './landing/LandingPage';
+import { prefetchProfile } from './lib/api';
 import { navigate, useUrl, withParams } from './lib/router';
 import { viewParams } from './lib/viewState';
 import { linkTo, ProfilePage } from './profile/ProfilePage';
@@ -21,7 +22,8 @@ const SHORTCUTS: [string, string][] = [
   ['drag', 'zoom the memory chart'],
   ['shift+drag', 'select a range'],
   ['click', 'select a bin / zoom a flame box'],
-  ['wheel, + / −', 'zoom'],
+  ['wheel', 'zoom around the pointer'],
+  ['+ / −', 'zoom in / out'],
   ['shift+wheel, ← / →', 'pan'],
   ['0, double-click', 'reset zoom'],
   ['Esc', 'clear selection / flame zoom out'],
@@ -35,10 +37,10 @@ function App() {
   const [theme, setTheme] = useState(initialTheme);
   const [help, setHelp] = useState(false);
 
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-    localStorage.setItem('prof-theme', theme);
-  }, [theme]);
+  // Set during render, not in an effect: the charts read the theme's CSS variables in their own
+  // (child, hence earlier) layout effects, and must see the new ones.
+  document.documentElement.dataset.theme = theme;
+  useEffect(() => localStorage.setItem('prof-theme', theme), [theme]);
 
   // vmprof's own client prints links of the form /#/<id>; send them to the profile page.
   useEffect(() => {
@@ -103,4 +105,6 @@ function App() {
 }
 
 window.__profTest = window.__profTest ?? {};
+const opening = PROFILE_PATH.exec(location.pathname);
+if (opening) prefetchProfile(opening[1]);
 render(<App />, document.getElementById('app')!);

@@ -5,23 +5,15 @@ import { analyzeStacks, sampleRange } from '@prof/binning';
 import { readProfileFile, type ProfileDocument } from '@prof/format/node';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startServer, upload, type Server } from './harness';
-import { fixtures, resultsDir } from './paths';
+import { fixtures, launchBrowser, resultsDir, startServer, upload, type Server } from './harness.mjs';
+import { binMax, chartData, chartFor, globalMax, newPage as newPageOf, pixelsNear, shiftDragSelect, type MemoryHook } from './pageHelpers';
 
 let server: Server;
 let browser: Browser;
 const ids: Record<string, string> = {};
 let spiky: ProfileDocument;
-
-interface MemoryHook {
-  from: number;
-  to: number;
-  bins: { start: number; end: number; count: number; mean: number | null; max: number | null; min: number | null }[];
-  plotWidth: number;
-  draws: number;
-}
 
 beforeAll(async () => {
   mkdirSync(resultsDir, { recursive: true });
@@ -37,57 +29,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function newPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
-  const page = await ctx.newPage();
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  return page;
-}
-
-/** Waits until the chart holds data newer than `afterDraws` and returns it. */
-async function chartData(page: Page, afterDraws = 0): Promise<MemoryHook> {
-  await page.waitForFunction((n) => (window.__profTest?.memory?.draws ?? 0) > n, afterDraws, { timeout: 30_000 });
-  return page.evaluate(() => window.__profTest.memory!) as Promise<MemoryHook>;
-}
-
-async function chartFor(page: Page, from: number, to: number): Promise<MemoryHook> {
-  await page.waitForFunction(
-    ([f, t]) => {
-      const m = window.__profTest?.memory;
-      return !!m && Math.abs(m.from - f) < 1 && Math.abs(m.to - t) < 1;
-    },
-    [from, to],
-    { timeout: 30_000 },
-  );
-  return page.evaluate(() => window.__profTest.memory!) as Promise<MemoryHook>;
-}
-
-const binMax = (m: MemoryHook) => Math.max(...m.bins.map((b) => b.max ?? -Infinity));
-
-function globalMax(doc: ProfileDocument): { value: number; time: number } {
-  const mem = doc.samples.memory!;
-  let k = 0;
-  for (let i = 1; i < mem.length; i++) if (mem[i] > mem[k]) k = i;
-  return { value: mem[k], time: doc.samples.time[k] };
-}
-
-/** Pixels of the chart canvas close to a CSS colour (anti-aliasing tolerated). */
-async function pixelsNear(page: Page, cssVar: string): Promise<number> {
-  return page.evaluate((name) => {
-    const probe = document.createElement('div');
-    probe.style.color = getComputedStyle(document.documentElement).getPropertyValue(name);
-    document.body.appendChild(probe);
-    const [r, g, b] = getComputedStyle(probe).color.match(/\d+/g)!.map(Number);
-    probe.remove();
-    const canvas = document.querySelector('[data-testid=memory-chart] canvas') as HTMLCanvasElement;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60) n++;
-    }
-    return n;
-  }, cssVar);
-}
+const newPage = () => newPageOf(browser);
 
 describe('landing page', () => {
   it('searches projects and function names, keeps it in the URL and restores it', async () => {
@@ -210,15 +152,7 @@ describe('memory view', () => {
     await chartData(page);
     await page.click('button.seg:has-text("max")');
     await page.click('button.seg:has-text("clock")');
-    const over = (await page.locator('[data-testid=memory-chart] .u-over').boundingBox())!;
-    const y = over.y + over.height / 2;
-    await page.keyboard.down('Shift');
-    await page.mouse.move(over.x + over.width * 0.6, y);
-    await page.mouse.down();
-    await page.mouse.move(over.x + over.width * 0.7, y, { steps: 6 });
-    await page.mouse.up();
-    await page.keyboard.up('Shift');
-    await page.waitForSelector('[data-testid=share]');
+    await shiftDragSelect(page, 0.6, 0.7);
     const before = (await page.evaluate(() => window.__profTest)) as { memory: MemoryHook; stacks: { from: number; to: number; share: number } };
     const shared = page.url();
     expect(new URL(shared).searchParams.get('sel')).toMatch(/~/);

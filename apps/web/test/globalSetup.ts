@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, serverCli, webRoot } from './paths';
+import { repoRoot, serverCli, webRoot } from './harness.mjs';
 
 export default function setup(): void {
   if (!existsSync(join(webRoot, 'dist', 'index.html'))) {

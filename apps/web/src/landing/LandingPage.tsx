@@ -207,7 +207,7 @@ export function LandingPage({ url }: { url: URL }) {
               <tr>
                 <th>Function</th>
                 <th>Project</th>
-                <th>Started</th>
+                <th>Started (UTC)</th>
                 <th class="num">Duration</th>
                 <th class="num">Peak memory</th>
                 <th class="num">Samples</th>

@@ -54,10 +54,14 @@ export interface ApiFrame {
 
 export interface StacksResponse {
   samples: number;
+  /** The range analysed, ms since the profile's start. */
+  from: number;
+  to: number;
   prefix: ApiFrame[];
   extension: ApiFrame[];
   share: number;
-  top: { stack: ApiFrame[]; count: number }[];
+  /** `growth`: bytes gained while the stack was on top (profiles with memory). */
+  top: { stack: ApiFrame[]; count: number; growth?: number }[];
 }
 
 export class ApiError extends Error {
@@ -113,3 +117,17 @@ export const api = {
     getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
   documentUrl: (id: string) => `/api/profiles/${enc(id)}/document`,
 };
+
+const prefetched = new Map<string, Promise<ProfileRow>>();
+
+/** Starts fetching a profile's row as the app boots, before the first render asks for it. */
+export function prefetchProfile(id: string): void {
+  if (!prefetched.has(id)) prefetched.set(id, api.profile(id));
+}
+
+/** The row of a profile: the prefetched request when there is one (taken once), else a new one. */
+export function profileRow(id: string, signal?: AbortSignal): Promise<ProfileRow> {
+  const pending = prefetched.get(id);
+  prefetched.delete(id);
+  return pending ?? api.profile(id, signal);
+}

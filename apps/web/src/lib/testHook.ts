@@ -18,3 +18,8 @@ export function testHook(): ProfTestHook {
   if (!window.__profTest) window.__profTest = {};
   return window.__profTest;
 }
+
+/** Runs `fn` once the frame holding the current drawing has been painted (timestamps for the bench). */
+export function afterPaint(fn: (paintedAt: number) => void): void {
+  requestAnimationFrame(() => setTimeout(() => fn(performance.now()), 0));
+}

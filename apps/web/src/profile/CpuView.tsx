@@ -65,7 +65,8 @@ export function CpuView({ row, view, info, session, dark }: Props) {
     return () => window.removeEventListener('keydown', onKey);
   }, [view.focus]);
 
-  const layout = useMemo(() => (tree ? layoutFlame(tree) : null), [tree]);
+  const layout = useMemo(() => (tree ? layoutFlame(tree, info.frames.name.length) : null), [tree, info]);
+  const kindsPresent = useMemo(() => new Set(info.frames.kind), [info]);
   const frames = info.frames;
   const unit = info.weighted ? 'µs' : 'samples';
   const focusNode = layout ? nodeForPath(layout, view.focus) : 0;
@@ -117,22 +118,26 @@ export function CpuView({ row, view, info, session, dark }: Props) {
       )}
       {view.cpu === 'flame' && (
         <nav class="breadcrumb" aria-label="Flame graph focus">
-          <button class="crumb" onClick={() => navigate(withParams(viewParams({ focus: [] })))}>all</button>
-          {crumbs.map((f, i) => (
-            <Fragment key={i}>
-              <span class="sep">›</span>
-              <button class="crumb" onClick={() => navigate(withParams(viewParams({ focus: crumbs.slice(0, i + 1) })))}>
-                {frames.name[f] || '<anonymous>'}
-              </button>
-            </Fragment>
-          ))}
-          {layout && focusNode !== 0 && (
-            <span class="dim"> — {formatPercent(layout.tree.total[focusNode] / (layout.tree.total[0] || 1))} of samples</span>
-          )}
+          <button class="crumb" title="Zoom out to every sample (Esc steps out one level)" onClick={() => navigate(withParams(viewParams({ focus: [] })))}>
+            all
+          </button>
+          {layout &&
+            crumbs.map((f, i) => {
+              const path = crumbs.slice(0, i + 1);
+              const share = layout.tree.total[nodeForPath(layout, path)] / (layout.tree.total[0] || 1);
+              return (
+                <Fragment key={i}>
+                  <span class="sep">›</span>
+                  <button class="crumb" title={`${frames.name[f] || '<anonymous>'}: ${formatPercent(share)} of samples`} onClick={() => navigate(withParams(viewParams({ focus: path })))}>
+                    <span class="crumb-name">{frames.name[f] || '<anonymous>'}</span> <span class="crumb-share">{formatPercent(share)}</span>
+                  </button>
+                </Fragment>
+              );
+            })}
           <span class="spacer" />
           {view.color === 'kind' && (
             <span class="legend">
-              {KIND_LEGEND.map(([label, k]) => (
+              {KIND_LEGEND.filter(([, k]) => kindsPresent.has(k)).map(([label, k]) => (
                 <span class="legend-item" key={k}>
                   <i class="swatch" ref={(el) => { if (el) el.style.background = kindColor(k, label, dark); }} />
                   {label}
@@ -140,6 +145,7 @@ export function CpuView({ row, view, info, session, dark }: Props) {
               ))}
             </span>
           )}
+          {view.color === 'file' && <span class="legend dim">one colour per file</span>}
         </nav>
       )}
       {!layout && <p class="dim">Aggregating…</p>}
@@ -162,7 +168,9 @@ export function CpuView({ row, view, info, session, dark }: Props) {
               onFocus={(path) => navigate(withParams(viewParams({ focus: path })))}
             />
           )}
-          {view.cpu === 'tree' && <CallTreeTable layout={layout} frames={frames} q={view.q} unit={unit} />}
+          {view.cpu === 'tree' && (
+            <CallTreeTable layout={layout} frames={frames} q={view.q} unit={unit} onFocus={(path) => navigate(withParams(viewParams({ cpu: 'flame', focus: path })))} />
+          )}
           {view.cpu === 'functions' && (
             <FunctionTable
               session={session}
@@ -171,6 +179,8 @@ export function CpuView({ row, view, info, session, dark }: Props) {
               q={view.q}
               selected={view.fn}
               onSelect={(fn) => navigate(withParams(viewParams({ fn })))}
+              hasLines={info.hasLines}
+              onShowInFlame={(name) => navigate(withParams(viewParams({ cpu: 'flame', q: name, focus: [] })))}
             />
           )}
         </div>

@@ -1,10 +1,10 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { testHook } from '../lib/testHook';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { afterPaint, testHook } from '../lib/testHook';
+import { useWidth } from '../lib/useWidth';
 import { formatCount, formatPercent } from '../lib/units';
 import type { FrameInfo } from '../worker/protocol';
-import { fileColor, kindColor } from './flameColors';
+import { fileColor, kindColor, kindName } from './flameColors';
 import { nodeForPath, pathOf, searchMatches, type FlameLayout } from './flameLayout';
-import { kindName } from './StackPanel';
 
 const ROW = 18;
 const FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
@@ -32,19 +32,11 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
   const canvas = useRef<HTMLCanvasElement>(null);
   const tip = useRef<HTMLDivElement>(null);
   const hits = useRef<Hit[][]>([]);
-  const [width, setWidth] = useState(0);
+  const width = useWidth(wrap);
   const tree = layout.tree;
   const focusNode = useMemo(() => nodeForPath(layout, focus), [layout, focus]);
   const search = useMemo(() => searchMatches(layout, frames, q), [layout, frames, q]);
   const rootTotal = tree.total[0];
-
-  useEffect(() => {
-    const el = wrap.current!;
-    const ro = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
-    ro.observe(el);
-    setWidth(Math.floor(el.clientWidth));
-    return () => ro.disconnect();
-  }, []);
 
   const depthFocus = tree.depth[focusNode];
   const rows = layout.maxDepth + 1;
@@ -110,16 +102,19 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
       n++;
     }
     hits.current = rowsHits;
-    const hook = testHook();
-    hook.flame = {
-      rootTotal,
-      focus: pathOf(tree, focusNode),
-      nodes: drawn,
-      paintedAt: performance.now(),
-      draws: (hook.flame?.draws ?? 0) + 1,
-      matches: search.count,
-      matchShare: rootTotal ? search.total / rootTotal : 0,
-    };
+    const focusPath = pathOf(tree, focusNode);
+    afterPaint((paintedAt) => {
+      const hook = testHook();
+      hook.flame = {
+        rootTotal,
+        focus: focusPath,
+        nodes: drawn,
+        paintedAt,
+        draws: (hook.flame?.draws ?? 0) + 1,
+        matches: search.count,
+        matchShare: rootTotal ? search.total / rootTotal : 0,
+      };
+    });
   }, [layout, frames, focusNode, search, orient, color, dark, width, rows, q, unit]);
 
   function hitAt(ev: MouseEvent): number {
@@ -141,6 +136,7 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
       return;
     }
     const f = tree.frame[n];
+    const pct = (v: number) => `${formatPercent(v / rootTotal)} · ${formatCount(v)} ${unit}`;
     const lines: [string, string][] =
       n === 0
         ? [['', 'all samples in range'], ['total', `${formatCount(tree.total[0])} ${unit}`]]
@@ -148,8 +144,9 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
             ['', frames.name[f] || '<anonymous>'],
             ['file', frames.file[f] ? `${frames.file[f]}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : '(unknown)'],
             ['kind', kindName(frames.kind[f])],
-            ['total', `${formatPercent(tree.total[n] / rootTotal)} · ${formatCount(tree.total[n])} ${unit}` + (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : '')],
-            ['self', `${formatPercent(tree.self[n] / rootTotal)} · ${formatCount(tree.self[n])} ${unit}`],
+            ['total', pct(tree.total[n]) + (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : '')],
+            ['self', pct(tree.self[n])],
+            ['all calls', `total ${formatPercent(layout.frameTotal[f] / rootTotal)} · self ${formatPercent(layout.frameSelf[f] / rootTotal)}`],
           ];
     t.replaceChildren(
       ...lines.map(([k, v]) => {

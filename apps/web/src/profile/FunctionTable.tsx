@@ -1,9 +1,10 @@
 import type { FunctionCalls } from '@prof/binning';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { formatCount, formatPercent } from '../lib/units';
+import type { LineRow } from '../worker/lineTable';
 import type { FrameInfo, FunctionRows, RangeQuery } from '../worker/protocol';
 import type { ProfileSession } from './session';
-import { kindName } from './StackPanel';
+import { kindName } from './flameColors';
 
 interface Props {
   session: ProfileSession;
@@ -12,13 +13,17 @@ interface Props {
   q: string;
   selected: number | null;
   onSelect(fn: number | null): void;
+  /** The document records executing lines: the detail pane lists them. */
+  hasLines: boolean;
+  onShowInFlame(name: string): void;
 }
 
 /** Per-function self and total (from @prof/binning, recursion counted once), callers and callees. */
-export function FunctionTable({ session, range, frames, q, selected, onSelect }: Props) {
+export function FunctionTable({ session, range, frames, q, selected, onSelect, hasLines, onShowInFlame }: Props) {
   const [sortBy, setSortBy] = useState<'self' | 'total'>('self');
   const [table, setTable] = useState<FunctionRows | null>(null);
   const [calls, setCalls] = useState<FunctionCalls | null>(null);
+  const [lines, setLines] = useState<LineRow[] | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -29,9 +34,13 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect }:
   useEffect(() => {
     let live = true;
     setCalls(null);
-    if (selected !== null && selected < frames.name.length) session.calls(range, selected).then((c) => live && setCalls(c));
+    setLines(null);
+    if (selected !== null && selected < frames.name.length) {
+      session.calls(range, selected).then((c) => live && setCalls(c));
+      if (hasLines) session.lines(range, selected).then((l) => live && setLines(l));
+    }
     return () => void (live = false);
-  }, [session, selected, range.from, range.to, range.thread]);
+  }, [session, selected, range.from, range.to, range.thread, hasLines]);
 
   const needle = q.toLowerCase();
   const rows = useMemo(() => {
@@ -53,8 +62,8 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect }:
       <table class="data-table" data-testid="function-table">
         <thead>
           <tr>
-            <th class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`} onClick={() => setSortBy('self')}>Self ▾</th>
-            <th class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`} onClick={() => setSortBy('total')}>Total ▾</th>
+            <th class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`} onClick={() => setSortBy('self')} aria-sort={sortBy === 'self' ? 'descending' : 'none'}>Self {sortBy === 'self' ? '▾' : ''}</th>
+            <th class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`} onClick={() => setSortBy('total')} aria-sort={sortBy === 'total' ? 'descending' : 'none'}>Total {sortBy === 'total' ? '▾' : ''}</th>
             <th>Function</th>
             <th>Location</th>
           </tr>
@@ -73,17 +82,41 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect }:
           })}
         </tbody>
       </table>
-      {selected !== null && (
-        <aside class="fn-detail">
-          <h3 class="fn">{name(selected)}</h3>
+      {selected !== null && selected < frames.name.length && (
+        <aside class="fn-detail" data-testid="function-detail">
+          <h3 class={`fn kind-${kindName(frames.kind[selected])}`}>{name(selected)}</h3>
+          <p class="file">{frames.file[selected] || '(unknown file)'}{frames.line[selected] > 0 ? `:${frames.line[selected]}` : ''} · {kindName(frames.kind[selected])}</p>
           {!calls && <p class="dim">…</p>}
           {calls && (
             <>
-              <p class="dim">self {formatPercent(calls.self / all)} · total {formatPercent(calls.total / all)}</p>
-              <h4>Callers</h4>
+              <p class="fn-figures">
+                <span>self <b>{formatPercent(calls.self / all)}</b></span>
+                <span>total <b>{formatPercent(calls.total / all)}</b></span>
+                <button class="btn small" onClick={() => onShowInFlame(frames.name[selected])}>Highlight in flame graph</button>
+              </p>
+              <h4>Called by</h4>
               <EdgeList items={calls.callers} name={name} all={all} onSelect={onSelect} />
-              <h4>Callees</h4>
+              <h4>Calls</h4>
               <EdgeList items={calls.callees} name={name} all={all} onSelect={onSelect} />
+            </>
+          )}
+          {hasLines && lines && lines.length > 0 && (
+            <>
+              <h4>Lines</h4>
+              <table class="lines-table" data-testid="lines">
+                <thead>
+                  <tr><th>line</th><th class="num">self</th><th class="num">total</th></tr>
+                </thead>
+                <tbody>
+                  {lines.slice(0, 100).map((l) => (
+                    <tr key={l.line}>
+                      <td class="file">{l.line > 0 ? `:${l.line}` : '(none)'}</td>
+                      <td class="num">{formatPercent(l.self / all)}</td>
+                      <td class="num">{formatPercent(l.total / all)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
         </aside>

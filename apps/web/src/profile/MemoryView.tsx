@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type MemoryBin, type ProfileRow, type StacksResponse } from '../lib/api';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { api, type MemoryBin, type ProfileRow } from '../lib/api';
 import { saveBlob, fileStem } from '../lib/download';
 import { navigate, withParams } from '../lib/router';
-import { testHook } from '../lib/testHook';
+import { afterPaint, testHook } from '../lib/testHook';
+import { useWidth } from '../lib/useWidth';
 import { formatBytes, formatDuration } from '../lib/units';
 import { viewParams, type ProfileView } from '../lib/viewState';
 import type { DocInfo } from '../worker/protocol';
@@ -11,26 +12,33 @@ import { binsToCsv } from './memorySeries';
 import { StackPanel } from './StackPanel';
 
 interface Props {
-  row: ProfileRow;
+  id: string;
+  /** Null while the row is on its way: the chart is laid out meanwhile, and asks for bins once it is here. */
+  row: ProfileRow | null;
   view: ProfileView;
   info: DocInfo | null;
   theme: string;
+  /** Called after each paint of new bins. */
+  onPainted?(): void;
 }
 
 const CHART_HEIGHT = 380;
+/** Bins per request on very wide screens (the server allows up to 20,000). */
+const MAX_BINS = 4000;
 const MIN_SPAN_MS = 0.5;
 
-export function MemoryView({ row, view, info, theme }: Props) {
+export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   const holder = useRef<HTMLDivElement>(null);
   const chart = useRef<MemoryChart | null>(null);
-  const [width, setWidth] = useState(0);
+  const width = useWidth(holder);
   const [plotWidth, setPlotWidth] = useState(0);
-  const [duration, setDuration] = useState<number>(row.durationMs ?? 0);
+  const [duration, setDuration] = useState<number>(row?.durationMs ?? 0);
   const [bins, setBins] = useState<MemoryBin[]>([]);
   const [timeEstimated, setTimeEstimated] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const lastPush = useRef(0);
+  const lastGesture = useRef({ how: '', at: 0 });
   const viewRef = useRef(view);
   viewRef.current = view;
   const durRef = useRef(duration);
@@ -39,10 +47,14 @@ export function MemoryView({ row, view, info, theme }: Props) {
   const winFrom = view.from ?? 0;
   const winTo = view.to ?? duration;
   const zone = info?.meta.zone ?? null;
-  const startTime = info?.meta.startTime ?? row.start ?? null;
+  const startTime = info?.meta.startTime ?? row?.start ?? null;
+  const ready = row !== null && row.hasMemory;
 
-  // Chart lifetime: rebuilt when what it draws changes shape (mode, axis, theme); data survives.
-  useEffect(() => {
+  // Layout effects throughout: the chart exists, and the first bins are requested, in the same
+  // task as the first render, not one frame per step later.
+  // Chart lifetime: rebuilt only when what it draws changes shape (mean/max, theme); the time axis
+  // mode and the data carry over.
+  useLayoutEffect(() => {
     const el = holder.current!;
     if (width <= 0) return;
     const c = new MemoryChart(el, {
@@ -50,7 +62,6 @@ export function MemoryView({ row, view, info, theme }: Props) {
       axis: view.axis,
       startTime,
       zone,
-      timeEstimated,
       width,
       height: CHART_HEIGHT,
       onZoom: (from, to, how) => zoomTo(from, to, how),
@@ -58,7 +69,7 @@ export function MemoryView({ row, view, info, theme }: Props) {
       onSelect: (from, to) => navigate(withParams(viewParams({ selFrom: from, selTo: to }))),
     });
     chart.current = c;
-    setPlotWidth(Math.round(c.plot.bbox.width / devicePixelRatio));
+    setPlotWidth(c.plotWidth());
     if (bins.length) c.setData(bins, winFrom, winTo);
     c.setSelection(view.selFrom !== null ? [view.selFrom, view.selTo!] : null);
     return () => {
@@ -66,21 +77,17 @@ export function MemoryView({ row, view, info, theme }: Props) {
       chart.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [view.show, view.axis, theme, width > 0, startTime, zone, timeEstimated]);
+  }, [view.show, theme, width > 0]);
 
-  useEffect(() => {
-    const el = holder.current!;
-    const ro = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
-    ro.observe(el);
-    setWidth(Math.floor(el.clientWidth));
-    return () => ro.disconnect();
-  }, []);
+  useLayoutEffect(() => {
+    chart.current?.setTimeMode({ axis: view.axis, startTime, zone });
+  }, [view.axis, startTime, zone]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = chart.current;
     if (width > 0 && c) {
       c.setSize(width, CHART_HEIGHT);
-      setPlotWidth(Math.round(c.plot.bbox.width / devicePixelRatio));
+      setPlotWidth(c.plotWidth());
     }
   }, [width]);
 
@@ -89,47 +96,54 @@ export function MemoryView({ row, view, info, theme }: Props) {
   }, [view.selFrom, view.selTo]);
 
   // The window moves at once on the data we have; new bins replace the whole series when they come.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (duration > 0) chart.current?.setWindow(winFrom, winTo);
   }, [winFrom, winTo, duration]);
 
-  // Re-bin from the server: about one bin per pixel of plot width. Debounced so a wheel gesture
-  // costs one request; older requests are aborted so answers never arrive out of order.
-  useEffect(() => {
-    if (plotWidth <= 0) return;
+  // Re-bin from the server: one bin per pixel of plot width. A wheel or pan gesture is debounced so
+  // it costs one request; a drag, a key or Back asks at once. Older requests are aborted, so answers
+  // never arrive out of order.
+  useLayoutEffect(() => {
+    if (plotWidth <= 0 || !ready) return;
     const ctrl = new AbortController();
-    const binsWanted = Math.max(16, Math.min(4000, plotWidth));
-    const timer = setTimeout(async () => {
+    const binsWanted = Math.max(16, Math.min(MAX_BINS, plotWidth));
+    const g = lastGesture.current;
+    const continuous = (g.how === 'wheel' || g.how === 'pan') && performance.now() - g.at < 200;
+    const fetchBins = async () => {
       setLoading(true);
       try {
         const zoomed = view.from !== null && view.to !== null;
         const res = await api.memory(
-          row.id,
+          id,
           { from: zoomed ? view.from! : undefined, to: zoomed ? view.to! : undefined, bins: binsWanted, thread: view.thread },
           ctrl.signal,
         );
         if (ctrl.signal.aborted) return;
+        const from = zoomed ? view.from! : res.from;
+        const to = zoomed ? view.to! : res.to;
+        chart.current?.setData(res.bins, from, to);
         setDuration(res.durationMs);
         setTimeEstimated(res.timeEstimated);
         setBins(res.bins);
         setError(null);
-        const from = zoomed ? view.from! : res.from;
-        const to = zoomed ? view.to! : res.to;
-        chart.current?.setData(res.bins, from, to);
-        const hook = testHook();
-        hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt: performance.now() };
+        afterPaint((paintedAt) => {
+          onPainted?.();
+          const hook = testHook();
+          hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt };
+        });
       } catch (err) {
         if ((err as Error).name !== 'AbortError') setError((err as Error).message);
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
       }
-    }, bins.length ? 40 : 0);
+    };
+    const timer = continuous && bins.length ? setTimeout(fetchBins, 40) : (void fetchBins(), undefined);
     return () => {
       clearTimeout(timer);
       ctrl.abort();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [row.id, view.from, view.to, view.thread, plotWidth]);
+  }, [id, ready, view.from, view.to, view.thread, plotWidth]);
 
   function zoomTo(from: number, to: number, how: 'drag' | 'wheel' | 'pan' | 'button'): void {
     const d = durRef.current;
@@ -139,6 +153,7 @@ export function MemoryView({ row, view, info, theme }: Props) {
     if (to > d) [from, to] = [d - span, d];
     span = to - from;
     chart.current?.setWindow(from, to);
+    lastGesture.current = { how, at: performance.now() };
     const now = Date.now();
     // A wheel or pan gesture is one history entry, not one per notch.
     const replace = (how === 'wheel' || how === 'pan') && now - lastPush.current < 700;
@@ -172,7 +187,7 @@ export function MemoryView({ row, view, info, theme }: Props) {
   }, []);
 
   function exportCsv(): void {
-    saveBlob(new Blob([binsToCsv(bins, startTime)], { type: 'text/csv' }), `${fileStem(row.name)}-memory.csv`);
+    saveBlob(new Blob([binsToCsv(bins, startTime)], { type: 'text/csv' }), `${fileStem(row?.name)}-memory.csv`);
   }
 
   function exportPng(): void {
@@ -185,7 +200,7 @@ export function MemoryView({ row, view, info, theme }: Props) {
     ctx.fillStyle = getComputedStyle(document.body).backgroundColor;
     ctx.fillRect(0, 0, out.width, out.height);
     ctx.drawImage(src, 0, 0);
-    out.toBlob((b) => b && saveBlob(b, `${fileStem(row.name)}-memory.png`), 'image/png');
+    out.toBlob((b) => b && saveBlob(b, `${fileStem(row?.name)}-memory.png`), 'image/png');
   }
 
   const binWidth = bins.length ? bins[0].end - bins[0].start : 0;
@@ -222,6 +237,12 @@ export function MemoryView({ row, view, info, theme }: Props) {
           <span>peak in window <b>{formatBytes(peak, 2)}</b></span>
           {timeEstimated && <span class="warn">time axis estimated (no per-sample timestamps)</span>}
           {loading && <span class="dim">re-binning…</span>}
+          <span class="spacer" />
+          <span class="chart-legend" aria-label="legend">
+            {view.show !== 'max' && <span><i class="key-line mean" /> mean</span>}
+            {view.show === 'both' && <span><i class="key-band" /> min–max of each bin</span>}
+            {view.show !== 'mean' && <span><i class="key-line max" /> max</span>}
+          </span>
         </div>
         <div class="chart-holder" ref={holder} data-testid="memory-chart" />
         {error && <p class="error">Memory could not be loaded: {error}</p>}
@@ -229,7 +250,7 @@ export function MemoryView({ row, view, info, theme }: Props) {
           Drag: zoom · Shift+drag: select a range · Click: select a bin · Wheel: zoom · Shift+wheel, ←/→: pan · Double-click, 0: reset · Esc: clear selection
         </p>
       </section>
-      {hasSel && <StackPanel row={row} from={view.selFrom!} to={view.selTo!} thread={view.thread} startTime={startTime} zone={zone} axis={view.axis} />}
+      {hasSel && <StackPanel id={id} from={view.selFrom!} to={view.selTo!} thread={view.thread} startTime={startTime} zone={zone} axis={view.axis} />}
     </div>
   );
 }
@@ -246,10 +267,3 @@ export function Segmented(props: { label: string; value: string; options: [strin
     </div>
   );
 }
-
-export function stacksError(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  return (err as Error).message;
-}
-
-export type { StacksResponse };

@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type ProfileRow } from '../lib/api';
+import { api, ApiError, profileRow, type ProfileRow } from '../lib/api';
 import { navigate, withParams } from '../lib/router';
 import { formatBytes, formatCount, formatDateTime, formatDuration } from '../lib/units';
-import { parseView, viewParams } from '../lib/viewState';
+import { parseView, viewParams, type ProfileView } from '../lib/viewState';
+import type { DocInfo } from '../worker/protocol';
 import { CpuView } from './CpuView';
 import { MemoryView } from './MemoryView';
 import { ProfileSession, type LoadState } from './session';
+
+/** Longest wait, on the memory view, before the document starts loading for the CPU view. */
+const START_DOCUMENT_MS = 1500;
 
 export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: string }) {
   const [row, setRow] = useState<ProfileRow | null>(null);
@@ -17,18 +21,19 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
     const ctrl = new AbortController();
     setRow(null);
     setError(null);
-    api
-      .profile(id, ctrl.signal)
+    profileRow(id, ctrl.signal)
       .then((r) => {
+        if (ctrl.signal.aborted) return;
         setRow(r);
         document.title = `${r.project ?? 'profile'} · ${r.name ?? r.id} — Prof`;
       })
       .catch((err: Error) => {
-        if (err.name === 'AbortError') return;
+        if (err.name === 'AbortError' || ctrl.signal.aborted) return;
         setError({ status: err instanceof ApiError ? err.status : 0, message: err.message });
       });
-    // The document downloads in the worker right away, in parallel with the memory bins.
+    // The worker is ready at once; the document loads when a view needs it (see below).
     const s = new ProfileSession(id, api.documentUrl(id));
+    if (parseView(new URL(location.href).searchParams).tab === 'cpu') s.start();
     setSession(s);
     setLoad(s.state);
     const off = s.subscribe(() => setLoad(s.state));
@@ -38,6 +43,20 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
       s.dispose();
     };
   }, [id]);
+
+  const view = parseView(url.searchParams);
+  // Until the row says whether there is memory, the memory view is laid out speculatively (unless the
+  // URL asks for the CPU), so its first bins are requested the moment the row arrives.
+  const tab = view.tab ?? (row ? (row.hasMemory ? 'memory' : 'cpu') : 'memory');
+
+  // The CPU view needs the document now; the memory view lets it wait for the chart's first paint
+  // (MemoryView's onPainted), at most START_DOCUMENT_MS.
+  useEffect(() => {
+    if (!session) return;
+    if (tab === 'cpu') return void session.start();
+    const t = setTimeout(() => session.start(), START_DOCUMENT_MS);
+    return () => clearTimeout(t);
+  }, [session, tab]);
 
   if (error) {
     return (
@@ -50,102 +69,122 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
       </main>
     );
   }
-  if (!row || !session) return <main class="page"><p class="dim">Loading profile…</p></main>;
-
-  const view = parseView(url.searchParams);
-  const tab = view.tab ?? (row.hasMemory ? 'memory' : 'cpu');
   const info = load.phase === 'ready' ? load.info : null;
-  const threads = info?.threads ?? (Array.isArray(row.threads) ? row.threads.map((t) => ({ ...t, samples: 0 })) : []);
   const dark = theme === 'dark';
+  const startDocument = () => session?.start();
 
   return (
     <main class="page profile-page">
-      <header class="profile-head">
-        <div class="title-block">
-          <nav class="crumbs">
-            <a href="/" onClick={linkTo('/')}>Profiles</a>
-            <span class="sep">›</span>
-            <a href={`/?project=${encodeURIComponent(row.project ?? '')}`} onClick={linkTo(`/?project=${encodeURIComponent(row.project ?? '')}`)}>
-              {row.project ?? '(no project)'}
-            </a>
-          </nav>
-          <h1>
-            <span class="fn-name">{row.name ?? info?.meta.name ?? row.id}</span>
-          </h1>
-          <p class="facts">
-            <span title="start">{formatDateTime(row.start, info?.meta.zone ?? null)}{info?.meta.zone ? ` (${info.meta.zone})` : ''}</span>
-            <span>{formatDuration(row.durationMs)}</span>
-            <span>{formatCount(row.sampleCount)} samples</span>
-            {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}
-            {row.interpreter && <span>{row.interpreter}</span>}
-            {row.host && <span>{row.host}</span>}
-            {Object.entries(row.tags ?? {}).map(([k, v]) => (
-              <span class="tag" key={k}>{k}={v}</span>
-            ))}
-          </p>
-          {info?.meta.argv && <p class="argv" title="command line">{info.meta.argv.join(' ')}</p>}
-        </div>
-        <div class="head-controls">
-          <div class="tabs" role="tablist">
-            <button role="tab" class={`tab ${tab === 'memory' ? 'on' : ''}`} aria-selected={tab === 'memory'} onClick={() => navigate(withParams(viewParams({ tab: 'memory' })))}>
-              Memory <kbd>m</kbd>
-            </button>
-            <button role="tab" class={`tab ${tab === 'cpu' ? 'on' : ''}`} aria-selected={tab === 'cpu'} onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}>
-              CPU <kbd>c</kbd>
-            </button>
-          </div>
-          <label class="thread-select">
-            Thread{' '}
-            <select
-              value={view.thread === null ? '' : String(view.thread)}
-              onChange={(e) => {
-                const v = (e.target as HTMLSelectElement).value;
-                navigate(withParams(viewParams({ thread: v === '' ? null : Number(v), focus: [] })));
-              }}
-              disabled={threads.length < 2}
-            >
-              <option value="">all threads{threads.length ? ` (${threads.length})` : ''}</option>
-              {threads.map((t, i) => (
-                <option value={String(i)} key={i}>
-                  {t.name ?? `thread ${t.id}`}{t.samples ? ` — ${formatCount(t.samples)} samples` : ''}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-      </header>
-      {info && info.warnings.length > 0 && (
+      {row ? <ProfileHeader row={row} info={info} view={view} tab={tab} /> : <header class="profile-head"><p class="dim">Loading profile…</p></header>}
+      {info && info.warnings.length > 0 ? (
         <p class="warn-banner">
           {info.warnings.length === 1 ? 'Read with a warning: ' : `Read with ${info.warnings.length} warnings, first: `}
           {info.warnings[0].message}
         </p>
-      )}
-      {tab === 'memory' && !row.hasMemory && (
+      ) : null}
+      {tab === 'memory' && row && !row.hasMemory ? (
         <p class="empty" data-testid="no-memory">
           This profile recorded no memory: it was taken without memory sampling (vmprof <code>--mem</code>). The CPU view has everything it holds.
         </p>
-      )}
-      {tab === 'memory' && row.hasMemory && <MemoryView row={row} view={view} info={info} theme={theme} />}
-      {tab === 'cpu' &&
-        (load.phase === 'ready' ? (
-          <CpuView row={row} view={view} info={load.info} session={session} dark={dark} />
+      ) : null}
+      {tab === 'memory' && (!row || row.hasMemory) ? <MemoryView id={id} row={row} view={view} info={info} theme={theme} onPainted={startDocument} /> : null}
+      {tab === 'cpu' ? (
+        load.phase === 'ready' && row ? (
+          <CpuView row={row} view={view} info={load.info} session={session!} dark={dark} />
         ) : load.phase === 'error' ? (
           <p class="error">The profile document could not be read: {load.message}</p>
         ) : (
-          <LoadProgress state={load} size={row.sizeBytes} />
-        ))}
+          <LoadProgress state={load} />
+        )
+      ) : null}
     </main>
   );
 }
 
-function LoadProgress({ state, size }: { state: LoadState; size: number }) {
-  const label =
-    state.phase === 'download' ? `Downloading profile… ${formatBytes(state.loaded)}` : state.phase === 'decode' ? 'Decoding…' : 'Building the call tree…';
-  const frac = state.phase === 'download' ? Math.min(0.6, size ? (0.6 * state.loaded) / (size * 6) : 0.1) : state.phase === 'decode' ? 0.75 : 0.9;
+function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInfo | null; view: ProfileView; tab: 'memory' | 'cpu' }) {
+  const threads = info?.threads ?? [];
   return (
-    <div class="progress" data-testid="load-progress">
-      <p>{label}</p>
-      <div class="bar"><div class="fill" ref={(el) => { if (el) el.style.width = `${Math.round(frac * 100)}%`; }} /></div>
+    <header class="profile-head">
+      <div class="title-block">
+        <nav class="crumbs">
+          <a href="/" onClick={linkTo('/')}>Profiles</a>
+          <span class="sep">›</span>
+          <a href={`/?project=${encodeURIComponent(row.project ?? '')}`} onClick={linkTo(`/?project=${encodeURIComponent(row.project ?? '')}`)}>
+            {row.project ?? '(no project)'}
+          </a>
+        </nav>
+        <h1>
+          <span class="fn-name">{row.name ?? info?.meta.name ?? row.id}</span>
+        </h1>
+        <p class="facts">
+          <span title="start of the run">{formatDateTime(row.start, info?.meta.zone ?? null)} {info?.meta.zone ?? 'UTC'}</span>
+          <span>{formatDuration(row.durationMs)}</span>
+          <span>{formatCount(row.sampleCount)} samples</span>
+          {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}
+          {row.interpreter && <span>{row.interpreter}</span>}
+          {row.host && <span>{row.host}</span>}
+          {Object.entries(row.tags ?? {}).map(([k, v]) => (
+            <span class="tag" key={k}>{k}={v}</span>
+          ))}
+        </p>
+        {info?.meta.argv && <p class="argv" title="command line">{info.meta.argv.join(' ')}</p>}
+      </div>
+      <div class="head-controls">
+        <div class="tabs" role="tablist">
+          <button role="tab" class={`tab ${tab === 'memory' ? 'on' : ''}`} aria-selected={tab === 'memory'} onClick={() => navigate(withParams(viewParams({ tab: 'memory' })))}>
+            Memory <kbd>m</kbd>
+          </button>
+          <button role="tab" class={`tab ${tab === 'cpu' ? 'on' : ''}`} aria-selected={tab === 'cpu'} onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}>
+            CPU <kbd>c</kbd>
+          </button>
+        </div>
+        <label class="thread-select">
+          Thread{' '}
+          <select
+            value={view.thread === null ? '' : String(view.thread)}
+            onChange={(e) => {
+              const v = (e.target as HTMLSelectElement).value;
+              navigate(withParams(viewParams({ thread: v === '' ? null : Number(v), focus: [] })));
+            }}
+            disabled={threads.length < 2}
+          >
+            <option value="">all threads{threads.length ? ` (${threads.length})` : ''}</option>
+            {threads.map((t, i) => (
+              <option value={String(i)} key={i}>
+                {t.name ?? `thread ${t.id}`}{t.samples ? ` — ${formatCount(t.samples)} samples` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+    </header>
+  );
+}
+
+const LOAD_STEPS: [LoadState['phase'], string][] = [
+  ['download', 'Download'],
+  ['decode', 'Decode'],
+  ['index', 'Call tree'],
+];
+
+/**
+ * The worker's progress through a big profile. The download counts inflated bytes (the browser
+ * un-gzips the stream) against no known total, so the bar is an honest count, not a guess at a %.
+ */
+function LoadProgress({ state }: { state: LoadState }) {
+  const at = LOAD_STEPS.findIndex(([phase]) => phase === state.phase);
+  return (
+    <div class="progress" data-testid="load-progress" role="status">
+      <ol class="steps">
+        {LOAD_STEPS.map(([phase, label], i) => (
+          <li key={phase} class={i < at ? 'done' : i === at ? 'now' : ''}>
+            {label}
+            {phase === 'download' && state.phase !== 'ready' && state.phase !== 'error' && state.loaded > 0 ? ` ${formatBytes(state.loaded)}` : ''}
+          </li>
+        ))}
+      </ol>
+      <div class="bar indeterminate"><div class="fill" /></div>
+      <p class="dim small">The profile is decoded and aggregated in a background worker; the page stays usable.</p>
     </div>
   );
 }

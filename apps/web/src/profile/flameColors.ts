@@ -34,3 +34,9 @@ export function fileColor(file: string, dark: boolean): string {
   const h = hash(file);
   return `hsl(${h % 360} ${50 + ((h >> 9) % 25)}% ${dark ? 36 : 70}%)`;
 }
+
+/** Name of a frame kind: the document's number or the server's word (python, native, jit, asm, js). */
+export function kindName(kind: string | number): string {
+  if (typeof kind === 'string') return kind;
+  return ['python', 'native', 'jit', 'asm', 'js'][kind] ?? 'other';
+}

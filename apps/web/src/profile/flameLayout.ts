@@ -7,9 +7,32 @@ export interface FlameLayout {
   childStart: Int32Array; // children of node n are childList[childStart[n] .. childStart[n+1])
   childList: Int32Array;
   maxDepth: number;
+  /** Per frame row, over every call path ("everywhere"): total counts a recursive call once. */
+  frameTotal: Float64Array;
+  frameSelf: Float64Array;
 }
 
-export function layoutFlame(tree: CallTreeData): FlameLayout {
+/**
+ * Totals of each function over all its call paths, from the tree in one preorder walk: a node adds
+ * its total only when no ancestor is the same function (recursion counted once), its self always.
+ */
+function frameTotals(tree: CallTreeData, frameCount: number): { frameTotal: Float64Array; frameSelf: Float64Array } {
+  const frameTotal = new Float64Array(frameCount);
+  const frameSelf = new Float64Array(frameCount);
+  const open = new Int32Array(frameCount);
+  const stack: number[] = [];
+  for (let n = 1; n < tree.length; n++) {
+    while (stack.length && tree.subtreeEnd[stack[stack.length - 1]] <= n) open[tree.frame[stack.pop()!]]--;
+    const f = tree.frame[n];
+    if (open[f] === 0) frameTotal[f] += tree.total[n];
+    frameSelf[f] += tree.self[n];
+    open[f]++;
+    stack.push(n);
+  }
+  return { frameTotal, frameSelf };
+}
+
+export function layoutFlame(tree: CallTreeData, frameCount: number): FlameLayout {
   const n = tree.length;
   const childStart = new Int32Array(n + 1);
   const childList = new Int32Array(Math.max(0, n - 1));
@@ -21,7 +44,7 @@ export function layoutFlame(tree: CallTreeData): FlameLayout {
     if (tree.depth[p] > maxDepth) maxDepth = tree.depth[p];
   }
   childStart[n] = k;
-  return { tree, childStart, childList, maxDepth };
+  return { tree, childStart, childList, maxDepth, ...frameTotals(tree, frameCount) };
 }
 
 /** Node reached by following `path` (frame rows, root-first) from the root; stops where it breaks. */

@@ -3,18 +3,24 @@
 import uPlot from 'uplot';
 import type { MemoryBin } from '../lib/api';
 import { formatBytes, formatCount, formatDuration } from '../lib/units';
+import { bandPath, stepPath } from './memoryPaths';
 import { binsToSeries } from './memorySeries';
-import { describeTime, TIME_INCRS, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
+import { describeTime, TIME_INCRS, timeAxisLabel, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
 
 export interface MemoryChartOptions extends TimeAxisMode {
   show: 'both' | 'mean' | 'max';
-  timeEstimated: boolean;
   width: number;
   height: number;
   onZoom(from: number, to: number, how: 'drag' | 'wheel' | 'pan'): void; // ms
   onReset(): void;
   onSelect(from: number, to: number): void; // ms
 }
+
+/** How long a click waits for a second one before it counts as a bin selection. */
+const DOUBLE_CLICK_MS = 220;
+
+/** y ticks at round binary sizes: 1, 2, 5, 10, 20, 50, 100, 200, 500 B, KiB, MiB, GiB, TiB. */
+const BYTE_INCRS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((u) => [1, 2, 5, 10, 20, 50, 100, 200, 500].map((m) => m * u));
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
@@ -27,23 +33,23 @@ export class MemoryChart {
   private tooltip: HTMLDivElement;
   private downAt: { x: number; shift: boolean } | null = null;
   private shiftDrag = false;
+  private pendingClick: ReturnType<typeof setTimeout> | undefined;
+  private mode: TimeAxisMode;
 
   constructor(
-    private readonly el: HTMLElement,
+    el: HTMLElement,
     private readonly opts: MemoryChartOptions,
   ) {
-    const accent = cssVar('--mem-max');
+    const maxColor = cssVar('--mem-max');
     const meanColor = cssVar('--mem-mean');
     const band = cssVar('--mem-band');
     const grid = cssVar('--grid');
     const text = cssVar('--text-dim');
     const showMax = opts.show !== 'mean';
     const showMean = opts.show !== 'max';
-    const axisLabel =
-      (opts.axis === 'date' && opts.startTime !== null ? `time of day (${opts.zone ?? 'UTC'})` : 'runtime since start') +
-      (opts.timeEstimated ? ' — ESTIMATED: this profile has no per-sample timestamps' : '');
     const axisFont = '12px system-ui, sans-serif';
-    const mode: TimeAxisMode = { axis: opts.axis, startTime: opts.startTime, zone: opts.zone };
+    this.mode = { axis: opts.axis, startTime: opts.startTime, zone: opts.zone };
+    const mode = () => this.mode;
     const options: uPlot.Options = {
       width: opts.width,
       height: opts.height,
@@ -64,20 +70,22 @@ export class MemoryChart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
           incrs: TIME_INCRS,
-          space: opts.axis === 'date' ? 90 : 70,
+          space: 80,
           splits: timeSplits(mode),
           values: timeValues(mode),
-          label: axisLabel,
+          label: () => timeAxisLabel(this.mode),
           labelSize: 20,
           labelFont: axisFont,
           font: axisFont,
-          size: opts.axis === 'date' ? 50 : 36,
+          // Clock labels carry the date on a second line when it changes.
+          size: () => (this.mode.axis === 'date' && this.mode.startTime !== null ? 50 : 34),
         },
         {
           stroke: text,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
-          values: (_u, splits) => splits.map((v) => formatBytes(v)),
+          incrs: BYTE_INCRS,
+          values: (_u, splits) => splits.map((v) => formatBytes(v).replace('.0 ', ' ')),
           size: 76,
           font: axisFont,
           label: 'memory (RSS)',
@@ -87,18 +95,35 @@ export class MemoryChart {
       ],
       series: [
         {},
-        { label: 'max', stroke: accent, width: showMax ? 1.25 : 0, show: showMax, spanGaps: false, points: { show: false } },
-        { label: 'min', stroke: 'transparent', width: 0, show: opts.show === 'both', spanGaps: false, points: { show: false } },
-        { label: 'mean', stroke: meanColor, width: 1.75, show: showMean, spanGaps: false, points: { show: false } },
+        {
+          label: 'max',
+          stroke: maxColor,
+          fill: opts.show === 'both' ? band : undefined,
+          width: opts.show === 'both' ? 1 : 1.5,
+          show: showMax,
+          points: { show: false },
+          paths: (u) => ({
+            stroke: stepPath(u, this.bins, (b) => b.max),
+            fill: opts.show === 'both' ? bandPath(u, this.bins) : null,
+            flags: 0,
+          }),
+        },
+        {
+          label: 'mean',
+          stroke: meanColor,
+          width: 1.75,
+          show: showMean,
+          points: { show: false },
+          paths: (u) => ({ stroke: stepPath(u, this.bins, (b) => b.mean), fill: null, flags: 0 }),
+        },
       ],
-      bands: opts.show === 'both' ? [{ series: [1, 2], fill: band }] : [],
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.onCursor(u)],
         draw: [(u) => this.drawSelection(u)],
       },
     };
-    this.plot = new uPlot(options, [[], [], [], []], el);
+    this.plot = new uPlot(options, [[], [], []], el);
     this.tooltip = document.createElement('div');
     this.tooltip.className = 'chart-tooltip';
     this.tooltip.hidden = true;
@@ -111,9 +136,16 @@ export class MemoryChart {
     over.addEventListener('mouseup', (e) => {
       const d = this.downAt;
       this.downAt = null;
-      if (d && Math.abs(e.clientX - d.x) < 3) this.clickAt(e.offsetX);
+      if (!d || Math.abs(e.clientX - d.x) >= 3) return;
+      // A click selects its bin once it is clear it is not the first half of a double-click (reset).
+      clearTimeout(this.pendingClick);
+      const x = e.offsetX;
+      if (e.detail < 2) this.pendingClick = setTimeout(() => this.clickAt(x), DOUBLE_CLICK_MS);
     });
-    over.addEventListener('dblclick', () => opts.onReset());
+    over.addEventListener('dblclick', () => {
+      clearTimeout(this.pendingClick);
+      opts.onReset();
+    });
     over.addEventListener('mouseleave', () => (this.tooltip.hidden = true));
     over.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
   }
@@ -124,6 +156,19 @@ export class MemoryChart {
       this.plot.setData(binsToSeries(bins), false);
       this.plot.setScale('x', { min: from / 1000, max: to / 1000 });
     });
+  }
+
+  /** Switches the x axis between runtime and clock time (and learns the zone) without a rebuild. */
+  setTimeMode(mode: TimeAxisMode): void {
+    const m = this.mode;
+    if (m.axis === mode.axis && m.startTime === mode.startTime && m.zone === mode.zone) return;
+    this.mode = { ...mode };
+    this.plot.redraw(false, true);
+  }
+
+  /** Width of the plotting area in CSS pixels: the number of bins to ask for. */
+  plotWidth(): number {
+    return Math.round(this.plot.bbox.width / devicePixelRatio);
   }
 
   /** Moves the visible window right away (on the data we have) while new bins are fetched. */
@@ -146,6 +191,7 @@ export class MemoryChart {
   }
 
   destroy(): void {
+    clearTimeout(this.pendingClick);
     this.plot.destroy();
   }
 
@@ -218,7 +264,7 @@ export class MemoryChart {
       this.tooltip.hidden = true;
       return;
     }
-    const mode: TimeAxisMode = { axis: this.opts.axis, startTime: this.opts.startTime, zone: this.opts.zone };
+    const mode = this.mode;
     const rows: [string, string][] = [
       ['from', describeTime(mode, b.start / 1000)],
       ['to', `${describeTime(mode, b.end / 1000)}  (${formatDuration(b.end - b.start)})`],

@@ -1,14 +1,13 @@
-// Server bins → uPlot's columnar data. Each bin becomes two points (its start and its end) carrying
-// the same value, so every bin is drawn over its own time span (a step), never as a point at its left
-// edge. Empty bins become nulls: a gap, not an invented line.
+// Server bins → what uPlot needs. uPlot only uses these columns for its scales (the y range follows
+// the visible max or mean); the drawing itself is memoryPaths.ts, straight from the bins.
 import type uPlot from 'uplot';
 import type { MemoryBin } from '../lib/api';
 
+/** x = each bin's start and end (seconds), y = max and mean held over the bin; empty bins are null. */
 export function binsToSeries(bins: MemoryBin[]): uPlot.AlignedData {
   const n = bins.length * 2;
   const x = new Float64Array(n);
   const max: (number | null)[] = new Array(n);
-  const min: (number | null)[] = new Array(n);
   const mean: (number | null)[] = new Array(n);
   for (let i = 0; i < bins.length; i++) {
     const b = bins[i];
@@ -17,10 +16,9 @@ export function binsToSeries(bins: MemoryBin[]): uPlot.AlignedData {
     x[j + 1] = b.end / 1000;
     const empty = b.count === 0;
     max[j] = max[j + 1] = empty ? null : b.max;
-    min[j] = min[j + 1] = empty ? null : b.min;
     mean[j] = mean[j + 1] = empty ? null : b.mean;
   }
-  return [x as unknown as number[], max, min, mean];
+  return [x as unknown as number[], max, mean];
 }
 
 export function binsToCsv(bins: MemoryBin[], startTime: number | null): string {

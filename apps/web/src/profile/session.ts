@@ -1,6 +1,8 @@
-// One worker per open profile. Exposes load state for the UI and promise-based queries; a newer
-// query for the same purpose makes older answers irrelevant (the caller checks its own sequence).
+// One worker per open profile, started when a view first needs the document. Exposes load state for
+// the UI and promise-based queries; a newer query for the same purpose makes older answers irrelevant
+// (the caller checks its own sequence).
 import type { FunctionCalls } from '@prof/binning';
+import type { LineRow } from '../worker/lineTable';
 import type { CallTreeData, DocInfo, FromWorker, FunctionRows, RangeQuery, ToWorker } from '../worker/protocol';
 
 export type LoadState =
@@ -10,20 +12,36 @@ export type LoadState =
 
 export class ProfileSession {
   state: LoadState = { phase: 'download', loaded: 0 };
-  private worker: Worker;
+  private worker: Worker | null = null;
   private listeners = new Set<() => void>();
   private pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextReq = 1;
 
-  constructor(readonly id: string, documentUrl: string) {
-    this.worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), { type: 'module', name: 'profile' });
-    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
-    this.worker.onerror = (ev) => this.setState({ phase: 'error', message: ev.message || 'the profile worker failed' });
-    this.send({ kind: 'load', url: documentUrl });
+  private started = false;
+
+  constructor(
+    readonly id: string,
+    private readonly documentUrl: string,
+  ) {}
+
+  /**
+   * Starts downloading and decoding the document (once). The memory view does not need it, so a
+   * page opening on memory starts it after the chart's first paint: on a loaded machine the decode
+   * would otherwise compete with the chart for the CPU.
+   */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), { type: 'module', name: 'profile' });
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
+    worker.onerror = (ev) => this.setState({ phase: 'error', message: ev.message || 'the profile worker failed' });
+    this.worker = worker;
+    this.send({ kind: 'load', url: this.documentUrl });
   }
 
   private send(msg: ToWorker): void {
-    this.worker.postMessage(msg);
+    this.start();
+    this.worker!.postMessage(msg);
   }
 
   private setState(s: LoadState): void {
@@ -44,6 +62,7 @@ export class ProfileSession {
     else if (msg.kind === 'speedscope') this.resolve(msg.req, msg.json);
     else if (msg.kind === 'functions') this.resolve(msg.req, msg.table);
     else if (msg.kind === 'calls') this.resolve(msg.req, msg.calls);
+    else if (msg.kind === 'lines') this.resolve(msg.req, msg.lines);
   }
 
   private resolve(req: number, value: unknown): void {
@@ -73,6 +92,10 @@ export class ProfileSession {
     return this.ask((req) => ({ kind: 'calls', req, frame, ...q }));
   }
 
+  lines(q: RangeQuery, frame: number): Promise<LineRow[]> {
+    return this.ask((req) => ({ kind: 'lines', req, frame, ...q }));
+  }
+
   private ask<T>(make: (req: number) => ToWorker): Promise<T> {
     const req = this.nextReq++;
     return new Promise<T>((resolve, reject) => {
@@ -82,7 +105,7 @@ export class ProfileSession {
   }
 
   dispose(): void {
-    this.worker.terminate();
+    this.worker?.terminate();
     this.listeners.clear();
   }
 }

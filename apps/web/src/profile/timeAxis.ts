@@ -14,8 +14,18 @@ export interface TimeAxisMode {
   zone: string | null;
 }
 
-export function timeSplits(mode: TimeAxisMode) {
+/** The axis functions take a getter: the chart switches modes without being rebuilt. */
+type ModeOf = () => TimeAxisMode;
+
+export function timeAxisLabel(mode: TimeAxisMode): string {
+  if (mode.axis === 'date' && mode.startTime !== null)
+    return mode.zone ? `clock time (${mode.zone}, the profile's zone)` : 'clock time (UTC: the profile records no zone)';
+  return 'runtime since start';
+}
+
+export function timeSplits(modeOf: ModeOf) {
   return (_u: uPlot, _axis: number, min: number, max: number, incr: number): number[] => {
+    const mode = modeOf();
     const shift = mode.axis === 'date' && mode.startTime !== null ? (mode.startTime + zoneOffsetMs(mode.startTime, mode.zone)) / 1000 : 0;
     const out: number[] = [];
     const first = Math.ceil((min + shift) / incr - 1e-9) * incr - shift;
@@ -24,8 +34,9 @@ export function timeSplits(mode: TimeAxisMode) {
   };
 }
 
-export function timeValues(mode: TimeAxisMode) {
+export function timeValues(modeOf: ModeOf) {
   return (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] => {
+    const mode = modeOf();
     if (mode.axis === 'rel' || mode.startTime === null) return splits.map((v) => formatRelative(v, incr));
     let lastDate = '';
     return splits.map((v) => {

@@ -2,6 +2,7 @@
 // range/thread queries, so the page stays responsive on 60 MB profiles.
 import { decodeDocument, type ProfileDocument } from '@prof/format';
 import { aggregateCallTree, functionCalls, functionTable } from '@prof/binning';
+import { hasLines, lineTable } from './lineTable';
 import { sampleRun } from './sampleRun';
 import { toSpeedscope } from './speedscope';
 import type { DocInfo, FromWorker, ToWorker } from './protocol';
@@ -73,6 +74,7 @@ function describe(d: ProfileDocument): DocInfo {
     hasMemory: d.samples.memory !== null,
     timeEstimated: d.samples.timeEstimated,
     weighted: d.samples.weight !== null,
+    hasLines: hasLines(d),
     warnings: d.warnings.map((w) => ({ code: w.code, message: w.message })),
   };
 }
@@ -99,6 +101,9 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       if (!doc) throw new Error('profile not loaded');
       const calls = functionCalls(doc.stacks, doc.samples.stack, msg.frame, { ...sampleRun(doc, msg), weight: doc.samples.weight ?? undefined });
       post({ kind: 'calls', req: msg.req, calls });
+    } else if (msg.kind === 'lines') {
+      if (!doc) throw new Error('profile not loaded');
+      post({ kind: 'lines', req: msg.req, lines: lineTable(doc, sampleRun(doc, msg), msg.frame) });
     } else if (msg.kind === 'speedscope') {
       if (!doc) throw new Error('profile not loaded');
       post({ kind: 'speedscope', req: msg.req, json: toSpeedscope(doc, msg, msg.title) });

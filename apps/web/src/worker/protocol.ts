@@ -1,4 +1,5 @@
 import type { CallTree, FunctionCalls, FunctionTable } from '@prof/binning';
+import type { LineRow } from './lineTable';
 
 // Messages between the page and the profile worker. The worker owns the decoded document; the page
 // only ever receives compact typed arrays (transferred, not copied) and the frame strings once.
@@ -30,6 +31,8 @@ export interface DocInfo {
   hasMemory: boolean;
   timeEstimated: boolean;
   weighted: boolean;
+  /** Stacks record the executing line (vmprof --lines): the function pane can list lines. */
+  hasLines: boolean;
   warnings: { code: string; message: string }[];
 }
 
@@ -49,6 +52,7 @@ export type ToWorker =
   | ({ kind: 'tree'; req: number } & RangeQuery)
   | ({ kind: 'functions'; req: number } & RangeQuery)
   | ({ kind: 'calls'; req: number; frame: number } & RangeQuery)
+  | ({ kind: 'lines'; req: number; frame: number } & RangeQuery)
   | ({ kind: 'speedscope'; req: number; title: string } & RangeQuery);
 
 export type FromWorker =
@@ -58,4 +62,5 @@ export type FromWorker =
   | { kind: 'tree'; req: number; tree: CallTreeData }
   | { kind: 'functions'; req: number; table: FunctionRows }
   | { kind: 'calls'; req: number; calls: FunctionCalls }
+  | { kind: 'lines'; req: number; lines: LineRow[] }
   | { kind: 'speedscope'; req: number; json: string };
