@@ -4,15 +4,36 @@ import { HttpError } from './http-error';
 import { fsyncDirectory, tempPathFor } from '@prof/store';
 import { dirname } from 'node:path';
 
-/** Reads a small body (JSON of the protocol calls) into memory, refusing more than `limit` bytes. */
+const interrupted = () => new HttpError(400, 'aborted', 'the upload was interrupted before the whole body arrived');
+
+/**
+ * Every chunk of a request body, refusing more than `limit` bytes; a client that goes away before
+ * the whole body arrived is an `aborted` error (on some Node versions the iteration just ends early).
+ */
+async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  try {
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new HttpError(413, 'too-large', `the request body exceeds the limit of ${limit} bytes`);
+      yield chunk;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted') throw interrupted();
+    throw error;
+  }
+  if (!raw.complete) throw interrupted();
+}
+
+/** Reads and drops a body (uploads we accept but keep nothing of: JIT logs). */
+export async function drainBody(raw: IncomingMessage, limit: number): Promise<void> {
+  for await (const _chunk of bodyChunks(raw, limit));
+}
+
+/** Reads a body into memory (protocol JSON, uploads of known small size), refusing more than `limit` bytes. */
 export async function readSmallBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'too-large', `request body exceeds ${limit} bytes`);
-    chunks.push(chunk);
-  }
+  for await (const chunk of bodyChunks(raw, limit)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -40,14 +61,11 @@ export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, 
     if (Number.isFinite(declared) && declared > limit) {
       throw new HttpError(413, 'too-large', `upload of ${declared} bytes exceeds the limit of ${limit} bytes`);
     }
-    for await (const chunk of raw as AsyncIterable<Buffer>) {
+    for await (const chunk of bodyChunks(raw, limit)) {
       size += chunk.length;
-      if (size > limit) throw new HttpError(413, 'too-large', `upload exceeds the limit of ${limit} bytes`);
       let offset = 0;
       while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
     }
-    // A socket closed before Content-Length bytes ends the iteration early on some Node versions.
-    if (!raw.complete) throw new HttpError(400, 'aborted', 'the upload was interrupted before the whole body arrived');
     await handle.sync();
     await handle.close();
     done = true;
@@ -57,9 +75,6 @@ export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, 
   } catch (error) {
     if (!done) await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
-    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted') {
-      throw new HttpError(400, 'aborted', 'the upload was interrupted before the whole body arrived');
-    }
     throw error;
   }
 }

@@ -1,55 +1,83 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createServer } from './server';
+import { parseDuration, parseSize, type RetentionPolicy } from './retention';
 
-const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [--anonymous-submit] [--no-demos]
-  --port   port to listen on (env PORT, default 8000; 0 = random)
-  --host   interface (default 127.0.0.1; 0.0.0.0 for every interface)
-  --data   data directory (env PROF_DATA, default ./prof-data)
-  --token  token for uploads and deletes (env PROF_TOKEN; default: open)
-  --anonymous-submit  accept the seed client's /submit/ without the token
-  --no-demos          do not load the demo profiles into an empty store`;
+const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
+  --port P      port to listen on (env PORT; default 8080; 0 = any free port)
+  --host H      interface (env HOST; default 127.0.0.1; 0.0.0.0 for every interface)
+  --data DIR    data directory (env PROF_DATA; default ./prof-data)
+  --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
+  --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
+  --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
+  --anonymous-submit  accept the seed client's /submit/ without the token (it cannot send one)
+  --no-demos    do not load the demo profiles into an empty store
+  -h, --help    this help`;
+
+/** An environment variable, unset when empty. */
+const env = (name: string) => process.env[name] || undefined;
+
+function fail(message: string): never {
+  console.error(`prof-server: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      data: { type: 'string' },
-      token: { type: 'string' },
-      'anonymous-submit': { type: 'boolean' },
-      'no-demos': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        token: { type: 'string' },
+        'max-age': { type: 'string' },
+        'max-size': { type: 'string' },
+        'anonymous-submit': { type: 'boolean' },
+        'no-demos': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  const portText = values.port ?? process.env.PORT ?? '8000';
+  const portText = values.port ?? env('PORT') ?? '8080';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`prof-server: --port ${portText} is not a port number\n${USAGE}`);
-    process.exit(2);
+  if (!/^\d+$/.test(portText.trim()) || port > 65535) fail(`--port ${portText} is not a port number`);
+  const retention: RetentionPolicy = {};
+  try {
+    const maxAge = values['max-age'] ?? env('PROF_MAX_AGE');
+    const maxSize = values['max-size'] ?? env('PROF_MAX_SIZE');
+    if (maxAge) retention.maxAgeMs = parseDuration(maxAge, '--max-age');
+    if (maxSize) retention.maxTotalBytes = parseSize(maxSize, '--max-size');
+  } catch (error) {
+    fail((error as Error).message);
   }
-  const host = values.host ?? process.env.HOST ?? '127.0.0.1';
   const server = await createServer({
-    dataDir: values.data ?? process.env.PROF_DATA ?? './prof-data',
-    token: values.token ?? process.env.PROF_TOKEN ?? null,
+    dataDir: values.data ?? env('PROF_DATA') ?? './prof-data',
+    token: values.token ?? env('PROF_TOKEN') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
     demoDir: values['no-demos'] ? null : undefined,
+    retention,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   });
-  const url = await server.listen({ port, host });
+  const url = await server.listen({ port, host: values.host ?? env('HOST') ?? '127.0.0.1' });
   console.log(`Prof server listening on ${url}`);
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error) => {

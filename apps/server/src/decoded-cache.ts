@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/format/node';
 import { buildMemorySummary, threadIndices, type MemorySummary } from '@prof/binning';
-import type { ProfileStore } from '@prof/store';
 import { HttpError } from './http-error';
+import type { BytesCache } from './bytes-cache';
 
 /** A decoded document plus what the decoding endpoints derive from it once. */
 export class DecodedProfile {
@@ -12,8 +12,9 @@ export class DecodedProfile {
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
-  constructor(readonly doc: ProfileDocument) {
-    this.durationMs = documentSummary(doc).durationMs;
+  /** `durationMs` when the caller already summarised the document (an upload), saving a pass. */
+  constructor(readonly doc: ProfileDocument, durationMs?: number) {
+    this.durationMs = durationMs ?? documentSummary(doc).durationMs;
     this.bytes = documentBytes(doc);
   }
 
@@ -64,7 +65,8 @@ export class DecodedCache {
   private readonly loading = new Map<string, Promise<DecodedProfile>>();
 
   constructor(
-    private readonly store: ProfileStore,
+    /** The stored bytes the documents are decoded from (also what the document route serves). */
+    readonly bytes: BytesCache,
     maxBytes: number,
     private readonly maxInflatedBytes: number,
   ) {
@@ -86,16 +88,17 @@ export class DecodedCache {
   }
 
   private async load(id: string): Promise<DecodedProfile> {
-    const bytes = await this.store.getBytes(id);
+    const bytes = await this.bytes.get(id);
     if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     const decoded = new DecodedProfile(await gunzipDocument(bytes, { maxInflatedBytes: this.maxInflatedBytes }));
     this.lru.set(id, decoded);
     return decoded;
   }
 
-  /** Puts a document decoded elsewhere (a fresh upload) so its first view is warm. */
-  remember(id: string, doc: ProfileDocument): void {
-    this.lru.set(id, new DecodedProfile(doc));
+  /** Puts a document decoded elsewhere (a fresh upload) and its stored bytes, so its first view is warm. */
+  remember(id: string, doc: ProfileDocument, bytes: Buffer, durationMs: number): void {
+    this.lru.set(id, new DecodedProfile(doc, durationMs));
+    this.bytes.remember(id, bytes);
   }
 
   /** Re-inserts an entry whose size grew. */
@@ -105,6 +108,7 @@ export class DecodedCache {
 
   forget(id: string): void {
     this.lru.delete(id);
+    this.bytes.forget(id);
   }
 
   get size(): { entries: number; bytes: number } {

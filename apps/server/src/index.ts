@@ -2,3 +2,5 @@
 export { createServer, DEFAULT_WEB_ROOT, DEFAULT_DEMO_DIR, type ServerOptions, type ProfServer } from './server';
 export { CONTENT_SECURITY_POLICY } from './routes/web';
 export { HttpError } from './http-error';
+export { MEMORY_RESPONSE, STACKS_RESPONSE } from './routes/read-api';
+export type { RetentionPolicy } from './retention';

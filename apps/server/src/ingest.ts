@@ -1,5 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
-import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import {
   assertIntegrity,
   decodeDocument,
@@ -86,9 +88,36 @@ async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promis
   return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
 }
 
+/**
+ * Gzip-bomb guard for every gzipped upload: counts the inflated bytes (keeping none) and refuses
+ * the upload once they pass the limit.
+ */
+async function assertInflatesWithin(source: Readable, max: number): Promise<void> {
+  let inflated = 0;
+  const gunzip = createGunzip();
+  source.on('error', (error) => gunzip.destroy(error));
+  try {
+    for await (const chunk of source.pipe(gunzip)) {
+      inflated += (chunk as Buffer).length;
+      if (inflated > max) throw new HttpError(413, 'too-large', `the gzipped upload inflates to more than ${max} bytes`);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if (inflated === 0) throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
+    // A gzip stream cut short after some output is the reader's to report (it keeps what inflated).
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+
 /** Validates or converts an upload held in memory. */
 export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: IngestLimits): Promise<Ingested> {
   const kind = classify(bytes.subarray(0, HEAD_BYTES));
+  // Counted before anything is inflated into memory, so a bomb costs a pass of zlib, not gigabytes.
+  if (isGzip(bytes)) await assertInflatesWithin(Readable.from([bytes]), limits.maxInflatedBytes);
   if (kind === 'prof-document-gz') {
     const doc = await gunzipDocument(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
     return { bytes, fields: fieldsWithOverrides(doc, overrides), doc };
@@ -112,6 +141,9 @@ export async function ingestFile(path: string, overrides: Overrides, limits: Ing
     await handle.close();
   }
   const kind = classify(head.subarray(0, headLength));
-  if (kind === 'profile') return fromConverted(await readProfileFile(path), overrides);
+  if (kind === 'profile') {
+    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), limits.maxInflatedBytes);
+    return fromConverted(await readProfileFile(path), overrides);
+  }
   return ingestBytes(await readFile(path), overrides, limits);
 }

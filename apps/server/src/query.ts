@@ -40,7 +40,7 @@ function optionalTime(query: QueryObject, key: string): number | undefined {
   return value;
 }
 
-function optionalBoolean(query: QueryObject, key: string): boolean | undefined {
+export function optionalBoolean(query: QueryObject, key: string): boolean | undefined {
   const text = single(query, key);
   if (text === undefined || text === '') return undefined;
   if (['1', 'true', 'yes'].includes(text)) return true;

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { openStore, type CompositeProfileStore } from '@prof/store';
 import { DecodedCache } from './decoded-cache';
+import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
 import { registerReadApi } from './routes/read-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
+import { startRetention, type RetentionPolicy } from './retention';
 import type { AppContext } from './context';
 
 export interface ServerOptions {
@@ -22,10 +24,17 @@ export interface ServerOptions {
   demoDir?: string | null;
   /** Largest upload body. Default 2 GiB. */
   maxUploadBytes?: number;
-  /** Largest inflated `.msgpack.gz` document (gzip-bomb guard). Default 4 GiB. */
+  /**
+   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, or a gzipped vmprof file):
+   * the gzip-bomb guard. Default 2 GiB, the same as the largest uncompressed upload.
+   */
   maxInflatedBytes?: number;
   /** Bound of the decoded-document cache. Default 1 GiB. */
   cacheBytes?: number;
+  /** Bound of the cache of stored document bytes served by `/document`. Default 256 MiB. */
+  bytesCacheBytes?: number;
+  /** Profiles to keep (checked at start and hourly); default: keep everything. */
+  retention?: RetentionPolicy;
   /** Accept the seed client's `/submit/` without the token (it cannot send one). Default false. */
   anonymousSubmit?: boolean;
   logger?: FastifyServerOptions['logger'];
@@ -59,8 +68,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
-  const maxInflatedBytes = options.maxInflatedBytes ?? 4 * 1024 ** 3;
-  const cache = new DecodedCache(store, options.cacheBytes ?? 1024 ** 3, maxInflatedBytes);
+  const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
+  const cache = new DecodedCache(new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2), options.cacheBytes ?? 1024 ** 3, maxInflatedBytes);
   const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
   const ctx: AppContext = {
     store,
@@ -80,6 +89,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   await uploads.start();
   const demoDir = options.demoDir === undefined ? DEFAULT_DEMO_DIR : options.demoDir;
   if (demoDir) await loadDemosOnFirstStart(store, dataDir, demoDir, { maxInflatedBytes }, app.log);
+  const stopRetention = startRetention(ctx, options.retention ?? {}, app.log);
 
   let closed = false;
   return {
@@ -99,6 +109,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       if (closed) return;
       closed = true;
       await app.close();
+      await stopRetention();
       await uploads.idle();
       await store.close();
     },

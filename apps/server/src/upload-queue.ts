@@ -123,7 +123,7 @@ export class UploadQueue {
       const ingested = await this.ingest(job);
       try {
         await this.store.put(ingested.bytes, ingested.fields, { id, uploadedAt: job.receivedAt });
-        this.cache.remember(id, ingested.doc);
+        this.cache.remember(id, ingested.doc, ingested.bytes, ingested.fields.durationMs);
       } catch (error) {
         if (!(error instanceof DuplicateIdError)) throw error; // already stored before a crash
       }

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 async function upload(body: Uint8Array, query = '', headers: Record<string, string> = auth) {
-  const response = await fetch(`${r.url}/api/profiles${query}`, { method: 'POST', body, headers });
+  const response = await fetch(`${r.url}/api/profiles${query}`, { method: 'POST', body: body as unknown as BodyInit, headers });
   return { status: response.status, body: await json(response) };
 }
 
@@ -119,6 +119,37 @@ describe('our protocol', () => {
     expect((await json(noMemory)).error.code).toBe('no-memory');
   });
 
+  it('answers /memory and /stacks in exactly the documented shapes, times in ms from the start', async () => {
+    const mem = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=0&to=60000&bins=3`));
+    expect(Object.keys(mem).sort()).toEqual(['bins', 'durationMs', 'from', 'timeEstimated', 'to', 'unit']);
+    expect(mem).toMatchObject({ unit: 'bytes', from: 0, to: 60000, timeEstimated: spiky.samples.timeEstimated });
+    expect(mem.bins.map((b: any) => [b.start, b.end])).toEqual([[0, 20000], [20000, 40000], [40000, 60000]]);
+    for (const b of mem.bins) expect(Object.keys(b).sort()).toEqual(['count', 'end', 'max', 'mean', 'min', 'start']);
+    expect(mem.durationMs).toBeGreaterThan(60000); // the run is 60.3 s: `to` cut it
+    // align=true snaps edges to multiples of the width, so panning keeps each bin's samples
+    const aligned = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=150&to=1150&bins=10&align=true`));
+    expect(aligned.bins.map((b: any) => b.start)).toEqual([150, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100]);
+    expect(aligned.bins.at(-1).end).toBe(1150);
+    const st = await json(await fetch(`${r.url}/api/profiles/${spikyId}/stacks?from=0&to=1000&top=2`));
+    expect(Object.keys(st).sort()).toEqual(['extension', 'from', 'prefix', 'samples', 'share', 'to', 'top']);
+    for (const f of [...st.prefix, ...st.extension, ...st.top.flatMap((t: any) => t.stack)]) {
+      expect(Object.keys(f).sort()).toEqual(['file', 'kind', 'line', 'name']);
+      expect(typeof f.name).toBe('string');
+      expect(Number.isInteger(f.line)).toBe(true);
+    }
+    for (const t of st.top) expect(Object.keys(t).sort()).toEqual(['count', 'growth', 'stack']); // growth: memory profiles
+    // rank=growth: the stacks under which memory grew most, first
+    const growing = await json(await fetch(`${r.url}/api/profiles/${spikyId}/stacks?rank=growth&top=5`));
+    expect(growing.top.length).toBe(5);
+    for (let i = 1; i < 5; i++) expect(growing.top[i - 1].growth).toBeGreaterThanOrEqual(growing.top[i].growth);
+    expect(growing.top[0].growth).toBeGreaterThan(100 * 2 ** 20);
+    expect((await fetch(`${r.url}/api/profiles/${spikyId}/stacks?rank=size`)).status).toBe(400);
+    // the window is in ms from the profile's start: the first second holds the first samples only
+    const first = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=0&to=1000&bins=1`));
+    expect(first.bins[0].count).toBe(st.samples);
+    expect(st.samples).toBe(spiky.samples.time.filter((t) => t >= 0 && t < 1000).length);
+  });
+
   it('analyses stacks of a range and of one thread', async () => {
     const st = await json(await fetch(`${r.url}/api/profiles/${spikyId}/stacks?from=1000&to=2000&top=3`));
     expect(st.samples).toBeGreaterThan(100);
@@ -134,6 +165,9 @@ describe('our protocol', () => {
     const bad = await fetch(`${r.url}/api/profiles/${threadsId}/stacks?thread=5`);
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.code).toBe('bad-thread');
+    const noMemory = await fetch(`${r.url}/api/profiles/${threadsId}/stacks?rank=growth`);
+    expect(noMemory.status).toBe(409);
+    expect((await json(noMemory)).error.code).toBe('no-memory');
   });
 
   it('needs the token for writes and deletes, not for reads', async () => {
@@ -178,6 +212,12 @@ describe('bad input gets a 4xx JSON error naming the problem, and stores nothing
     expect(gz.length).toBeLessThan(1024 * 1024);
     await expectRejected(gz, 413, 'too-large', /more than/);
   });
+  it('gzip bomb of a raw vmprof upload (inflated as a stream, so counted first)', async () => {
+    const prof = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    const gz = gzipSync(Buffer.concat([prof, Buffer.alloc(40 * 1024 * 1024)]));
+    expect(gz.length).toBeLessThan(1024 * 1024);
+    await expectRejected(gz, 413, 'too-large', /inflates to more than 33554432 bytes/);
+  });
   it('bad msgpack', async () => {
     const encoded = encodeDocument(spiky);
     await expectRejected(gzipSync(encoded.subarray(0, encoded.length >> 1)), 400, 'bad-msgpack');
@@ -212,6 +252,28 @@ describe('bad input gets a 4xx JSON error naming the problem, and stores nothing
       expect(res.status).toBe(400);
       expect((await json(res)).error.message).toContain(name);
     }
+  });
+});
+
+describe('retention', () => {
+  it('prunes on demand, oldest first, with the token, and forgets what it pruned', async () => {
+    const before = await json(await fetch(`${r.url}/api/profiles?limit=1000`));
+    const oldest = before.items.at(-1);
+    const keep = before.items.slice(0, -1).reduce((sum: number, row: any) => sum + row.sizeBytes, 0);
+    expect((await fetch(`${r.url}/api/profiles/${oldest.id}/document`)).status).toBe(200); // now in the bytes cache
+    expect((await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST' })).status).toBe(401);
+    for (const [query, name] of [['', 'olderThan'], ['olderThan=soon', 'olderThan'], ['maxTotalSize=lots', 'maxTotalSize']]) {
+      const bad = await fetch(`${r.url}/api/prune?${query}`, { method: 'POST', headers: auth });
+      expect(bad.status).toBe(400);
+      expect((await json(bad)).error.message).toContain(name);
+    }
+    const pruned = await json(await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST', headers: auth }));
+    expect(pruned).toEqual({ deleted: [oldest.id], freedBytes: oldest.sizeBytes });
+    expect((await fetch(`${r.url}/api/profiles/${oldest.id}/document`)).status).toBe(404);
+    expect((await fetch(`${r.url}/api/profiles/${oldest.id}/stacks`)).status).toBe(404);
+    expect((await json(await fetch(`${r.url}/api/profiles?limit=1000`))).total).toBe(before.total - 1);
+    const nothing = await json(await fetch(`${r.url}/api/prune?olderThan=3650d`, { method: 'POST', headers: auth }));
+    expect(nothing).toEqual({ deleted: [], freedBytes: 0 });
   });
 });
 

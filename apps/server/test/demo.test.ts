@@ -11,12 +11,23 @@ afterAll(async () => {
 });
 
 it('loads the shipped demo profiles on the first start of an empty store, once', async () => {
-  const list = await json(await fetch(`${r.url}/api/profiles?project=demo`));
+  const list = await json(await fetch(`${r.url}/api/profiles?tag=demo=yes`));
   expect(list.total).toBe(3);
-  const byFile = Object.fromEntries(list.items.map((row: any) => [row.tags.demo, row]));
-  expect(byFile['memory_spiky.prof']).toMatchObject({ hasMemory: true, interpreter: 'cpython', sampleCount: 28034 });
-  expect(byFile['cpu_basic.prof']).toMatchObject({ hasMemory: false, sampleCount: 1508 });
-  expect(byFile['node-json-pipeline.cpuprofile'].interpreter).toBe('node');
+  const byProject = Object.fromEntries(list.items.map((row: any) => [row.project, row]));
+  expect(byProject['nightly-etl']).toMatchObject({ name: 'main', hasMemory: true, interpreter: 'cpython', sampleCount: 28034, tags: { env: 'staging' } });
+  expect(byProject['search-indexer']).toMatchObject({ name: 'main', hasMemory: false, sampleCount: 1508 });
+  expect(byProject['json-pipeline']).toMatchObject({ name: 'pipeline', interpreter: 'node' });
+  // the landing page shows each project with its top-level function
+  const projects = await json(await fetch(`${r.url}/api/projects`));
+  expect(projects.projects.map((p: any) => [p.project, p.names.map((n: any) => n.name)]).sort()).toEqual([
+    ['json-pipeline', ['pipeline']],
+    ['nightly-etl', ['main']],
+    ['search-indexer', ['main']],
+  ]);
+  // the memory demo shows its spikes: the peak bin is far above the median one
+  const mem = await json(await fetch(`${r.url}/api/profiles/${byProject['nightly-etl'].id}/memory?bins=200`));
+  const maxes = mem.bins.filter((b: any) => b.count).map((b: any) => b.max).sort((a: number, b: number) => a - b);
+  expect(maxes.at(-1)).toBeGreaterThan(2 * maxes[maxes.length >> 1]);
   // deleting them all and restarting does not bring them back
   for (const row of list.items) await fetch(`${r.url}/api/profiles/${row.id}`, { method: 'DELETE' });
   const { createServer } = await import('../src/index');

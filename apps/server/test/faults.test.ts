@@ -45,9 +45,9 @@ describe('faults in one process', () => {
     const prof = await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
     const rid = (await json(await fetch(`${r.url}/api/runtime/new`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }))).runtime_id;
     const dataDir = join(r.dir, 'data');
-    for (const path of ['/api/profiles', `/api/runtime/upload/cpu/${rid}/add`, '/submit/']) {
-      // 40 MB claimed: /api/profiles spools it to disk rather than memory
-      const socket = await partialUpload(r.url, path, 40 * 1024 * 1024, prof.subarray(0, 1024 * 1024));
+    // 40 MB claimed: /api/profiles spools it to disk; 2 MB claimed: it reads it into memory
+    for (const [path, claimed] of [['/api/profiles', 40], ['/api/profiles', 2], [`/api/runtime/upload/cpu/${rid}/add`, 40], ['/submit/', 40]] as const) {
+      const socket = await partialUpload(r.url, path, claimed * 1024 * 1024, prof.subarray(0, 1024 * 1024));
       if (path !== '/api/profiles') await until(async () => (await incomingTemps(dataDir)).length > 0, 'the upload to start spooling');
       socket.destroy();
       await until(async () => (await incomingTemps(dataDir)).length === 0, 'the temp file to go');

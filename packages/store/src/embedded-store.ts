@@ -42,11 +42,20 @@ export class CompositeProfileStore implements ProfileStore {
     readonly index: ProfileIndex,
   ) {}
 
-  async repair(): Promise<RepairReport> {
-    const tempFiles = await this.blobs.removeIncomplete();
-    const blobIds = new Set(await this.blobs.list());
+  /**
+   * Removes what an interrupted write left. One process owning the store (the embedded default)
+   * repairs everything at start. With several instances over one data set, pass `graceMs`: a blob
+   * younger than that may be another instance's upload between its blob and its row, so it is left.
+   */
+  async repair(options: { graceMs?: number } = {}): Promise<RepairReport> {
+    const bound = options.graceMs ? { modifiedBefore: Date.now() - options.graceMs } : {};
+    const tempFiles = await this.blobs.removeIncomplete(bound);
+    // Rows before blobs: a put writes its blob before its row, so every row read here has its blob
+    // in the listing that follows unless the blob is really gone.
     const rowIds = new Set(await this.index.ids());
-    const orphans = [...blobIds].filter((id) => !rowIds.has(id));
+    const blobIds = new Set(await this.blobs.list());
+    const oldBlobs = options.graceMs ? await this.blobs.list(bound) : [...blobIds];
+    const orphans = oldBlobs.filter((id) => !rowIds.has(id));
     for (const id of orphans) await this.blobs.delete(id);
     const missing = [...rowIds].filter((id) => !blobIds.has(id));
     if (missing.length) await this.index.remove(missing);

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './types';
 import { assertProfileId, isProfileId } from './ids';
@@ -42,26 +42,31 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async list(): Promise<string[]> {
-    const names = await readdir(this.dir);
+  async list(options: { modifiedBefore?: number } = {}): Promise<string[]> {
     const ids: string[] = [];
-    for (const name of names) {
+    for (const name of await readdir(this.dir)) {
       if (!name.endsWith(SUFFIX)) continue;
       const id = name.slice(0, -SUFFIX.length);
-      if (isProfileId(id)) ids.push(id);
+      if (isProfileId(id) && (await this.writtenBefore(name, options.modifiedBefore))) ids.push(id);
     }
     return ids;
   }
 
-  async removeIncomplete(): Promise<number> {
-    const names = await readdir(this.dir);
+  async removeIncomplete(options: { modifiedBefore?: number } = {}): Promise<number> {
     let removed = 0;
-    for (const name of names) {
-      if (!name.startsWith(TEMP_PREFIX)) continue;
+    for (const name of await readdir(this.dir)) {
+      if (!name.startsWith(TEMP_PREFIX) || !(await this.writtenBefore(name, options.modifiedBefore))) continue;
       await unlink(join(this.dir, name)).catch(() => {});
       removed++;
     }
     if (removed > 0) await fsyncDirectory(this.dir);
     return removed;
+  }
+
+  /** True without a bound (no stat needed), or when the file was last written before it. */
+  private async writtenBefore(name: string, bound: number | undefined): Promise<boolean> {
+    if (bound === undefined) return true;
+    const info = await stat(join(this.dir, name)).catch(() => null);
+    return info !== null && info.mtimeMs < bound;
   }
 }

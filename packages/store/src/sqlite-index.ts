@@ -1,9 +1,18 @@
 import Database from 'better-sqlite3';
 import type { ProfileIndex, ProfileRow, ProjectSummary, SearchQuery, SearchResult, SortKey } from './types';
 
+/**
+ * Schema version 5 (`PRAGMA user_version`). Older databases (version 0: a WITHOUT ROWID table keyed
+ * by the text id, tags in `profile_tags(profile_id, key, value)`) are rebuilt in place on open.
+ */
+const SCHEMA_VERSION = 5;
+
 const SCHEMA = `
+-- seq, the rowid, is the key every index and the text index refer to: 8-byte integers instead of
+-- 24-character ids make the lookups and the match sets of a search several times cheaper.
 CREATE TABLE IF NOT EXISTS profiles (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   project TEXT,
   name TEXT,
   tags TEXT NOT NULL,
@@ -22,23 +31,60 @@ CREATE TABLE IF NOT EXISTS profiles (
   at REAL NOT NULL,
   -- lower-cased "project NUL name", searched by substring (JS lower-casing handles non-ASCII)
   search_text TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS profiles_uploaded ON profiles (uploaded_at);
+CREATE INDEX IF NOT EXISTS profiles_memory ON profiles (has_memory, uploaded_at);
 CREATE INDEX IF NOT EXISTS profiles_at ON profiles (at);
 CREATE INDEX IF NOT EXISTS profiles_project_name ON profiles (project, name, uploaded_at);
 CREATE INDEX IF NOT EXISTS profiles_name ON profiles (name);
-CREATE INDEX IF NOT EXISTS profiles_search ON profiles (search_text);
 CREATE INDEX IF NOT EXISTS profiles_duration ON profiles (duration_ms);
 CREATE INDEX IF NOT EXISTS profiles_peak ON profiles (peak_memory);
 CREATE INDEX IF NOT EXISTS profiles_size ON profiles (size_bytes);
 CREATE INDEX IF NOT EXISTS profiles_samples ON profiles (sample_count);
+-- Substring search: trigrams of search_text (a phrase of trigrams is an exact substring match).
+CREATE VIRTUAL TABLE IF NOT EXISTS profiles_text USING fts5(
+  search_text, content = 'profiles', content_rowid = 'seq', tokenize = 'trigram case_sensitive 1'
+);
+-- Tags, one row each, exact and case-sensitive: a tag filter is a range of this key.
 CREATE TABLE IF NOT EXISTS profile_tags (
-  profile_id TEXT NOT NULL,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
-  PRIMARY KEY (profile_id, key)
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (key, value, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS profile_tags_kv ON profile_tags (key, value);
+CREATE INDEX IF NOT EXISTS profile_tags_seq ON profile_tags (seq);
+-- Projects and their top-level names with counts, so the landing page reads a few rows instead of
+-- grouping every profile. key = json_array(project, name): NULL-safe and unique.
+CREATE TABLE IF NOT EXISTS project_names (
+  key TEXT PRIMARY KEY,
+  project TEXT,
+  name TEXT,
+  count INTEGER NOT NULL,
+  last_upload REAL NOT NULL
+) WITHOUT ROWID;
+-- Triggers keep the text index, the tags and the project summary in the same transaction as the row.
+CREATE TRIGGER IF NOT EXISTS profiles_insert AFTER INSERT ON profiles BEGIN
+  INSERT INTO profiles_text (rowid, search_text) VALUES (NEW.seq, NEW.search_text);
+  INSERT INTO profile_tags (key, value, seq) SELECT key, value, NEW.seq FROM json_each(NEW.tags);
+  INSERT INTO project_names (key, project, name, count, last_upload)
+  VALUES (json_array(NEW.project, NEW.name), NEW.project, NEW.name, 1, NEW.uploaded_at)
+  ON CONFLICT (key) DO UPDATE SET count = count + 1, last_upload = max(last_upload, excluded.last_upload);
+END;
+CREATE TRIGGER IF NOT EXISTS profiles_delete AFTER DELETE ON profiles BEGIN
+  INSERT INTO profiles_text (profiles_text, rowid, search_text) VALUES ('delete', OLD.seq, OLD.search_text);
+  DELETE FROM profile_tags WHERE seq = OLD.seq;
+  UPDATE project_names SET count = count - 1,
+    last_upload = coalesce((SELECT max(uploaded_at) FROM profiles WHERE project IS OLD.project AND name IS OLD.name), 0)
+  WHERE key = json_array(OLD.project, OLD.name);
+  DELETE FROM project_names WHERE key = json_array(OLD.project, OLD.name) AND count <= 0;
+END;
+`;
+
+/** Everything an older schema may have left under the names this one uses. */
+const OLD_OBJECTS = `
+DROP TRIGGER IF EXISTS project_names_insert; DROP TRIGGER IF EXISTS project_names_delete;
+DROP TRIGGER IF EXISTS profiles_insert; DROP TRIGGER IF EXISTS profiles_delete;
+DROP TABLE IF EXISTS profile_tags; DROP TABLE IF EXISTS project_names; DROP TABLE IF EXISTS profiles_text;
 `;
 
 const SORT_COLUMNS: Record<SortKey, string> = {
@@ -54,6 +100,15 @@ const SORT_COLUMNS: Record<SortKey, string> = {
 
 export const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 50;
+/** Names listed per project by `projects()` (the most used; `nameCount` says how many there are). */
+export const MAX_NAMES_PER_PROJECT = 100;
+/** Filters matching at most this many profiles are sorted from their matches alone. */
+const SPARSE_MATCHES = 2000;
+
+export interface SqliteIndexOptions {
+  /** Filters matching at most this many profiles are sorted from their matches alone. Default 2000. */
+  sparseMatches?: number;
+}
 
 interface RawRow {
   id: string;
@@ -100,30 +155,114 @@ export function searchTextOf(project: string | null, name: string | null): strin
   return `${project ?? ''}\u0000${name ?? ''}`.toLowerCase();
 }
 
+/**
+ * One condition of a search: a text or tag condition is a set of `seq`s from its own index
+ * (countable alone); a column condition is a test of a `profiles` row.
+ */
+interface Condition {
+  sql: string;
+  params: unknown[];
+  isSet: boolean;
+}
+
+/**
+ * A condition in one of three roles. `drive`: SQLite may start the plan from it. `test` and
+ * `testAll`: the plan walks a sort index and each condition only tests the rows met; `+seq IN (set)`
+ * keeps SQLite from driving from a set and sorting every match, and tests each row against the set
+ * with a Bloom filter instead (a page of 23,667 text matches: 7 ms instead of 21). `testAll` turns
+ * column conditions into sets too (built from their indexes), so a walk in an order that no index of
+ * theirs has needs no table lookup per row (has-memory, by duration, offset 20,000: 80 → 31 ms).
+ */
+function conditionSql(c: Condition, role: 'drive' | 'test' | 'testAll'): string {
+  if (c.isSet) return `${role === 'drive' ? '' : '+'}seq IN (${c.sql})`;
+  return role === 'testAll' ? `+seq IN (SELECT seq FROM profiles WHERE ${c.sql})` : c.sql;
+}
+
+/** The conditions of a query's filters. */
+function conditionsOf(query: SearchQuery): Condition[] {
+  const conditions: Condition[] = [];
+  const column = (sql: string, ...params: unknown[]) => conditions.push({ sql, params, isSet: false });
+  const set = (sql: string, ...params: unknown[]) => conditions.push({ sql, params, isSet: true });
+  if (query.q) {
+    const q = query.q.toLowerCase();
+    if ([...q].length >= 3 && !q.includes('\u0000')) {
+      // A phrase of the text's trigrams: its exact substrings (quotes doubled inside the phrase).
+      set('SELECT rowid FROM profiles_text WHERE profiles_text MATCH ?', `"${q.replace(/"/g, '""')}"`);
+    } else {
+      column('instr(search_text, ?) > 0', q); // too short for trigrams: a scan
+    }
+  }
+  if (query.project !== undefined) column('project = ?', query.project);
+  if (query.name !== undefined) column('name = ?', query.name);
+  for (const [key, value] of Object.entries(query.tags ?? {})) {
+    if (value === null) set('SELECT seq FROM profile_tags WHERE key = ?', key);
+    else set('SELECT seq FROM profile_tags WHERE key = ? AND value = ?', key, value);
+  }
+  if (query.from !== undefined) column('at >= ?', query.from);
+  if (query.to !== undefined) column('at <= ?', query.to);
+  if (query.hasMemory !== undefined) column('has_memory = ?', query.hasMemory ? 1 : 0);
+  return conditions;
+}
+
 /** The index in one SQLite file (WAL, synchronous FULL so an acknowledged upload survives power loss). */
 export class SqliteProfileIndex implements ProfileIndex {
   private readonly db: Database.Database;
   private readonly insertRow: Database.Statement;
-  private readonly insertTag: Database.Statement;
   private readonly getRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
-  private readonly deleteTags: Database.Statement;
+  private readonly countAll: Database.Statement;
+  /** Search statements by SQL text (a few hundred shapes at most: filters × sort × plan). */
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sparseMatches: number;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteIndexOptions = {}) {
+    this.sparseMatches = Math.min(options.sparseMatches ?? SPARSE_MATCHES, 2 ** 31);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.migrate();
     this.insertRow = this.db.prepare(
       `INSERT INTO profiles (${ROW_COLUMNS}, at, search_text) VALUES
        (@id, @project, @name, @tags, @interpreter, @host, @start, @end, @durationMs, @sampleCount, @sizeBytes,
         @peakMemory, @hasMemory, @uploadedAt, @threads, @at, @searchText)`,
     );
-    this.insertTag = this.db.prepare('INSERT OR REPLACE INTO profile_tags (profile_id, key, value) VALUES (?, ?, ?)');
     this.getRow = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM profiles WHERE id = ?`);
     this.deleteRow = this.db.prepare('DELETE FROM profiles WHERE id = ?');
-    this.deleteTags = this.db.prepare('DELETE FROM profile_tags WHERE profile_id = ?');
+    this.countAll = this.db.prepare('SELECT count(*) FROM profiles').pluck();
+  }
+
+  /** Creates the schema, or rebuilds an older one: rows are copied in upload order, the triggers fill the rest. */
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version >= SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'profiles'").get();
+      if (old) {
+        this.db.exec('ALTER TABLE profiles RENAME TO profiles_old');
+        for (const { name } of this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles_old' AND sql IS NOT NULL").all() as { name: string }[]) {
+          this.db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
+        }
+      }
+      this.db.exec(OLD_OBJECTS);
+      this.db.exec(SCHEMA);
+      if (old) {
+        this.db.exec(`INSERT INTO profiles (${ROW_COLUMNS}, at, search_text)
+          SELECT ${ROW_COLUMNS}, at, search_text FROM profiles_old ORDER BY uploaded_at, id;
+          DROP TABLE profiles_old;`);
+      }
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 1000) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async insert(row: ProfileRow): Promise<void> {
@@ -141,7 +280,6 @@ export class SqliteProfileIndex implements ProfileIndex {
           at: row.start ?? row.uploadedAt,
           searchText: searchTextOf(row.project, row.name),
         });
-        for (const [key, value] of Object.entries(row.tags)) this.insertTag.run(row.id, key, value);
       }
     });
     run(rows);
@@ -155,102 +293,81 @@ export class SqliteProfileIndex implements ProfileIndex {
   async remove(ids: string[]): Promise<number> {
     const run = this.db.transaction((all: string[]) => {
       let removed = 0;
-      for (const id of all) {
-        removed += this.deleteRow.run(id).changes;
-        this.deleteTags.run(id);
-      }
+      for (const id of all) removed += this.deleteRow.run(id).changes;
       return removed;
     });
     return run(ids);
   }
 
+  /**
+   * The plan, at 100,000 rows (see the server bench for figures):
+   * - no filter: the count is free and the page walks the sort index, ids only, so deep offsets stay cheap;
+   * - filters: first up to `sparseMatches` + 1 matches, from whichever index SQLite finds cheapest.
+   *   When that is every match, they are the total and only they are sorted. Otherwise the matches
+   *   are dense: count them (the set alone when the query is one text or tag condition), then walk
+   *   an index in the sort order, testing each row (see `conditionSql`), until the page is full.
+   */
   async search(query: SearchQuery): Promise<SearchResult> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.q) {
-      where.push('instr(search_text, ?) > 0');
-      params.push(query.q.toLowerCase());
-    }
-    if (query.project !== undefined) {
-      where.push('project = ?');
-      params.push(query.project);
-    }
-    if (query.name !== undefined) {
-      where.push('name = ?');
-      params.push(query.name);
-    }
-    for (const [key, value] of Object.entries(query.tags ?? {})) {
-      if (value === null) {
-        where.push('id IN (SELECT profile_id FROM profile_tags WHERE key = ?)');
-        params.push(key);
-      } else {
-        where.push('id IN (SELECT profile_id FROM profile_tags WHERE key = ? AND value = ?)');
-        params.push(key, value);
-      }
-    }
-    if (query.from !== undefined) {
-      where.push('at >= ?');
-      params.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('at <= ?');
-      params.push(query.to);
-    }
-    if (query.hasMemory !== undefined) {
-      where.push('has_memory = ?');
-      params.push(query.hasMemory ? 1 : 0);
-    }
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const conditions = conditionsOf(query);
     const column = SORT_COLUMNS[query.sort ?? 'uploadedAt'] ?? 'uploaded_at';
     const direction = query.order === 'asc' ? 'ASC' : 'DESC';
     const limit = Math.max(0, Math.min(MAX_PAGE, Math.floor(query.limit ?? DEFAULT_PAGE)));
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    const countSql = `SELECT count(*) AS n FROM profiles ${whereSql}`;
-    if (!query.q) {
-      const total = (this.db.prepare(countSql).get(...params) as { n: number }).n;
-      const raws = this.db
-        .prepare(`SELECT ${ROW_COLUMNS} FROM profiles ${whereSql} ORDER BY ${column} ${direction} NULLS LAST, id ${direction} LIMIT ? OFFSET ?`)
-        .all(...params, limit, offset) as RawRow[];
-      return { total, items: raws.map(toRow) };
+    const order = (plus: string) => `ORDER BY ${plus}${column} ${direction} NULLS LAST, seq ${direction}`;
+    const page = (seqs: string, params: unknown[]) =>
+      (this.statement(`SELECT ${ROW_COLUMNS} FROM profiles WHERE seq IN (${seqs}) ${order('')}`).all(...params) as RawRow[]).map(toRow);
+
+    const all = this.countAll.get() as number;
+    if (!conditions.length) {
+      if (limit === 0 || offset >= all) return { total: all, items: [] };
+      return { total: all, items: page(`SELECT seq FROM profiles ${order('')} LIMIT ? OFFSET ?`, [limit, offset]) };
     }
-    // A substring filter is a full scan. Counting scans the narrow covering index on search_text;
-    // `+column` keeps SQLite from walking the sort index row by row for the page (that took 110 ms
-    // at 100,000 rows when matches were rare): it scans once and keeps the top rows.
-    const total = (this.db.prepare(countSql).get(...params) as { n: number }).n;
-    const raws = this.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM profiles ${whereSql} ORDER BY +${column} ${direction} NULLS LAST, id ${direction} LIMIT ? OFFSET ?`)
-      .all(...params, limit, offset) as RawRow[];
-    return { total, items: raws.map(toRow) };
+    const where = (role: 'drive' | 'test' | 'testAll') => `WHERE ${conditions.map((c) => conditionSql(c, role)).join(' AND ')}`;
+    const params = conditions.flatMap((c) => c.params);
+    // One text or tag condition: its set alone, which stops at the limit instead of being built whole.
+    const alone = conditions.length === 1 && conditions[0].isSet;
+    const matches = alone ? conditions[0].sql : `SELECT seq FROM profiles ${where('drive')}`;
+    const head = this.statement(`${matches} LIMIT ?`).pluck().all(...params, this.sparseMatches + 1) as number[];
+    if (head.length <= this.sparseMatches) {
+      const total = head.length;
+      if (limit === 0 || offset >= total) return { total, items: [] };
+      const seqs = `SELECT seq FROM profiles WHERE seq IN (SELECT value FROM json_each(?)) ${order('+')} LIMIT ? OFFSET ?`;
+      return { total, items: page(seqs, [JSON.stringify(head), limit, offset]) };
+    }
+    const total = this.statement(`SELECT count(*) FROM (${matches})`).pluck().get(...params) as number;
+    if (limit === 0 || offset >= total) return { total, items: [] };
+    // Indexes of column conditions (has_memory, project + name) are in upload order: walking them is the walk.
+    const role = column === 'uploaded_at' ? 'test' : 'testAll';
+    return { total, items: page(`SELECT seq FROM profiles ${where(role)} ${order('')} LIMIT ? OFFSET ?`, [...params, limit, offset]) };
   }
 
   async projects(): Promise<ProjectSummary[]> {
     const groups = this.db
-      .prepare('SELECT project, name, count(*) AS n, max(uploaded_at) AS last FROM profiles GROUP BY project, name')
+      .prepare('SELECT project, name, count AS n, last_upload AS last FROM project_names ORDER BY count DESC, name')
       .all() as { project: string | null; name: string | null; n: number; last: number }[];
     const byProject = new Map<string | null, ProjectSummary>();
     for (const g of groups) {
       let summary = byProject.get(g.project);
       if (!summary) {
-        summary = { project: g.project, count: 0, lastUpload: 0, names: [] };
+        summary = { project: g.project, count: 0, lastUpload: 0, nameCount: 0, names: [] };
         byProject.set(g.project, summary);
       }
       summary.count += g.n;
+      summary.nameCount++;
       summary.lastUpload = Math.max(summary.lastUpload, g.last);
-      summary.names.push({ name: g.name, count: g.n });
+      if (summary.names.length < MAX_NAMES_PER_PROJECT) summary.names.push({ name: g.name, count: g.n });
     }
-    const projects = [...byProject.values()];
-    for (const p of projects) p.names.sort((a, b) => b.count - a.count || String(a.name).localeCompare(String(b.name)));
-    return projects.sort((a, b) => b.lastUpload - a.lastUpload);
+    return [...byProject.values()].sort((a, b) => b.lastUpload - a.lastUpload);
   }
 
   async ids(): Promise<string[]> {
-    return (this.db.prepare('SELECT id FROM profiles').pluck().all() as string[]);
+    return this.db.prepare('SELECT id FROM profiles').pluck().all() as string[];
   }
 
   async pruneCandidates(options: { before?: number; maxTotalBytes?: number }): Promise<{ id: string; sizeBytes: number }[]> {
     const { totalBytes } = await this.stats();
     const rows = this.db
-      .prepare('SELECT id, size_bytes AS sizeBytes, uploaded_at AS uploadedAt FROM profiles ORDER BY uploaded_at ASC, id ASC')
+      .prepare('SELECT id, size_bytes AS sizeBytes, uploaded_at AS uploadedAt FROM profiles ORDER BY uploaded_at ASC, seq ASC')
       .iterate() as IterableIterator<{ id: string; sizeBytes: number; uploadedAt: number }>;
     let remaining = totalBytes;
     const chosen: { id: string; sizeBytes: number }[] = [];
@@ -265,11 +382,10 @@ export class SqliteProfileIndex implements ProfileIndex {
   }
 
   async stats(): Promise<{ count: number; totalBytes: number }> {
-    const r = this.db.prepare('SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS totalBytes FROM profiles').get() as {
+    return this.db.prepare('SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS totalBytes FROM profiles').get() as {
       count: number;
       totalBytes: number;
     };
-    return r;
   }
 
   async close(): Promise<void> {

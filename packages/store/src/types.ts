@@ -76,7 +76,9 @@ export interface ProjectSummary {
   count: number;
   /** Latest upload time, epoch ms. */
   lastUpload: number;
-  /** Top-level function names, most profiles first. */
+  /** How many distinct top-level function names the project has. */
+  nameCount: number;
+  /** Its top-level function names, most profiles first (at most 100; see `nameCount`). */
   names: { name: string | null; count: number }[];
 }
 
@@ -118,18 +120,25 @@ export interface ProfileStore {
   close(): Promise<void>;
 }
 
-/** Where profile bytes live. Implementations must make `put` atomic: all bytes or nothing. */
+/**
+ * Where profile bytes live (a directory here; an S3-compatible bucket next: PUT is atomic there,
+ * `list` is ListObjectsV2 with LastModified, `removeIncomplete` aborts stale multipart uploads).
+ * Implementations must make `put` atomic: all bytes or nothing.
+ */
 export interface BlobStore {
   put(id: string, bytes: Uint8Array): Promise<void>;
   get(id: string): Promise<Buffer | null>;
   delete(id: string): Promise<void>;
-  /** Every stored id (used by start-up repair). */
-  list(): Promise<string[]>;
-  /** Removes leftovers of interrupted writes. Returns how many were removed. */
-  removeIncomplete(): Promise<number>;
+  /** Every stored id, or only those last written before `modifiedBefore` (epoch ms) (used by repair). */
+  list(options?: { modifiedBefore?: number }): Promise<string[]>;
+  /** Removes leftovers of interrupted writes (started before `modifiedBefore`). Returns how many were removed. */
+  removeIncomplete(options?: { modifiedBefore?: number }): Promise<number>;
 }
 
-/** The searchable index of rows. */
+/**
+ * The searchable index of rows (SQLite here; PostgreSQL next: the same columns, pg_trgm for the
+ * substring search, the same count-then-page contract).
+ */
 export interface ProfileIndex {
   insert(row: ProfileRow): Promise<void>;
   get(id: string): Promise<ProfileRow | null>;

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, writeFile, unlink, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile, unlink, readFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openStore, isProfileId, newProfileId, type CompositeProfileStore, type ProfileFields } from '../src/index';
+import Database from 'better-sqlite3';
+import { openStore, isProfileId, newProfileId, SqliteProfileIndex, type CompositeProfileStore, type ProfileFields, type SearchQuery } from '../src/index';
 
 function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
   return {
@@ -81,6 +82,13 @@ describe('embedded store', () => {
     expect((await store.search({ q: 'request' })).items[0].name).toBe('handle_Request');
     expect((await store.search({ q: 'üNÏ' })).items[0].name).toBe('Ünïcode_fn');
     expect((await store.search({ q: 'absent' })).total).toBe(0);
+    // two characters are too few for the trigram index: scanned, same answer
+    expect((await store.search({ q: 'EB' })).items.map((r) => r.project)).toEqual(['web']);
+    expect((await store.search({ q: '_r' })).items.map((r) => r.name)).toEqual(['handle_Request', 'load_rows']);
+    const quoted = await store.put(Buffer.from('4'), fields({ project: 'say "hi" AND x', name: 'NEAR(a b)' }), { uploadedAt: 4000 });
+    for (const q of ['"hi" and', 'near(a', '" AND X', 'y "']) expect((await store.search({ q })).items.map((r) => r.id)).toEqual([quoted.id]);
+    await store.delete(quoted.id);
+    expect((await store.search({ q: '"hi"' })).total).toBe(0);
     expect((await store.search({ project: 'web' })).total).toBe(1);
     expect((await store.search({ name: 'load_rows' })).total).toBe(1);
     expect((await store.search({ tags: { env: 'prod' } })).items.map((r) => r.name)).toEqual(['load_rows']);
@@ -101,9 +109,103 @@ describe('embedded store', () => {
     await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save' }), { uploadedAt: 30 });
     await store.put(Buffer.from('d'), fields({ project: null, name: null }), { uploadedAt: 5 });
     expect(await store.projects()).toEqual([
-      { project: 'etl', count: 3, lastUpload: 30, names: [{ name: 'load', count: 2 }, { name: 'save', count: 1 }] },
-      { project: null, count: 1, lastUpload: 5, names: [{ name: null, count: 1 }] },
+      { project: 'etl', count: 3, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 2 }, { name: 'save', count: 1 }] },
+      { project: null, count: 1, lastUpload: 5, nameCount: 1, names: [{ name: null, count: 1 }] },
     ]);
+  });
+
+  it('keeps the project summary right through deletes and prunes', async () => {
+    const a = await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 10 });
+    const b = await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 20 });
+    await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save' }), { uploadedAt: 30 });
+    await store.put(Buffer.from('d'), fields({ project: 'null', name: 'x' }), { uploadedAt: 40 });
+    await store.put(Buffer.from('e'), fields({ project: null, name: 'x' }), { uploadedAt: 50 });
+    await store.delete(b.id); // the newest "load": its last upload falls back to a's
+    expect((await store.projects()).find((p) => p.project === 'etl')).toEqual({
+      project: 'etl', count: 2, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 1 }, { name: 'save', count: 1 }],
+    });
+    await store.delete(a.id);
+    expect((await store.projects()).find((p) => p.project === 'etl')!.names).toEqual([{ name: 'save', count: 1 }]);
+    // the project "null" and profiles without a project are different groups
+    expect((await store.projects()).map((p) => [p.project, p.count])).toEqual([[null, 1], ['null', 1], ['etl', 1]]);
+    await store.prune({ maxTotalBytes: 0 });
+    expect(await store.projects()).toEqual([]);
+  });
+
+  it('matches tags exactly, whatever characters keys and values hold', async () => {
+    const odd = await store.put(Buffer.from('1'), fields({ tags: { 'a\u001eb': 'c\u001fd', env: 'prod\\' } }));
+    const plain = await store.put(Buffer.from('2'), fields({ tags: { a: 'b\u001ec', env: 'prod' } }));
+    const ids = async (tags: Record<string, string | null>) => (await store.search({ tags })).items.map((r) => r.id);
+    expect(await ids({ 'a\u001eb': 'c\u001fd' })).toEqual([odd.id]);
+    expect(await ids({ a: null })).toEqual([plain.id]);
+    expect(await ids({ a: 'b' })).toEqual([]);
+    expect(await ids({ env: 'prod' })).toEqual([plain.id]);
+    expect(await ids({ env: 'prod\\' })).toEqual([odd.id]);
+    expect(await ids({ env: 'prod', a: null })).toEqual([plain.id]);
+    expect((await store.get(odd.id))!.tags).toEqual({ 'a\u001eb': 'c\u001fd', env: 'prod\\' });
+  });
+
+  it('migrates an index written by the first schema (tags in a side table, no project summary)', async () => {
+    await store.close();
+    const file = join(dir, 'index.sqlite');
+    await rm(file);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE profiles (id TEXT PRIMARY KEY, project TEXT, name TEXT, tags TEXT NOT NULL, interpreter TEXT, host TEXT,
+      start REAL, "end" REAL, duration_ms REAL NOT NULL, sample_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL, peak_memory REAL,
+      has_memory INTEGER NOT NULL, uploaded_at REAL NOT NULL, threads INTEGER NOT NULL, at REAL NOT NULL, search_text TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX profiles_search ON profiles (search_text);
+      CREATE TABLE profile_tags (profile_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (profile_id, key)) WITHOUT ROWID;`);
+    const id = newProfileId();
+    old.prepare(`INSERT INTO profiles VALUES (?, 'etl', 'load', '{"env":"prod"}', 'cpython', NULL, 1, 2, 1, 1, 4, NULL, 0, 7, 1, 1, ?)`).run(id, 'etl\u0000load');
+    old.close();
+    await writeFile(join(dir, 'profiles', `${id}.msgpack.gz`), 'blob');
+    store = await openStore({ dir });
+    expect((await store.search({ tags: { env: 'prod' } })).items.map((r) => r.id)).toEqual([id]);
+    expect(await store.projects()).toEqual([{ project: 'etl', count: 1, lastUpload: 7, nameCount: 1, names: [{ name: 'load', count: 1 }] }]);
+    const next = await store.put(Buffer.from('x'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 9 });
+    expect((await store.projects())[0]).toMatchObject({ count: 2, lastUpload: 9 });
+    expect(next.id).not.toBe(id);
+  });
+
+  it('finds the same pages whichever plan it picks (sparse matches sorted, dense ones walked)', async () => {
+    // sparse: every filter's matches sorted alone; walk: dense matches paged by walking the sort index
+    const sparse = new SqliteProfileIndex(join(dir, 'sparse.sqlite'), { sparseMatches: Infinity });
+    const walk = new SqliteProfileIndex(join(dir, 'walk.sqlite'), { sparseMatches: 0 });
+    const rows = Array.from({ length: 400 }, (_, i) => ({
+      ...fields({ project: i % 50 === 0 ? 'Rare' : 'common', name: `f${i % 7}`, durationMs: (i * 7919) % 1000, hasMemory: i % 2 === 0, peakMemory: i % 2 ? null : i, tags: { i: String(i % 3) } }),
+      id: newProfileId(),
+      sizeBytes: i,
+      uploadedAt: i,
+    }));
+    for (const index of [sparse, walk]) index.insertMany(rows);
+    const queries: SearchQuery[] = [
+      { q: 'rare', sort: 'durationMs', order: 'asc', limit: 4, offset: 1 },
+      { tags: { i: '0' }, limit: 5, offset: 90 },
+      { q: 'COMMON', sort: 'peakMemory', order: 'asc', limit: 10, offset: 190 },
+      { hasMemory: true, name: 'f3', sort: 'name', limit: 7 },
+      { from: 100, to: 120, sort: 'start', order: 'asc' },
+      { q: 'common', offset: 1000 },
+      { q: 'common', tags: { i: '1' }, sort: 'sizeBytes', order: 'asc', limit: 3, offset: 120 },
+      { sort: 'project', order: 'asc', limit: 3, offset: 395 },
+      { q: 'f', limit: 0 },
+      { q: 'mon', hasMemory: false, sort: 'durationMs', limit: 20, offset: 30 },
+      { tags: { i: null }, q: 'ra', sort: 'start', order: 'asc' },
+    ];
+    for (const query of queries) {
+      const a = await walk.search(query);
+      expect(await sparse.search(query)).toEqual(a);
+      const expected = rows
+        .filter((r) => (!query.q || `${r.project}\u0000${r.name}`.toLowerCase().includes(query.q.toLowerCase())))
+        .filter((r) => Object.entries(query.tags ?? {}).every(([k, v]) => (v === null ? k in r.tags : r.tags[k] === v)))
+        .filter((r) => (query.hasMemory === undefined || r.hasMemory === query.hasMemory) && (query.name === undefined || r.name === query.name))
+        .filter((r) => (query.from === undefined || r.start! >= query.from) && (query.to === undefined || r.start! <= query.to));
+      expect(a.total).toBe(expected.length);
+      expect(a.items.length).toBe(Math.max(0, Math.min(query.limit ?? 50, expected.length - (query.offset ?? 0))));
+    }
+    expect((await walk.search(queries[1])).items.map((r) => r.uploadedAt)).toEqual([129, 126, 123, 120, 117]);
+    const rare = await sparse.search(queries[0]);
+    expect(rare.items.map((r) => r.durationMs)).toEqual([0, 50, 100, 150, 200, 250, 300, 350].map((i) => (i * 7919) % 1000).sort((x, y) => x - y).slice(1, 5));
+    for (const index of [sparse, walk]) await index.close();
   });
 
   it('deletes and prunes by age and by total size', async () => {
@@ -130,6 +232,21 @@ describe('embedded store', () => {
     expect(total).toBe(40);
     const files = (await readdir(join(dir, 'profiles'))).sort();
     expect(files).toEqual(items.map((r) => `${r.id}.msgpack.gz`).sort());
+  });
+
+  it('repairs with a grace period when several instances share the data: young leftovers are left alone', async () => {
+    const kept = await store.put(Buffer.from('kept'), fields());
+    const profiles = join(dir, 'profiles');
+    const young = newProfileId();
+    const old = newProfileId();
+    await writeFile(join(profiles, `${young}.msgpack.gz`), 'another instance is about to index this');
+    await writeFile(join(profiles, `${old}.msgpack.gz`), 'left by a crash an hour ago');
+    await writeFile(join(profiles, `.tmp-${young}.msgpack.gz-abc`), 'being written');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(profiles, `${old}.msgpack.gz`), hourAgo, hourAgo);
+    expect(await store.repair({ graceMs: 600_000 })).toEqual({ tempFiles: 0, orphanFiles: 1, rowsWithoutFile: 0 });
+    expect((await readdir(profiles)).sort()).toEqual([`.tmp-${young}.msgpack.gz-abc`, `${kept.id}.msgpack.gz`, `${young}.msgpack.gz`].sort());
+    expect(await store.get(kept.id)).not.toBeNull();
   });
 
   it('repairs at start-up what a crash left: temp files, files without rows, rows without files', async () => {

@@ -3,7 +3,8 @@ import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
 import { analyzeStacks, binRows, queryBins, sampleRange, MAX_BINS } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
-import { optionalInteger, optionalNumber, searchQueryFrom, type QueryObject } from '../query';
+import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, single, type QueryObject } from '../query';
+import { parseDuration, parseSize, prune } from '../retention';
 import { requireToken } from '../auth';
 import type { AppContext } from '../context';
 
@@ -43,6 +44,55 @@ function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to:
   return { from, to };
 }
 
+// The shapes of the two decoding endpoints, as Fastify response schemas: other tools script
+// against them, so they are written down here (and serialised by fast-json-stringify from them).
+const nullableNumber = { type: ['number', 'null'] } as const;
+const FRAME = {
+  type: 'object',
+  required: ['name', 'file', 'line', 'kind'],
+  properties: { name: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' }, kind: { type: 'string' } },
+} as const;
+const frames = { type: 'array', items: FRAME } as const;
+export const MEMORY_RESPONSE = {
+  type: 'object',
+  required: ['bins', 'unit', 'from', 'to', 'durationMs', 'timeEstimated'],
+  properties: {
+    bins: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['start', 'end', 'count', 'mean', 'max', 'min'],
+        properties: { start: { type: 'number' }, end: { type: 'number' }, count: { type: 'integer' }, mean: nullableNumber, max: nullableNumber, min: nullableNumber },
+      },
+    },
+    unit: { type: 'string', enum: ['bytes'] },
+    from: { type: 'number' },
+    to: { type: 'number' },
+    durationMs: { type: 'number' },
+    timeEstimated: { type: 'boolean' },
+  },
+} as const;
+export const STACKS_RESPONSE = {
+  type: 'object',
+  required: ['samples', 'from', 'to', 'prefix', 'extension', 'share', 'top'],
+  properties: {
+    samples: { type: 'integer' },
+    from: { type: 'number' },
+    to: { type: 'number' },
+    prefix: frames,
+    extension: frames,
+    share: { type: 'number' },
+    top: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['stack', 'count'],
+        properties: { stack: frames, count: { type: 'integer' }, growth: { type: 'number' } },
+      },
+    },
+  },
+} as const;
+
 export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.get('/health', async () => {
     const stats = await ctx.store.stats();
@@ -66,10 +116,11 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/profiles/:id/document', async (request, reply) => {
     const id = idParam(request);
     const etag = `"${id}"`; // a profile's bytes never change once stored
-    if (request.headers['if-none-match'] === etag) {
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
       return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
     }
-    const bytes = await ctx.store.getBytes(id);
+    const bytes = await ctx.cache.bytes.get(id);
     if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     return reply
       .header('Content-Type', 'application/x-msgpack')
@@ -79,7 +130,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       .send(bytes);
   });
 
-  app.get('/api/profiles/:id/memory', async (request) => {
+  app.get('/api/profiles/:id/memory', { schema: { response: { 200: MEMORY_RESPONSE } } }, async (request) => {
     const id = idParam(request);
     const query = request.query as QueryObject;
     const decoded = await ctx.cache.get(id);
@@ -89,7 +140,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const grewBefore = decoded.bytes;
     const summary = decoded.memorySummary(thread);
     if (decoded.bytes !== grewBefore) ctx.cache.touch(id, decoded);
-    const result = queryBins(summary, { from, to, bins });
+    const result = queryBins(summary, { from, to, bins, align: optionalBoolean(query, 'align') ?? false });
     return {
       bins: binRows(result),
       unit: 'bytes',
@@ -100,13 +151,16 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
-  app.get('/api/profiles/:id/stacks', async (request) => {
+  app.get('/api/profiles/:id/stacks', { schema: { response: { 200: STACKS_RESPONSE } } }, async (request) => {
     const id = idParam(request);
     const query = request.query as QueryObject;
     const decoded = await ctx.cache.get(id);
     const doc = decoded.doc;
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
     const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
+    const rank = single(query, 'rank') ?? 'count';
+    if (rank !== 'count' && rank !== 'growth') throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
+    if (rank === 'growth' && !doc.samples.memory) throw new HttpError(409, 'no-memory', 'rank=growth needs memory samples; this profile has none');
     const { from, to } = windowOf(query, doc);
     const indices = decoded.rowsOf(thread);
     const { start, end } = sampleRange(doc.samples.time, from, to, indices);
@@ -116,6 +170,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       indices,
       topK,
       memory: doc.samples.memory ?? undefined,
+      rankBy: rank,
     });
     const frames = (rows: number[]) => rows.map((f) => frameJson(doc, f));
     return {
@@ -136,5 +191,20 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     ctx.cache.forget(id);
     if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     return { deleted: id };
+  });
+
+  // Retention on demand: `olderThan` (30d, 12h; bare number = days) and/or `maxTotalSize` (50GB, 500MiB).
+  app.post('/api/prune', async (request) => {
+    requireToken(ctx.token, request);
+    const query = request.query as QueryObject;
+    const olderThan = single(query, 'olderThan');
+    const maxTotalSize = single(query, 'maxTotalSize');
+    if (olderThan === undefined && maxTotalSize === undefined) {
+      throw new HttpError(400, 'bad-query', 'prune needs olderThan (e.g. 30d) and/or maxTotalSize (e.g. 50GB)');
+    }
+    return prune(ctx, {
+      olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, 'olderThan'),
+      maxTotalBytes: maxTotalSize === undefined ? undefined : parseSize(maxTotalSize, 'maxTotalSize'),
+    });
   });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { newProfileId, isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
-import { readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
+import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
 import { ingestBytes, ingestFile, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
@@ -68,7 +68,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
       }
     }
     const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
-    ctx.cache.remember(row.id, ingested.doc);
+    ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
     return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
   });
 
@@ -110,7 +110,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // We keep no JIT logs: the client needs 200 and JSON; without `jid` it prints the profile's link.
   app.post('/api/runtime/upload/jit/:rid/add', async (request) => {
     requireToken(ctx.token, request);
-    await drain(request, ctx.maxUploadBytes);
+    await drainBody(request.raw, ctx.maxUploadBytes);
     return { status: 'ok' };
   });
 
@@ -125,15 +125,16 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
     const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
-    const row = await ctx.store.put(await gzipDocument(doc), fieldsFromDocument(doc));
-    ctx.cache.remember(row.id, doc);
+    const bytes = await gzipDocument(doc);
+    const row = await ctx.store.put(bytes, fieldsFromDocument(doc));
+    ctx.cache.remember(row.id, doc, bytes, row.durationMs);
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };
   app.post('/api/log', legacy);
   app.post('/api/profile', legacy);
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
-    await drain(request, ctx.maxUploadBytes);
+    await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;
     return reply.type('application/json').send(JSON.stringify(id && isProfileId(id) ? id : newProfileId()));
   };
@@ -161,12 +162,4 @@ async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job
     throw error;
   }
   ctx.uploads.enqueue(job.id);
-}
-
-async function drain(request: FastifyRequest, limit: number): Promise<void> {
-  let size = 0;
-  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'too-large', `upload exceeds the limit of ${limit} bytes`);
-  }
 }
