@@ -12,14 +12,16 @@ afterAll(async () => {
 
 it('loads the shipped demo profiles on the first start of an empty store, once', async () => {
   const list = await json(await fetch(`${r.url}/api/profiles?tag=demo=yes`));
-  expect(list.total).toBe(3);
+  expect(list.total).toBe(4);
   const byProject = Object.fromEntries(list.items.map((row: any) => [row.project, row]));
   expect(byProject['nightly-etl']).toMatchObject({ name: 'main', hasMemory: true, interpreter: 'cpython', sampleCount: 28034, tags: { env: 'staging' } });
   expect(byProject['search-indexer']).toMatchObject({ name: 'main', hasMemory: false, sampleCount: 1508 });
   expect(byProject['json-pipeline']).toMatchObject({ name: 'pipeline', interpreter: 'node' });
+  expect(byProject['ingest-worker']).toMatchObject({ name: 'ingest_batches', hasMemory: true, interpreter: 'node v20.20.2' });
   // the landing page shows each project with its top-level function
   const projects = await json(await fetch(`${r.url}/api/projects`));
   expect(projects.projects.map((p: any) => [p.project, p.names.map((n: any) => n.name)]).sort()).toEqual([
+    ['ingest-worker', ['ingest_batches']],
     ['json-pipeline', ['pipeline']],
     ['nightly-etl', ['main']],
     ['search-indexer', ['main']],

@@ -2,10 +2,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Where the server is when neither an option nor PROF_SERVER says. */
-export const DEFAULT_SERVER = 'http://localhost:8000';
+export const DEFAULT_SERVER = 'http://localhost:8080';
 
 export interface ClientSettings {
-  /** Base URL of the Prof server. Option, else `PROF_SERVER`, else `http://localhost:8000`. */
+  /** Base URL of the Prof server. Option, else `PROF_SERVER`, else `http://localhost:8080`. */
   server: string;
   /** Bearer token. Option, else `PROF_TOKEN`. */
   token: string | null;

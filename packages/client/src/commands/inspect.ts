@@ -112,11 +112,8 @@ function summaryText(file: string, size: number, container: Container, doc: Prof
   rows.push(['samples', formatCount(samples.length) + (estimate ? ` (${estimate})` : '')]);
   const ids = threads.length <= 6 ? ` (${threads.id.map(printable).join(', ')})` : '';
   rows.push(['threads', `${threads.length}${ids}`]);
-  if (summary.peakMemory !== null) {
-    let low = Infinity;
-    for (const m of samples.memory!) if (m < low) low = m;
-    rows.push(['memory', `peak ${formatMemory(summary.peakMemory)}, lowest ${formatMemory(low)} (process RSS)`]);
-  }
+  if (samples.memory) rows.push(['memory', `${range(samples.memory)} (process RSS)`]);
+  if (samples.heap) rows.push(['heap', `${range(samples.heap)} (V8 heap used)`]);
   const metaPairs = Object.entries(meta.vmprof?.meta ?? {});
   if (metaPairs.length > 0) {
     const shown = metaPairs.slice(0, 8).map(([k, v]) => `${printable(k)}=${printable(v)}`).join(' ');
@@ -153,4 +150,15 @@ function functionsText(doc: ProfileDocument, top: number): string {
     out += `  ${pct(table.total[r])}  ${pct(table.self[r])}  ${clip(strings[frames.name[f]], 80, 'end')}${tag}${where}\n`;
   }
   return out;
+}
+
+/** `peak X, lowest Y` of a memory column, ignoring the NaN of unread values. */
+function range(column: Float64Array): string {
+  let low = Infinity;
+  let peak = -Infinity;
+  for (const m of column) {
+    if (m < low) low = m;
+    if (m > peak) peak = m;
+  }
+  return peak === -Infinity ? 'no readings' : `peak ${formatMemory(peak)}, lowest ${formatMemory(low)}`;
 }

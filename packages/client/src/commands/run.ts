@@ -46,7 +46,7 @@ export function registerRun(program: Command): void {
     .option('-p, --project <project>', 'project (default: $PROF_PROJECT)')
     .option('-n, --name <name>', 'profile name (default: the script file name)')
     .option('-t, --tag <key=value>', 'tag, repeatable', collect, [])
-    .option('-s, --server <url>', 'Prof server (default: $PROF_SERVER or http://localhost:8000)')
+    .option('-s, --server <url>', 'Prof server (default: $PROF_SERVER or http://localhost:8080)')
     .option('--token <token>', 'bearer token (default: $PROF_TOKEN)')
     .option('--interval <us>', 'CPU sampling interval in µs', '1000')
     .option('--no-memory', 'do not sample memory')
@@ -222,6 +222,7 @@ function buildRunDocument(
   doc.meta.source = 'node-client';
   doc.meta.argv = mem?.argv ?? doc.meta.argv;
   doc.meta.host ??= hostname();
-  doc.meta.interpreter ??= 'node';
+  doc.meta.zone ??= mem?.zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  doc.meta.interpreter = mem?.nodeVersion ? `node ${mem.nodeVersion}` : 'node';
   return doc;
 }

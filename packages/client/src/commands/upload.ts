@@ -44,7 +44,7 @@ export function registerUpload(program: Command): void {
     .option('-p, --project <project>', 'project to file the profiles under (default: $PROF_PROJECT)')
     .option('-n, --name <name>', 'profile name (default: the top-level function found in the profile)')
     .option('-t, --tag <key=value>', 'tag, repeatable', collect, [])
-    .option('-s, --server <url>', 'Prof server (default: $PROF_SERVER or http://localhost:8000)')
+    .option('-s, --server <url>', 'Prof server (default: $PROF_SERVER or http://localhost:8080)')
     .option('--token <token>', 'bearer token (default: $PROF_TOKEN)')
     .option('--spool', 'send the profiles the decorator could not deliver, instead of files')
     .option('--spool-dir <dir>', 'spool directory (default: $PROF_SPOOL or ~/.prof/spool)')

@@ -5,7 +5,7 @@ import { deliver, setExitGrace, type DeliveryOutcome } from './delivery';
 import { MemorySampler, readMemoryHere } from './memory-sampler';
 
 export interface ProfileOptions {
-  /** Prof server base URL. Default: `PROF_SERVER`, else `http://localhost:8000`. */
+  /** Prof server base URL. Default: `PROF_SERVER`, else `http://localhost:8080`. */
   server?: string;
   /** Project the profile is filed under. Default: `PROF_PROJECT`. */
   project?: string;

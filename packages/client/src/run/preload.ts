@@ -36,6 +36,8 @@ function record(dir: string): void {
       const file: RunMemoryFile = {
         pid: process.pid,
         argv: process.argv,
+        nodeVersion: process.version,
+        zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         epochOfMonotonicZero: monotonicToEpochMs(0),
         memory: memoryOn,
         time: series ? Array.from(series.time) : [],

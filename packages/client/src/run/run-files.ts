@@ -10,6 +10,10 @@ export const RUN_ENV = {
 export interface RunMemoryFile {
   pid: number;
   argv: string[];
+  /** `process.version` of that process. */
+  nodeVersion: string;
+  /** IANA time zone of that process. */
+  zone: string;
   /** Epoch ms of monotonic 0 in that process: maps the CPU profile's µs and `time` to wall clock. */
   epochOfMonotonicZero: number;
   memory: boolean;
