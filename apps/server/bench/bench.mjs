@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
 import { fmt, json, lat, latency, line, rng, startServer, timed } from './lib.mjs';
 import { populateIndex, syntheticDocument } from './data.mjs';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const DURATION = QUICK ? 3 : 10;
-const fixtures = fileURLToPath(new URL('../../../../shared/fixtures/vmprof-fresh/', import.meta.url));
+const fixtures = join(fixturesDir, 'vmprof-fresh');
 const BIG = join(fixtures, 'big_memory.prof');
 const INDEXED = QUICK ? 20_000 : 100_000;
 const COLD_RUNS = QUICK ? 5 : 15;

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ProfServer, type ServerOptions } from '../src/index';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-export const fixtures = join(repoRoot, '../shared/fixtures');
+export const fixtures = fixturesDir;
 
 export interface Running {
   server: ProfServer;

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 export const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = join(webRoot, '..', '..');
-// CI clones the repository elsewhere with `shared/` beside it.
-export const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'vmprof-fresh');
+export const fixtures = join(fixturesDir, 'vmprof-fresh');
 export const resultsDir = join(repoRoot, 'test-results');
 export const serverCli = join(repoRoot, 'apps', 'server', 'dist', 'cli.js');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

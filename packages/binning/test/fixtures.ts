@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const freshDir = resolve(repoRoot, '../shared/fixtures/vmprof-fresh');
+export const freshDir = join(fixturesDir, 'vmprof-fresh');
 
 interface TruthSample {
   stack: string[];
@@ -35,7 +34,7 @@ export interface FixtureProfile {
 }
 
 export function loadFixture(name: string): FixtureProfile {
-  const path = resolve(freshDir, `${name}.expected.json`);
+  const path = join(freshDir, `${name}.expected.json`);
   if (!existsSync(path)) throw new Error(`fixture ${path} is missing: shared/ must sit beside the repository`);
   const truth = JSON.parse(readFileSync(path, 'utf8'));
   const samples: TruthSample[] = truth.samples ?? truth.low_level_reader.samples;

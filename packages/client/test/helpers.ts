@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 export const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = join(packageDir, '..', '..');
-export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures');
+export { fixturesDir };
 export const serverCli = join(repoRoot, 'apps', 'server', 'dist', 'cli.js');
 export const clientCli = join(packageDir, 'dist', 'cli.js');
 export const clientDist = join(packageDir, 'dist', 'index.js');

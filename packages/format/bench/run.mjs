@@ -5,9 +5,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = resolve(here, '../../../../shared/fixtures/vmprof-fresh');
+const fixtures = join(fixturesDir, 'vmprof-fresh');
 const file =
   process.argv[2] ??
   readdirSync(fixtures)

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 import { DocumentBuilder, emptyMeta, FrameKind } from '../src/index';
 import { canonicalJson, compareCodePoints, PyFloat, pythonFloatRepr } from '../src/vmprof/compat-json';
 import { defaultHashFactory, Sha256 } from '../src/vmprof/compat-sha256';
 import { inspectFromResult, pythonIsoTime, pythonRound3 } from '../src/vmprof/inspect';
 import type { VmprofReadResult, VmprofSymbolRecord } from '../src/vmprof/types';
 
-const fixturesRoot = resolve(__dirname, '../../../../shared/fixtures');
+const fixturesRoot = fixturesDir;
 
 function expectedFiles(dir: string): string[] {
   const out: string[] = [];

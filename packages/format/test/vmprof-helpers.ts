@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { constants, gunzipSync } from 'node:zlib';
 import { FrameKind, type ProfileDocument } from '../src/index';
 import type { VmprofReadResult } from '../src/vmprof/types';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../../..');
-/** CI clones the repository elsewhere with `shared/` beside it. */
-export const fixturesRoot = resolve(repoRoot, '../shared/fixtures');
+export const fixturesRoot = fixturesDir;
 
 export interface Fixture {
   /** Path relative to `fixturesRoot`, e.g. `vmprof/v6-cp311-cpu.prof`. */

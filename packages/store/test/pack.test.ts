@@ -3,8 +3,8 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectPublishable, packedInstall } from '../../../scripts/pack-install';
+import { fixturesDir } from '../../../scripts/shared-dir.mjs';
 
-const fixturesDir = resolve(__dirname, '../../../../shared/fixtures');
 
 describe('@prof/store, packed and installed with npm', () => {
   const scratch = packedInstall(['format', 'store'], { native: ['better-sqlite3'] });
