@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixtures, json } from './helpers';
+import { DEFAULT_DEMO_DIR } from '../src/index';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const running: ChildProcess[] = [];
@@ -67,7 +68,9 @@ describe('prof-server', () => {
     const dir = await tempDir();
     const { url } = await start(['--port', '0', '--host', '127.0.0.1', '--token', 'from-flag'], { cwd: dir, env: { PORT: '1', PROF_TOKEN: 'from-env' } });
     const list = await json(await fetch(`${url}/api/profiles`));
-    expect(list.total).toBe(3); // first start of an empty store: the demo profiles
+    // First start of an empty store: every demo profile listed in demo/demos.json.
+    const demos = JSON.parse(await readFile(join(DEFAULT_DEMO_DIR, 'demos.json'), 'utf8')) as unknown[];
+    expect(list.total).toBe(demos.length);
     expect(existsSync(join(dir, 'prof-data', 'index.sqlite'))).toBe(true);
     const del = (token: string) => fetch(`${url}/api/profiles/${list.items[0].id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
     expect((await del('from-env')).status).toBe(401);
