@@ -4,11 +4,20 @@ import { buildMemorySummary, threadIndices, type MemorySummary } from '@prof/bin
 import { HttpError } from './http-error';
 import type { BytesCache } from './bytes-cache';
 
+/** Memory series a profile can have: `rss` is the `samples.memory` column, `heap` the `samples.heap` one. */
+export const MEMORY_SERIES = ['rss', 'heap'] as const;
+export type MemorySeries = (typeof MEMORY_SERIES)[number];
+
+const SERIES_NAMES: Record<MemorySeries, string> = { rss: 'RSS (memory)', heap: 'V8 heap (heap)' };
+
 /** A decoded document plus what the decoding endpoints derive from it once. */
 export class DecodedProfile {
   readonly durationMs: number;
+  /** The memory series this profile has, in `MEMORY_SERIES` order. */
+  readonly available: MemorySeries[];
   private readonly threadRows = new Map<number, Uint32Array>();
-  private readonly memorySummaries = new Map<number, MemorySummary>();
+  private readonly memorySummaries = new Map<string, MemorySummary>();
+  private readonly growthColumns = new Map<MemorySeries, Float64Array>();
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
@@ -16,6 +25,20 @@ export class DecodedProfile {
   constructor(readonly doc: ProfileDocument, durationMs?: number) {
     this.durationMs = durationMs ?? documentSummary(doc).durationMs;
     this.bytes = documentBytes(doc);
+    this.available = MEMORY_SERIES.filter((series) => this.columnOrNull(series) !== null);
+  }
+
+  private columnOrNull(series: MemorySeries): Float64Array | null {
+    return (series === 'rss' ? this.doc.samples.memory : this.doc.samples.heap) ?? null;
+  }
+
+  /** The per-sample bytes of a series; the error a client should get when the profile lacks it. */
+  column(series: MemorySeries): Float64Array {
+    const column = this.columnOrNull(series);
+    if (column) return column;
+    const has = this.available.length ? `; it has ${this.available.join(', ')}` : '';
+    if (series === 'rss') throw new HttpError(409, 'no-memory', `this profile has no memory samples${has}`);
+    throw new HttpError(400, 'no-series', `this profile has no ${SERIES_NAMES[series]} series${has || '; it has no memory series at all'}`);
   }
 
   /** Sample rows of one thread (all samples when `thread` is undefined). */
@@ -33,18 +56,78 @@ export class DecodedProfile {
     return rows;
   }
 
-  memorySummary(thread: number | undefined): MemorySummary {
-    const memory = this.doc.samples.memory;
-    if (!memory) throw new HttpError(409, 'no-memory', 'this profile has no memory samples');
-    const key = thread ?? -1;
+  /**
+   * The binning summary of a series (of one thread's samples when `thread` is given). Samples
+   * without a reading (NaN: a heap answer that came too late) are left out rather than guessed, so
+   * a bin holding only those is empty.
+   */
+  memorySummary(thread: number | undefined, series: MemorySeries = 'rss'): MemorySummary {
+    const column = this.column(series);
+    const key = `${series}:${thread ?? 'all'}`;
     let summary = this.memorySummaries.get(key);
     if (!summary) {
-      summary = buildMemorySummary(this.doc.samples.time, memory, this.rowsOf(thread));
+      const threadRows = this.rowsOf(thread);
+      const rows = everyValueFinite(column) ? threadRows : finiteRows(column, threadRows);
+      summary = buildMemorySummary(this.doc.samples.time, column, rows);
       this.memorySummaries.set(key, summary);
-      this.bytes += summary.bytes;
+      this.bytes += summary.bytes + (rows && rows !== threadRows ? rows.byteLength : 0);
     }
     return summary;
   }
+
+  /**
+   * The series as `analyzeStacks` takes it to credit growth: the column itself, or, when some
+   * readings are missing, a copy holding the last known reading there (so a gap gains nothing and
+   * the growth across it goes to the sample that observed it).
+   */
+  growthColumn(series: MemorySeries): Float64Array {
+    const column = this.column(series);
+    if (everyValueFinite(column)) return column;
+    let filled = this.growthColumns.get(series);
+    if (!filled) {
+      filled = carriedForward(column);
+      this.growthColumns.set(series, filled);
+      this.bytes += filled.byteLength;
+    }
+    return filled;
+  }
+}
+
+const finiteColumns = new WeakMap<Float64Array, boolean>();
+
+function everyValueFinite(column: Float64Array): boolean {
+  let known = finiteColumns.get(column);
+  if (known === undefined) {
+    known = true;
+    for (let i = 0; i < column.length; i++) {
+      if (!Number.isFinite(column[i])) {
+        known = false;
+        break;
+      }
+    }
+    finiteColumns.set(column, known);
+  }
+  return known;
+}
+
+/** The rows (of `rows`, or of the whole column) whose value is a finite number. */
+function finiteRows(column: Float64Array, rows: Uint32Array | undefined): Uint32Array {
+  const n = rows ? rows.length : column.length;
+  const out = new Uint32Array(n);
+  let k = 0;
+  for (let j = 0; j < n; j++) {
+    const row = rows ? rows[j] : j;
+    if (Number.isFinite(column[row])) out[k++] = row;
+  }
+  return out.slice(0, k);
+}
+
+/** Non-finite values replaced by the last finite one before them (the first finite one at the start). */
+function carriedForward(column: Float64Array): Float64Array {
+  const out = new Float64Array(column.length);
+  let last = column.find((v) => Number.isFinite(v)) ?? 0;
+  for (let i = 0; i < column.length; i++) out[i] = last = Number.isFinite(column[i]) ? column[i] : last;
+  return out;
 }
 
 function documentBytes(doc: ProfileDocument): number {
@@ -101,9 +184,12 @@ export class DecodedCache {
     this.bytes.remember(id, bytes);
   }
 
-  /** Re-inserts an entry whose size grew. */
+  /** Re-measures an entry whose size grew (and evicts others if it no longer fits). */
   touch(id: string, decoded: DecodedProfile): void {
-    if (this.lru.has(id)) this.lru.set(id, decoded);
+    if (this.lru.peek(id) !== decoded) return;
+    // lru-cache keeps the old size when the same object is set again: take it out first.
+    this.lru.delete(id);
+    this.lru.set(id, decoded);
   }
 
   forget(id: string): void {

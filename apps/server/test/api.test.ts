@@ -121,8 +121,8 @@ describe('our protocol', () => {
 
   it('answers /memory and /stacks in exactly the documented shapes, times in ms from the start', async () => {
     const mem = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=0&to=60000&bins=3`));
-    expect(Object.keys(mem).sort()).toEqual(['bins', 'durationMs', 'from', 'timeEstimated', 'to', 'unit']);
-    expect(mem).toMatchObject({ unit: 'bytes', from: 0, to: 60000, timeEstimated: spiky.samples.timeEstimated });
+    expect(Object.keys(mem).sort()).toEqual(['available', 'bins', 'durationMs', 'from', 'series', 'timeEstimated', 'to', 'unit']);
+    expect(mem).toMatchObject({ unit: 'bytes', from: 0, to: 60000, timeEstimated: spiky.samples.timeEstimated, series: 'rss', available: ['rss'] });
     expect(mem.bins.map((b: any) => [b.start, b.end])).toEqual([[0, 20000], [20000, 40000], [40000, 60000]]);
     for (const b of mem.bins) expect(Object.keys(b).sort()).toEqual(['count', 'end', 'max', 'mean', 'min', 'start']);
     expect(mem.durationMs).toBeGreaterThan(60000); // the run is 60.3 s: `to` cut it

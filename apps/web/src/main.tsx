@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { LandingPage } from './landing/LandingPage';
 import { prefetchProfile } from './lib/api';
-import { navigate, useUrl, withParams } from './lib/router';
+import { navigate, profileIdOfVmprofLink, useUrl, withParams } from './lib/router';
 import { viewParams } from './lib/viewState';
 import { linkTo, ProfilePage } from './profile/ProfilePage';
 
@@ -42,10 +42,10 @@ function App() {
   document.documentElement.dataset.theme = theme;
   useEffect(() => localStorage.setItem('prof-theme', theme), [theme]);
 
-  // vmprof's own client prints links of the form /#/<id>; send them to the profile page.
+  // vmprof's own client prints links of the form /#/<id> (or /#<id>); send them to the profile page.
   useEffect(() => {
-    const m = /^#\/([A-Za-z0-9_-]{1,128})/.exec(location.hash);
-    if (url.pathname === '/' && m) navigate(`/profiles/${m[1]}`, { replace: true });
+    const id = profileIdOfVmprofLink(location.hash);
+    if (url.pathname === '/' && id) navigate(`/profiles/${id}`, { replace: true });
   }, [url.href]);
 
   useEffect(() => {

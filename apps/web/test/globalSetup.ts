@@ -1,9 +1,9 @@
-// Builds what the browser tests run (the web app and the server) only when their dist is missing:
-// the repository's test command builds everything first, so this is for a lone `vitest run`.
+// Builds what the browser tests run (the web app, the server, the `prof` CLI) only when their dist
+// is missing: the repository's test command builds everything first, so this is for a lone `vitest run`.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, serverCli, webRoot } from './harness.mjs';
+import { clientCli, repoRoot, serverCli, webRoot } from './harness.mjs';
 
 export default function setup(): void {
   if (!existsSync(join(webRoot, 'dist', 'index.html'))) {
@@ -11,5 +11,8 @@ export default function setup(): void {
   }
   if (!existsSync(serverCli)) {
     execFileSync(process.execPath, [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/server...', 'run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+  if (!existsSync(clientCli)) {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/client...', 'run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   }
 }

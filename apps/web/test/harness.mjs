@@ -2,8 +2,8 @@
 // The real parts the browser tests and the bench run against: a Prof server (apps/server/dist/cli.js)
 // on a random port with its own data dir, real fixtures uploaded over HTTP, and Debian's Chromium
 // driven by playwright-core. Plain JS (typed by JSDoc) so `node bench/bench.mjs` runs it unbuilt.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ export const repoRoot = join(webRoot, '..', '..');
 export const fixtures = join(fixturesDir, 'vmprof-fresh');
 export const resultsDir = join(repoRoot, 'test-results');
 export const serverCli = join(repoRoot, 'apps', 'server', 'dist', 'cli.js');
+export const clientCli = join(repoRoot, 'packages', 'client', 'dist', 'cli.js');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
@@ -86,6 +87,33 @@ export async function upload(server, fixture, project, name, tags = []) {
   const res = await fetch(`${server.url}/api/profiles?${q}`, { method: 'POST', body: readFileSync(join(fixtures, fixture)) });
   if (!res.ok) throw new Error(`upload of ${fixture} failed: ${res.status} ${await res.text()}`);
   return /** @type {{ id: string }} */ (await res.json()).id;
+}
+
+/**
+ * Runs a Node program under `prof run` (our client's CLI: CPU, RSS and V8 heap), which uploads its
+ * profile to the server, and returns the profile's id.
+ * @param {Server} server
+ * @param {string} project
+ * @param {string} program  the source of the script, run as `node job.js`
+ * @param {Record<string, string>} [env]  extra environment (e.g. TZ)
+ * @returns {Promise<string>}
+ */
+export async function recordNodeProfile(server, project, program, env = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'prof-web-node-'));
+  try {
+    writeFileSync(join(dir, 'job.js'), program);
+    const args = [clientCli, 'run', '--project', project, '--server', server.url, '--json', '--', process.execPath, 'job.js'];
+    const stdout = await new Promise((resolve, reject) => {
+      execFile(process.execPath, args, { cwd: dir, timeout: 120_000, env: { ...process.env, ...env, PROF_SPOOL: join(dir, 'spool') } }, (err, out, errOut) =>
+        err ? reject(new Error(`prof run failed: ${err.message}\n${errOut}`)) : resolve(out),
+      );
+    });
+    const report = JSON.parse(String(stdout).trim().split('\n').at(-1) ?? '{}');
+    if (!report.ok) throw new Error(`prof run could not upload: ${stdout}`);
+    return report.results[0].id;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** @returns {Promise<import('playwright-core').Browser>} */

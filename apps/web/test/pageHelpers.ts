@@ -9,6 +9,9 @@ export interface MemoryHook {
   bins: { start: number; end: number; count: number; mean: number | null; max: number | null; min: number | null }[];
   plotWidth: number;
   draws: number;
+  /** The series the bins are of, and the y axis title the chart draws for it. */
+  series: 'rss' | 'heap';
+  yLabel: string;
 }
 
 export interface FlameHook {

@@ -175,8 +175,9 @@ describe('memory view interactions', () => {
     const csv = await download(page, () => page.click('button:has-text("CSV")'));
     expect(csv.name).toMatch(/\.csv$/);
     const lines = csv.bytes.toString('utf8').trim().split('\n');
-    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes');
+    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,series');
     expect(lines.length).toBe(m.bins.length + 1);
+    expect(lines.slice(1).every((l) => l.endsWith(',rss'))).toBe(true);
     const peak = m.bins.reduce((a, b) => (b.max !== null && b.max > a ? b.max : a), 0);
     expect(lines.some((l) => l.split(',')[6] === String(peak))).toBe(true);
 

@@ -72,6 +72,7 @@ export class CompositeProfileStore implements ProfileStore {
       const row: ProfileRow = {
         ...fields,
         tags: { ...fields.tags },
+        zone: fields.zone ?? null,
         id,
         sizeBytes: bytes.byteLength,
         uploadedAt: options.uploadedAt ?? Date.now(),

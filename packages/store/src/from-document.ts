@@ -19,5 +19,6 @@ export function fieldsFromDocument(doc: ProfileDocument): ProfileFields {
     peakMemory: summary.peakMemory,
     hasMemory: summary.hasMemory,
     threads: doc.threads.length,
+    zone: meta.zone ?? null,
   };
 }

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
-import type { ProfileIndex, ProfileRow, ProjectSummary, SearchQuery, SearchResult, SortKey } from './types';
+import type { IndexRowInput, ProfileIndex, ProfileRow, ProjectSummary, SearchQuery, SearchResult, SortKey } from './types';
 
 /**
- * Schema version 5 (`PRAGMA user_version`). Older databases (version 0: a WITHOUT ROWID table keyed
- * by the text id, tags in `profile_tags(profile_id, key, value)`) are rebuilt in place on open.
+ * Schema version 6 (`PRAGMA user_version`): 5 plus the profile's `zone` and per-name peak memory and
+ * durations in `project_names`. Older databases (version 0: a WITHOUT ROWID table keyed by the text
+ * id, tags in `profile_tags(profile_id, key, value)`) are rebuilt in place on open; columns an older
+ * table lacks (`zone` before 6) read as NULL.
  */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 -- seq, the rowid, is the key every index and the text index refer to: 8-byte integers instead of
@@ -27,6 +29,8 @@ CREATE TABLE IF NOT EXISTS profiles (
   has_memory INTEGER NOT NULL,
   uploaded_at REAL NOT NULL,
   threads INTEGER NOT NULL,
+  -- IANA zone, UTC offset or abbreviation of the recording machine (the document's meta.zone)
+  zone TEXT,
   -- start, or the upload time when the start is unknown: what time filters and "start" sorting use
   at REAL NOT NULL,
   -- lower-cased "project NUL name", searched by substring (JS lower-casing handles non-ASCII)
@@ -54,27 +58,43 @@ CREATE TABLE IF NOT EXISTS profile_tags (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS profile_tags_seq ON profile_tags (seq);
 -- Projects and their top-level names with counts, so the landing page reads a few rows instead of
--- grouping every profile. key = json_array(project, name): NULL-safe and unique.
+-- grouping every profile. key = json_array(project, name): NULL-safe and unique. last_duration is
+-- the duration of the latest upload (ties: the later insert), peak_memory the largest peak (NULL
+-- when no profile of the name has memory).
 CREATE TABLE IF NOT EXISTS project_names (
   key TEXT PRIMARY KEY,
   project TEXT,
   name TEXT,
   count INTEGER NOT NULL,
-  last_upload REAL NOT NULL
+  last_upload REAL NOT NULL,
+  last_duration REAL NOT NULL,
+  total_duration REAL NOT NULL,
+  peak_memory REAL
 ) WITHOUT ROWID;
 -- Triggers keep the text index, the tags and the project summary in the same transaction as the row.
 CREATE TRIGGER IF NOT EXISTS profiles_insert AFTER INSERT ON profiles BEGIN
   INSERT INTO profiles_text (rowid, search_text) VALUES (NEW.seq, NEW.search_text);
   INSERT INTO profile_tags (key, value, seq) SELECT key, value, NEW.seq FROM json_each(NEW.tags);
-  INSERT INTO project_names (key, project, name, count, last_upload)
-  VALUES (json_array(NEW.project, NEW.name), NEW.project, NEW.name, 1, NEW.uploaded_at)
-  ON CONFLICT (key) DO UPDATE SET count = count + 1, last_upload = max(last_upload, excluded.last_upload);
+  INSERT INTO project_names (key, project, name, count, last_upload, last_duration, total_duration, peak_memory)
+  VALUES (json_array(NEW.project, NEW.name), NEW.project, NEW.name, 1, NEW.uploaded_at, NEW.duration_ms, NEW.duration_ms, NEW.peak_memory)
+  ON CONFLICT (key) DO UPDATE SET count = count + 1,
+    last_duration = CASE WHEN excluded.last_upload >= last_upload THEN excluded.last_duration ELSE last_duration END,
+    last_upload = max(last_upload, excluded.last_upload),
+    total_duration = total_duration + excluded.total_duration,
+    peak_memory = CASE WHEN peak_memory IS NULL OR excluded.peak_memory > peak_memory THEN coalesce(excluded.peak_memory, peak_memory) ELSE peak_memory END;
 END;
 CREATE TRIGGER IF NOT EXISTS profiles_delete AFTER DELETE ON profiles BEGIN
   INSERT INTO profiles_text (profiles_text, rowid, search_text) VALUES ('delete', OLD.seq, OLD.search_text);
   DELETE FROM profile_tags WHERE seq = OLD.seq;
+  -- The row is gone: the subqueries see the rest of its (project, name), latest first by the index.
+  -- The peak is searched for again only when the deleted profile held it.
   UPDATE project_names SET count = count - 1,
-    last_upload = coalesce((SELECT max(uploaded_at) FROM profiles WHERE project IS OLD.project AND name IS OLD.name), 0)
+    last_upload = coalesce((SELECT max(uploaded_at) FROM profiles WHERE project IS OLD.project AND name IS OLD.name), 0),
+    last_duration = coalesce((SELECT duration_ms FROM profiles WHERE project IS OLD.project AND name IS OLD.name
+      ORDER BY uploaded_at DESC, seq DESC LIMIT 1), 0),
+    total_duration = total_duration - OLD.duration_ms,
+    peak_memory = CASE WHEN OLD.peak_memory >= peak_memory
+      THEN (SELECT max(peak_memory) FROM profiles WHERE project IS OLD.project AND name IS OLD.name) ELSE peak_memory END
   WHERE key = json_array(OLD.project, OLD.name);
   DELETE FROM project_names WHERE key = json_array(OLD.project, OLD.name) AND count <= 0;
 END;
@@ -126,10 +146,15 @@ interface RawRow {
   has_memory: number;
   uploaded_at: number;
   threads: number;
+  zone: string | null;
 }
 
-const ROW_COLUMNS =
-  'id, project, name, tags, interpreter, host, start, "end", duration_ms, sample_count, size_bytes, peak_memory, has_memory, uploaded_at, threads';
+const COLUMN_NAMES = [
+  'id', 'project', 'name', 'tags', 'interpreter', 'host', 'start', 'end', 'duration_ms', 'sample_count', 'size_bytes',
+  'peak_memory', 'has_memory', 'uploaded_at', 'threads', 'zone',
+];
+const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
+const ROW_COLUMNS = quoted(COLUMN_NAMES);
 
 function toRow(raw: RawRow): ProfileRow {
   return {
@@ -148,6 +173,7 @@ function toRow(raw: RawRow): ProfileRow {
     hasMemory: raw.has_memory === 1,
     uploadedAt: raw.uploaded_at,
     threads: raw.threads,
+    zone: raw.zone,
   };
 }
 
@@ -211,6 +237,7 @@ export class SqliteProfileIndex implements ProfileIndex {
   private readonly getRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
   private readonly countAll: Database.Statement;
+  private readonly projectNames: Database.Statement;
   /** Search statements by SQL text (a few hundred shapes at most: filters × sort × plan). */
   private readonly statements = new Map<string, Database.Statement>();
   private readonly sparseMatches: number;
@@ -225,11 +252,15 @@ export class SqliteProfileIndex implements ProfileIndex {
     this.insertRow = this.db.prepare(
       `INSERT INTO profiles (${ROW_COLUMNS}, at, search_text) VALUES
        (@id, @project, @name, @tags, @interpreter, @host, @start, @end, @durationMs, @sampleCount, @sizeBytes,
-        @peakMemory, @hasMemory, @uploadedAt, @threads, @at, @searchText)`,
+        @peakMemory, @hasMemory, @uploadedAt, @threads, @zone, @at, @searchText)`,
     );
     this.getRow = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM profiles WHERE id = ?`);
     this.deleteRow = this.db.prepare('DELETE FROM profiles WHERE id = ?');
     this.countAll = this.db.prepare('SELECT count(*) FROM profiles').pluck();
+    // Rows as arrays: the landing page reads every (project, name), and objects cost a third more.
+    this.projectNames = this.db
+      .prepare('SELECT project, name, count, last_upload, last_duration, total_duration, peak_memory FROM project_names ORDER BY count DESC, name')
+      .raw();
   }
 
   /** Creates the schema, or rebuilds an older one: rows are copied in upload order, the triggers fill the rest. */
@@ -247,8 +278,9 @@ export class SqliteProfileIndex implements ProfileIndex {
       this.db.exec(OLD_OBJECTS);
       this.db.exec(SCHEMA);
       if (old) {
-        this.db.exec(`INSERT INTO profiles (${ROW_COLUMNS}, at, search_text)
-          SELECT ${ROW_COLUMNS}, at, search_text FROM profiles_old ORDER BY uploaded_at, id;
+        const had = new Set((this.db.prepare('PRAGMA table_info(profiles_old)').all() as { name: string }[]).map((c) => c.name));
+        const kept = quoted([...COLUMN_NAMES.filter((n) => had.has(n)), 'at', 'search_text']);
+        this.db.exec(`INSERT INTO profiles (${kept}) SELECT ${kept} FROM profiles_old ORDER BY uploaded_at, id;
           DROP TABLE profiles_old;`);
       }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -265,18 +297,19 @@ export class SqliteProfileIndex implements ProfileIndex {
     return statement;
   }
 
-  async insert(row: ProfileRow): Promise<void> {
+  async insert(row: IndexRowInput): Promise<void> {
     this.insertMany([row]);
   }
 
   /** Inserts rows in one transaction (used by benchmarks and bulk imports). */
-  insertMany(rows: ProfileRow[]): void {
-    const run = this.db.transaction((all: ProfileRow[]) => {
+  insertMany(rows: IndexRowInput[]): void {
+    const run = this.db.transaction((all: IndexRowInput[]) => {
       for (const row of all) {
         this.insertRow.run({
           ...row,
           tags: JSON.stringify(row.tags),
           hasMemory: row.hasMemory ? 1 : 0,
+          zone: row.zone ?? null,
           at: row.start ?? row.uploadedAt,
           searchText: searchTextOf(row.project, row.name),
         });
@@ -342,20 +375,23 @@ export class SqliteProfileIndex implements ProfileIndex {
   }
 
   async projects(): Promise<ProjectSummary[]> {
-    const groups = this.db
-      .prepare('SELECT project, name, count AS n, last_upload AS last FROM project_names ORDER BY count DESC, name')
-      .all() as { project: string | null; name: string | null; n: number; last: number }[];
+    const groups = this.projectNames.all() as [string | null, string | null, number, number, number, number, number | null][];
     const byProject = new Map<string | null, ProjectSummary>();
-    for (const g of groups) {
-      let summary = byProject.get(g.project);
+    for (const [project, name, count, lastUpload, lastDuration, totalDuration, peak] of groups) {
+      let summary = byProject.get(project);
       if (!summary) {
-        summary = { project: g.project, count: 0, lastUpload: 0, nameCount: 0, names: [] };
-        byProject.set(g.project, summary);
+        summary = { project, count: 0, lastUpload: -Infinity, nameCount: 0, names: [], peakMemory: null, lastDurationMs: 0, totalDurationMs: 0 };
+        byProject.set(project, summary);
       }
-      summary.count += g.n;
+      summary.count += count;
       summary.nameCount++;
-      summary.lastUpload = Math.max(summary.lastUpload, g.last);
-      if (summary.names.length < MAX_NAMES_PER_PROJECT) summary.names.push({ name: g.name, count: g.n });
+      if (lastUpload > summary.lastUpload) {
+        summary.lastUpload = lastUpload;
+        summary.lastDurationMs = lastDuration;
+      }
+      summary.totalDurationMs += totalDuration;
+      if (peak !== null && (summary.peakMemory === null || peak > summary.peakMemory)) summary.peakMemory = peak;
+      if (summary.names.length < MAX_NAMES_PER_PROJECT) summary.names.push({ name, count });
     }
     return [...byProject.values()].sort((a, b) => b.lastUpload - a.lastUpload);
   }

@@ -27,16 +27,26 @@ export interface ProfileFields {
   hasMemory: boolean;
   /** Number of threads seen. */
   threads: number;
+  /**
+   * Time zone of the recording machine (IANA name, UTC offset or abbreviation, as the document's
+   * `meta.zone`), or null when unknown. Optional on input (older callers); always set on a row.
+   */
+  zone?: string | null;
 }
 
 /** One index row: the fields plus what the store adds. */
 export interface ProfileRow extends ProfileFields {
   id: string;
+  /** Null when unknown, and for profiles indexed before the index kept zones (schema 5 and older). */
+  zone: string | null;
   /** Size of the stored `.msgpack.gz` in bytes. */
   sizeBytes: number;
   /** Upload time, epoch ms. */
   uploadedAt: number;
 }
+
+/** A row as an index is given it: `zone` may be left out (unknown), as before the index kept zones. */
+export type IndexRowInput = ProfileFields & Pick<ProfileRow, 'id' | 'sizeBytes' | 'uploadedAt'>;
 
 export type SortKey = 'uploadedAt' | 'start' | 'durationMs' | 'peakMemory' | 'sampleCount' | 'sizeBytes' | 'project' | 'name';
 export const SORT_KEYS: readonly SortKey[] = ['uploadedAt', 'start', 'durationMs', 'peakMemory', 'sampleCount', 'sizeBytes', 'project', 'name'];
@@ -80,6 +90,12 @@ export interface ProjectSummary {
   nameCount: number;
   /** Its top-level function names, most profiles first (at most 100; see `nameCount`). */
   names: { name: string | null; count: number }[];
+  /** Largest peak memory of its profiles in bytes, or null when none has memory. */
+  peakMemory: number | null;
+  /** Duration of its latest upload, ms. */
+  lastDurationMs: number;
+  /** Sum of its profiles' durations, ms. */
+  totalDurationMs: number;
 }
 
 export interface PruneOptions {
@@ -140,7 +156,7 @@ export interface BlobStore {
  * substring search, the same count-then-page contract).
  */
 export interface ProfileIndex {
-  insert(row: ProfileRow): Promise<void>;
+  insert(row: IndexRowInput): Promise<void>;
   get(id: string): Promise<ProfileRow | null>;
   remove(ids: string[]): Promise<number>;
   search(query: SearchQuery): Promise<SearchResult>;

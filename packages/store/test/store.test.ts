@@ -104,13 +104,16 @@ describe('embedded store', () => {
   });
 
   it('lists projects with their top-level names and counts', async () => {
-    await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 10 });
-    await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 20 });
-    await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save' }), { uploadedAt: 30 });
-    await store.put(Buffer.from('d'), fields({ project: null, name: null }), { uploadedAt: 5 });
+    await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 500 }), { uploadedAt: 10 });
+    await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: null, hasMemory: false }), { uploadedAt: 20 });
+    await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 900 }), { uploadedAt: 30 });
+    await store.put(Buffer.from('d'), fields({ project: null, name: null, peakMemory: null, hasMemory: false }), { uploadedAt: 5 });
     expect(await store.projects()).toEqual([
-      { project: 'etl', count: 3, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 2 }, { name: 'save', count: 1 }] },
-      { project: null, count: 1, lastUpload: 5, nameCount: 1, names: [{ name: null, count: 1 }] },
+      {
+        project: 'etl', count: 3, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 2 }, { name: 'save', count: 1 }],
+        peakMemory: 900, lastDurationMs: 300, totalDurationMs: 600,
+      },
+      { project: null, count: 1, lastUpload: 5, nameCount: 1, names: [{ name: null, count: 1 }], peakMemory: null, lastDurationMs: 10_000, totalDurationMs: 10_000 },
     ]);
   });
 
@@ -123,6 +126,7 @@ describe('embedded store', () => {
     await store.delete(b.id); // the newest "load": its last upload falls back to a's
     expect((await store.projects()).find((p) => p.project === 'etl')).toEqual({
       project: 'etl', count: 2, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 1 }, { name: 'save', count: 1 }],
+      peakMemory: 1024, lastDurationMs: 10_000, totalDurationMs: 20_000,
     });
     await store.delete(a.id);
     expect((await store.projects()).find((p) => p.project === 'etl')!.names).toEqual([{ name: 'save', count: 1 }]);
@@ -130,6 +134,60 @@ describe('embedded store', () => {
     expect((await store.projects()).map((p) => [p.project, p.count])).toEqual([[null, 1], ['null', 1], ['etl', 1]]);
     await store.prune({ maxTotalBytes: 0 });
     expect(await store.projects()).toEqual([]);
+  });
+
+  it("keeps each project's peak memory and its latest and total duration through deletes", async () => {
+    const etl = async () => (await store.projects()).find((p) => p.project === 'etl')!;
+    const a = await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 2000 }), { uploadedAt: 10 });
+    const b = await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: 500 }), { uploadedAt: 20 });
+    const c = await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 700 }), { uploadedAt: 15 });
+    // an upload with an earlier time than the latest does not become the latest duration
+    expect(await etl()).toMatchObject({ lastUpload: 20, lastDurationMs: 200, totalDurationMs: 600, peakMemory: 2000 });
+    await store.delete(b.id); // load's latest: its group falls back to a (10), the project's latest is now c (15)
+    expect(await etl()).toMatchObject({ lastUpload: 15, lastDurationMs: 300, totalDurationMs: 400, peakMemory: 2000 });
+    await store.delete(c.id);
+    expect(await etl()).toMatchObject({ lastUpload: 10, lastDurationMs: 100, totalDurationMs: 100, peakMemory: 2000 });
+    await store.put(Buffer.from('d'), fields({ project: 'etl', name: 'load', durationMs: 50, peakMemory: 800 }), { uploadedAt: 30 });
+    await store.delete(a.id); // it held the peak: the next largest takes over
+    expect(await etl()).toMatchObject({ count: 1, lastUpload: 30, lastDurationMs: 50, totalDurationMs: 50, peakMemory: 800 });
+  });
+
+  it('keeps the time zone of each profile', async () => {
+    const zoned = await store.put(Buffer.from('z'), fields({ zone: 'Europe/Berlin' }));
+    const unknown = await store.put(Buffer.from('u'), fields());
+    expect(zoned.zone).toBe('Europe/Berlin');
+    expect(await store.get(zoned.id)).toEqual(zoned);
+    expect((await store.get(unknown.id))!.zone).toBeNull();
+    expect((await store.search({ sort: 'uploadedAt', order: 'asc' })).items.map((r) => r.zone)).toEqual(['Europe/Berlin', null]);
+  });
+
+  it('migrates a schema 5 index: zones unknown, project peaks and durations rebuilt from the rows', async () => {
+    await store.close();
+    const file = join(dir, 'index.sqlite');
+    await rm(file);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE profiles (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, project TEXT, name TEXT, tags TEXT NOT NULL,
+      interpreter TEXT, host TEXT, start REAL, "end" REAL, duration_ms REAL NOT NULL, sample_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+      peak_memory REAL, has_memory INTEGER NOT NULL, uploaded_at REAL NOT NULL, threads INTEGER NOT NULL, at REAL NOT NULL, search_text TEXT NOT NULL);
+      CREATE TABLE project_names (key TEXT PRIMARY KEY, project TEXT, name TEXT, count INTEGER NOT NULL, last_upload REAL NOT NULL) WITHOUT ROWID;
+      PRAGMA user_version = 5;`);
+    const ids = [newProfileId(), newProfileId()];
+    const insert = old.prepare(`INSERT INTO profiles (id, project, name, tags, duration_ms, sample_count, size_bytes, peak_memory, has_memory, uploaded_at, threads, at, search_text)
+      VALUES (?, 'etl', 'load', '{}', ?, 1, 1, ?, 1, ?, 1, 1, ?)`);
+    insert.run(ids[0], 40, 3000, 1, 'etl\u0000load');
+    insert.run(ids[1], 60, 1000, 2, 'etl\u0000load');
+    old.close();
+    for (const id of ids) await writeFile(join(dir, 'profiles', `${id}.msgpack.gz`), 'blob');
+    store = await openStore({ dir });
+    expect(await store.projects()).toEqual([
+      { project: 'etl', count: 2, lastUpload: 2, nameCount: 1, names: [{ name: 'load', count: 2 }], peakMemory: 3000, lastDurationMs: 60, totalDurationMs: 100 },
+    ]);
+    expect((await store.search({ q: 'load' })).items.map((r) => [r.id, r.zone])).toEqual([[ids[1], null], [ids[0], null]]);
+    const zoned = await store.put(Buffer.from('z'), fields({ project: 'etl', name: 'load', zone: '+05:30' }));
+    expect((await store.get(zoned.id))!.zone).toBe('+05:30');
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(6);
+    check.close();
   });
 
   it('matches tags exactly, whatever characters keys and values hold', async () => {
@@ -161,7 +219,10 @@ describe('embedded store', () => {
     await writeFile(join(dir, 'profiles', `${id}.msgpack.gz`), 'blob');
     store = await openStore({ dir });
     expect((await store.search({ tags: { env: 'prod' } })).items.map((r) => r.id)).toEqual([id]);
-    expect(await store.projects()).toEqual([{ project: 'etl', count: 1, lastUpload: 7, nameCount: 1, names: [{ name: 'load', count: 1 }] }]);
+    expect(await store.projects()).toEqual([
+      { project: 'etl', count: 1, lastUpload: 7, nameCount: 1, names: [{ name: 'load', count: 1 }], peakMemory: null, lastDurationMs: 1, totalDurationMs: 1 },
+    ]);
+    expect((await store.get(id))!.zone).toBeNull(); // the first schema had no zone column
     const next = await store.put(Buffer.from('x'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 9 });
     expect((await store.projects())[0]).toMatchObject({ count: 2, lastUpload: 9 });
     expect(next.id).not.toBe(id);

@@ -7,6 +7,7 @@ import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, sing
 import { parseDuration, parseSize, prune } from '../retention';
 import { requireToken } from '../auth';
 import type { AppContext } from '../context';
+import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
 
 const DEFAULT_BINS = 500;
 const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
@@ -44,6 +45,15 @@ function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to:
   return { from, to };
 }
 
+/** `series=rss|heap`, default `rss`. */
+function seriesParam(query: QueryObject): MemorySeries {
+  const series = single(query, 'series') ?? 'rss';
+  if (!MEMORY_SERIES.includes(series as MemorySeries)) {
+    throw new HttpError(400, 'bad-query', `series=${JSON.stringify(series)}: expected ${MEMORY_SERIES.join(' or ')}`);
+  }
+  return series as MemorySeries;
+}
+
 // The shapes of the two decoding endpoints, as Fastify response schemas: other tools script
 // against them, so they are written down here (and serialised by fast-json-stringify from them).
 const nullableNumber = { type: ['number', 'null'] } as const;
@@ -55,7 +65,7 @@ const FRAME = {
 const frames = { type: 'array', items: FRAME } as const;
 export const MEMORY_RESPONSE = {
   type: 'object',
-  required: ['bins', 'unit', 'from', 'to', 'durationMs', 'timeEstimated'],
+  required: ['bins', 'unit', 'from', 'to', 'durationMs', 'timeEstimated', 'series', 'available'],
   properties: {
     bins: {
       type: 'array',
@@ -70,6 +80,8 @@ export const MEMORY_RESPONSE = {
     to: { type: 'number' },
     durationMs: { type: 'number' },
     timeEstimated: { type: 'boolean' },
+    series: { type: 'string', enum: MEMORY_SERIES },
+    available: { type: 'array', items: { type: 'string', enum: MEMORY_SERIES } },
   },
 } as const;
 export const STACKS_RESPONSE = {
@@ -94,6 +106,14 @@ export const STACKS_RESPONSE = {
 } as const;
 
 export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
+  /** Runs `derive` on a cached profile and re-measures the entry when it made the profile hold more. */
+  function derived<T>(id: string, decoded: DecodedProfile, derive: () => T): T {
+    const before = decoded.bytes;
+    const value = derive();
+    if (decoded.bytes !== before) ctx.cache.touch(id, decoded);
+    return value;
+  }
+
   app.get('/health', async () => {
     const stats = await ctx.store.stats();
     return { status: 'ok', profiles: stats.count, storedBytes: stats.totalBytes, cache: ctx.cache.size };
@@ -136,10 +156,9 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const decoded = await ctx.cache.get(id);
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
     const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+    const series = seriesParam(query);
     const { from, to } = windowOf(query, decoded.doc);
-    const grewBefore = decoded.bytes;
-    const summary = decoded.memorySummary(thread);
-    if (decoded.bytes !== grewBefore) ctx.cache.touch(id, decoded);
+    const summary = derived(id, decoded, () => decoded.memorySummary(thread, series));
     const result = queryBins(summary, { from, to, bins, align: optionalBoolean(query, 'align') ?? false });
     return {
       bins: binRows(result),
@@ -148,6 +167,8 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       to: result.to,
       durationMs: decoded.durationMs,
       timeEstimated: decoded.doc.samples.timeEstimated,
+      series,
+      available: decoded.available,
     };
   });
 
@@ -160,16 +181,19 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
     const rank = single(query, 'rank') ?? 'count';
     if (rank !== 'count' && rank !== 'growth') throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
-    if (rank === 'growth' && !doc.samples.memory) throw new HttpError(409, 'no-memory', 'rank=growth needs memory samples; this profile has none');
+    const series = seriesParam(query);
+    // Growth is credited from the series asked for; without one, from RSS when the profile has it.
+    const growthFrom = single(query, 'series') !== undefined || rank === 'growth' || decoded.available.includes(series) ? series : null;
+    const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
     const { from, to } = windowOf(query, doc);
-    const indices = decoded.rowsOf(thread);
+    const indices = derived(id, decoded, () => decoded.rowsOf(thread));
     const { start, end } = sampleRange(doc.samples.time, from, to, indices);
     const analysis = analyzeStacks(doc.stacks, doc.samples.stack, {
       start,
       end,
       indices,
       topK,
-      memory: doc.samples.memory ?? undefined,
+      memory: memory || undefined,
       rankBy: rank,
     });
     const frames = (rows: number[]) => rows.map((f) => frameJson(doc, f));

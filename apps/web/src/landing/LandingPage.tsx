@@ -181,6 +181,7 @@ export function LandingPage({ url }: { url: URL }) {
                 {p.project ?? '(no project)'}
               </button>
               <span class="dim">{formatCount(p.count)} profile{p.count === 1 ? '' : 's'} · last {formatAgo(p.lastUpload)}</span>
+              <ProjectFacts project={p} />
               <div class="fn-chips">
                 {p.names.slice(0, 12).map((n) => (
                   <button key={n.name ?? ''} class="fn-chip" onClick={() => set({ project: p.project ?? '', fn: n.name ?? '' })} title={`${n.count} profiles`}>
@@ -245,5 +246,32 @@ export function LandingPage({ url }: { url: URL }) {
         )}
       </section>
     </main>
+  );
+}
+
+/** Peak memory and durations of a project's profiles (absent when the server is older). */
+function ProjectFacts({ project: p }: { project: ProjectSummary }) {
+  if (p.lastDurationMs === undefined) return null;
+  return (
+    <dl class="project-facts" data-testid="project-facts">
+      {p.peakMemory != null ? (
+        <div title="largest memory peak of its profiles">
+          <dt>peak</dt>
+          <dd>{formatBytes(p.peakMemory, 2)}</dd>
+        </div>
+      ) : (
+        <div class="dim">no memory recorded</div>
+      )}
+      <div title="duration of the latest upload">
+        <dt>last run</dt>
+        <dd>{formatDuration(p.lastDurationMs)}</dd>
+      </div>
+      {p.count > 1 && p.totalDurationMs !== undefined && (
+        <div title="all its profiles together">
+          <dt>total</dt>
+          <dd>{formatDuration(p.totalDurationMs)}</dd>
+        </div>
+      )}
+    </dl>
   );
 }

@@ -18,6 +18,8 @@ export interface ProfileRow {
   uploadedAt: number;
   threads?: number | { id: string; name: string | null }[];
   topFunction?: string | null;
+  /** Zone of the recording machine (IANA name or offset); null or absent when unknown (older servers). */
+  zone?: string | null;
 }
 
 export interface ProjectSummary {
@@ -25,7 +27,14 @@ export interface ProjectSummary {
   count: number;
   lastUpload: number;
   names: { name: string | null; count: number }[];
+  /** Absent from older servers. */
+  peakMemory?: number | null;
+  lastDurationMs?: number;
+  totalDurationMs?: number;
 }
+
+/** A memory series of a profile: RSS, or the V8 heap of Node profiles. */
+export type MemorySeries = 'rss' | 'heap';
 
 export interface MemoryBin {
   start: number;
@@ -43,6 +52,9 @@ export interface MemoryResponse {
   to: number;
   durationMs: number;
   timeEstimated: boolean;
+  /** The series binned, and those the profile has (absent from older servers: RSS only). */
+  series?: MemorySeries;
+  available?: MemorySeries[];
 }
 
 export interface ApiFrame {
@@ -111,9 +123,13 @@ export const api = {
   search: (params: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) =>
     getJson<{ total: number; items: ProfileRow[] }>(`/api/profiles${query(params)}`, signal),
   profile: (id: string, signal?: AbortSignal) => getJson<ProfileRow>(`/api/profiles/${enc(id)}`, signal),
-  memory: (id: string, p: { from?: number; to?: number; bins: number; thread?: number | null }, signal?: AbortSignal) =>
+  memory: (id: string, p: { from?: number; to?: number; bins: number; thread?: number | null; series?: MemorySeries | null }, signal?: AbortSignal) =>
     getJson<MemoryResponse>(`/api/profiles/${enc(id)}/memory${query(p)}`, signal),
-  stacks: (id: string, p: { from: number; to: number; thread?: number | null; top?: number }, signal?: AbortSignal) =>
+  stacks: (
+    id: string,
+    p: { from: number; to: number; thread?: number | null; top?: number; series?: MemorySeries | null; rank?: 'count' | 'growth' | null },
+    signal?: AbortSignal,
+  ) =>
     getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
   documentUrl: (id: string) => `/api/profiles/${enc(id)}/document`,
 };

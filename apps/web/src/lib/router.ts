@@ -43,3 +43,16 @@ export function withParams(changes: Record<string, string | number | null | unde
 export function setParams(changes: Record<string, string | number | null | undefined>, opts: { replace?: boolean } = {}): void {
   navigate(withParams(changes), opts);
 }
+
+/** A profile id as the server makes them: 24 characters of [a-z2-7]. */
+export const PROFILE_ID = /^[a-z2-7]{24}$/;
+
+/**
+ * The profile a vmprof client's printed link points at: `#/<id>` (0.4.2+ and the legacy clients),
+ * `#<id>` (0.4.0 and 0.4.1 forget the slash) or `#/<id>/traces` (a PyPy JIT log); null for any other
+ * fragment, so in-page anchors and malformed ids never leave the page.
+ */
+export function profileIdOfVmprofLink(hash: string): string | null {
+  const m = /^#\/?([^/]*)(?:\/traces)?\/?$/.exec(hash);
+  return m && PROFILE_ID.test(m[1]) ? m[1] : null;
+}

@@ -1,10 +1,20 @@
 // What the end-to-end tests and the bench read from the page: the data actually handed to the chart
 // and the flame graph, never recomputed, so a test sees what a user sees.
-import type { MemoryBin } from './api';
+import type { MemoryBin, MemorySeries } from './api';
 
 export interface ProfTestHook {
-  memory?: { from: number; to: number; bins: MemoryBin[]; plotWidth: number; draws: number; paintedAt: number };
-  stacks?: { from: number; to: number; prefix: string[]; extension: string[]; share: number; samples: number };
+  memory?: { from: number; to: number; bins: MemoryBin[]; plotWidth: number; draws: number; paintedAt: number; series: MemorySeries; yLabel: string };
+  stacks?: {
+    from: number;
+    to: number;
+    prefix: string[];
+    extension: string[];
+    share: number;
+    samples: number;
+    series: MemorySeries;
+    rank: 'count' | 'growth';
+    top: { count: number; growth?: number }[];
+  };
   flame?: { rootTotal: number; focus: number[]; nodes: number; paintedAt: number; draws: number; matches: number; matchShare: number };
 }
 

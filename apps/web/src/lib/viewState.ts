@@ -7,6 +7,10 @@ export type Axis = 'date' | 'rel';
 export type CpuMode = 'flame' | 'tree' | 'functions';
 export type Orient = 'icicle' | 'flame';
 export type ColorBy = 'kind' | 'file';
+/** Which memory series the chart shows: RSS (`samples.memory`) or the V8 heap (Node profiles). */
+export type Series = 'rss' | 'heap';
+/** How the side panel orders its top stacks: by samples, or by memory gained under them. */
+export type Rank = 'count' | 'growth';
 
 export interface ProfileView {
   tab: Tab | null; // null = pick by content (memory when the profile has memory)
@@ -17,6 +21,8 @@ export interface ProfileView {
   thread: number | null; // thread row, null = all
   show: Show;
   axis: Axis;
+  series: Series;
+  rank: Rank;
   cpu: CpuMode;
   orient: Orient;
   color: ColorBy;
@@ -61,6 +67,8 @@ export function parseView(params: URLSearchParams): ProfileView {
     thread: thread !== null && thread >= 0 && Number.isInteger(thread) ? thread : null,
     show: oneOf(params.get('show'), ['both', 'mean', 'max'] as const, 'both'),
     axis: oneOf(params.get('axis'), ['date', 'rel'] as const, 'rel'),
+    series: oneOf(params.get('series'), ['rss', 'heap'] as const, 'rss'),
+    rank: oneOf(params.get('rank'), ['count', 'growth'] as const, 'count'),
     cpu: oneOf(params.get('view'), ['flame', 'tree', 'functions'] as const, 'flame'),
     orient: oneOf(params.get('orient'), ['icicle', 'flame'] as const, 'icicle'),
     color: oneOf(params.get('color'), ['kind', 'file'] as const, 'kind'),
@@ -88,6 +96,8 @@ export function viewParams(v: Partial<ProfileView>): Record<string, string | nul
   if ('thread' in v) out.thread = v.thread == null ? null : String(v.thread);
   if ('show' in v) out.show = v.show === 'both' ? null : v.show!;
   if ('axis' in v) out.axis = v.axis === 'rel' ? null : v.axis!;
+  if ('series' in v) out.series = v.series === 'rss' ? null : v.series!;
+  if ('rank' in v) out.rank = v.rank === 'count' ? null : v.rank!;
   if ('cpu' in v) out.view = v.cpu === 'flame' ? null : v.cpu!;
   if ('orient' in v) out.orient = v.orient === 'icicle' ? null : v.orient!;
   if ('color' in v) out.color = v.color === 'kind' ? null : v.color!;

@@ -11,7 +11,7 @@ import { FlameGraph } from './FlameGraph';
 import { KIND_LEGEND, kindColor } from './flameColors';
 import { layoutFlame, nodeForPath, pathOf, searchMatches } from './flameLayout';
 import { FunctionTable } from './FunctionTable';
-import { Segmented } from './MemoryView';
+import { Segmented } from './Segmented';
 import type { ProfileSession } from './session';
 
 interface Props {

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, type MemoryBin, type ProfileRow } from '../lib/api';
+import { api, ApiError, type MemoryBin, type MemorySeries, type ProfileRow } from '../lib/api';
 import { saveBlob, fileStem } from '../lib/download';
 import { navigate, withParams } from '../lib/router';
 import { afterPaint, testHook } from '../lib/testHook';
@@ -8,7 +8,8 @@ import { formatBytes, formatDuration } from '../lib/units';
 import { viewParams, type ProfileView } from '../lib/viewState';
 import type { DocInfo } from '../worker/protocol';
 import { MemoryChart } from './memoryChart';
-import { binsToCsv } from './memorySeries';
+import { binsToCsv, SERIES_LABELS } from './memorySeries';
+import { Segmented } from './Segmented';
 import { StackPanel } from './StackPanel';
 
 interface Props {
@@ -35,6 +36,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   const [duration, setDuration] = useState<number>(row?.durationMs ?? 0);
   const [bins, setBins] = useState<MemoryBin[]>([]);
   const [timeEstimated, setTimeEstimated] = useState(false);
+  /** The series the profile has, as the server said with the last bins (RSS until then). */
+  const [available, setAvailable] = useState<MemorySeries[]>(['rss']);
+  /** The series the bins on screen are of (the URL may already ask for the other). */
+  const [binsSeries, setBinsSeries] = useState<MemorySeries>('rss');
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const lastPush = useRef(0);
@@ -46,7 +51,8 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
 
   const winFrom = view.from ?? 0;
   const winTo = view.to ?? duration;
-  const zone = info?.meta.zone ?? null;
+  // The row knows the zone before the document is loaded (servers that index it).
+  const zone = info?.meta.zone ?? row?.zone ?? null;
   const startTime = info?.meta.startTime ?? row?.start ?? null;
   const ready = row !== null && row.hasMemory;
 
@@ -59,6 +65,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     if (width <= 0) return;
     const c = new MemoryChart(el, {
       show: view.show,
+      series: binsSeries,
       axis: view.axis,
       startTime,
       zone,
@@ -115,24 +122,37 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
         const zoomed = view.from !== null && view.to !== null;
         const res = await api.memory(
           id,
-          { from: zoomed ? view.from! : undefined, to: zoomed ? view.to! : undefined, bins: binsWanted, thread: view.thread },
+          {
+            from: zoomed ? view.from! : undefined,
+            to: zoomed ? view.to! : undefined,
+            bins: binsWanted,
+            thread: view.thread,
+            series: view.series === 'rss' ? null : view.series, // RSS is the default: its URLs stay as they were
+          },
           ctrl.signal,
         );
         if (ctrl.signal.aborted) return;
         const from = zoomed ? view.from! : res.from;
         const to = zoomed ? view.to! : res.to;
+        const series = res.series ?? 'rss';
+        chart.current?.setSeries(series);
         chart.current?.setData(res.bins, from, to);
         setDuration(res.durationMs);
         setTimeEstimated(res.timeEstimated);
+        setAvailable(res.available ?? ['rss']);
+        setBinsSeries(series);
         setBins(res.bins);
         setError(null);
         afterPaint((paintedAt) => {
           onPainted?.();
           const hook = testHook();
-          hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt };
+          const yLabel = chart.current?.yLabel() ?? '';
+          hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt, series, yLabel };
         });
       } catch (err) {
-        if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+        // A link asking for a series this profile lacks falls back to RSS instead of an empty chart.
+        if (err instanceof ApiError && err.code === 'no-series') navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
+        else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
       }
@@ -143,7 +163,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
       ctrl.abort();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, ready, view.from, view.to, view.thread, plotWidth]);
+  }, [id, ready, view.from, view.to, view.thread, view.series, plotWidth]);
 
   function zoomTo(from: number, to: number, how: 'drag' | 'wheel' | 'pan' | 'button'): void {
     const d = durRef.current;
@@ -187,7 +207,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   }, []);
 
   function exportCsv(): void {
-    saveBlob(new Blob([binsToCsv(bins, startTime)], { type: 'text/csv' }), `${fileStem(row?.name)}-memory.csv`);
+    saveBlob(new Blob([binsToCsv(bins, startTime, binsSeries)], { type: 'text/csv' }), `${fileStem(row?.name)}-memory-${binsSeries}.csv`);
   }
 
   function exportPng(): void {
@@ -217,6 +237,14 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
             options={[['both', 'mean + min–max'], ['mean', 'mean'], ['max', 'max']]}
             onChange={(v) => navigate(withParams(viewParams({ show: v as ProfileView['show'] })))}
           />
+          {available.includes('heap') && (
+            <Segmented
+              label="Memory"
+              value={view.series}
+              options={available.map((s) => [s, SERIES_LABELS[s].button])}
+              onChange={(v) => navigate(withParams(viewParams({ series: v as MemorySeries })))}
+            />
+          )}
           <Segmented
             label="Time"
             value={view.axis}
@@ -250,20 +278,19 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           Drag: zoom · Shift+drag: select a range · Click: select a bin · Wheel: zoom · Shift+wheel, ←/→: pan · Double-click, 0: reset · Esc: clear selection
         </p>
       </section>
-      {hasSel && <StackPanel id={id} from={view.selFrom!} to={view.selTo!} thread={view.thread} startTime={startTime} zone={zone} axis={view.axis} />}
-    </div>
-  );
-}
-
-export function Segmented(props: { label: string; value: string; options: [string, string][]; onChange(v: string): void }) {
-  return (
-    <div class="segmented" role="group" aria-label={props.label}>
-      <span class="seg-label">{props.label}</span>
-      {props.options.map(([v, text]) => (
-        <button key={v} class={`seg ${v === props.value ? 'on' : ''}`} aria-pressed={v === props.value} onClick={() => props.onChange(v)}>
-          {text}
-        </button>
-      ))}
+      {hasSel && (
+        <StackPanel
+          id={id}
+          from={view.selFrom!}
+          to={view.selTo!}
+          thread={view.thread}
+          startTime={startTime}
+          zone={zone}
+          axis={view.axis}
+          series={view.series}
+          rank={view.rank}
+        />
+      )}
     </div>
   );
 }

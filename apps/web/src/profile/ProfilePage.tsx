@@ -103,6 +103,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
 
 function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInfo | null; view: ProfileView; tab: 'memory' | 'cpu' }) {
   const threads = info?.threads ?? [];
+  const zone = info?.meta.zone ?? row.zone ?? null;
   return (
     <header class="profile-head">
       <div class="title-block">
@@ -117,7 +118,7 @@ function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInf
           <span class="fn-name">{row.name ?? info?.meta.name ?? row.id}</span>
         </h1>
         <p class="facts">
-          <span title="start of the run">{formatDateTime(row.start, info?.meta.zone ?? null)} {info?.meta.zone ?? 'UTC'}</span>
+          <span title="start of the run" data-testid="started">{formatDateTime(row.start, zone)} {zone ?? 'UTC'}</span>
           <span>{formatDuration(row.durationMs)}</span>
           <span>{formatCount(row.sampleCount)} samples</span>
           {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}

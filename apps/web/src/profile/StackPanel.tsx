@@ -1,11 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ApiFrame, type StacksResponse } from '../lib/api';
+import { api, type ApiFrame, type MemorySeries, type StacksResponse } from '../lib/api';
 import { navigate, withParams } from '../lib/router';
 import { testHook } from '../lib/testHook';
 import { formatBytes, formatCount, formatDuration, formatPercent } from '../lib/units';
-import { viewParams } from '../lib/viewState';
+import { viewParams, type Rank } from '../lib/viewState';
 import { kindName } from './flameColors';
+import { Segmented } from './Segmented';
+import { SERIES_LABELS } from './memorySeries';
 import { describeTime } from './timeAxis';
 
 interface Props {
@@ -16,6 +18,10 @@ interface Props {
   startTime: number | null;
   zone: string | null;
   axis: 'date' | 'rel';
+  /** The memory series growth is credited from (the chart's). */
+  series: MemorySeries;
+  /** Top stacks by samples, or by memory gained under them. */
+  rank: Rank;
 }
 
 /** The last two segments of a path: enough to recognise a file, short enough for one line. */
@@ -92,7 +98,7 @@ function Section(props: { title: ComponentChildren; children: ComponentChildren;
 }
 
 /** What the stacks of a selected bin or range have in common (the server runs @prof/binning's analyzeStacks). */
-export function StackPanel({ id, from, to, thread, startTime, zone, axis }: Props) {
+export function StackPanel({ id, from, to, thread, startTime, zone, axis, series, rank }: Props) {
   const [data, setData] = useState<StacksResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -100,7 +106,7 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis }: Prop
     const ctrl = new AbortController();
     setError(null);
     api
-      .stacks(id, { from, to, thread, top: 10 }, ctrl.signal)
+      .stacks(id, { from, to, thread, top: 10, series: series === 'rss' ? null : series, rank: rank === 'count' ? null : rank }, ctrl.signal)
       .then((res) => {
         setData(res);
         testHook().stacks = {
@@ -110,13 +116,16 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis }: Prop
           extension: res.extension.map((f) => f.name),
           share: res.share,
           samples: res.samples,
+          series,
+          rank,
+          top: res.top.map((t) => ({ count: t.count, growth: t.growth })),
         };
       })
       .catch((err: Error) => {
         if (err.name !== 'AbortError') setError(err.message);
       });
     return () => ctrl.abort();
-  }, [id, from, to, thread]);
+  }, [id, from, to, thread, series, rank]);
 
   const mode = { axis, startTime, zone };
   const stale = data !== null && (data.from !== from || data.to !== to);
@@ -150,6 +159,12 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis }: Prop
           </Section>
           <Continuation data={data} />
           <Section title={<>Top stacks <span class="dim">· below the common prefix</span></>}>
+            <Segmented
+              label="Rank by"
+              value={rank}
+              options={[['count', 'samples'], ['growth', `${SERIES_LABELS[series].button} growth`]]}
+              onChange={(v) => navigate(withParams(viewParams({ rank: v as Rank })))}
+            />
             <ol class="top-stacks">
               {data.top.map((s, i) => {
                 const rest = s.stack.slice(data.prefix.length);
@@ -160,7 +175,7 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis }: Prop
                       <b>{formatPercent(s.count / data.samples)}</b>
                       <span class="dim">{formatCount(s.count)} sample{s.count === 1 ? '' : 's'}</span>
                       {s.growth !== undefined && s.growth > 0 && (
-                        <span class="growth" title="Memory gained while this stack was running">+{formatBytes(s.growth)}</span>
+                        <span class="growth" title={SERIES_LABELS[series].growth}>+{formatBytes(s.growth)}</span>
                       )}
                     </div>
                     {rest.length === 0 ? (

@@ -1,14 +1,15 @@
 // Imperative wrapper around uPlot for the memory view: drawing, hover, click, drag, wheel. It holds
 // no data policy: the view decides the window and hands over already-binned server data.
 import uPlot from 'uplot';
-import type { MemoryBin } from '../lib/api';
+import type { MemoryBin, MemorySeries } from '../lib/api';
 import { formatBytes, formatCount, formatDuration } from '../lib/units';
 import { bandPath, stepPath } from './memoryPaths';
-import { binsToSeries } from './memorySeries';
+import { binsToSeries, SERIES_LABELS } from './memorySeries';
 import { describeTime, TIME_INCRS, timeAxisLabel, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
 
 export interface MemoryChartOptions extends TimeAxisMode {
   show: 'both' | 'mean' | 'max';
+  series: MemorySeries;
   width: number;
   height: number;
   onZoom(from: number, to: number, how: 'drag' | 'wheel' | 'pan'): void; // ms
@@ -35,6 +36,7 @@ export class MemoryChart {
   private shiftDrag = false;
   private pendingClick: ReturnType<typeof setTimeout> | undefined;
   private mode: TimeAxisMode;
+  private series: MemorySeries;
 
   constructor(
     el: HTMLElement,
@@ -49,6 +51,7 @@ export class MemoryChart {
     const showMean = opts.show !== 'max';
     const axisFont = '12px system-ui, sans-serif';
     this.mode = { axis: opts.axis, startTime: opts.startTime, zone: opts.zone };
+    this.series = opts.series;
     const mode = () => this.mode;
     const options: uPlot.Options = {
       width: opts.width,
@@ -88,7 +91,7 @@ export class MemoryChart {
           values: (_u, splits) => splits.map((v) => formatBytes(v).replace('.0 ', ' ')),
           size: 76,
           font: axisFont,
-          label: 'memory (RSS)',
+          label: () => this.yLabel(),
           labelFont: axisFont,
           labelSize: 18,
         },
@@ -164,6 +167,16 @@ export class MemoryChart {
     if (m.axis === mode.axis && m.startTime === mode.startTime && m.zone === mode.zone) return;
     this.mode = { ...mode };
     this.plot.redraw(false, true);
+  }
+
+  /** The y axis title: which series it measures. */
+  yLabel(): string {
+    return SERIES_LABELS[this.series].axis;
+  }
+
+  /** Names the series on the y axis; drawn with the data of the next `setData`. */
+  setSeries(series: MemorySeries): void {
+    this.series = series;
   }
 
   /** Width of the plotting area in CSS pixels: the number of bins to ask for. */

@@ -1,7 +1,13 @@
 // Server bins → what uPlot needs. uPlot only uses these columns for its scales (the y range follows
 // the visible max or mean); the drawing itself is memoryPaths.ts, straight from the bins.
 import type uPlot from 'uplot';
-import type { MemoryBin } from '../lib/api';
+import type { MemoryBin, MemorySeries } from '../lib/api';
+
+/** What each series measures, for the y axis and the toolbar. */
+export const SERIES_LABELS: Record<MemorySeries, { axis: string; button: string; growth: string }> = {
+  rss: { axis: 'memory (RSS)', button: 'RSS', growth: 'Memory (RSS) gained while this stack was running' },
+  heap: { axis: 'V8 heap used', button: 'V8 heap', growth: 'V8 heap gained while this stack was running' },
+};
 
 /** x = each bin's start and end (seconds), y = max and mean held over the bin; empty bins are null. */
 export function binsToSeries(bins: MemoryBin[]): uPlot.AlignedData {
@@ -21,11 +27,12 @@ export function binsToSeries(bins: MemoryBin[]): uPlot.AlignedData {
   return [x as unknown as number[], max, mean];
 }
 
-export function binsToCsv(bins: MemoryBin[], startTime: number | null): string {
-  const lines = ['start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes'];
+/** One row per bin; the last column names the series (`rss` or `heap`), so a file says what it holds. */
+export function binsToCsv(bins: MemoryBin[], startTime: number | null, series: MemorySeries): string {
+  const lines = ['start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,series'];
   for (const b of bins) {
     const iso = startTime !== null ? new Date(startTime + b.start).toISOString() : '';
-    lines.push([b.start, b.end, iso, b.count, b.mean ?? '', b.min ?? '', b.max ?? ''].join(','));
+    lines.push([b.start, b.end, iso, b.count, b.mean ?? '', b.min ?? '', b.max ?? '', series].join(','));
   }
   return lines.join('\n') + '\n';
 }
