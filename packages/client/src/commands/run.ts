@@ -53,7 +53,7 @@ export function registerRun(program: Command): void {
     .option('--memory-interval <ms>', 'memory sampling interval in ms', '10')
     .option('--spool-dir <dir>', 'where profiles go when the upload fails (default: $PROF_SPOOL or ~/.prof/spool)')
     .option('--timeout <ms>', 'deadline of each upload in ms', '120000')
-    .option('--json', 'print the upload results as one JSON line on stdout after the program ends')
+    .option('--json', 'print the upload results as one JSON line on stdout after the program ends (the last line; the program\'s own output comes before it)')
     .action(async (command: string[], opts: RunCliOptions) => {
       process.exitCode = await runProgram(command, opts);
     });
