@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import {
 } from '../src/node';
 import { allProfileFiles, fixturesRoot } from './codec-helpers';
 import { expectSameDocument } from './codec-compare';
+import { PYPY_WORKLOAD, recordWithPypy } from './pypy-profile';
 
 // Every profile under fixtures/vmprof*: a fixture added later is covered without code changes.
 describe.each(allProfileFiles().map((p) => [p.slice(fixturesRoot.length + 1), p]))('round trip of %s', (_name, path) => {
@@ -42,37 +42,14 @@ describe('a profile written now by Debian’s pypy3', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads, summarises and round-trips', async () => {
-    const script = join(dir, 'job.py');
-    const out = join(dir, 'job.prof');
-    writeFileSync(
-      script,
-      [
-        'import _vmprof, os, sys, time',
-        'def leaf(n):',
-        '    return sum(i * i % 7 for i in range(n))',
-        'def run_job(rounds):',
-        '    keep = []',
-        '    for r in range(rounds):',
-        '        keep.append(bytearray(1 << 20))',
-        '        leaf(20000)',
-        '    return len(keep)',
-        'fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)',
-        '_vmprof.enable(fd, 0.001, True, False, False, False)  # fileno, period, memory, lines, native, real_time',
-        'end = time.time() + 0.6',
-        'while time.time() < end:',
-        '    run_job(30)',
-        '_vmprof.disable()',
-        'os.close(fd)',
-      ].join('\n'),
-    );
-    execFileSync('pypy3', [script, out], { stdio: 'pipe', timeout: 60_000 });
+    const out = recordWithPypy(dir, 'job', 0.6);
     const doc = await readProfileFile(out);
     assertIntegrity(doc);
     const summary = documentSummary(doc);
     expect(summary.sampleCount).toBeGreaterThan(0);
     expect(summary.hasMemory).toBe(true);
     expect(summary.peakMemory).toBeGreaterThan(1024 * 1024);
-    expect(summary.topFunction).toBe('run_job');
+    expect(summary.topFunction).toBe(PYPY_WORKLOAD.middle);
     expectSameDocument(await gunzipDocument(await gzipDocument(doc)), doc);
     expect(basename(out)).toBe('job.prof');
   });

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameKind, parseVmprofName, readVmprof, readVmprofDetailed } from '../src/index';
 import { assertIntegrity } from '../src/integrity';
 import { fixtureBytes, fixturesRoot, sampleFrames } from './vmprof-helpers';
+import { recordWithPypy } from './pypy-profile';
 
 const fixture = (name: string) => fixtureBytes(join(fixturesRoot, name));
 const rawNames = (doc: ReturnType<typeof readVmprof>, i: number) =>
@@ -183,34 +183,7 @@ describe('profiles written now by Debian’s pypy3 (_vmprof built in)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads a memory profile of a small workload', () => {
-    const script = join(dir, 'workload.py');
-    const out = join(dir, 'out.prof');
-    writeFileSync(
-      script,
-      [
-        'import _vmprof, os, sys, time',
-        'def prof_leaf(n):',
-        '    s = 0',
-        '    for i in range(n):',
-        '        s += i * i % 7',
-        '    return s',
-        'def prof_middle(rounds):',
-        '    keep = []',
-        '    t = 0',
-        '    for r in range(rounds):',
-        '        keep.append(bytearray(1 << 20))',
-        '        t += prof_leaf(20000)',
-        '    return t',
-        'fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)',
-        '_vmprof.enable(fd, 0.001, True, False, False, False)  # fileno, period, memory, lines, native, real_time',
-        'end = time.time() + 0.8',
-        'while time.time() < end:',
-        '    prof_middle(40)',
-        '_vmprof.disable()',
-        'os.close(fd)',
-      ].join('\n'),
-    );
-    execFileSync('pypy3', [script, out], { stdio: 'pipe', timeout: 60_000 });
+    const out = recordWithPypy(dir, 'workload', 0.8);
     const result = readVmprofDetailed(new Uint8Array(readFileSync(out)));
     const doc = result.document;
     assertIntegrity(doc);
