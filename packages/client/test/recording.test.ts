@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startCpuRecording } from '../src/decorator/cpu-recording';
-import { MemorySampler, readMemoryHere, withPoints } from '../src/decorator/memory-sampler';
+import { MemorySampler, readMemoryHere } from '../src/decorator/memory-sampler';
 import { monotonicNowMs, monotonicToEpochMs } from '../src/decorator/clock';
 
 function spin(ms: number): number {
@@ -58,8 +58,7 @@ describe('memory sampler worker', () => {
     const end = readMemoryHere();
     const profile = rec.stop()!;
     sampler.release();
-    const series = withPoints(sampler.collect(start.time, end.time), [start, end]);
-    sampler.forget(range);
+    const series = sampler.seriesOf(range, start, end);
 
     expect(series.time.length).toBeGreaterThan(5); // the worker sampled while main was busy
     const from = profile.startTime / 1000;

@@ -4,7 +4,7 @@ import { uploadBytes, UploadError, type UploadResult } from '../transport/http-u
 import { spoolSync } from '../spool/spool-dir';
 import { buildCallDocument, gzipDocumentSync, type CallMeta } from './node-document';
 import type { V8CpuProfile } from './cpu-recording';
-import { withPoints, type MemoryPoint, type MemorySampler, type MemorySeries } from './memory-sampler';
+import type { MemoryPoint, MemorySampler, MemorySeries } from './memory-sampler';
 
 /** What happened to one profiled call's profile. */
 export type DeliveryOutcome =
@@ -24,13 +24,8 @@ export interface DeliveryPlan {
 
 export interface RecordedCall {
   cpu: V8CpuProfile;
-  memory: {
-    sampler: MemorySampler | null;
-    rangeId: number;
-    from: number;
-    to: number;
-    points: MemoryPoint[];
-  } | null;
+  /** The shared sampler, the call's range in it, and the readings taken at the call's two ends. */
+  memory: { sampler: MemorySampler; rangeId: number; start: MemoryPoint; end: MemoryPoint } | null;
 }
 
 interface Pending {
@@ -109,13 +104,7 @@ function uploaded(p: Pending, r: UploadResult): DeliveryOutcome {
 
 /** Synchronous, so the same path serves the 'exit' handler. */
 function collectMemory(m: NonNullable<RecordedCall['memory']>): MemorySeries {
-  const series = m.sampler ? m.sampler.collect(m.from, m.to) : emptySeries();
-  m.sampler?.forget(m.rangeId);
-  return withPoints(series, m.points);
-}
-
-function emptySeries(): MemorySeries {
-  return { time: new Float64Array(0), rss: new Float64Array(0), heap: new Float64Array(0) };
+  return m.sampler.seriesOf(m.rangeId, m.start, m.end);
 }
 
 /** Synchronous from start to end: it also runs inside process 'exit'. */

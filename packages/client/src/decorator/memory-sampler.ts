@@ -187,6 +187,16 @@ export class MemorySampler {
     return toSeries(this.points.filter((p) => p.time >= from && p.time <= to));
   }
 
+  /**
+   * The whole series of one call: the worker's readings between the call's own `start` and `end`
+   * readings, with those two merged in; the range is then forgotten. Synchronous (exit hooks use it).
+   */
+  seriesOf(rangeId: number, start: MemoryPoint, end: MemoryPoint): MemorySeries {
+    const series = withPoints(this.collect(start.time, end.time), [start, end]);
+    this.forget(rangeId);
+    return series;
+  }
+
   forget(rangeId: number): void {
     this.openRanges.delete(rangeId);
     const oldest = Math.min(...this.openRanges.values());
@@ -211,7 +221,7 @@ export function readMemoryHere(): MemoryPoint {
 }
 
 /** Merges point readings into a series, in time order. */
-export function withPoints(series: MemorySeries, points: MemoryPoint[]): MemorySeries {
+function withPoints(series: MemorySeries, points: MemoryPoint[]): MemorySeries {
   const all: MemoryPoint[] = [...points];
   for (let i = 0; i < series.time.length; i++) all.push({ time: series.time[i], rss: series.rss[i], heap: series.heap[i] });
   all.sort((a, b) => a.time - b.time);

@@ -160,15 +160,7 @@ function finish(call: CallInProgress, options: ProfileOptions, name: string): vo
       },
       {
         cpu: profile,
-        memory: call.memory && end
-          ? {
-              sampler: call.memory.sampler,
-              rangeId: call.memory.rangeId,
-              from: call.memory.start.time,
-              to: end.time,
-              points: [call.memory.start, end],
-            }
-          : null,
+        memory: call.memory && end ? { ...call.memory, end } : null,
       },
     );
   } catch {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { monotonicToEpochMs } from '../decorator/clock';
 import { startCpuRecording } from '../decorator/cpu-recording';
-import { MemorySampler, readMemoryHere, withPoints } from '../decorator/memory-sampler';
+import { MemorySampler, readMemoryHere } from '../decorator/memory-sampler';
 import { RUN_ENV, type RunMemoryFile } from './run-files';
 
 const dir = process.env[RUN_ENV.dir];
@@ -21,7 +21,7 @@ function record(dir: string): void {
   const memoryOn = process.env[RUN_ENV.memory] !== '0';
   const sampler = memoryOn ? new MemorySampler(Number(process.env[RUN_ENV.memoryIntervalMs]) || 10) : null;
   const start = readMemoryHere();
-  sampler?.acquire();
+  const rangeId = sampler?.acquire() ?? 0;
   let written = false;
 
   const write = (): void => {
@@ -32,7 +32,7 @@ function record(dir: string): void {
       const profile = cpu?.stop();
       if (!profile) return;
       writeFileSync(join(dir, `cpu-${process.pid}.cpuprofile`), JSON.stringify(profile));
-      const series = sampler ? withPoints(sampler.collect(start.time, end.time), [start, end]) : null;
+      const series = sampler?.seriesOf(rangeId, start, end) ?? null;
       const file: RunMemoryFile = {
         pid: process.pid,
         argv: process.argv,
