@@ -1,5 +1,4 @@
 import { console as v8Console, Session } from 'node:inspector';
-import { monotonicNowMs } from './clock';
 
 /** The V8 CPU profile as the inspector returns it (and as `node --cpu-prof` writes it). */
 export interface V8CpuProfile {
@@ -18,8 +17,6 @@ export interface V8CpuProfile {
 }
 
 export interface CpuRecording {
-  /** Monotonic ms when recording began. */
-  readonly startedAt: number;
   /** Stops and returns the profile; never throws (null when the inspector refused). */
   stop(): V8CpuProfile | null;
 }
@@ -83,7 +80,6 @@ class ProfilerHost {
     this.active++;
     this.dropKeeper(); // after our own start, so the sampler never stops in between
     return {
-      startedAt: monotonicNowMs(),
       stop: () => {
         try {
           this.active--;

@@ -25,7 +25,7 @@ interface SampleBatch {
 }
 
 /** Ring slots shared with the worker; holds the readings not yet posted (posted every BATCH). */
-export const RING_CAPACITY = 8192;
+const RING_CAPACITY = 8192;
 const BATCH = 32;
 /** Float64 slots per reading: time, rss, heap. */
 const STRIDE = 3;
@@ -40,7 +40,7 @@ const STRIDE = 3;
  * CommonJS source in a string: it needs no bundle entry of its own and runs the same from src/
  * and dist/.
  */
-export const WORKER_SOURCE = `
+const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { port, intervalMs, ring, capacity, batch, stride } = workerData;
 const head = new Int32Array(ring, 0, 1);
@@ -87,7 +87,7 @@ port.on('message', (m) => {
 `;
 
 /** The main thread's side of one sampler worker: starts it, and reads what it measured. */
-export class SamplerLink {
+class SamplerLink {
   readonly port: MessagePort;
   private readonly head: Int32Array;
   private readonly slots: Float64Array;
