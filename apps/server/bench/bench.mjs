@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
 import { fmt, json, lat, latency, line, rng, startServer, timed } from './lib.mjs';
 import { populateIndex, syntheticDocument } from './data.mjs';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const DURATION = QUICK ? 3 : 10;

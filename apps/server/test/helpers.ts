@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ProfServer, type ServerOptions } from '../src/index';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const fixtures = fixturesDir;

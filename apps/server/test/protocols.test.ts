@@ -181,9 +181,9 @@ describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from ca
   ];
   for (const c of captures) {
     it(`${c.name}: project and top-level function land as ours`, async () => {
-      const capture = JSON.parse(await readFile(join(fixtures, `seed-client/${c.name}.request.json`), 'utf8'));
-      const body = await readFile(join(fixtures, `seed-client/${c.name}.request.bin`));
-      const decoded = JSON.parse(await readFile(join(fixtures, `seed-client/${c.name}.decoded.json`), 'utf8'));
+      const capture = JSON.parse(await readFile(join(fixtures, `vmprof-viewer-client/${c.name}.request.json`), 'utf8'));
+      const body = await readFile(join(fixtures, `vmprof-viewer-client/${c.name}.request.bin`));
+      const decoded = JSON.parse(await readFile(join(fixtures, `vmprof-viewer-client/${c.name}.decoded.json`), 'utf8'));
       const res = await rawRequest(r.url, capture.method, capture.path, capture.headers, body);
       expect(res.status).toBe(200);
       const path = res.body.toString();
@@ -208,7 +208,7 @@ describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from ca
   }
 
   it('answers //submit/ and /submit without the slash too, and refuses non-msgpack with a named error', async () => {
-    const body = await readFile(join(fixtures, 'seed-client/cli-derived-v3-memory.request.bin'));
+    const body = await readFile(join(fixtures, 'vmprof-viewer-client/cli-derived-v3-memory.request.bin'));
     for (const path of ['//submit/', '/submit']) {
       const res = await rawRequest(r.url, 'POST', path, [['Host', 'x'], ['Content-Type', 'application/x-msgpack'], ['Content-Length', String(body.length)], ['Connection', 'close']], body);
       expect(res.status).toBe(200);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 export const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = join(webRoot, '..', '..');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 export const freshDir = join(fixturesDir, 'vmprof-fresh');
 
@@ -35,7 +35,7 @@ export interface FixtureProfile {
 
 export function loadFixture(name: string): FixtureProfile {
   const path = join(freshDir, `${name}.expected.json`);
-  if (!existsSync(path)) throw new Error(`fixture ${path} is missing: shared/ must sit beside the repository`);
+  if (!existsSync(path)) throw new Error(`fixture ${path} is missing from fixtures/`);
   const truth = JSON.parse(readFileSync(path, 'utf8'));
   const samples: TruthSample[] = truth.samples ?? truth.low_level_reader.samples;
   const periodMs = truth.header.period_usec / 1000;

@@ -1,6 +1,6 @@
 /**
  * The real `prof inspect --json` command (dist/cli.js in a child process) against vmprof's own
- * reader: every `NAME.expected.json` under `../shared/fixtures/vmprof*`, found at run time, field
+ * reader: every `NAME.expected.json` under `fixtures/vmprof*`, found at run time, field
  * by field; where vmprof's reader fails, Prof reads more and names the byte offset. The comparison
  * rules are format's (packages/format/test/inspect-truth.ts), shared with its library-level test.
  */

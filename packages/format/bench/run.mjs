@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(fixturesDir, 'vmprof-fresh');

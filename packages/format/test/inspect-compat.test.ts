@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 import { DocumentBuilder, emptyMeta, FrameKind } from '../src/index';
 import { canonicalJson, compareCodePoints, PyFloat, pythonFloatRepr } from '../src/vmprof/compat-json';
 import { defaultHashFactory, Sha256 } from '../src/vmprof/compat-sha256';

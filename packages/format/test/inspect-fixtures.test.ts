@@ -1,6 +1,6 @@
 /**
  * `inspectVmprof` against vmprof's own reader: every `NAME.expected.json` under
- * `<repoRoot>/../shared/fixtures/vmprof*` (recursively, so fixtures added later are covered) is
+ * `fixtures/vmprof*` (recursively, so fixtures added later are covered) is
  * compared field by field with the inspect JSON of its profile.
  */
 import { createHash } from 'node:crypto';

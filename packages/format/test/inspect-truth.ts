@@ -1,6 +1,6 @@
 /**
  * How an inspect JSON is held against vmprof's own reader (`NAME.expected.json` under
- * `../shared/fixtures/vmprof*`, found at run time). Shared by format's inspect-fixtures test (the
+ * `fixtures/vmprof*`, found at run time). Shared by format's inspect-fixtures test (the
  * library call) and client's inspect-cli test (the real `prof inspect --json` command).
  */
 import { createHash } from 'node:crypto';

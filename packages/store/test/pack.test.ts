@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectPublishable, packedInstall } from '../../../scripts/pack-install';
-import { fixturesDir } from '../../../scripts/shared-dir.mjs';
+import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
 
 describe('@prof/store, packed and installed with npm', () => {
