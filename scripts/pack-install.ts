@@ -43,15 +43,26 @@ export function packAndInstall(names: string[], options: { native?: string[] } =
     for (const name of names) {
       const pkg = join(repoRoot, 'packages', name);
       if (!existsSync(join(pkg, 'dist'))) throw new Error(`build first: ${pkg}/dist is missing (npm test builds it)`);
-      const packed = spawnSync(process.execPath, [join(repoRoot, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', tarballs], { cwd: pkg, encoding: 'utf8' });
+      const packed = spawnSync(
+        process.execPath,
+        [join(repoRoot, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', tarballs],
+        { cwd: pkg, encoding: 'utf8' },
+      );
       check(packed, `pnpm pack in ${pkg}`);
     }
     const project = join(dir, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'prof-pack-check', private: true, type: 'module' }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'prof-pack-check', private: true, type: 'module' }),
+    );
     const files = readdirSync(tarballs).map((f) => join(tarballs, f));
     expect(files).toHaveLength(names.length);
-    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', ...files], { cwd: project, encoding: 'utf8' });
+    const install = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', ...files],
+      { cwd: project, encoding: 'utf8' },
+    );
     check(install, 'npm install of the tarballs');
     for (const native of options.native ?? []) provideNativeBuild(project, native, names);
     return {
@@ -59,7 +70,12 @@ export function packAndInstall(names: string[], options: { native?: string[] } =
       manifest: (name) => JSON.parse(readFileSync(join(project, 'node_modules', name, 'package.json'), 'utf8')),
       run(source, args = [], env = {}) {
         writeFileSync(join(project, 'check.mjs'), source);
-        return spawnSync(process.execPath, ['check.mjs', ...args], { cwd: project, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+        return spawnSync(process.execPath, ['check.mjs', ...args], {
+          cwd: project,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: { ...process.env, ...env },
+        });
       },
       runReadmeExample(name, args, env) {
         const readme = readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8');

@@ -6,5 +6,8 @@ import { join } from 'node:path';
 import { root, installAndBuild } from './lib.mjs';
 
 installAndBuild();
-const r = spawnSync(process.execPath, [join(root, 'apps/server/dist/cli.js'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, [join(root, 'apps/server/dist/cli.js'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(r.status ?? 0);

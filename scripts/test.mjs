@@ -11,7 +11,10 @@ function have(bin) {
 }
 
 function ensureDebianPackages() {
-  const missing = [['chromium', 'chromium'], ['pypy3', 'pypy3']].filter(([bin]) => !have(bin));
+  const missing = [
+    ['chromium', 'chromium'],
+    ['pypy3', 'pypy3'],
+  ].filter(([bin]) => !have(bin));
   if (missing.length === 0) return;
   const names = missing.map(([, pkg]) => pkg);
   if (process.getuid?.() !== 0) {
@@ -30,7 +33,14 @@ installAndBuild();
 const outDir = join(root, 'test-results');
 mkdirSync(outDir, { recursive: true });
 const jsonFile = join(outDir, 'vitest.json');
-const args = [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, ...process.argv.slice(2)];
+const args = [
+  join(root, 'node_modules/vitest/vitest.mjs'),
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${jsonFile}`,
+  ...process.argv.slice(2),
+];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 
 let passed = 0;

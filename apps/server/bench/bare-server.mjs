@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 
 const bytes = readFileSync(process.argv[2]);
 const server = createServer((_request, response) => {
-  response.writeHead(200, { 'content-type': 'application/x-msgpack', 'content-encoding': 'gzip', 'content-length': bytes.length });
+  response.writeHead(200, {
+    'content-type': 'application/x-msgpack',
+    'content-encoding': 'gzip',
+    'content-length': bytes.length,
+  });
   response.end(bytes);
 });
 server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));

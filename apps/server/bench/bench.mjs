@@ -28,13 +28,20 @@ const WARM_RUNS = QUICK ? 50 : 300;
 createRequire(import.meta.url)('autocannon/lib/pipelinedRequestsQueue.js').prototype.addBody = () => {};
 
 const cannon = (opts) =>
-  new Promise((resolve, reject) => autocannon({ connections: 10, duration: DURATION, ...opts }, (err, res) => (err ? reject(err) : resolve(res))));
+  new Promise((resolve, reject) =>
+    autocannon({ connections: 10, duration: DURATION, ...opts }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 const throughput = (res) =>
   `${fmt(res.requests.average, 0)} req/s  ${fmt(res.throughput.average / 2 ** 20)} MB/s  latency p50 ${res.latency.p50} ms p99 ${res.latency.p99} ms  (non-2xx ${res.non2xx}, errors ${res.errors})`;
 
 const root = mkdtempSync(join(tmpdir(), 'prof-server-bench-'));
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-console.log(`Prof server benchmark — Node ${process.version}, ${cpus().length} CPUs, load average ${load()}, ${DURATION} s per throughput run`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+console.log(
+  `Prof server benchmark — Node ${process.version}, ${cpus().length} CPUs, load average ${load()}, ${DURATION} s per throughput run`,
+);
 try {
   await documentsAndUploads(join(root, 'a'));
   await search(join(root, 'b'));
@@ -69,7 +76,10 @@ async function documentsAndUploads(dataDir) {
   const convertMs = performance.now() - t0;
   const bigRow = await json(`${server.url}/api/profiles/${big.id}`);
   console.log('\n# uploads');
-  line(`raw vmprof upload, converted once: big_memory.prof (${fmt(bigBytes.length / 1e6)} MB)`, `${fmt(convertMs, 0)} ms → ${bigRow.sizeBytes} B stored, ${bigRow.sampleCount} samples`);
+  line(
+    `raw vmprof upload, converted once: big_memory.prof (${fmt(bigBytes.length / 1e6)} MB)`,
+    `${fmt(convertMs, 0)} ms → ${bigRow.sizeBytes} B stored, ${bigRow.sampleCount} samples`,
+  );
 
   // --- memory bins and stacks on the biggest fixture
   const duration = bigRow.durationMs;
@@ -87,7 +97,9 @@ async function documentsAndUploads(dataDir) {
     return `${server.url}/api/profiles/${big.id}/${path}?from=${from}&to=${from + width}${extra}`;
   };
 
-  console.log(`\n# memory bins, big_memory.prof (${bigRow.sampleCount} samples, ${fmt(duration / 1000)} s), 1,000 bins, warm (decoded, in the cache)`);
+  console.log(
+    `\n# memory bins, big_memory.prof (${bigRow.sampleCount} samples, ${fmt(duration / 1000)} s), 1,000 bins, warm (decoded, in the cache)`,
+  );
   await latency(20, () => windowUrl('memory', duration, '&bins=1000'));
   const warmAll = [];
   for (const [label, width] of windows) {
@@ -98,7 +110,8 @@ async function documentsAndUploads(dataDir) {
   line('  worst window p99', `${fmt(Math.max(...warmAll.map((r) => r.p99)))} ms`);
 
   console.log('\n# stacks of a range (common prefix, extension, top 10), big_memory.prof, warm');
-  for (const [label, width] of windows) line(`  window ${label}`, lat(await latency(QUICK ? 20 : 100, () => windowUrl('stacks', width, ''))));
+  for (const [label, width] of windows)
+    line(`  window ${label}`, lat(await latency(QUICK ? 20 : 100, () => windowUrl('stacks', width, ''))));
   line('server peak RSS so far', `${fmt(server.peakRssMb(), 0)} MB`);
 
   // --- document GETs
@@ -106,39 +119,77 @@ async function documentsAndUploads(dataDir) {
   const docUrl = `${server.url}/api/profiles/${megaId}/document`;
   for (const connections of [1, 4, 10]) {
     const gets = await cannon({ url: docUrl, connections, headers: { 'accept-encoding': 'gzip' } });
-    line(`GET /document ${fmt(megabyte.length / 2 ** 20, 2)} MB, autocannon, ${connections} connection(s)`, throughput(gets));
+    line(
+      `GET /document ${fmt(megabyte.length / 2 ** 20, 2)} MB, autocannon, ${connections} connection(s)`,
+      throughput(gets),
+    );
   }
   if (spawnSync('curl', ['--version']).status === 0) {
     // curl's C client takes less of the shared 2 cores than autocannon's JS HTTP parser does. The
     // bare node:http server sending the same bytes from memory is the ceiling on this machine.
     const file = join(dataDir, 'mega.msgpack.gz');
     writeFileSync(file, megabyte);
-    const bare = spawn(process.execPath, [fileURLToPath(new URL('bare-server.mjs', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const bareUrl = await new Promise((resolve) => bare.stdout.once('data', (d) => resolve(/(http:\S+)/.exec(String(d))[1])));
+    const bare = spawn(process.execPath, [fileURLToPath(new URL('bare-server.mjs', import.meta.url)), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const bareUrl = await new Promise((resolve) =>
+      bare.stdout.once('data', (d) => resolve(/(http:\S+)/.exec(String(d))[1])),
+    );
     for (const parallel of [1, 4]) {
-      line(`GET /document ${fmt(megabyte.length / 2 ** 20, 2)} MB, curl --parallel ${parallel}`, `${fmt(curlRate(docUrl, parallel), 0)} req/s`);
-      line(`  ceiling: bare node:http sending the bytes from memory, same client`, `${fmt(curlRate(bareUrl, parallel), 0)} req/s`);
+      line(
+        `GET /document ${fmt(megabyte.length / 2 ** 20, 2)} MB, curl --parallel ${parallel}`,
+        `${fmt(curlRate(docUrl, parallel), 0)} req/s`,
+      );
+      line(
+        `  ceiling: bare node:http sending the bytes from memory, same client`,
+        `${fmt(curlRate(bareUrl, parallel), 0)} req/s`,
+      );
     }
     bare.kill();
   }
   const bigDoc = await cannon({ url: `${server.url}/api/profiles/${big.id}/document` });
   line(`GET /document big_memory (${fmt(bigRow.sizeBytes / 1024)} KB), autocannon, 10 connections`, throughput(bigDoc));
   const conditional = await cannon({ url: docUrl, headers: { 'if-none-match': `"${megaId}"` } });
-  line('GET /document with If-None-Match (304)', `${fmt(conditional.requests.average, 0)} req/s  latency p50 ${conditional.latency.p50} ms p99 ${conditional.latency.p99} ms`);
+  line(
+    'GET /document with If-None-Match (304)',
+    `${fmt(conditional.requests.average, 0)} req/s  latency p50 ${conditional.latency.p50} ms p99 ${conditional.latency.p99} ms`,
+  );
   const rows = await cannon({ url: `${server.url}/api/profiles/${megaId}` });
-  line('GET /api/profiles/:id (index row)', `${fmt(rows.requests.average, 0)} req/s  latency p50 ${rows.latency.p50} ms p99 ${rows.latency.p99} ms`);
+  line(
+    'GET /api/profiles/:id (index row)',
+    `${fmt(rows.requests.average, 0)} req/s  latency p50 ${rows.latency.p50} ms p99 ${rows.latency.p99} ms`,
+  );
 
   console.log('\n# uploads/s (stored with fsync of file, directory and index: durable when answered)');
-  const docUploads = await cannon({ url: `${server.url}/api/profiles?project=bench-upload`, method: 'POST', body: smallDoc });
-  line(`uploads/s, .msgpack.gz document (${fmt(smallDoc.length / 1024)} KB, as @prof/client sends)`, throughput(docUploads));
-  const megaUploads = await cannon({ url: `${server.url}/api/profiles?project=bench-upload`, method: 'POST', body: megabyte });
+  const docUploads = await cannon({
+    url: `${server.url}/api/profiles?project=bench-upload`,
+    method: 'POST',
+    body: smallDoc,
+  });
+  line(
+    `uploads/s, .msgpack.gz document (${fmt(smallDoc.length / 1024)} KB, as @prof/client sends)`,
+    throughput(docUploads),
+  );
+  const megaUploads = await cannon({
+    url: `${server.url}/api/profiles?project=bench-upload`,
+    method: 'POST',
+    body: megabyte,
+  });
   line(`uploads/s, .msgpack.gz document (${fmt(megabyte.length / 2 ** 20, 2)} MB)`, throughput(megaUploads));
   const cpuBasic = readFileSync(join(fixtures, 'cpu_basic.prof'));
-  const rawUploads = await cannon({ url: `${server.url}/api/profiles?project=bench-upload`, method: 'POST', body: cpuBasic });
-  line(`uploads/s, raw vmprof converted here (cpu_basic.prof, ${fmt(cpuBasic.length / 1024)} KB)`, throughput(rawUploads));
+  const rawUploads = await cannon({
+    url: `${server.url}/api/profiles?project=bench-upload`,
+    method: 'POST',
+    body: cpuBasic,
+  });
+  line(
+    `uploads/s, raw vmprof converted here (cpu_basic.prof, ${fmt(cpuBasic.length / 1024)} KB)`,
+    throughput(rawUploads),
+  );
 
-
-  console.log(`\n# memory bins, big_memory.prof, cold: first query after a restart (${COLD_RUNS} restarts; the server has answered one query on another profile)`);
+  console.log(
+    `\n# memory bins, big_memory.prof, cold: first query after a restart (${COLD_RUNS} restarts; the server has answered one query on another profile)`,
+  );
   const cold = [];
   const starts = [];
   for (let i = 0; i < COLD_RUNS; i++) {
@@ -152,8 +203,14 @@ async function documentsAndUploads(dataDir) {
     cold.push(r.ms);
   }
   const sorted = [...cold].sort((a, b) => a - b);
-  line('  cold query (read file, gunzip, decode, summarise, bin)', `p50 ${fmt(sorted[Math.floor(sorted.length / 2)])} ms  p99 ${fmt(sorted.at(-1))} ms (max of ${cold.length})`);
-  line('  server start (process spawn to listening)', `median ${fmt([...starts].sort((a, b) => a - b)[Math.floor(starts.length / 2)], 0)} ms`);
+  line(
+    '  cold query (read file, gunzip, decode, summarise, bin)',
+    `p50 ${fmt(sorted[Math.floor(sorted.length / 2)])} ms  p99 ${fmt(sorted.at(-1))} ms (max of ${cold.length})`,
+  );
+  line(
+    '  server start (process spawn to listening)',
+    `median ${fmt([...starts].sort((a, b) => a - b)[Math.floor(starts.length / 2)], 0)} ms`,
+  );
   await server.stop();
 }
 
@@ -161,7 +218,10 @@ async function search(dataDir) {
   console.log(`\n# search at ${INDEXED.toLocaleString('en')} indexed profiles`);
   const t0 = performance.now();
   const sample = populateIndex(dataDir, INDEXED);
-  line('populate (index rows + one small file each)', `${fmt((performance.now() - t0) / 1000)} s, index ${fmt(statSync(join(dataDir, 'index.sqlite')).size / 2 ** 20)} MB`);
+  line(
+    'populate (index rows + one small file each)',
+    `${fmt((performance.now() - t0) / 1000)} s, index ${fmt(statSync(join(dataDir, 'index.sqlite')).size / 2 ** 20)} MB`,
+  );
   const server = await startServer(dataDir);
   line('server start with start-up repair over every file and row', `${fmt(server.startMs, 0)} ms`);
   const health = await json(`${server.url}/health`);
@@ -188,7 +248,10 @@ async function search(dataDir) {
     line(`  ${label}`, lat(r));
   }
   line('  worst search p99', `${fmt(Math.max(...all.map((r) => r.p99)))} ms`);
-  line('  GET /api/projects (landing page: projects, names, counts)', lat(await latency(QUICK ? 10 : 50, () => `${server.url}/api/projects`)));
+  line(
+    '  GET /api/projects (landing page: projects, names, counts)',
+    lat(await latency(QUICK ? 10 : 50, () => `${server.url}/api/projects`)),
+  );
   line('server peak RSS', `${fmt(server.peakRssMb(), 0)} MB`);
   await server.stop();
 }

@@ -16,14 +16,22 @@ export async function syntheticDocument(targetBytes) {
     const builder = new DocumentBuilder();
     const thread = builder.thread('main');
     const frames = Array.from({ length: 3000 }, (_, i) =>
-      builder.frame(`f${i}`, () => ({ name: `handler_${i}_${Math.floor(random() * 1e9).toString(36)}`, file: `app/module_${i % 97}.py`, line: 1 + (i % 900), kind: FrameKind.Python, raw: '', address: '' })),
+      builder.frame(`f${i}`, () => ({
+        name: `handler_${i}_${Math.floor(random() * 1e9).toString(36)}`,
+        file: `app/module_${i % 97}.py`,
+        line: 1 + (i % 900),
+        kind: FrameKind.Python,
+        raw: '',
+        address: '',
+      })),
     );
     let t = 0;
     let rss = 200 * 2 ** 20;
     for (let i = 0; i < samples; i++) {
       let stack = -1;
       const depth = 5 + Math.floor(random() * 15);
-      for (let d = 0; d < depth; d++) stack = builder.stack(stack, frames[Math.floor(random() * (d < 3 ? 10 : frames.length))]);
+      for (let d = 0; d < depth; d++)
+        stack = builder.stack(stack, frames[Math.floor(random() * (d < 3 ? 10 : frames.length))]);
       t += 1 + random() * 2;
       rss = Math.max(50 * 2 ** 20, rss + (random() - 0.5) * 2 ** 22);
       builder.sample(stack, t, thread, Math.round(rss));
@@ -38,7 +46,24 @@ export async function syntheticDocument(targetBytes) {
   }
 }
 
-const WORDS = ['ingest', 'etl', 'billing', 'search', 'render', 'train', 'export', 'crawler', 'report', 'sync', 'resize', 'index', 'score', 'backup', 'notify', 'parse'];
+const WORDS = [
+  'ingest',
+  'etl',
+  'billing',
+  'search',
+  'render',
+  'train',
+  'export',
+  'crawler',
+  'report',
+  'sync',
+  'resize',
+  'index',
+  'score',
+  'backup',
+  'notify',
+  'parse',
+];
 const DAY = 86_400_000;
 
 /**
@@ -52,7 +77,10 @@ export function populateIndex(dataDir, count, now = Date.now()) {
   const profilesDir = join(dataDir, 'profiles');
   mkdirSync(profilesDir, { recursive: true });
   const projects = Array.from({ length: 200 }, (_, i) => `${pick(WORDS)}-${pick(WORDS)}-${i}`);
-  const names = Array.from({ length: 2000 }, (_, i) => `${pick(WORDS)}_${pick(['run', 'main', 'job', 'step', 'batch'])}_${i}`);
+  const names = Array.from(
+    { length: 2000 },
+    (_, i) => `${pick(WORDS)}_${pick(['run', 'main', 'job', 'step', 'batch'])}_${i}`,
+  );
   // Each project runs a handful of its own top-level functions, as real projects do.
   const namesOf = projects.map((_, p) => names.slice(p * 10, p * 10 + 3 + (p % 8)));
   const index = new SqliteProfileIndex(join(dataDir, 'index.sqlite'));
@@ -68,7 +96,11 @@ export function populateIndex(dataDir, count, now = Date.now()) {
       id,
       project: projects[p],
       name: pick(namesOf[p]),
-      tags: { env: pick(['prod', 'staging', 'dev']), team: pick(['data', 'web', 'ml', 'infra']), ...(random() < 0.1 ? { release: `v${Math.floor(random() * 50)}` } : {}) },
+      tags: {
+        env: pick(['prod', 'staging', 'dev']),
+        team: pick(['data', 'web', 'ml', 'infra']),
+        ...(random() < 0.1 ? { release: `v${Math.floor(random() * 50)}` } : {}),
+      },
       interpreter: pick(['cpython', 'pypy', 'node']),
       host: `host-${Math.floor(random() * 50)}`,
       start,

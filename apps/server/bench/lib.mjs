@@ -9,7 +9,9 @@ export const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** `prof-server` on a random loopback port, as users run it (its own process, built code). */
 export function startServer(dataDir, extraArgs = []) {
-  const proc = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir, '--no-demos', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir, '--no-demos', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -23,8 +25,10 @@ export function startServer(dataDir, extraArgs = []) {
           proc,
           startMs: performance.now() - started,
           /** Peak resident memory so far (VmHWM), MB. */
-          peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
-          stop: () => new Promise((done) => (proc.exitCode !== null ? done() : (proc.once('exit', done), proc.kill('SIGTERM')))),
+          peakRssMb: () =>
+            Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+          stop: () =>
+            new Promise((done) => (proc.exitCode !== null ? done() : (proc.once('exit', done), proc.kill('SIGTERM')))),
         });
       }
     };
@@ -43,7 +47,13 @@ export function timed(url, { method = 'GET', body, headers = {} } = {}) {
     const req = request(url, { method, agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          body: Buffer.concat(chunks),
+          ms: Number(process.hrtime.bigint() - t0) / 1e6,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -80,5 +90,5 @@ export const lat = (r) => `p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  (n=${r.n}
 
 /** Deterministic pseudo-random numbers, so every run measures the same requests. */
 export function rng(seed = 12345) {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }

@@ -8,7 +8,13 @@ const retained = [];
 function makeBatch(seq, n) {
   const events = [];
   for (let i = 0; i < n; i++) {
-    events.push({ id: `${seq}-${i}`, user: `u${(seq * 31 + i) % 5000}`, kind: ['view', 'click', 'buy'][i % 3], at: seq * 1000 + i, payload: 'x'.repeat(40 + (i % 60)) });
+    events.push({
+      id: `${seq}-${i}`,
+      user: `u${(seq * 31 + i) % 5000}`,
+      kind: ['view', 'click', 'buy'][i % 3],
+      at: seq * 1000 + i,
+      payload: 'x'.repeat(40 + (i % 60)),
+    });
   }
   return JSON.stringify(events);
 }

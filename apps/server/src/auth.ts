@@ -10,7 +10,12 @@ export function requireToken(token: string | null, request: FastifyRequest): voi
   if (!token) return;
   const header = request.headers.authorization ?? '';
   const m = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header);
-  if (!m) throw new HttpError(401, 'unauthorized', 'this server needs a token for uploads and deletes: send "Authorization: Bearer <token>"');
+  if (!m)
+    throw new HttpError(
+      401,
+      'unauthorized',
+      'this server needs a token for uploads and deletes: send "Authorization: Bearer <token>"',
+    );
   const given = Buffer.from(m[1]);
   const expected = Buffer.from(token);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -19,7 +19,8 @@ async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<
       yield chunk;
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted') throw interrupted();
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted')
+      throw interrupted();
     throw error;
   }
   if (!raw.complete) throw interrupted();

@@ -17,7 +17,10 @@ export class BytesCache {
     maxBytes: number,
   ) {
     this.largest = Math.floor(maxBytes / 8);
-    this.lru = new LRUCache<string, Buffer>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.byteLength) });
+    this.lru = new LRUCache<string, Buffer>({
+      maxSize: Math.max(1, maxBytes),
+      sizeCalculation: (b) => Math.max(1, b.byteLength),
+    });
   }
 
   async get(id: string): Promise<Buffer | null> {

@@ -22,25 +22,28 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function main(): Promise<void> {
-  let values;
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  token: { type: 'string' },
+  'max-age': { type: 'string' },
+  'max-size': { type: 'string' },
+  'anonymous-submit': { type: 'boolean' },
+  'no-demos': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandLine() {
   try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        token: { type: 'string' },
-        'max-age': { type: 'string' },
-        'max-size': { type: 'string' },
-        'anonymous-submit': { type: 'boolean' },
-        'no-demos': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    return parseArgs({ options: OPTIONS }).values;
   } catch (error) {
     fail((error as Error).message);
   }
+}
+
+async function main(): Promise<void> {
+  const values = parseCommandLine();
   if (values.help) {
     console.log(USAGE);
     return;

@@ -22,7 +22,10 @@ export class DecodedProfile {
   bytes: number;
 
   /** `durationMs` when the caller already summarised the document (an upload), saving a pass. */
-  constructor(readonly doc: ProfileDocument, durationMs?: number) {
+  constructor(
+    readonly doc: ProfileDocument,
+    durationMs?: number,
+  ) {
     this.durationMs = durationMs ?? documentSummary(doc).durationMs;
     this.bytes = documentBytes(doc);
     this.available = MEMORY_SERIES.filter((series) => this.columnOrNull(series) !== null);
@@ -38,14 +41,22 @@ export class DecodedProfile {
     if (column) return column;
     const has = this.available.length ? `; it has ${this.available.join(', ')}` : '';
     if (series === 'rss') throw new HttpError(409, 'no-memory', `this profile has no memory samples${has}`);
-    throw new HttpError(400, 'no-series', `this profile has no ${SERIES_NAMES[series]} series${has || '; it has no memory series at all'}`);
+    throw new HttpError(
+      400,
+      'no-series',
+      `this profile has no ${SERIES_NAMES[series]} series${has || '; it has no memory series at all'}`,
+    );
   }
 
   /** Sample rows of one thread (all samples when `thread` is undefined). */
   rowsOf(thread: number | undefined): Uint32Array | undefined {
     if (thread === undefined) return undefined;
     if (!Number.isInteger(thread) || thread < 0 || thread >= this.doc.threads.length) {
-      throw new HttpError(400, 'bad-thread', `thread must be a thread row from 0 to ${this.doc.threads.length - 1}, got ${thread}`);
+      throw new HttpError(
+        400,
+        'bad-thread',
+        `thread must be a thread row from 0 to ${this.doc.threads.length - 1}, got ${thread}`,
+      );
     }
     let rows = this.threadRows.get(thread);
     if (!rows) {

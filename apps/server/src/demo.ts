@@ -17,9 +17,21 @@ interface DemoEntry {
  * under the projects, names and tags given there. A marker file keeps them from coming back after
  * the user deleted them.
  */
-export async function loadDemosOnFirstStart(store: ProfileStore, dataDir: string, demoDir: string, limits: IngestLimits, log: FastifyBaseLogger): Promise<number> {
+export async function loadDemosOnFirstStart(
+  store: ProfileStore,
+  dataDir: string,
+  demoDir: string,
+  limits: IngestLimits,
+  log: FastifyBaseLogger,
+): Promise<number> {
   const marker = join(dataDir, '.demos-loaded');
-  if (await access(marker).then(() => true, () => false)) return 0;
+  if (
+    await access(marker).then(
+      () => true,
+      () => false,
+    )
+  )
+    return 0;
   if ((await store.stats()).count > 0) return 0;
   let entries: DemoEntry[];
   try {
@@ -33,7 +45,11 @@ export async function loadDemosOnFirstStart(store: ProfileStore, dataDir: string
     try {
       // Only plain file names: the list must not reach outside the demo directory.
       if (!/^[\w.-]+$/.test(entry.file)) throw new Error(`bad demo file name ${JSON.stringify(entry.file)}`);
-      const ingested = await ingestFile(join(demoDir, entry.file), { project: entry.project, name: entry.name, tags: entry.tags }, limits);
+      const ingested = await ingestFile(
+        join(demoDir, entry.file),
+        { project: entry.project, name: entry.name, tags: entry.tags },
+        limits,
+      );
       await store.put(ingested.bytes, ingested.fields);
       loaded++;
     } catch (error) {

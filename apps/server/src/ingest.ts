@@ -57,7 +57,11 @@ function classify(head: Uint8Array): Kind {
   if (format === 'prof-document') return 'prof-document';
   if (format === 'unknown') {
     const hex = Buffer.from(head.subarray(0, 8)).toString('hex');
-    throw new HttpError(400, 'unknown-format', `not a Prof document, vmprof profile or V8 .cpuprofile (first bytes ${hex || 'none: empty body'})`);
+    throw new HttpError(
+      400,
+      'unknown-format',
+      `not a Prof document, vmprof profile or V8 .cpuprofile (first bytes ${hex || 'none: empty body'})`,
+    );
   }
   return 'profile';
 }
@@ -99,11 +103,13 @@ async function assertInflatesWithin(source: Readable, max: number): Promise<void
   try {
     for await (const chunk of source.pipe(gunzip)) {
       inflated += (chunk as Buffer).length;
-      if (inflated > max) throw new HttpError(413, 'too-large', `the gzipped upload inflates to more than ${max} bytes`);
+      if (inflated > max)
+        throw new HttpError(413, 'too-large', `the gzipped upload inflates to more than ${max} bytes`);
     }
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    if (inflated === 0) throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
+    if (inflated === 0)
+      throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
     // A gzip stream cut short after some output is the reader's to report (it keeps what inflated).
   } finally {
     source.destroy();

@@ -23,7 +23,8 @@ export function multipartPart(body: Buffer, boundary: string, name: string): Buf
     const headers = body.subarray(headersStart, headersEnd).toString('latin1');
     const dataStart = headersEnd + 4;
     const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), dataStart);
-    if (next < 0) throw new HttpError(400, 'bad-multipart', `multipart body: part at byte ${at} has no closing boundary`);
+    if (next < 0)
+      throw new HttpError(400, 'bad-multipart', `multipart body: part at byte ${at} has no closing boundary`);
     const partName = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
     if (partName === name) return body.subarray(dataStart, next);
     at = next + 2;

@@ -18,7 +18,8 @@ export function optionalNumber(query: QueryObject, key: string): number | undefi
   const text = single(query, key);
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
-  if (!Number.isFinite(value)) throw new HttpError(400, 'bad-query', `query parameter ${key}=${JSON.stringify(text)} is not a number`);
+  if (!Number.isFinite(value))
+    throw new HttpError(400, 'bad-query', `query parameter ${key}=${JSON.stringify(text)} is not a number`);
   return value;
 }
 
@@ -36,7 +37,12 @@ function optionalTime(query: QueryObject, key: string): number | undefined {
   const text = single(query, key);
   if (text === undefined || text === '') return undefined;
   const value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(value)) throw new HttpError(400, 'bad-query', `query parameter ${key}=${JSON.stringify(text)} is neither epoch ms nor an ISO date`);
+  if (!Number.isFinite(value))
+    throw new HttpError(
+      400,
+      'bad-query',
+      `query parameter ${key}=${JSON.stringify(text)} is neither epoch ms nor an ISO date`,
+    );
   return value;
 }
 
@@ -54,8 +60,10 @@ export function parseTags(values: string[], allowBareKey: boolean): Record<strin
   for (const value of values) {
     const eq = value.indexOf('=');
     const key = eq < 0 ? value : value.slice(0, eq);
-    if (!key || key.length > 200) throw new HttpError(400, 'bad-query', `tag ${JSON.stringify(value)}: expected key=value`);
-    if (eq < 0 && !allowBareKey) throw new HttpError(400, 'bad-query', `tag ${JSON.stringify(value)}: expected key=value`);
+    if (!key || key.length > 200)
+      throw new HttpError(400, 'bad-query', `tag ${JSON.stringify(value)}: expected key=value`);
+    if (eq < 0 && !allowBareKey)
+      throw new HttpError(400, 'bad-query', `tag ${JSON.stringify(value)}: expected key=value`);
     tags[key] = eq < 0 ? null : value.slice(eq + 1);
   }
   return tags;

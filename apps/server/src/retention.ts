@@ -9,14 +9,35 @@ export interface RetentionPolicy {
   maxTotalBytes?: number;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
 
 function parseWithUnit(text: string, units: Record<string, number>, what: string, bare: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const factor = m ? units[(m[2] || bare).toLowerCase()] : undefined;
   if (!m || factor === undefined) {
-    throw new HttpError(400, 'bad-query', `${what} ${JSON.stringify(text)}: expected a number with a unit (${Object.keys(units).join(', ')})`);
+    throw new HttpError(
+      400,
+      'bad-query',
+      `${what} ${JSON.stringify(text)}: expected a number with a unit (${Object.keys(units).join(', ')})`,
+    );
   }
   return Number(m[1]) * factor;
 }
@@ -42,7 +63,11 @@ export function startRetention(ctx: AppContext, policy: RetentionPolicy, log: Fa
   const run = () => {
     running ??= prune(ctx, { olderThanMs: policy.maxAgeMs, maxTotalBytes: policy.maxTotalBytes })
       .then(
-        (r) => void (r.deleted.length && log.info({ deleted: r.deleted.length, freedBytes: r.freedBytes }, 'retention pruned profiles')),
+        (r) =>
+          void (
+            r.deleted.length &&
+            log.info({ deleted: r.deleted.length, freedBytes: r.freedBytes }, 'retention pruned profiles')
+          ),
         (err) => log.error({ err }, 'retention prune failed'),
       )
       .finally(() => (running = null));

@@ -69,7 +69,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     forceCloseConnections: true,
   });
   const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
-  const cache = new DecodedCache(new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2), options.cacheBytes ?? 1024 ** 3, maxInflatedBytes);
+  const cache = new DecodedCache(
+    new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2),
+    options.cacheBytes ?? 1024 ** 3,
+    maxInflatedBytes,
+  );
   const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
   const ctx: AppContext = {
     store,

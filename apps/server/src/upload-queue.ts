@@ -8,7 +8,6 @@ import { seedSubmitToDocument } from './protocols/seed-submit';
 import { gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
-import { HttpError } from './http-error';
 
 /** An upload accepted before conversion (vmprof runtime API, seed `/submit/`). */
 export interface UploadJob {
@@ -150,4 +149,3 @@ export class UploadQueue {
     return ingestFile(path, job.overrides, this.limits);
   }
 }
-

@@ -28,7 +28,11 @@ afterAll(async () => {
 });
 
 async function upload(body: Uint8Array, query = '', headers: Record<string, string> = auth) {
-  const response = await fetch(`${r.url}/api/profiles${query}`, { method: 'POST', body: body as unknown as BodyInit, headers });
+  const response = await fetch(`${r.url}/api/profiles${query}`, {
+    method: 'POST',
+    body: body as unknown as BodyInit,
+    headers,
+  });
   return { status: response.status, body: await json(response) };
 }
 
@@ -42,7 +46,9 @@ describe('our protocol', () => {
     expect(res.body.url).toBe(`/profiles/${res.body.id}`);
     spikyId = res.body.id;
 
-    const doc = await fetch(`${r.url}/api/profiles/${spikyId}/document`, { headers: { 'accept-encoding': 'identity' } });
+    const doc = await fetch(`${r.url}/api/profiles/${spikyId}/document`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
     expect(doc.status).toBe(200);
     expect(doc.headers.get('content-encoding')).toBe('gzip');
     expect(doc.headers.get('content-type')).toBe('application/x-msgpack');
@@ -60,10 +66,20 @@ describe('our protocol', () => {
 
   it('converts raw vmprof (curl) once, with query parameters overriding project, name and tags', async () => {
     const body = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
-    const res = await upload(body, '?project=etl&name=main&tag=env=dev&tag=team=data', { ...auth, 'content-type': 'application/x-www-form-urlencoded' });
+    const res = await upload(body, '?project=etl&name=main&tag=env=dev&tag=team=data', {
+      ...auth,
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(res.status).toBe(201);
     const row = await json(await fetch(`${r.url}/api/profiles/${res.body.id}`));
-    expect(row).toMatchObject({ project: 'etl', name: 'main', tags: { env: 'dev', team: 'data' }, interpreter: 'cpython', hasMemory: false, sampleCount: 1508 });
+    expect(row).toMatchObject({
+      project: 'etl',
+      name: 'main',
+      tags: { env: 'dev', team: 'data' },
+      interpreter: 'cpython',
+      hasMemory: false,
+      sampleCount: 1508,
+    });
     const gz = gzipSync(body);
     const res2 = await upload(gz, '?project=etl', { ...auth });
     expect(res2.status).toBe(201);
@@ -88,8 +104,12 @@ describe('our protocol', () => {
     const q = await json(await fetch(`${r.url}/api/profiles?q=nightly`));
     expect(q.items.map((x: any) => x.id)).toEqual([spikyId]);
     expect((await json(await fetch(`${r.url}/api/profiles?project=etl`))).total).toBe(2);
-    expect((await json(await fetch(`${r.url}/api/profiles?tag=env=prod`))).items.map((x: any) => x.id)).toEqual([spikyId]);
-    expect((await json(await fetch(`${r.url}/api/profiles?hasMemory=true`))).items.map((x: any) => x.id)).toEqual([spikyId]);
+    expect((await json(await fetch(`${r.url}/api/profiles?tag=env=prod`))).items.map((x: any) => x.id)).toEqual([
+      spikyId,
+    ]);
+    expect((await json(await fetch(`${r.url}/api/profiles?hasMemory=true`))).items.map((x: any) => x.id)).toEqual([
+      spikyId,
+    ]);
     const page = await json(await fetch(`${r.url}/api/profiles?sort=sampleCount&order=desc&limit=2&offset=1`));
     expect(page.total).toBe(5);
     expect(page.items).toHaveLength(2);
@@ -109,7 +129,8 @@ describe('our protocol', () => {
     expect(total).toBe(28034);
     const peak = Math.max(...whole.bins.map((b: any) => b.max ?? 0));
     expect(peak).toBe(1_869_072 * 1024); // the fixture's maximum, KiB → bytes: no spike hidden
-    for (const b of whole.bins) if (b.count) expect(b.min).toBeLessThanOrEqual(b.mean), expect(b.mean).toBeLessThanOrEqual(b.max);
+    for (const b of whole.bins)
+      if (b.count) expect(b.min).toBeLessThanOrEqual(b.mean), expect(b.mean).toBeLessThanOrEqual(b.max);
     const zoom = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=1000&to=1010&bins=50`));
     expect(zoom.bins[0].start).toBe(1000);
     expect(zoom.bins.at(-1).end).toBe(1010);
@@ -121,13 +142,35 @@ describe('our protocol', () => {
 
   it('answers /memory and /stacks in exactly the documented shapes, times in ms from the start', async () => {
     const mem = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=0&to=60000&bins=3`));
-    expect(Object.keys(mem).sort()).toEqual(['available', 'bins', 'durationMs', 'from', 'series', 'timeEstimated', 'to', 'unit']);
-    expect(mem).toMatchObject({ unit: 'bytes', from: 0, to: 60000, timeEstimated: spiky.samples.timeEstimated, series: 'rss', available: ['rss'] });
-    expect(mem.bins.map((b: any) => [b.start, b.end])).toEqual([[0, 20000], [20000, 40000], [40000, 60000]]);
+    expect(Object.keys(mem).sort()).toEqual([
+      'available',
+      'bins',
+      'durationMs',
+      'from',
+      'series',
+      'timeEstimated',
+      'to',
+      'unit',
+    ]);
+    expect(mem).toMatchObject({
+      unit: 'bytes',
+      from: 0,
+      to: 60000,
+      timeEstimated: spiky.samples.timeEstimated,
+      series: 'rss',
+      available: ['rss'],
+    });
+    expect(mem.bins.map((b: any) => [b.start, b.end])).toEqual([
+      [0, 20000],
+      [20000, 40000],
+      [40000, 60000],
+    ]);
     for (const b of mem.bins) expect(Object.keys(b).sort()).toEqual(['count', 'end', 'max', 'mean', 'min', 'start']);
     expect(mem.durationMs).toBeGreaterThan(60000); // the run is 60.3 s: `to` cut it
     // align=true snaps edges to multiples of the width, so panning keeps each bin's samples
-    const aligned = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=150&to=1150&bins=10&align=true`));
+    const aligned = await json(
+      await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=150&to=1150&bins=10&align=true`),
+    );
     expect(aligned.bins.map((b: any) => b.start)).toEqual([150, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100]);
     expect(aligned.bins.at(-1).end).toBe(1150);
     const st = await json(await fetch(`${r.url}/api/profiles/${spikyId}/stacks?from=0&to=1000&top=2`));
@@ -159,7 +202,11 @@ describe('our protocol', () => {
     expect(st.top.length).toBeLessThanOrEqual(3);
     expect(st.top[0].stack.slice(0, st.prefix.length)).toEqual(st.prefix);
     const whole = await json(await fetch(`${r.url}/api/profiles/${threadsId}/stacks`));
-    const perThread = await Promise.all([0, 1, 2, 3, 4].map(async (t) => (await json(await fetch(`${r.url}/api/profiles/${threadsId}/stacks?thread=${t}`))).samples));
+    const perThread = await Promise.all(
+      [0, 1, 2, 3, 4].map(
+        async (t) => (await json(await fetch(`${r.url}/api/profiles/${threadsId}/stacks?thread=${t}`))).samples,
+      ),
+    );
     expect(perThread.reduce((a, b) => a + b, 0)).toBe(whole.samples);
     expect(whole.samples).toBe(9669);
     const bad = await fetch(`${r.url}/api/profiles/${threadsId}/stacks?thread=5`);
@@ -232,8 +279,18 @@ describe('bad input gets a 4xx JSON error naming the problem, and stores nothing
   });
   it('corrupt vmprof', async () => {
     // the reader's error names the field and byte offset; the answer passes it on
-    await expectRejected(await readFile(join(fixtures, 'vmprof/bad/absurd-meta-length.prof')), 400, 'length-out-of-range', /at byte 78/);
-    await expectRejected(await readFile(join(fixtures, 'vmprof/bad/absurd-stack-depth.prof')), 400, 'depth-out-of-range', /at byte 133/);
+    await expectRejected(
+      await readFile(join(fixtures, 'vmprof/bad/absurd-meta-length.prof')),
+      400,
+      'length-out-of-range',
+      /at byte 78/,
+    );
+    await expectRejected(
+      await readFile(join(fixtures, 'vmprof/bad/absurd-stack-depth.prof')),
+      400,
+      'depth-out-of-range',
+      /at byte 133/,
+    );
     await expectRejected(await readFile(join(fixtures, 'vmprof/bad/random-4k.prof')), 400, 'unknown-format');
   });
   it('bad ids and paths', async () => {
@@ -247,7 +304,12 @@ describe('bad input gets a 4xx JSON error naming the problem, and stores nothing
     expect(res.status).toBe(404);
   });
   it('bad query parameters', async () => {
-    for (const [query, name] of [['sort=bogus', 'sort'], ['limit=-1', 'limit'], ['hasMemory=maybe', 'hasMemory'], ['from=yesterday-ish', 'from']]) {
+    for (const [query, name] of [
+      ['sort=bogus', 'sort'],
+      ['limit=-1', 'limit'],
+      ['hasMemory=maybe', 'hasMemory'],
+      ['from=yesterday-ish', 'from'],
+    ]) {
       const res = await fetch(`${r.url}/api/profiles?${query}`);
       expect(res.status).toBe(400);
       expect((await json(res)).error.message).toContain(name);
@@ -262,12 +324,18 @@ describe('retention', () => {
     const keep = before.items.slice(0, -1).reduce((sum: number, row: any) => sum + row.sizeBytes, 0);
     expect((await fetch(`${r.url}/api/profiles/${oldest.id}/document`)).status).toBe(200); // now in the bytes cache
     expect((await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST' })).status).toBe(401);
-    for (const [query, name] of [['', 'olderThan'], ['olderThan=soon', 'olderThan'], ['maxTotalSize=lots', 'maxTotalSize']]) {
+    for (const [query, name] of [
+      ['', 'olderThan'],
+      ['olderThan=soon', 'olderThan'],
+      ['maxTotalSize=lots', 'maxTotalSize'],
+    ]) {
       const bad = await fetch(`${r.url}/api/prune?${query}`, { method: 'POST', headers: auth });
       expect(bad.status).toBe(400);
       expect((await json(bad)).error.message).toContain(name);
     }
-    const pruned = await json(await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST', headers: auth }));
+    const pruned = await json(
+      await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST', headers: auth }),
+    );
     expect(pruned).toEqual({ deleted: [oldest.id], freedBytes: oldest.sizeBytes });
     expect((await fetch(`${r.url}/api/profiles/${oldest.id}/document`)).status).toBe(404);
     expect((await fetch(`${r.url}/api/profiles/${oldest.id}/stacks`)).status).toBe(404);

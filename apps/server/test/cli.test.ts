@@ -25,9 +25,20 @@ async function tempDir(): Promise<string> {
 }
 
 /** Starts the bin; resolves with the URL it prints. */
-function start(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ url: string; proc: ChildProcess; out: () => string }> {
+function start(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ url: string; proc: ChildProcess; out: () => string }> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build @prof/server first`);
-  const env = { ...process.env, PORT: '', PROF_DATA: '', PROF_TOKEN: '', PROF_MAX_AGE: '', PROF_MAX_SIZE: '', ...options.env };
+  const env = {
+    ...process.env,
+    PORT: '',
+    PROF_DATA: '',
+    PROF_TOKEN: '',
+    PROF_MAX_AGE: '',
+    PROF_MAX_SIZE: '',
+    ...options.env,
+  };
   const proc = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let out = '';
@@ -52,11 +63,18 @@ async function stop(proc: ChildProcess): Promise<number | null> {
 describe('prof-server', () => {
   it('takes PORT, PROF_DATA and PROF_TOKEN from the environment and prints its URL', async () => {
     const dir = await tempDir();
-    const { url, proc } = await start(['--no-demos'], { cwd: dir, env: { PORT: '0', PROF_DATA: join(dir, 'env-data'), PROF_TOKEN: 'from-env' } });
+    const { url, proc } = await start(['--no-demos'], {
+      cwd: dir,
+      env: { PORT: '0', PROF_DATA: join(dir, 'env-data'), PROF_TOKEN: 'from-env' },
+    });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const body = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
     expect((await fetch(`${url}/api/profiles`, { method: 'POST', body })).status).toBe(401);
-    const ok = await fetch(`${url}/api/profiles?project=env`, { method: 'POST', body, headers: { authorization: 'Bearer from-env' } });
+    const ok = await fetch(`${url}/api/profiles?project=env`, {
+      method: 'POST',
+      body,
+      headers: { authorization: 'Bearer from-env' },
+    });
     expect(ok.status).toBe(201);
     const { id } = await json(ok);
     expect(await readdir(join(dir, 'env-data', 'profiles'))).toEqual([`${id}.msgpack.gz`]);
@@ -66,13 +84,20 @@ describe('prof-server', () => {
 
   it('flags win over the environment; the default data directory is ./prof-data, with the demos', async () => {
     const dir = await tempDir();
-    const { url } = await start(['--port', '0', '--host', '127.0.0.1', '--token', 'from-flag'], { cwd: dir, env: { PORT: '1', PROF_TOKEN: 'from-env' } });
+    const { url } = await start(['--port', '0', '--host', '127.0.0.1', '--token', 'from-flag'], {
+      cwd: dir,
+      env: { PORT: '1', PROF_TOKEN: 'from-env' },
+    });
     const list = await json(await fetch(`${url}/api/profiles`));
     // First start of an empty store: every demo profile listed in demo/demos.json.
     const demos = JSON.parse(await readFile(join(DEFAULT_DEMO_DIR, 'demos.json'), 'utf8')) as unknown[];
     expect(list.total).toBe(demos.length);
     expect(existsSync(join(dir, 'prof-data', 'index.sqlite'))).toBe(true);
-    const del = (token: string) => fetch(`${url}/api/profiles/${list.items[0].id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const del = (token: string) =>
+      fetch(`${url}/api/profiles/${list.items[0].id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
     expect((await del('from-env')).status).toBe(401);
     expect((await del('from-flag')).status).toBe(200);
   });
@@ -83,12 +108,19 @@ describe('prof-server', () => {
     const first = await start(['--port', '0', '--data', data, '--no-demos'], { cwd: dir });
     const body = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await json(await fetch(`${first.url}/api/profiles?name=n${i}`, { method: 'POST', body }))).id);
-    const sizes = await Promise.all(ids.map(async (id) => (await json(await fetch(`${first.url}/api/profiles/${id}`))).sizeBytes as number));
+    for (let i = 0; i < 3; i++)
+      ids.push((await json(await fetch(`${first.url}/api/profiles?name=n${i}`, { method: 'POST', body }))).id);
+    const sizes = await Promise.all(
+      ids.map(async (id) => (await json(await fetch(`${first.url}/api/profiles/${id}`))).sizeBytes as number),
+    );
     await stop(first.proc);
     // room for the newest two only
-    const second = await start(['--port', '0', '--data', data, '--no-demos', '--max-size', `${sizes[1] + sizes[2]}B`], { cwd: dir });
-    await expect.poll(async () => (await json(await fetch(`${second.url}/api/profiles`))).items.map((r: any) => r.id)).toEqual([ids[2], ids[1]]);
+    const second = await start(['--port', '0', '--data', data, '--no-demos', '--max-size', `${sizes[1] + sizes[2]}B`], {
+      cwd: dir,
+    });
+    await expect
+      .poll(async () => (await json(await fetch(`${second.url}/api/profiles`))).items.map((r: any) => r.id))
+      .toEqual([ids[2], ids[1]]);
     await stop(second.proc);
     const third = await start(['--port', '0', '--data', data, '--no-demos'], { cwd: dir, env: { PROF_MAX_AGE: '0s' } });
     await expect.poll(async () => (await json(await fetch(`${third.url}/api/profiles`))).total).toBe(0);
@@ -96,7 +128,8 @@ describe('prof-server', () => {
   });
 
   it('explains bad flags and exits 2; --help exits 0', () => {
-    const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, PORT: '' } });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, PORT: '' } });
     const help = run(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/prof-server \[--port P\] \[--host H\] \[--data DIR\] \[--token T\]/);

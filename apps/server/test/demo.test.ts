@@ -14,10 +14,20 @@ it('loads the shipped demo profiles on the first start of an empty store, once',
   const list = await json(await fetch(`${r.url}/api/profiles?tag=demo=yes`));
   expect(list.total).toBe(4);
   const byProject = Object.fromEntries(list.items.map((row: any) => [row.project, row]));
-  expect(byProject['nightly-etl']).toMatchObject({ name: 'main', hasMemory: true, interpreter: 'cpython', sampleCount: 28034, tags: { env: 'staging' } });
+  expect(byProject['nightly-etl']).toMatchObject({
+    name: 'main',
+    hasMemory: true,
+    interpreter: 'cpython',
+    sampleCount: 28034,
+    tags: { env: 'staging' },
+  });
   expect(byProject['search-indexer']).toMatchObject({ name: 'main', hasMemory: false, sampleCount: 1508 });
   expect(byProject['json-pipeline']).toMatchObject({ name: 'pipeline', interpreter: 'node' });
-  expect(byProject['ingest-worker']).toMatchObject({ name: 'ingest_batches', hasMemory: true, interpreter: 'node v20.20.2' });
+  expect(byProject['ingest-worker']).toMatchObject({
+    name: 'ingest_batches',
+    hasMemory: true,
+    interpreter: 'node v20.20.2',
+  });
   // the landing page shows each project with its top-level function
   const projects = await json(await fetch(`${r.url}/api/projects`));
   expect(projects.projects.map((p: any) => [p.project, p.names.map((n: any) => n.name)]).sort()).toEqual([
@@ -28,7 +38,10 @@ it('loads the shipped demo profiles on the first start of an empty store, once',
   ]);
   // the memory demo shows its spikes: the peak bin is far above the median one
   const mem = await json(await fetch(`${r.url}/api/profiles/${byProject['nightly-etl'].id}/memory?bins=200`));
-  const maxes = mem.bins.filter((b: any) => b.count).map((b: any) => b.max).sort((a: number, b: number) => a - b);
+  const maxes = mem.bins
+    .filter((b: any) => b.count)
+    .map((b: any) => b.max)
+    .sort((a: number, b: number) => a - b);
   expect(maxes.at(-1)).toBeGreaterThan(2 * maxes[maxes.length >> 1]);
   // deleting them all and restarting does not bring them back
   for (const row of list.items) await fetch(`${r.url}/api/profiles/${row.id}`, { method: 'DELETE' });

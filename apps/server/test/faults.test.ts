@@ -30,7 +30,8 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   }
 }
 
-const incomingTemps = async (dataDir: string) => (await readdir(join(dataDir, 'incoming')).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
+const incomingTemps = async (dataDir: string) =>
+  (await readdir(join(dataDir, 'incoming')).catch(() => [] as string[])).filter((n) => n.startsWith('.tmp-'));
 
 describe('faults in one process', () => {
   let r: Running;
@@ -43,12 +44,26 @@ describe('faults in one process', () => {
 
   it('a client disconnecting mid-upload leaves no file and no row, on every upload route', async () => {
     const prof = await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
-    const rid = (await json(await fetch(`${r.url}/api/runtime/new`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }))).runtime_id;
+    const rid = (
+      await json(
+        await fetch(`${r.url}/api/runtime/new`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        }),
+      )
+    ).runtime_id;
     const dataDir = join(r.dir, 'data');
     // 40 MB claimed: /api/profiles spools it to disk; 2 MB claimed: it reads it into memory
-    for (const [path, claimed] of [['/api/profiles', 40], ['/api/profiles', 2], [`/api/runtime/upload/cpu/${rid}/add`, 40], ['/submit/', 40]] as const) {
+    for (const [path, claimed] of [
+      ['/api/profiles', 40],
+      ['/api/profiles', 2],
+      [`/api/runtime/upload/cpu/${rid}/add`, 40],
+      ['/submit/', 40],
+    ] as const) {
       const socket = await partialUpload(r.url, path, claimed * 1024 * 1024, prof.subarray(0, 1024 * 1024));
-      if (path !== '/api/profiles') await until(async () => (await incomingTemps(dataDir)).length > 0, 'the upload to start spooling');
+      if (path !== '/api/profiles')
+        await until(async () => (await incomingTemps(dataDir)).length > 0, 'the upload to start spooling');
       socket.destroy();
       await until(async () => (await incomingTemps(dataDir)).length === 0, 'the temp file to go');
     }
@@ -88,8 +103,11 @@ describe('SIGKILL during an upload, then restart', () => {
   });
 
   function startCli(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: build @prof/server first (node scripts/pnpm.mjs -r run build)`);
-    const proc = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir, '--no-demos'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!existsSync(cli))
+      throw new Error(`${cli} is missing: build @prof/server first (node scripts/pnpm.mjs -r run build)`);
+    const proc = spawn(process.execPath, [cli, '--port', '0', '--data', dataDir, '--no-demos'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     return new Promise((resolve, reject) => {
       let out = '';

@@ -40,27 +40,41 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 
 beforeAll(async () => {
   if (!existsSync(clientCli)) {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts/pnpm.mjs'), '--filter', '@prof/client...', 'run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(repoRoot, 'scripts/pnpm.mjs'), '--filter', '@prof/client...', 'run', 'build'],
+      { cwd: repoRoot, stdio: 'inherit' },
+    );
   }
   r = await startServer();
   dir = await mkdtemp(join(tmpdir(), 'prof-heap-'));
   await writeFile(join(dir, 'alloc.js'), PROGRAM);
   // Asynchronously: the server under test answers the upload from this very process.
-  const run = await execFileAsync(process.execPath, [clientCli, 'run', '--project', 'node-heap', '--server', r.url, '--json', '--', process.execPath, 'alloc.js'], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, TZ: 'Europe/Berlin', PROF_SPOOL: join(dir, 'spool') },
-  });
+  const run = await execFileAsync(
+    process.execPath,
+    [clientCli, 'run', '--project', 'node-heap', '--server', r.url, '--json', '--', process.execPath, 'alloc.js'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TZ: 'Europe/Berlin', PROF_SPOOL: join(dir, 'spool') },
+    },
+  );
   const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
   expect(report.ok, run.stdout).toBe(true);
   id = report.results[0].id;
   doc = await gunzipDocument(await readFile(join(r.dir, 'data/profiles', `${id}.msgpack.gz`)));
   const spiky = await readProfileFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
-  const uploaded = await fetch(`${r.url}/api/profiles?project=etl`, { method: 'POST', body: (await gzipDocument(spiky)) as unknown as BodyInit });
+  const uploaded = await fetch(`${r.url}/api/profiles?project=etl`, {
+    method: 'POST',
+    body: (await gzipDocument(spiky)) as unknown as BodyInit,
+  });
   spikyId = (await json(uploaded)).id;
   spikyZone = spiky.meta.zone;
-  const cpu = await fetch(`${r.url}/api/profiles?project=cpu`, { method: 'POST', body: (await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'))) as unknown as BodyInit });
+  const cpu = await fetch(`${r.url}/api/profiles?project=cpu`, {
+    method: 'POST',
+    body: (await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'))) as unknown as BodyInit,
+  });
   cpuId = (await json(cpu)).id;
 }, 120_000);
 
@@ -88,25 +102,34 @@ describe('the heap series of a profile recorded by prof run', () => {
     expect(status).toBe(200);
     expect(body.series).toBe('heap');
     expect(body.available).toEqual(['rss', 'heap']);
-    const expected = binRows(queryBins(buildMemorySummary(doc.samples.time, heap), { from: body.from, to: body.to, bins: 50 }));
+    const expected = binRows(
+      queryBins(buildMemorySummary(doc.samples.time, heap), { from: body.from, to: body.to, bins: 50 }),
+    );
     expect(body.bins).toEqual(expected);
     expect(body.bins.reduce((n: number, b: any) => n + b.count, 0)).toBe(doc.samples.length);
     const peak = Math.max(...body.bins.map((b: any) => b.max ?? 0));
     expect(peak).toBe(Math.max(...heap));
     // the heap is a different series from RSS: smaller than the process's resident memory
-    const rssPeak = Math.max(...(await get(`/api/profiles/${id}/memory?bins=50`)).body.bins.map((b: any) => b.max ?? 0));
+    const rssPeak = Math.max(
+      ...(await get(`/api/profiles/${id}/memory?bins=50`)).body.bins.map((b: any) => b.max ?? 0),
+    );
     expect(peak).toBeLessThan(rssPeak);
     // zoomed and per thread too
     const zoom = await get(`/api/profiles/${id}/memory?series=heap&from=100&to=600&bins=10&thread=0`);
     expect(zoom.status).toBe(200);
-    expect(zoom.body.bins.reduce((n: number, b: any) => n + b.count, 0)).toBe(doc.samples.time.filter((t) => t >= 100 && t < 600).length);
+    expect(zoom.body.bins.reduce((n: number, b: any) => n + b.count, 0)).toBe(
+      doc.samples.time.filter((t) => t >= 100 && t < 600).length,
+    );
   });
 
   it('keeps the heap summary in the same byte-bounded cache, built only when asked for', async () => {
     // A fresh upload sits decoded in the cache (a copy, so no summary of it exists yet).
     const copy = structuredClone(doc);
     copy.meta.project = 'node-heap-copy';
-    const uploaded = await fetch(`${r.url}/api/profiles`, { method: 'POST', body: (await gzipDocument(copy)) as unknown as BodyInit });
+    const uploaded = await fetch(`${r.url}/api/profiles`, {
+      method: 'POST',
+      body: (await gzipDocument(copy)) as unknown as BodyInit,
+    });
     const copyId = (await json(uploaded)).id;
     await get(`/api/profiles/${copyId}/memory?bins=10`);
     const before = (await get('/health')).body.cache;
@@ -121,24 +144,46 @@ describe('the heap series of a profile recorded by prof run', () => {
   it('ranks stacks by heap growth with series=heap', async () => {
     const { body, status } = await get(`/api/profiles/${id}/stacks?rank=growth&series=heap&top=5`);
     expect(status).toBe(200);
-    const expected = analyzeStacks(doc.stacks, doc.samples.stack, { start: 0, end: doc.samples.length, topK: 5, memory: doc.samples.heap, rankBy: 'growth' });
+    const expected = analyzeStacks(doc.stacks, doc.samples.stack, {
+      start: 0,
+      end: doc.samples.length,
+      topK: 5,
+      memory: doc.samples.heap,
+      rankBy: 'growth',
+    });
     expect(body.top.map((t: any) => t.growth)).toEqual(expected.top.map((t) => t.growth));
     expect(body.top.map((t: any) => t.count)).toEqual(expected.top.map((t) => t.count));
     expect(body.top[0].growth).toBeGreaterThan(0);
     for (let i = 1; i < body.top.length; i++) expect(body.top[i - 1].growth).toBeGreaterThanOrEqual(body.top[i].growth);
     // growth under each stack differs between the series: RSS ranking is a different answer
     const byRss = await get(`/api/profiles/${id}/stacks?rank=growth&top=5`);
-    const rssExpected = analyzeStacks(doc.stacks, doc.samples.stack, { start: 0, end: doc.samples.length, topK: 5, memory: doc.samples.memory, rankBy: 'growth' });
+    const rssExpected = analyzeStacks(doc.stacks, doc.samples.stack, {
+      start: 0,
+      end: doc.samples.length,
+      topK: 5,
+      memory: doc.samples.memory,
+      rankBy: 'growth',
+    });
     expect(byRss.body.top.map((t: any) => t.growth)).toEqual(rssExpected.top.map((t) => t.growth));
     expect(byRss.body.top.map((t: any) => t.growth)).not.toEqual(body.top.map((t: any) => t.growth));
     // rank=count with series=heap: counts as before, growth in heap bytes
     const counted = await get(`/api/profiles/${id}/stacks?series=heap&top=3`);
-    const countExpected = analyzeStacks(doc.stacks, doc.samples.stack, { start: 0, end: doc.samples.length, topK: 3, memory: doc.samples.heap });
-    expect(counted.body.top.map((t: any) => [t.count, t.growth])).toEqual(countExpected.top.map((t) => [t.count, t.growth]));
+    const countExpected = analyzeStacks(doc.stacks, doc.samples.stack, {
+      start: 0,
+      end: doc.samples.length,
+      topK: 3,
+      memory: doc.samples.heap,
+    });
+    expect(counted.body.top.map((t: any) => [t.count, t.growth])).toEqual(
+      countExpected.top.map((t) => [t.count, t.growth]),
+    );
   });
 
   it('answers 400 naming the series when the profile has no such series, or the series is unknown', async () => {
-    for (const path of [`/api/profiles/${spikyId}/memory?series=heap`, `/api/profiles/${spikyId}/stacks?rank=growth&series=heap`]) {
+    for (const path of [
+      `/api/profiles/${spikyId}/memory?series=heap`,
+      `/api/profiles/${spikyId}/stacks?rank=growth&series=heap`,
+    ]) {
       const { status, body } = await get(path);
       expect(status).toBe(400);
       expect(body.error.code).toBe('no-series');
@@ -160,13 +205,17 @@ describe('the heap series of a profile recorded by prof run', () => {
     for (let i = Math.floor(n / 2); i < Math.floor(n / 2) + 40; i++) heap[i] = NaN;
     heap[0] = NaN;
     gappy.meta.project = 'node-heap-gaps';
-    const uploaded = await fetch(`${r.url}/api/profiles`, { method: 'POST', body: (await gzipDocument(gappy)) as unknown as BodyInit });
+    const uploaded = await fetch(`${r.url}/api/profiles`, {
+      method: 'POST',
+      body: (await gzipDocument(gappy)) as unknown as BodyInit,
+    });
     expect(uploaded.status).toBe(201);
     const gapId = (await json(uploaded)).id;
     const { body, status } = await get(`/api/profiles/${gapId}/memory?series=heap&bins=100`);
     expect(status).toBe(200);
     expect(body.bins.reduce((k: number, b: any) => k + b.count, 0)).toBe(n - 41);
-    for (const b of body.bins) if (b.count) expect(Number.isFinite(b.mean) && Number.isFinite(b.min) && Number.isFinite(b.max)).toBe(true);
+    for (const b of body.bins)
+      if (b.count) expect(Number.isFinite(b.mean) && Number.isFinite(b.min) && Number.isFinite(b.max)).toBe(true);
     const growth = await get(`/api/profiles/${gapId}/stacks?rank=growth&series=heap&top=5`);
     expect(growth.status).toBe(200);
     for (const t of growth.body.top) expect(Number.isFinite(t.growth)).toBe(true);
@@ -188,7 +237,10 @@ describe('profile rows and projects', () => {
     expect(project).toMatchObject({ count: rows.length, peakMemory: Math.max(...rows.map((x: any) => x.peakMemory)) });
     expect(project.peakMemory).toBe(Math.max(...doc.samples.memory!));
     expect(project.lastDurationMs).toBe(rows[0].durationMs);
-    expect(project.totalDurationMs).toBeCloseTo(rows.reduce((s: number, x: any) => s + x.durationMs, 0), 6);
+    expect(project.totalDurationMs).toBeCloseTo(
+      rows.reduce((s: number, x: any) => s + x.durationMs, 0),
+      6,
+    );
     const cpu = (await get('/api/projects')).body.projects.find((p: any) => p.project === 'cpu');
     expect(cpu.peakMemory).toBeNull();
   });

@@ -21,7 +21,10 @@ export async function startServer(options: ServerOptions = {}): Promise<Running>
   const dir = await mkdtemp(join(tmpdir(), 'prof-server-test-'));
   const webRoot = join(dir, 'web');
   await mkdir(join(webRoot, 'assets'), { recursive: true });
-  await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>Prof</title><script type="module" src="/assets/app.js"></script>');
+  await writeFile(
+    join(webRoot, 'index.html'),
+    '<!doctype html><title>Prof</title><script type="module" src="/assets/app.js"></script>',
+  );
   await writeFile(join(webRoot, 'assets', 'app.js'), 'console.log("prof")');
   const server = await createServer({ dataDir: join(dir, 'data'), webRoot, demoDir: null, ...options });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -53,7 +56,8 @@ export async function waitForProfile(url: string, id: string, timeoutMs = 30_000
     const response = await fetch(`${url}/api/profiles/${id}`);
     const body = await json(response);
     if (response.status === 200) return body;
-    if (body.error?.code !== 'processing' || Date.now() > deadline) throw new Error(`profile ${id}: ${response.status} ${JSON.stringify(body)}`);
+    if (body.error?.code !== 'processing' || Date.now() > deadline)
+      throw new Error(`profile ${id}: ${response.status} ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -28,11 +28,17 @@ function requestsHeaders(extra: [string, string][]): [string, string][] {
 
 async function runtimeNew(): Promise<string> {
   const body = Buffer.from(JSON.stringify({ argv: '<site-packages>/vmprof/__main__.py a b', VM: 'CPython' }));
-  const res = await rawRequest(r.url, 'POST', '/api/runtime/new', requestsHeaders([
-    ['Content-Type', 'application/json'],
-    ['AUTHORIZATION', `Token ${TOKEN}`],
-    ['Content-Length', String(body.length)],
-  ]), body);
+  const res = await rawRequest(
+    r.url,
+    'POST',
+    '/api/runtime/new',
+    requestsHeaders([
+      ['Content-Type', 'application/json'],
+      ['AUTHORIZATION', `Token ${TOKEN}`],
+      ['Content-Length', String(body.length)],
+    ]),
+    body,
+  );
   expect(res.status).toBe(200);
   const out = JSON.parse(res.body.toString());
   expect(out.runtime_id).toMatch(/^[0-9a-z-]+$/); // lowercase URL-safe, as the client's paths need
@@ -40,11 +46,16 @@ async function runtimeNew(): Promise<string> {
 }
 
 async function freeze(rid: string, path = `/api/runtime/${rid}/freeze/`) {
-  const res = await rawRequest(r.url, 'POST', path, requestsHeaders([
-    ['Content-Type', 'application/json'],
-    ['AUTHORIZATION', `Token ${TOKEN}`],
-    ['Content-Length', '0'],
-  ]));
+  const res = await rawRequest(
+    r.url,
+    'POST',
+    path,
+    requestsHeaders([
+      ['Content-Type', 'application/json'],
+      ['AUTHORIZATION', `Token ${TOKEN}`],
+      ['Content-Length', '0'],
+    ]),
+  );
   expect(res.status).toBe(200); // not FST_ERR_CTP_EMPTY_JSON_BODY
   expect(JSON.parse(res.body.toString())).toEqual({ status: 'ok' });
 }
@@ -53,11 +64,17 @@ describe('vmprof client, protocol C2 (0.4.10+): raw stream without Content-Type'
   it('new → add → freeze stores the profile under the runtime id with its memory', async () => {
     const rid = await runtimeNew();
     const prof = await readFile(join(fixtures, 'vmprof-fresh/memory_cputimer.prof'));
-    const res = await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`],
-      ['Content-Disposition', 'attachment; filename=/tmp/tmpk3j9x2'],
-      ['Content-Length', String(prof.length)],
-    ]), prof);
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      `/api/runtime/upload/cpu/${rid}/add`,
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Disposition', 'attachment; filename=/tmp/tmpk3j9x2'],
+        ['Content-Length', String(prof.length)],
+      ]),
+      prof,
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     await freeze(rid);
@@ -67,25 +84,58 @@ describe('vmprof client, protocol C2 (0.4.10+): raw stream without Content-Type'
     // the printed link is <base>/#/<rid>: the page at / must be the web app
     const page = await fetch(`${r.url}/`);
     expect(await page.text()).toContain('<title>Prof</title>');
-    const doubleUpload = await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Length', '4']]), Buffer.from('abcd'));
+    const doubleUpload = await rawRequest(
+      r.url,
+      'POST',
+      `/api/runtime/upload/cpu/${rid}/add`,
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Length', '4'],
+      ]),
+      Buffer.from('abcd'),
+    );
     expect(doubleUpload.status).toBe(400);
   });
 
   it('refuses a wrong token and an unknown runtime id with JSON errors', async () => {
-    const bad = await rawRequest(r.url, 'POST', '/api/runtime/new', requestsHeaders([
-      ['Content-Type', 'application/json'], ['AUTHORIZATION', 'Token nope'], ['Content-Length', '2']]), Buffer.from('{}'));
+    const bad = await rawRequest(
+      r.url,
+      'POST',
+      '/api/runtime/new',
+      requestsHeaders([
+        ['Content-Type', 'application/json'],
+        ['AUTHORIZATION', 'Token nope'],
+        ['Content-Length', '2'],
+      ]),
+      Buffer.from('{}'),
+    );
     expect(bad.status).toBe(401);
     expect(JSON.parse(bad.body.toString()).error.code).toBe('unauthorized');
-    const unknown = await rawRequest(r.url, 'POST', '/api/runtime/upload/cpu/not-a-runtime/add', requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Length', '4']]), Buffer.from('abcd'));
+    const unknown = await rawRequest(
+      r.url,
+      'POST',
+      '/api/runtime/upload/cpu/not-a-runtime/add',
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Length', '4'],
+      ]),
+      Buffer.from('abcd'),
+    );
     expect(unknown.status).toBe(404);
   });
 
   it('keeps an upload that cannot be converted and reports why', async () => {
     const rid = await runtimeNew();
-    const res = await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Length', '12']]), Buffer.from('not a vmprof'));
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      `/api/runtime/upload/cpu/${rid}/add`,
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Length', '12'],
+      ]),
+      Buffer.from('not a vmprof'),
+    );
     expect(res.status).toBe(200); // answer fast; the conversion happens after
     await r.server.uploads.idle();
     const row = await fetch(`${r.url}/api/profiles/${rid}`);
@@ -96,8 +146,17 @@ describe('vmprof client, protocol C2 (0.4.10+): raw stream without Content-Type'
 
   it('accepts a PyPy jitlog upload with JSON and no jid (the client then prints the profile link)', async () => {
     const rid = await runtimeNew();
-    const res = await rawRequest(r.url, 'POST', `/api/runtime/upload/jit/${rid}/add`, requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Disposition', 'attachment; filename=/tmp/x.zip'], ['Content-Length', '3']]), Buffer.from([0x1f, 0x8b, 0]));
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      `/api/runtime/upload/jit/${rid}/add`,
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Disposition', 'attachment; filename=/tmp/x.zip'],
+        ['Content-Length', '3'],
+      ]),
+      Buffer.from([0x1f, 0x8b, 0]),
+    );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual({ status: 'ok' });
     await freeze(rid, `/api/runtime/${rid}/freeze`); // without the trailing slash too
@@ -114,12 +173,18 @@ describe('vmprof client, protocol C1 (0.4.0-0.4.9): multipart part "file"', () =
       prof,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const res = await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`],
-      ['Content-Disposition', 'attachment; filename=/tmp/tmpk3j9x2'],
-      ['Content-Length', String(body.length)],
-      ['Content-Type', `multipart/form-data; boundary=${boundary}`],
-    ]), body);
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      `/api/runtime/upload/cpu/${rid}/add`,
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Disposition', 'attachment; filename=/tmp/tmpk3j9x2'],
+        ['Content-Length', String(body.length)],
+        ['Content-Type', `multipart/form-data; boundary=${boundary}`],
+      ]),
+      body,
+    );
     expect(res.status).toBe(200);
     await freeze(rid);
     const row = await waitForProfile(r.url, rid);
@@ -129,12 +194,27 @@ describe('vmprof client, protocol C1 (0.4.0-0.4.9): multipart part "file"', () =
 });
 
 describe('vmprof 0.1-0.3 tree uploads (protocols A and B) become CPU-only profiles', () => {
-  const tree = ['py:<module>:1:x.py', '140315289700655', 3, {}, [['py:f:25:x.py', '140315290493999', 2, { jit: 1 }, []]]];
+  const tree = [
+    'py:<module>:1:x.py',
+    '140315289700655',
+    3,
+    {},
+    [['py:f:25:x.py', '140315290493999', 2, { jit: 1 }, []]],
+  ];
 
   it('B: POST /api/profile/ answers the bare JSON string of the id', async () => {
     const body = Buffer.from(JSON.stringify({ VM: 'cpython', profiles: tree, argv: 'x.py a b', version: 2 }));
-    const res = await rawRequest(r.url, 'POST', '/api/profile/', requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Type', 'application/json'], ['Content-Length', String(body.length)]]), body);
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      '/api/profile/',
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(body.length)],
+      ]),
+      body,
+    );
     expect(res.status).toBe(200);
     const text = res.body.toString();
     expect(text).toMatch(/^"[a-z2-7]{24}"$/); // the client drops the first and last character
@@ -142,29 +222,68 @@ describe('vmprof 0.1-0.3 tree uploads (protocols A and B) become CPU-only profil
     const row = await json(await fetch(`${r.url}/api/profiles/${text.slice(1, -1)}`));
     expect(row).toMatchObject({ sampleCount: 3, hasMemory: false, interpreter: 'cpython' });
     const stacks = await json(await fetch(`${r.url}/api/profiles/${row.id}/stacks`));
-    expect(stacks.top[0]).toEqual({ stack: [{ name: '<module>', file: 'x.py', line: 1, kind: 'python' }, { name: 'f', file: 'x.py', line: 25, kind: 'python' }], count: 2 });
+    expect(stacks.top[0]).toEqual({
+      stack: [
+        { name: '<module>', file: 'x.py', line: 1, kind: 'python' },
+        { name: 'f', file: 'x.py', line: 25, kind: 'python' },
+      ],
+      count: 2,
+    });
   });
 
   it('A: POST /api/log/ (urllib, Connection: close)', async () => {
     const body = Buffer.from(JSON.stringify({ VM: 'cpython', profiles: tree, argv: 'x.py a b', version: 1 }));
-    const res = await rawRequest(r.url, 'POST', '/api/log/', [
-      ['Accept-Encoding', 'identity'], ['Host', 'x'], ['User-Agent', 'Python-urllib/3.11'], ['Content-Type', 'application/json'],
-      ['Authorization', `Token ${TOKEN}`], ['Connection', 'close'], ['Content-Length', String(body.length)]], body);
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      '/api/log/',
+      [
+        ['Accept-Encoding', 'identity'],
+        ['Host', 'x'],
+        ['User-Agent', 'Python-urllib/3.11'],
+        ['Content-Type', 'application/json'],
+        ['Authorization', `Token ${TOKEN}`],
+        ['Connection', 'close'],
+        ['Content-Length', String(body.length)],
+      ],
+      body,
+    );
     expect(res.status).toBe(200);
     expect(res.body.toString()).toMatch(/^"[a-z2-7]{24}"$/);
   });
 
   it('rejects a malformed tree naming the node', async () => {
-    const body = Buffer.from(JSON.stringify({ VM: 'cpython', profiles: ['py:a:1:x.py', '1', 3, {}, [['oops']]], argv: '', version: 2 }));
-    const res = await rawRequest(r.url, 'POST', '/api/profile/', requestsHeaders([
-      ['AUTHORIZATION', `Token ${TOKEN}`], ['Content-Type', 'application/json'], ['Content-Length', String(body.length)]]), body);
+    const body = Buffer.from(
+      JSON.stringify({ VM: 'cpython', profiles: ['py:a:1:x.py', '1', 3, {}, [['oops']]], argv: '', version: 2 }),
+    );
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      '/api/profile/',
+      requestsHeaders([
+        ['AUTHORIZATION', `Token ${TOKEN}`],
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(body.length)],
+      ]),
+      body,
+    );
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body.toString()).error.message).toContain('root.0');
   });
 
   it('jitlog uploads (0.3.x, even the //-path) get a bare JSON string', async () => {
     for (const path of ['/api/jitlog//', '/api/jitlog/aaaaaaaaaaaaaaaaaaaaaaaa/']) {
-      const res = await rawRequest(r.url, 'POST', path, [['Host', 'x'], ['Content-Type', 'multipart/form-data; boundary=b'], ['Content-Length', '4']], Buffer.from('--b-'));
+      const res = await rawRequest(
+        r.url,
+        'POST',
+        path,
+        [
+          ['Host', 'x'],
+          ['Content-Type', 'multipart/form-data; boundary=b'],
+          ['Content-Length', '4'],
+        ],
+        Buffer.from('--b-'),
+      );
       expect(res.status).toBe(200);
       expect(res.body.toString()).toMatch(/^"[a-z2-7]{24}"$/);
     }
@@ -173,11 +292,51 @@ describe('vmprof 0.1-0.3 tree uploads (protocols A and B) become CPU-only profil
 
 describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from captures', () => {
   const captures = [
-    { name: 'decorator-vmprofdemo', project: 'Demo project', fn: '__main__.fuzzer', samples: 118, min: 12508, max: 12528, start: true },
-    { name: 'decorator-memspikes', project: 'Prof fixtures: memory spikes', fn: '__main__.run', samples: 338, min: 14144, max: 578744, start: true },
-    { name: 'decorator-memspikes-vmprof04-native', project: 'Prof fixtures: memory spikes', fn: '__main__.run', samples: 311, min: 15400, max: 574076, start: true },
-    { name: 'cli-derived-v3-memory', project: 'Prof fixtures: CLI uploads', fn: 'file:derived-v3-memory.prof', samples: 243, min: 16912, max: 213436, start: false },
-    { name: 'cli-v4-server-test', project: 'Prof fixtures: CLI uploads', fn: 'file:v4-server-test-2016-12-28.prof', samples: 1187, min: 0, max: 0, start: false },
+    {
+      name: 'decorator-vmprofdemo',
+      project: 'Demo project',
+      fn: '__main__.fuzzer',
+      samples: 118,
+      min: 12508,
+      max: 12528,
+      start: true,
+    },
+    {
+      name: 'decorator-memspikes',
+      project: 'Prof fixtures: memory spikes',
+      fn: '__main__.run',
+      samples: 338,
+      min: 14144,
+      max: 578744,
+      start: true,
+    },
+    {
+      name: 'decorator-memspikes-vmprof04-native',
+      project: 'Prof fixtures: memory spikes',
+      fn: '__main__.run',
+      samples: 311,
+      min: 15400,
+      max: 574076,
+      start: true,
+    },
+    {
+      name: 'cli-derived-v3-memory',
+      project: 'Prof fixtures: CLI uploads',
+      fn: 'file:derived-v3-memory.prof',
+      samples: 243,
+      min: 16912,
+      max: 213436,
+      start: false,
+    },
+    {
+      name: 'cli-v4-server-test',
+      project: 'Prof fixtures: CLI uploads',
+      fn: 'file:v4-server-test-2016-12-28.prof',
+      samples: 1187,
+      min: 0,
+      max: 0,
+      start: false,
+    },
   ];
   for (const c of captures) {
     it(`${c.name}: project and top-level function land as ours`, async () => {
@@ -202,7 +361,9 @@ describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from ca
         const first = decoded.mem_profile.first_samples[0];
         const stacks = await json(await fetch(`${r.url}/api/profiles/${id}/stacks?from=0&to=0.001`));
         expect(stacks.samples).toBe(1);
-        expect(stacks.top[0].stack.map((f: any) => f.name)).toEqual(first.stack_names.map((n: string) => n.split(':')[1]));
+        expect(stacks.top[0].stack.map((f: any) => f.name)).toEqual(
+          first.stack_names.map((n: string) => n.split(':')[1]),
+        );
       }
     });
   }
@@ -210,11 +371,32 @@ describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from ca
   it('answers //submit/ and /submit without the slash too, and refuses non-msgpack with a named error', async () => {
     const body = await readFile(join(fixtures, 'vmprof-viewer-client/cli-derived-v3-memory.request.bin'));
     for (const path of ['//submit/', '/submit']) {
-      const res = await rawRequest(r.url, 'POST', path, [['Host', 'x'], ['Content-Type', 'application/x-msgpack'], ['Content-Length', String(body.length)], ['Connection', 'close']], body);
+      const res = await rawRequest(
+        r.url,
+        'POST',
+        path,
+        [
+          ['Host', 'x'],
+          ['Content-Type', 'application/x-msgpack'],
+          ['Content-Length', String(body.length)],
+          ['Connection', 'close'],
+        ],
+        body,
+      );
       expect(res.status).toBe(200);
       await waitForProfile(r.url, res.body.toString().split('/')[2]);
     }
-    const res = await rawRequest(r.url, 'POST', '/submit/', [['Host', 'x'], ['Content-Length', '3'], ['Connection', 'close']], Buffer.from('abc'));
+    const res = await rawRequest(
+      r.url,
+      'POST',
+      '/submit/',
+      [
+        ['Host', 'x'],
+        ['Content-Length', '3'],
+        ['Connection', 'close'],
+      ],
+      Buffer.from('abc'),
+    );
     expect(res.status).toBe(200);
     await r.server.uploads.idle();
     const row = await fetch(`${r.url}/api/profiles/${res.body.toString().split('/')[2]}`);

@@ -50,13 +50,35 @@ it('a profile written by pypy3 _vmprof, uploaded through the 0.4.10+ protocol, s
   expect(run.status, run.stderr).toBe(0);
   const bytes = await readFile(prof);
 
-  const headers: [string, string][] = [['Host', 'x'], ['User-Agent', 'python-requests/2.34.2'], ['Accept-Encoding', 'gzip, deflate'], ['Accept', '*/*'], ['Connection', 'keep-alive']];
+  const headers: [string, string][] = [
+    ['Host', 'x'],
+    ['User-Agent', 'python-requests/2.34.2'],
+    ['Accept-Encoding', 'gzip, deflate'],
+    ['Accept', '*/*'],
+    ['Connection', 'keep-alive'],
+  ];
   const meta = Buffer.from(JSON.stringify({ argv: 'job.py', VM: 'PyPy' }));
-  const created = await rawRequest(r.url, 'POST', '/api/runtime/new', [...headers, ['Content-Type', 'application/json'], ['Content-Length', String(meta.length)]], meta);
+  const created = await rawRequest(
+    r.url,
+    'POST',
+    '/api/runtime/new',
+    [...headers, ['Content-Type', 'application/json'], ['Content-Length', String(meta.length)]],
+    meta,
+  );
   const rid = JSON.parse(created.body.toString()).runtime_id;
-  const uploaded = await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, [...headers, ['Content-Disposition', `attachment; filename=${prof}`], ['Content-Length', String(bytes.length)]], bytes);
+  const uploaded = await rawRequest(
+    r.url,
+    'POST',
+    `/api/runtime/upload/cpu/${rid}/add`,
+    [...headers, ['Content-Disposition', `attachment; filename=${prof}`], ['Content-Length', String(bytes.length)]],
+    bytes,
+  );
   expect(uploaded.status).toBe(200);
-  const frozen = await rawRequest(r.url, 'POST', `/api/runtime/${rid}/freeze/`, [...headers, ['Content-Type', 'application/json'], ['Content-Length', '0']]);
+  const frozen = await rawRequest(r.url, 'POST', `/api/runtime/${rid}/freeze/`, [
+    ...headers,
+    ['Content-Type', 'application/json'],
+    ['Content-Length', '0'],
+  ]);
   expect(frozen.status).toBe(200);
 
   const row = await waitForProfile(r.url, rid);

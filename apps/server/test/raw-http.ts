@@ -10,11 +10,20 @@ export interface RawResponse {
  * Sends a request byte for byte as a capture shows it (header names, case and order kept; `Host`
  * replaced by the test server's), and reads one response (Content-Length or connection close).
  */
-export function rawRequest(baseUrl: string, method: string, path: string, headers: [string, string][], body: Uint8Array = Buffer.alloc(0)): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: [string, string][],
+  body: Uint8Array = Buffer.alloc(0),
+): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
-    const lines = [`${method} ${path} HTTP/1.1`, ...headers.map(([k, v]) => `${k}: ${k.toLowerCase() === 'host' ? url.host : v}`)];
+    const lines = [
+      `${method} ${path} HTTP/1.1`,
+      ...headers.map(([k, v]) => `${k}: ${k.toLowerCase() === 'host' ? url.host : v}`),
+    ];
     socket.on('connect', () => {
       socket.write(lines.join('\r\n') + '\r\n\r\n');
       if (body.length) socket.write(body);

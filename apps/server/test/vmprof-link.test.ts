@@ -25,12 +25,30 @@ afterAll(async () => {
 });
 
 it.skipIf(!ready)('the printed #/<rid> link opens the profile page, under the strict CSP', async () => {
-  const headers: [string, string][] = [['Host', 'x'], ['User-Agent', 'python-requests/2.34.2'], ['Accept-Encoding', 'gzip, deflate'], ['Accept', '*/*'], ['Connection', 'keep-alive']];
+  const headers: [string, string][] = [
+    ['Host', 'x'],
+    ['User-Agent', 'python-requests/2.34.2'],
+    ['Accept-Encoding', 'gzip, deflate'],
+    ['Accept', '*/*'],
+    ['Connection', 'keep-alive'],
+  ];
   const meta = Buffer.from(JSON.stringify({ argv: 'job.py', VM: 'CPython' }));
-  const created = await rawRequest(r.url, 'POST', '/api/runtime/new', [...headers, ['Content-Type', 'application/json'], ['Content-Length', String(meta.length)]], meta);
+  const created = await rawRequest(
+    r.url,
+    'POST',
+    '/api/runtime/new',
+    [...headers, ['Content-Type', 'application/json'], ['Content-Length', String(meta.length)]],
+    meta,
+  );
   const rid = JSON.parse(created.body.toString()).runtime_id;
   const prof = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
-  await rawRequest(r.url, 'POST', `/api/runtime/upload/cpu/${rid}/add`, [...headers, ['Content-Disposition', 'attachment; filename=/tmp/x'], ['Content-Length', String(prof.length)]], prof);
+  await rawRequest(
+    r.url,
+    'POST',
+    `/api/runtime/upload/cpu/${rid}/add`,
+    [...headers, ['Content-Disposition', 'attachment; filename=/tmp/x'], ['Content-Length', String(prof.length)]],
+    prof,
+  );
   await waitForProfile(r.url, rid);
 
   const page = await browser.newPage();
@@ -51,7 +69,13 @@ it.skipIf(!ready)('the printed #/<rid> link opens the profile page, under the st
 
 it.skipIf(!ready)('fragments that are no profile id leave the landing page alone', async () => {
   const page = await browser.newPage();
-  for (const hash of ['#projects', `#/${'a'.repeat(23)}`, `#/${'A'.repeat(24)}`, '#/../../etc/passwd', `#${'a'.repeat(24)}x`]) {
+  for (const hash of [
+    '#projects',
+    `#/${'a'.repeat(23)}`,
+    `#/${'A'.repeat(24)}`,
+    '#/../../etc/passwd',
+    `#${'a'.repeat(24)}x`,
+  ]) {
     await page.goto(`${r.url}/${hash}`);
     await page.waitForSelector('.landing');
     await page.waitForTimeout(200); // time for a redirect that must not come

@@ -29,12 +29,16 @@ function biggestFixture() {
 }
 
 const fixture = values.fixture ?? biggestFixture();
-if (!existsSync(serverCli)) throw new Error(`${serverCli} is missing: build it with node scripts/pnpm.mjs --filter @prof/server run build`);
+if (!existsSync(serverCli))
+  throw new Error(`${serverCli} is missing: build it with node scripts/pnpm.mjs --filter @prof/server run build`);
 if (!existsSync(join(webRoot, 'dist', 'index.html'))) throw new Error('apps/web/dist is missing: run vite build first');
 
 /** Waits for the chart to hold data newer than `after` draws, then returns its hook. */
 async function memoryPainted(page, after = 0) {
-  await page.waitForFunction((n) => (window.__profTest?.memory?.draws ?? 0) > n, after, { timeout: 60_000, polling: 10 });
+  await page.waitForFunction((n) => (window.__profTest?.memory?.draws ?? 0) > n, after, {
+    timeout: 60_000,
+    polling: 10,
+  });
   return page.evaluate(() => window.__profTest.memory);
 }
 
@@ -123,8 +127,11 @@ async function measureRun(browser, server, id) {
   // 3. switching to the CPU tab of the open page (document already loading in the worker).
   await page.evaluate(() => (window.__benchInputAt = performance.now()));
   await page.keyboard.press('c');
-  await page.waitForFunction(() => (window.__profTest?.flame?.draws ?? 0) > 0, undefined, { timeout: 120_000, polling: 10 });
-  out.tabSwitch = (await page.evaluate(() => window.__profTest.flame.paintedAt - window.__benchInputAt));
+  await page.waitForFunction(() => (window.__profTest?.flame?.draws ?? 0) > 0, undefined, {
+    timeout: 120_000,
+    polling: 10,
+  });
+  out.tabSwitch = await page.evaluate(() => window.__profTest.flame.paintedAt - window.__benchInputAt);
   out.heap = await jsHeap(page);
   out.rss = (await rendererRss(browser)) - blankRss;
   await ctx.close();
@@ -135,7 +142,10 @@ async function measureRun(browser, server, id) {
   await page2.goto('about:blank');
   const blankRss2 = await rendererRss(browser);
   await page2.goto(`${server.url}/profiles/${id}?tab=cpu`, { waitUntil: 'commit' });
-  await page2.waitForFunction(() => (window.__profTest?.flame?.draws ?? 0) > 0, undefined, { timeout: 120_000, polling: 10 });
+  await page2.waitForFunction(() => (window.__profTest?.flame?.draws ?? 0) > 0, undefined, {
+    timeout: 120_000,
+    polling: 10,
+  });
   const flame = await page2.evaluate(() => window.__profTest.flame);
   out.flamePainted = flame.paintedAt;
   out.flameNodes = flame.nodes;
@@ -155,7 +165,9 @@ async function coldMemoryPaint(browser, server, id) {
 }
 
 const size = statSync(join(fixtures, fixture)).size;
-console.log(`prof web bench: ${fixture} (${mb(size)}), ${runs} runs, headless Chromium, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
+console.log(
+  `prof web bench: ${fixture} (${mb(size)}), ${runs} runs, headless Chromium, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`,
+);
 let server = await startServer();
 const browser = await launchBrowser();
 console.log(`Chromium ${browser.version()}`);
@@ -164,7 +176,9 @@ try {
   const id = await upload(server, basename(fixture), 'bench', 'big_memory');
   console.log(`upload + server conversion: ${(performance.now() - t0).toFixed(0)} ms`);
   const row = await (await fetch(`${server.url}/api/profiles/${id}`)).json();
-  console.log(`stored document: ${(row.sizeBytes / 1024).toFixed(0)} KiB gzipped, ${row.sampleCount.toLocaleString('en-US')} samples, ${(row.durationMs / 1000).toFixed(1)} s run`);
+  console.log(
+    `stored document: ${(row.sizeBytes / 1024).toFixed(0)} KiB gzipped, ${row.sampleCount.toLocaleString('en-US')} samples, ${(row.durationMs / 1000).toFixed(1)} s run`,
+  );
 
   const results = [];
   const cold = [];
@@ -179,24 +193,52 @@ try {
   const row2 = (label, xs, target) => {
     const best = Math.min(...xs);
     const worst = Math.max(...xs);
-    const verdict = target === undefined ? '' : best <= target ? `  (target ≤ ${target} ms: met)` : `  (target ≤ ${target} ms: MISSED)`;
-    console.log(`${label.padEnd(44)} best ${best.toFixed(0).padStart(5)} ms   median ${median(xs).toFixed(0).padStart(5)} ms   spread ${(worst - best).toFixed(0).padStart(4)} ms${verdict}`);
+    const verdict =
+      target === undefined
+        ? ''
+        : best <= target
+          ? `  (target ≤ ${target} ms: met)`
+          : `  (target ≤ ${target} ms: MISSED)`;
+    console.log(
+      `${label.padEnd(44)} best ${best.toFixed(0).padStart(5)} ms   median ${median(xs).toFixed(0).padStart(5)} ms   spread ${(worst - best).toFixed(0).padStart(4)} ms${verdict}`,
+    );
   };
   console.log('');
-  row2('navigation → memory chart painted (warm)', results.map((r) => r.memoryPainted), 1000);
+  row2(
+    'navigation → memory chart painted (warm)',
+    results.map((r) => r.memoryPainted),
+    1000,
+  );
   row2('navigation → memory chart painted (cold)', cold, 1000);
   const allZooms = results.flatMap((r) => r.zooms);
   row2('zoom → re-binned chart redrawn (each)', allZooms, 150);
-  row2('zoom → re-binned chart redrawn (median/run)', results.map((r) => median(r.zooms)), 150);
-  row2('navigation → flame graph first paint', results.map((r) => r.flamePainted), 1000);
-  row2('memory view → CPU tab → flame painted', results.map((r) => r.tabSwitch));
-  console.log(`\nbins drawn ${results[0].bins} on a plot ${results[0].plotWidth} px wide; flame boxes drawn ${results[0].flameNodes}`);
+  row2(
+    'zoom → re-binned chart redrawn (median/run)',
+    results.map((r) => median(r.zooms)),
+    150,
+  );
+  row2(
+    'navigation → flame graph first paint',
+    results.map((r) => r.flamePainted),
+    1000,
+  );
+  row2(
+    'memory view → CPU tab → flame painted',
+    results.map((r) => r.tabSwitch),
+  );
+  console.log(
+    `\nbins drawn ${results[0].bins} on a plot ${results[0].plotWidth} px wide; flame boxes drawn ${results[0].flameNodes}`,
+  );
   const heaps = results.map((r) => r.heap);
   const rss = results.map((r) => r.rss);
-  console.log(`page memory after memory view + CPU tab: JS heap ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))}, renderer RSS over a blank page (page + worker) +${mb(Math.min(...rss))}–${mb(Math.max(...rss))}`);
+  console.log(
+    `page memory after memory view + CPU tab: JS heap ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))}, renderer RSS over a blank page (page + worker) +${mb(Math.min(...rss))}–${mb(Math.max(...rss))}`,
+  );
   const fheaps = results.map((r) => r.flameHeap);
   const frss = results.map((r) => r.flameRss);
-  console.log(`page memory on the flame graph alone:     JS heap ${mb(Math.min(...fheaps))}–${mb(Math.max(...fheaps))}, renderer RSS over a blank page (page + worker) +${mb(Math.min(...frss))}–${mb(Math.max(...frss))}`);
+  console.log(
+    `page memory on the flame graph alone:     JS heap ${mb(Math.min(...fheaps))}–${mb(Math.max(...fheaps))}, renderer RSS over a blank page (page + worker) +${mb(Math.min(...frss))}–${mb(Math.max(...frss))}`,
+  );
 } finally {
   await browser.close();
   await server.close();

@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { type JSX, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
@@ -62,14 +62,16 @@ function App() {
   }, []);
 
   const m = PROFILE_PATH.exec(url.pathname);
-  let page;
+  let page: JSX.Element;
   if (url.pathname === '/' || url.pathname === '') page = <LandingPage url={url} />;
   else if (m) page = <ProfilePage key={m[1]} id={m[1]} url={url} theme={theme} />;
   else
     page = (
       <main class="page message-page">
         <h2>Nothing here</h2>
-        <p>The address <code>{url.pathname}</code> is not a page of Prof.</p>
+        <p>
+          The address <code>{url.pathname}</code> is not a page of Prof.
+        </p>
       </main>
     );
 
@@ -80,8 +82,16 @@ function App() {
           prof
         </a>
         <span class="spacer" />
-        <button class="btn ghost" title="Keyboard shortcuts (?)" onClick={() => setHelp(!help)}>?</button>
-        <button class="btn ghost" title="Toggle dark/light theme (d)" data-testid="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
+        <button type="button" class="btn ghost" title="Keyboard shortcuts (?)" onClick={() => setHelp(!help)}>
+          ?
+        </button>
+        <button
+          type="button"
+          class="btn ghost"
+          title="Toggle dark/light theme (d)"
+          data-testid="theme"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+        >
           {theme === 'dark' ? '☀ light' : '☾ dark'}
         </button>
       </header>
@@ -93,7 +103,12 @@ function App() {
             <table>
               <tbody>
                 {SHORTCUTS.map(([k, v]) => (
-                  <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>
+                  <tr key={k}>
+                    <td>
+                      <kbd>{k}</kbd>
+                    </td>
+                    <td>{v}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>

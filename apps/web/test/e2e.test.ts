@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, launchBrowser, resultsDir, startServer, upload, type Server } from './harness.mjs';
-import { binMax, chartData, chartFor, globalMax, newPage as newPageOf, pixelsNear, shiftDragSelect, type MemoryHook } from './pageHelpers';
+import {
+  binMax,
+  chartData,
+  chartFor,
+  globalMax,
+  newPage as newPageOf,
+  pixelsNear,
+  shiftDragSelect,
+  type MemoryHook,
+} from './pageHelpers';
 
 let server: Server;
 let browser: Browser;
@@ -17,7 +26,11 @@ let spiky: ProfileDocument;
 
 beforeAll(async () => {
   mkdirSync(resultsDir, { recursive: true });
-  [server, browser, spiky] = await Promise.all([startServer(), launchBrowser(), readProfileFile(join(fixtures, 'memory_spiky.prof'))]);
+  [server, browser, spiky] = await Promise.all([
+    startServer(),
+    launchBrowser(),
+    readProfileFile(join(fixtures, 'memory_spiky.prof')),
+  ]);
   ids.spiky = await upload(server, 'memory_spiky.prof', 'ingest-service', 'ingest_job', ['env=prod']);
   ids.cpu = await upload(server, 'cpu_basic.prof', 'search-engine', 'build_index');
   ids.hostile = await upload(server, 'unicode_and_hostile.prof', 'escaping', 'hostile_names');
@@ -128,7 +141,12 @@ describe('memory view', () => {
     const x = over.x + ((spike.time - m.from) / (m.to - m.from)) * over.width;
     await page.mouse.click(x, over.y + over.height / 2);
     await page.waitForSelector('[data-testid=share]');
-    const sel = (await page.evaluate(() => window.__profTest.stacks!)) as { from: number; to: number; share: number; samples: number };
+    const sel = (await page.evaluate(() => window.__profTest.stacks!)) as {
+      from: number;
+      to: number;
+      share: number;
+      samples: number;
+    };
     expect(sel.from).toBeLessThanOrEqual(spike.time + 0.01);
     expect(sel.to).toBeGreaterThan(spike.time - 0.01);
 
@@ -153,7 +171,10 @@ describe('memory view', () => {
     await page.click('button.seg:has-text("max")');
     await page.click('button.seg:has-text("clock")');
     await shiftDragSelect(page, 0.6, 0.7);
-    const before = (await page.evaluate(() => window.__profTest)) as { memory: MemoryHook; stacks: { from: number; to: number; share: number } };
+    const before = (await page.evaluate(() => window.__profTest)) as {
+      memory: MemoryHook;
+      stacks: { from: number; to: number; share: number };
+    };
     const shared = page.url();
     expect(new URL(shared).searchParams.get('sel')).toMatch(/~/);
 
@@ -166,7 +187,9 @@ describe('memory view', () => {
     expect(after.memory.to).toBeCloseTo(before.memory.to, 6);
     expect(await other.getAttribute('button.seg:has-text("max")', 'aria-pressed')).toBe('true');
     expect(await other.getAttribute('button.seg:has-text("clock")', 'aria-pressed')).toBe('true');
-    expect(await other.textContent('[data-testid=stack-panel]')).toBe(await page.textContent('[data-testid=stack-panel]'));
+    expect(await other.textContent('[data-testid=stack-panel]')).toBe(
+      await page.textContent('[data-testid=stack-panel]'),
+    );
     await page.context().close();
     await other.context().close();
   });
@@ -191,7 +214,12 @@ describe('CPU view', () => {
     const page = await newPage();
     await page.goto(`${server.url}/profiles/${ids.cpu}?tab=cpu`);
     await page.waitForFunction(() => (window.__profTest?.flame?.draws ?? 0) > 0, undefined, { timeout: 60_000 });
-    const first = (await page.evaluate(() => window.__profTest.flame!)) as { focus: number[]; rootTotal: number; nodes: number; draws: number };
+    const first = (await page.evaluate(() => window.__profTest.flame!)) as {
+      focus: number[];
+      rootTotal: number;
+      nodes: number;
+      draws: number;
+    };
     expect(first.focus).toEqual([]);
     expect(first.rootTotal).toBe(1508);
     const box = (await page.locator('[data-testid=flame] canvas').boundingBox())!;

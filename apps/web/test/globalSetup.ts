@@ -7,12 +7,23 @@ import { clientCli, repoRoot, serverCli, webRoot } from './harness.mjs';
 
 export default function setup(): void {
   if (!existsSync(join(webRoot, 'dist', 'index.html'))) {
-    execFileSync(process.execPath, [join(webRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: webRoot, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(webRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
+      cwd: webRoot,
+      stdio: 'inherit',
+    });
   }
   if (!existsSync(serverCli)) {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/server...', 'run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/server...', 'run', 'build'],
+      { cwd: repoRoot, stdio: 'inherit' },
+    );
   }
   if (!existsSync(clientCli)) {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/client...', 'run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'pnpm.mjs'), '--filter', '@prof/client...', 'run', 'build'],
+      { cwd: repoRoot, stdio: 'inherit' },
+    );
   }
 }

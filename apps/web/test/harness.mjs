@@ -34,9 +34,13 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export async function startServer(options = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'prof-web-test-'));
-  const proc = spawn(process.execPath, [serverCli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demos'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [serverCli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demos'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
@@ -84,7 +88,10 @@ export async function startServer(options = {}) {
 export async function upload(server, fixture, project, name, tags = []) {
   const q = new URLSearchParams({ project, name });
   for (const t of tags) q.append('tag', t);
-  const res = await fetch(`${server.url}/api/profiles?${q}`, { method: 'POST', body: readFileSync(join(fixtures, fixture)) });
+  const res = await fetch(`${server.url}/api/profiles?${q}`, {
+    method: 'POST',
+    body: readFileSync(join(fixtures, fixture)),
+  });
   if (!res.ok) throw new Error(`upload of ${fixture} failed: ${res.status} ${await res.text()}`);
   return /** @type {{ id: string }} */ (await res.json()).id;
 }
@@ -102,10 +109,24 @@ export async function recordNodeProfile(server, project, program, env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'prof-web-node-'));
   try {
     writeFileSync(join(dir, 'job.js'), program);
-    const args = [clientCli, 'run', '--project', project, '--server', server.url, '--json', '--', process.execPath, 'job.js'];
+    const args = [
+      clientCli,
+      'run',
+      '--project',
+      project,
+      '--server',
+      server.url,
+      '--json',
+      '--',
+      process.execPath,
+      'job.js',
+    ];
     const stdout = await new Promise((resolve, reject) => {
-      execFile(process.execPath, args, { cwd: dir, timeout: 120_000, env: { ...process.env, ...env, PROF_SPOOL: join(dir, 'spool') } }, (err, out, errOut) =>
-        err ? reject(new Error(`prof run failed: ${err.message}\n${errOut}`)) : resolve(out),
+      execFile(
+        process.execPath,
+        args,
+        { cwd: dir, timeout: 120_000, env: { ...process.env, ...env, PROF_SPOOL: join(dir, 'spool') } },
+        (err, out, errOut) => (err ? reject(new Error(`prof run failed: ${err.message}\n${errOut}`)) : resolve(out)),
       );
     });
     const report = JSON.parse(String(stdout).trim().split('\n').at(-1) ?? '{}');
@@ -120,6 +141,14 @@ export async function recordNodeProfile(server, project, program, env = {}) {
 export function launchBrowser() {
   return chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }

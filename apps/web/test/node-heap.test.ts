@@ -128,11 +128,18 @@ describe('the V8 heap of a Node profile', () => {
     await shiftDragSelect(page, 0.05, 0.95);
     const rank = page.locator('[data-testid=stack-panel] [role=group][aria-label="Rank by"]');
     await rank.locator('button', { hasText: 'V8 heap growth' }).click();
-    await page.waitForFunction(() => window.__profTest.stacks?.rank === 'growth' && window.__profTest.stacks.series === 'heap');
+    await page.waitForFunction(
+      () => window.__profTest.stacks?.rank === 'growth' && window.__profTest.stacks.series === 'heap',
+    );
     expect(new URL(page.url()).searchParams.get('rank')).toBe('growth');
     const [from, to] = new URL(page.url()).searchParams.get('sel')!.split('~').map(Number);
     const range = sampleRange(doc.samples.time, from, to);
-    const byHeap = analyzeStacks(doc.stacks, doc.samples.stack, { ...range, topK: 10, memory: doc.samples.heap, rankBy: 'growth' });
+    const byHeap = analyzeStacks(doc.stacks, doc.samples.stack, {
+      ...range,
+      topK: 10,
+      memory: doc.samples.heap,
+      rankBy: 'growth',
+    });
     const shown = await page.evaluate(() => window.__profTest.stacks!);
     expect(shown.top).toEqual(byHeap.top.map((t) => ({ count: t.count, growth: t.growth })));
     expect(shown.top[0].growth).toBeGreaterThan(0);
@@ -143,8 +150,15 @@ describe('the V8 heap of a Node profile', () => {
     // Switching the chart to RSS re-ranks the panel by RSS growth.
     await page.locator('[role=group][aria-label=Memory] button', { hasText: 'RSS' }).click();
     await page.waitForFunction(() => window.__profTest.stacks?.series === 'rss');
-    const byRss = analyzeStacks(doc.stacks, doc.samples.stack, { ...range, topK: 10, memory: doc.samples.memory, rankBy: 'growth' });
-    expect((await page.evaluate(() => window.__profTest.stacks!)).top).toEqual(byRss.top.map((t) => ({ count: t.count, growth: t.growth })));
+    const byRss = analyzeStacks(doc.stacks, doc.samples.stack, {
+      ...range,
+      topK: 10,
+      memory: doc.samples.memory,
+      rankBy: 'growth',
+    });
+    expect((await page.evaluate(() => window.__profTest.stacks!)).top).toEqual(
+      byRss.top.map((t) => ({ count: t.count, growth: t.growth })),
+    );
     expect(await rank.locator('button').allTextContents()).toEqual(['samples', 'RSS growth']);
     await page.screenshot({ path: join(resultsDir, 'web-memory-heap-panel.png') });
     await page.context().close();
@@ -182,7 +196,9 @@ describe('what the index knows before the document loads', () => {
     expect(facts).toContain(formatBytes(node.peakMemory, 2));
     expect(facts).toContain(formatDuration(node.lastDurationMs));
     const vm = page.locator('.project-card', { has: page.locator('.project-name', { hasText: /^vm$/ }) });
-    expect(await vm.locator('[data-testid=project-facts]').textContent()).toContain(formatBytes(projects.find((p) => p.project === 'vm').peakMemory, 2));
+    expect(await vm.locator('[data-testid=project-facts]').textContent()).toContain(
+      formatBytes(projects.find((p) => p.project === 'vm').peakMemory, 2),
+    );
     await page.screenshot({ path: join(resultsDir, 'web-landing-projects.png'), fullPage: true });
     await page.context().close();
   });

@@ -24,7 +24,12 @@ export interface FlameHook {
 }
 
 export async function newPage(browser: Browser, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true, ...options });
+  const ctx = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    deviceScaleFactor: 1,
+    acceptDownloads: true,
+    ...options,
+  });
   const page = await ctx.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
   return page;
@@ -68,13 +73,19 @@ export function globalMax(doc: ProfileDocument): { value: number; time: number }
  * opacity to look for: opaque strokes by default, or a translucent fill such as the min–max band
  * (the canvas has no background, so its pixels keep the fill's own colour and alpha).
  */
-export async function pixelsNear(page: Page, cssVar: string, alpha: 'opaque' | 'translucent' = 'opaque'): Promise<number> {
+export async function pixelsNear(
+  page: Page,
+  cssVar: string,
+  alpha: 'opaque' | 'translucent' = 'opaque',
+): Promise<number> {
   return page.evaluate(
     ([name, mode]) => {
       const probe = document.createElement('div');
       probe.style.color = getComputedStyle(document.documentElement).getPropertyValue(name);
       document.body.appendChild(probe);
-      const parts = getComputedStyle(probe).color.match(/[\d.]+/g)!.map(Number);
+      const parts = getComputedStyle(probe)
+        .color.match(/[\d.]+/g)!
+        .map(Number);
       probe.remove();
       const [r, g, b] = parts;
       const a = mode === 'opaque' ? 255 : Math.round((parts[3] ?? 1) * 255);

@@ -10,7 +10,16 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, launchBrowser, resultsDir, startServer, upload, type Server } from './harness.mjs';
-import { binAtFraction, chartData, chartFor, flameData, newPage as newPageOf, pixelsNear, shiftDragSelect, type MemoryHook } from './pageHelpers';
+import {
+  binAtFraction,
+  chartData,
+  chartFor,
+  flameData,
+  newPage as newPageOf,
+  pixelsNear,
+  shiftDragSelect,
+  type MemoryHook,
+} from './pageHelpers';
 
 let server: Server;
 let browser: Browser;
@@ -20,7 +29,12 @@ const docs: Record<string, ProfileDocument> = {};
 beforeAll(async () => {
   mkdirSync(resultsDir, { recursive: true });
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  const files = { spiky: 'memory_spiky.prof', cpu: 'cpu_basic.prof', threadsMem: 'threads_memory_realtime_misaligned.prof', lines: 'lines_recursive_cli.prof' };
+  const files = {
+    spiky: 'memory_spiky.prof',
+    cpu: 'cpu_basic.prof',
+    threadsMem: 'threads_memory_realtime_misaligned.prof',
+    lines: 'lines_recursive_cli.prof',
+  };
   for (const [key, file] of Object.entries(files)) {
     ids[key] = await upload(server, file, key === 'cpu' ? 'search-engine' : 'views', key);
     docs[key] = await readProfileFile(join(fixtures, file));
@@ -96,7 +110,10 @@ describe('memory view interactions', () => {
     await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
     // No zone in vmprof files: UTC, and the tooltip says the date.
     const start = new Date(docs.spiky.meta.startTime! + bin.start).toISOString();
-    await page.waitForFunction((d) => document.querySelector('.chart-tooltip')!.textContent!.includes(d), start.slice(0, 10));
+    await page.waitForFunction(
+      (d) => document.querySelector('.chart-tooltip')!.textContent!.includes(d),
+      start.slice(0, 10),
+    );
     expect(await page.textContent('.chart-tooltip')).toContain(`${start.slice(0, 10)} ${start.slice(11, 19)}`);
     expect(new URL(page.url()).searchParams.get('axis')).toBe('date');
     await page.context().close();
@@ -125,7 +142,9 @@ describe('memory view interactions', () => {
         await page.waitForSelector('html[data-theme=light]');
       }
       if (scheme === 'dark') await page.waitForSelector('[data-testid=share]');
-      await page.screenshot({ path: join(resultsDir, scheme === 'dark' ? 'web-memory-dark.png' : 'web-memory-big.png') });
+      await page.screenshot({
+        path: join(resultsDir, scheme === 'dark' ? 'web-memory-dark.png' : 'web-memory-big.png'),
+      });
       await page.context().close();
     }
   });
@@ -192,7 +211,9 @@ describe('memory view interactions', () => {
     const profile = json.profiles[0];
     expect(profile.type).toBe('sampled');
     expect(profile.weights.reduce((a: number, b: number) => a + b, 0)).toBe(flame.rootTotal);
-    expect(json.shared.frames.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['build_index', 'quicksort']));
+    expect(json.shared.frames.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['build_index', 'quicksort']),
+    );
     await page.context().close();
   });
 });
@@ -243,7 +264,11 @@ describe('CPU view interactions', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=call-tree] tbody tr').length > n, opened);
     const rows = () =>
       page.$$eval('[data-testid=call-tree] tbody tr', (trs) =>
-        trs.map((tr) => ({ depth: Number(tr.getAttribute('data-depth')), total: Number(tr.getAttribute('data-total')), self: Number(tr.getAttribute('data-self')) })),
+        trs.map((tr) => ({
+          depth: Number(tr.getAttribute('data-depth')),
+          total: Number(tr.getAttribute('data-total')),
+          self: Number(tr.getAttribute('data-self')),
+        })),
       );
     const siblingsSorted = (list: { depth: number; total: number; self: number }[], key: 'total' | 'self') => {
       // Among consecutive rows of one parent (same depth, no shallower row between), values do not grow.
@@ -281,8 +306,12 @@ describe('CPU view interactions', () => {
     const want = functionCalls(doc.stacks, doc.samples.stack, frame, { start: 0, end: doc.samples.length });
     const name = (f: number) => (f < 0 ? '(root of the stack)' : doc.strings[doc.frames.name[f]]);
     const lists = page.locator('[data-testid=function-detail] .neighbours');
-    expect(await lists.nth(0).locator('.fn').allTextContents()).toEqual(want.callers.slice(0, 50).map((e) => name(e.frame)));
-    expect(await lists.nth(1).locator('.fn').allTextContents()).toEqual(want.callees.slice(0, 50).map((e) => name(e.frame)));
+    expect(await lists.nth(0).locator('.fn').allTextContents()).toEqual(
+      want.callers.slice(0, 50).map((e) => name(e.frame)),
+    );
+    expect(await lists.nth(1).locator('.fn').allTextContents()).toEqual(
+      want.callees.slice(0, 50).map((e) => name(e.frame)),
+    );
 
     // A lines profile: the detail lists executing lines with their share.
     await page.goto(`${server.url}/profiles/${ids.lines}?tab=cpu&view=functions`);
@@ -302,7 +331,10 @@ describe('broken and partial profiles', () => {
     const own = await startServer();
     const id = await upload(own, 'cpu_basic.prof', 'broken', 'corrupted');
     await own.stop();
-    writeFileSync(join(own.dataDir, 'profiles', `${id}.msgpack.gz`), gzipSync(Buffer.from('this is not msgpack at all')));
+    writeFileSync(
+      join(own.dataDir, 'profiles', `${id}.msgpack.gz`),
+      gzipSync(Buffer.from('this is not msgpack at all')),
+    );
     const restarted = await startServer({ dataDir: own.dataDir });
     const page = await newPage();
     try {

@@ -21,7 +21,7 @@ const BINS = 2000;
 const WARMUP = 50;
 
 let seed = 12345;
-const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const now = () => process.hrtime.bigint();
@@ -122,21 +122,32 @@ function timeQueries(summary, time, count, aligned) {
   return `${fmt(quantile(wall, 0.5))} / ${fmt(quantile(wall, 0.99))}  (cpu ${fmt(quantile(cpu, 0.5))} / ${fmt(quantile(cpu, 0.99))})`;
 }
 
-console.log(`@prof/binning bench — Node ${process.version}, ${SERIES.toLocaleString('en')} samples, load average ${loadavg()[0].toFixed(2)}`);
+console.log(
+  `@prof/binning bench — Node ${process.version}, ${SERIES.toLocaleString('en')} samples, load average ${loadavg()[0].toFixed(2)}`,
+);
 
 const { time, value, thread } = makeSeries(SERIES);
 {
   const build = timeRuns(5, () => buildMemorySummary(time, value));
   const summary = build.out;
-  line('summary build (ms, first call / median of 5 / cpu)', `${fmt(build.first)} / ${fmt(build.median)} / ${fmt(build.cpu)}`);
-  line('summary size (bytes, bytes per sample)', `${summary.bytes.toLocaleString('en')} (${fmt(summary.bytes / SERIES)}; series 16)`);
+  line(
+    'summary build (ms, first call / median of 5 / cpu)',
+    `${fmt(build.first)} / ${fmt(build.median)} / ${fmt(build.cpu)}`,
+  );
+  line(
+    'summary size (bytes, bytes per sample)',
+    `${summary.bytes.toLocaleString('en')} (${fmt(summary.bytes / SERIES)}; series 16)`,
+  );
   line(`${BINS}-bin window queries x${QUERIES} (ms, median / p99)`, timeQueries(summary, time, QUERIES, true));
   const whole = timeRuns(20, () => queryBins(summary, { from: time[0], to: time[SERIES - 1] + 1, bins: BINS }));
   line(`${BINS}-bin query of the whole series (ms, median / cpu)`, `${fmt(whole.median)} / ${fmt(whole.cpu)}`);
 
   const idx = threadIndices(thread, 0);
   const tb = timeRuns(3, () => buildMemorySummary(time, value, idx));
-  line(`one thread (${idx.length.toLocaleString('en')} samples): build (ms, median / cpu)`, `${fmt(tb.median)} / ${fmt(tb.cpu)}`);
+  line(
+    `one thread (${idx.length.toLocaleString('en')} samples): build (ms, median / cpu)`,
+    `${fmt(tb.median)} / ${fmt(tb.cpu)}`,
+  );
   line(`one thread: ${BINS}-bin queries x200 (ms, median / p99)`, timeQueries(tb.out, time, 200, false));
 }
 
@@ -157,13 +168,26 @@ const { time, value, thread } = makeSeries(SERIES);
   );
   const all = { start: 0, end: STACK_SAMPLES };
   const growth = memoryGrowth(memory);
-  const report = (label, runs) => line(`${label} (ms, first / median / cpu)`, `${fmt(runs.first)} / ${fmt(runs.median)} / ${fmt(runs.cpu)}`);
-  report('analyzeStacks, 1M samples', timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10 })));
-  report('analyzeStacks by memory growth, 1M', timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10, memory, rankBy: 'growth' })));
-  report('analyzeStacks of one 5000-sample bin', timeRuns(20, () => analyzeStacks(stacks, sampleStack, { start: 500_000, end: 505_000, memory })));
+  const report = (label, runs) =>
+    line(`${label} (ms, first / median / cpu)`, `${fmt(runs.first)} / ${fmt(runs.median)} / ${fmt(runs.cpu)}`);
+  report(
+    'analyzeStacks, 1M samples',
+    timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10 })),
+  );
+  report(
+    'analyzeStacks by memory growth, 1M',
+    timeRuns(5, () => analyzeStacks(stacks, sampleStack, { ...all, topK: 10, memory, rankBy: 'growth' })),
+  );
+  report(
+    'analyzeStacks of one 5000-sample bin',
+    timeRuns(20, () => analyzeStacks(stacks, sampleStack, { start: 500_000, end: 505_000, memory })),
+  );
   const ct = timeRuns(5, () => aggregateCallTree(stacks, sampleStack, all));
   report(`aggregateCallTree, 1M (${ct.out.length} nodes)`, ct);
-  report('aggregateCallTree weighted by growth, 1M', timeRuns(5, () => aggregateCallTree(stacks, sampleStack, { ...all, weight: growth })));
+  report(
+    'aggregateCallTree weighted by growth, 1M',
+    timeRuns(5, () => aggregateCallTree(stacks, sampleStack, { ...all, weight: growth })),
+  );
   const ft = timeRuns(5, () => functionTable(stacks, sampleStack, all));
   report(`functionTable, 1M (${ft.out.length} functions)`, ft);
 }

@@ -54,14 +54,19 @@ export interface StackAnalysis {
  * Stacks are compared as lists of functions (frame rows): rows that differ only by the executing
  * line are one stack, reported as the smallest such row (see `canonicalRows`).
  */
-export function analyzeStacks(stacks: StackTree, sampleStack: Int32Array, options: AnalyzeStacksOptions): StackAnalysis {
+export function analyzeStacks(
+  stacks: StackTree,
+  sampleStack: Int32Array,
+  options: AnalyzeStacksOptions,
+): StackAnalysis {
   const what = 'analyzeStacks';
   checkStacks(stacks, what);
   checkRun(options, sampleStack.length, what);
   const { start, end, indices, memory } = options;
   const topK = options.topK ?? 10;
   const rankBy = options.rankBy ?? 'count';
-  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`${what}: topK must be a non-negative integer, got ${topK}`);
+  if (!Number.isInteger(topK) || topK < 0)
+    throw new RangeError(`${what}: topK must be a non-negative integer, got ${topK}`);
   if (memory && memory.length !== sampleStack.length) {
     throw new RangeError(`${what}: memory has ${memory.length} samples but sampleStack has ${sampleStack.length}`);
   }
@@ -108,7 +113,8 @@ export function analyzeStacks(stacks: StackTree, sampleStack: Int32Array, option
   for (let i = 1; i < distinct; i++) {
     const slot = seen[i];
     if (lca >= 0) lca = slot === rows ? -1 : commonCanonicalAncestor(parent, canonical, lca, slot);
-    if (counts[slot] > counts[best] || (counts[slot] === counts[best] && rowOf(slot, rows) < rowOf(best, rows))) best = slot;
+    if (counts[slot] > counts[best] || (counts[slot] === counts[best] && rowOf(slot, rows) < rowOf(best, rows)))
+      best = slot;
   }
   const bestStack = rowOf(best, rows);
   result.prefixStack = lca;

@@ -87,7 +87,8 @@ export function functionCalls(
   target: number,
   options: AggregateOptions,
 ): FunctionCalls {
-  if (!Number.isInteger(target) || target < 0) throw new RangeError(`functionCalls: frame must be a frame row, got ${target}`);
+  if (!Number.isInteger(target) || target < 0)
+    throw new RangeError(`functionCalls: frame must be a frame row, got ${target}`);
   const acc = accumulateStacks(stacks, sampleStack, options, 'functionCalls');
   const { parent, frame } = stacks;
   const span = Math.max(frameSpan(stacks), target + 1);

@@ -11,4 +11,10 @@ export { analyzeStacks, type AnalyzeStacksOptions, type StackAnalysis, type TopS
 export { stackFrames, canonicalRows, memoryGrowth } from './stackPath.js';
 export type { AggregateOptions } from './accumulate.js';
 export { aggregateCallTree, callTreeChildren, type CallTree } from './callTree.js';
-export { functionTable, functionCalls, type FunctionTable, type FunctionCalls, type CallEdge } from './functionTable.js';
+export {
+  functionTable,
+  functionCalls,
+  type FunctionTable,
+  type FunctionCalls,
+  type CallEdge,
+} from './functionTable.js';

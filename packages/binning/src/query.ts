@@ -185,8 +185,8 @@ function addRaw(s: MemorySummary, lo: number, hi: number, out: Float64Array): vo
   for (let k = lo; k < hi; k++) {
     const v = value[indices ? indices[k] : k];
     sum += v;
-    min = v < min ? v : min;
-    max = v > max ? v : max;
+    min = Math.min(v, min);
+    max = Math.max(v, max);
   }
   out[0] = sum;
   out[1] = min;
@@ -201,9 +201,9 @@ function addNodes(nodes: SummaryLevel, lo: number, hi: number, out: Float64Array
   for (let i = lo; i < hi; i++) {
     sum += sums[i];
     const x = mins[i];
-    min = x < min ? x : min;
+    min = Math.min(x, min);
     const y = maxs[i];
-    max = y > max ? y : max;
+    max = Math.max(y, max);
   }
   out[0] = sum;
   out[1] = min;

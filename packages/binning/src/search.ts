@@ -28,7 +28,8 @@ export function sampleRange(
   to: number,
   indices?: Uint32Array | null,
 ): { start: number; end: number } {
-  if (Number.isNaN(from) || Number.isNaN(to)) throw new RangeError(`sampleRange: from=${from} and to=${to} must be numbers`);
+  if (Number.isNaN(from) || Number.isNaN(to))
+    throw new RangeError(`sampleRange: from=${from} and to=${to} must be numbers`);
   const n = indices ? indices.length : time.length;
   const find = (t: number, lo: number) =>
     indices ? lowerBoundIndexed(time, indices, t, lo, n) : lowerBound(time, t, lo, n);

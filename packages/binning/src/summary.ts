@@ -50,14 +50,22 @@ export interface MemorySummary {
  * Every value must be a finite number. The summary keeps references to the arrays: do not
  * mutate them afterwards.
  */
-export function buildMemorySummary(time: Float64Array, value: Float64Array, indices?: Uint32Array | null): MemorySummary {
+export function buildMemorySummary(
+  time: Float64Array,
+  value: Float64Array,
+  indices?: Uint32Array | null,
+): MemorySummary {
   if (time.length !== value.length) {
     throw new RangeError(`buildMemorySummary: time has ${time.length} samples but value has ${value.length}`);
   }
   const rows = indices ?? null;
   const n = rows ? rows.length : time.length;
   const blocks = Math.ceil(n / BLOCK);
-  const level0: SummaryLevel = { sum: new Float64Array(blocks), min: new Float64Array(blocks), max: new Float64Array(blocks) };
+  const level0: SummaryLevel = {
+    sum: new Float64Array(blocks),
+    min: new Float64Array(blocks),
+    max: new Float64Array(blocks),
+  };
   const blockTime = new Float64Array(blocks);
   // Chunks of blocks: a function called a few hundred times is optimised as a whole early in the
   // first build, where one long loop would run in the interpreter until on-stack replacement.
@@ -79,7 +87,7 @@ export function buildMemorySummary(time: Float64Array, value: Float64Array, indi
     } else {
       last = fillBlocks(time, value, level0, blockTime, k / BLOCK, k, stop, prev);
     }
-    if (last !== last) throw badInput(time, value, rows, k, stop, prev);
+    if (Number.isNaN(last)) throw badInput(time, value, rows, k, stop, prev);
     prev = last;
   }
 
@@ -139,8 +147,8 @@ function fillBlocks(
       prev = t;
       const v = value[k];
       sum += v;
-      min = v < min ? v : min;
-      max = v > max ? v : max;
+      min = Math.min(v, min);
+      max = Math.max(v, max);
     }
     if (ok === 0 || sum - sum !== 0) return NaN;
     sums[b] = sum;
@@ -151,21 +159,36 @@ function fillBlocks(
 }
 
 /** The error for the first bad sample of positions [k, stop), found by a plain rescan. */
-function badInput(time: Float64Array, value: Float64Array, indices: Uint32Array | null, start: number, stop: number, prev: number): RangeError {
+function badInput(
+  time: Float64Array,
+  value: Float64Array,
+  indices: Uint32Array | null,
+  start: number,
+  stop: number,
+  prev: number,
+): RangeError {
   const where = (k: number, row: number) => `sample ${row}` + (indices ? ` (position ${k} of indices)` : '');
   for (let k = start; k < stop; k++) {
     const row = indices ? indices[k] : k;
     if (row >= time.length) {
-      return new RangeError(`buildMemorySummary: indices[${k}] = ${row} is not a sample row (there are ${time.length})`);
+      return new RangeError(
+        `buildMemorySummary: indices[${k}] = ${row} is not a sample row (there are ${time.length})`,
+      );
     }
     const t = time[row];
-    if (!(t >= prev)) return new RangeError(`buildMemorySummary: time must be ascending numbers, but ${where(k, row)} has time ${t} after ${prev}`);
+    if (!(t >= prev))
+      return new RangeError(
+        `buildMemorySummary: time must be ascending numbers, but ${where(k, row)} has time ${t} after ${prev}`,
+      );
     prev = t;
     // A missing reading must not turn a bin's mean into NaN or its min into Infinity unnoticed.
     const v = value[row];
-    if (!Number.isFinite(v)) return new RangeError(`buildMemorySummary: value of ${where(k, row)} is ${v}, not a finite number`);
+    if (!Number.isFinite(v))
+      return new RangeError(`buildMemorySummary: value of ${where(k, row)} is ${v}, not a finite number`);
   }
-  return new RangeError(`buildMemorySummary: the values of positions ${start} to ${stop - 1} sum beyond the range of a Float64`);
+  return new RangeError(
+    `buildMemorySummary: the values of positions ${start} to ${stop - 1} sum beyond the range of a Float64`,
+  );
 }
 
 function combineLevel(below: SummaryLevel): SummaryLevel {

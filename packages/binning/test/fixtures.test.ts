@@ -43,8 +43,11 @@ function nameAnalysis(stacks: string[][]) {
 /** Runs of a profile to check: all samples, 40 even slices, and each thread. */
 function runsOf(p: FixtureProfile): { start: number; end: number; indices?: Uint32Array; label: string }[] {
   const n = p.sampleStack.length;
-  const runs: { start: number; end: number; indices?: Uint32Array; label: string }[] = [{ start: 0, end: n, label: 'all' }];
-  for (let i = 0; i < 40; i++) runs.push({ start: Math.floor((n * i) / 40), end: Math.floor((n * (i + 1)) / 40), label: `slice ${i}` });
+  const runs: { start: number; end: number; indices?: Uint32Array; label: string }[] = [
+    { start: 0, end: n, label: 'all' },
+  ];
+  for (let i = 0; i < 40; i++)
+    runs.push({ start: Math.floor((n * i) / 40), end: Math.floor((n * (i + 1)) / 40), label: `slice ${i}` });
   const threads = Math.max(...p.thread) + 1;
   if (threads > 1) {
     for (let t = 0; t < threads; t++) {
@@ -82,7 +85,10 @@ describe.each(FIXTURES)('fixture %s (vmprof ground truth)', (name) => {
       expect(ref.counts.get(keyOf(p, [...res.prefix, ...res.extension])), run.label).toBe(best);
       expect(res.distinct, run.label).toBe(ref.counts.size);
       const sorted = [...ref.counts.values()].sort((a, b) => b - a).slice(0, 5);
-      expect(res.top.map((t) => t.count), run.label).toEqual(sorted);
+      expect(
+        res.top.map((t) => t.count),
+        run.label,
+      ).toEqual(sorted);
       for (const t of res.top) expect(ref.counts.get(keyOf(p, t.frames))).toBe(t.count);
     }
   });
@@ -122,34 +128,35 @@ describe.each(FIXTURES)('fixture %s (vmprof ground truth)', (name) => {
     }
   });
 
-  if (p.memory) it('memory bins equal brute force, and the peak sample stays the max at every zoom', () => {
-    const memory = p.memory!;
-    const summary = buildMemorySummary(p.time, memory);
-    let peak = 0;
-    for (let i = 1; i < memory.length; i++) if (memory[i] > memory[peak]) peak = i;
-    const tPeak = p.time[peak];
-    const first = p.time[0];
-    const last = p.time[p.time.length - 1];
-    for (let width = last - first + 1; width >= 1; width /= 4) {
-      for (const bins of [1, 7, 200, 2000]) {
-        const from = Math.max(first, tPeak - width / 3);
-        const res = queryBins(summary, { from, to: from + width, bins, align: bins === 200 });
-        expectBinsExact(res, p.time, memory, null, from, from + width);
-        let holder = -1;
-        for (let i = 0; i < res.bins; i++) if (res.firstIndex[i] <= peak && peak < res.endIndex[i]) holder = i;
-        expect(res.max[holder]).toBe(memory[peak]);
+  if (p.memory)
+    it('memory bins equal brute force, and the peak sample stays the max at every zoom', () => {
+      const memory = p.memory!;
+      const summary = buildMemorySummary(p.time, memory);
+      let peak = 0;
+      for (let i = 1; i < memory.length; i++) if (memory[i] > memory[peak]) peak = i;
+      const tPeak = p.time[peak];
+      const first = p.time[0];
+      const last = p.time[p.time.length - 1];
+      for (let width = last - first + 1; width >= 1; width /= 4) {
+        for (const bins of [1, 7, 200, 2000]) {
+          const from = Math.max(first, tPeak - width / 3);
+          const res = queryBins(summary, { from, to: from + width, bins, align: bins === 200 });
+          expectBinsExact(res, p.time, memory, null, from, from + width);
+          let holder = -1;
+          for (let i = 0; i < res.bins; i++) if (res.firstIndex[i] <= peak && peak < res.endIndex[i]) holder = i;
+          expect(res.max[holder]).toBe(memory[peak]);
+        }
       }
-    }
-    // The growth-ranked stacks of the whole range name the code that grew memory, and agree with a scan.
-    const res = analyzeStacks(p, p.sampleStack, { start: 0, end: memory.length, memory, rankBy: 'growth', topK: 3 });
-    const growth = new Map<number, number>();
-    for (let i = 1; i < memory.length; i++) {
-      const d = memory[i] - memory[i - 1];
-      if (d > 0) growth.set(p.sampleStack[i], (growth.get(p.sampleStack[i]) ?? 0) + d);
-    }
-    const ranked = [...growth.values()].sort((a, b) => b - a).slice(0, 3);
-    expect(res.top.map((t) => t.growth)).toEqual(ranked);
-  });
+      // The growth-ranked stacks of the whole range name the code that grew memory, and agree with a scan.
+      const res = analyzeStacks(p, p.sampleStack, { start: 0, end: memory.length, memory, rankBy: 'growth', topK: 3 });
+      const growth = new Map<number, number>();
+      for (let i = 1; i < memory.length; i++) {
+        const d = memory[i] - memory[i - 1];
+        if (d > 0) growth.set(p.sampleStack[i], (growth.get(p.sampleStack[i]) ?? 0) + d);
+      }
+      const ranked = [...growth.values()].sort((a, b) => b - a).slice(0, 3);
+      expect(res.top.map((t) => t.growth)).toEqual(ranked);
+    });
 });
 
 describe('memory_spiky: the spike the workload planted', () => {
@@ -166,7 +173,11 @@ describe('memory_spiky: the spike the workload planted', () => {
     expect(Math.max(...p.memory!.subarray(2000))).toBe(peak);
     const whole = p.time[p.time.length - 1] + periodMs;
     for (let width = whole; width >= periodMs; width /= 2) {
-      for (const [bins, align] of [[2000, false], [300, true], [7, false]] as const) {
+      for (const [bins, align] of [
+        [2000, false],
+        [300, true],
+        [7, false],
+      ] as const) {
         const from = Math.max(0, tStart - width * 0.37);
         const res = queryBins(summary, { from, to: from + width, bins, align });
         const holder = binOf(res.start, tStart);
@@ -188,7 +199,13 @@ describe('memory_spiky: the spike the workload planted', () => {
     const res = queryBins(summary, { from: tStart, to: spike.end_sample * periodMs, bins: 1 });
     expect(res.count[0]).toBe(spike.samples);
     const first = res.firstIndex[0];
-    const a = analyzeStacks(p, p.sampleStack, { start: first, end: res.endIndex[0], memory: p.memory!, topK: 1, rankBy: 'growth' });
+    const a = analyzeStacks(p, p.sampleStack, {
+      start: first,
+      end: res.endIndex[0],
+      memory: p.memory!,
+      topK: 1,
+      rankBy: 'growth',
+    });
     const prefix = a.prefix.map((f) => p.names[f].split(':')[1]);
     expect(prefix).toContain('spike');
     expect(a.share).toBeGreaterThan(0.9);
@@ -214,4 +231,3 @@ function stackNames(p: FixtureProfile, row: number): string {
 function range(a: number, b: number): number[] {
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
-

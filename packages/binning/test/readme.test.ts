@@ -31,6 +31,12 @@ it('runs the README example and prints what its comments say', () => {
   ]);
   expect(printed[8][0]).toEqual(['sum', 'alloc']);
   expect(printed[9][0]).toEqual(['main 0/6', 'work 1/6', 'sum 4/4', 'alloc 1/1']);
-  expect(printed[10]).toEqual([[{ frame: 0, total: 6 }], [{ frame: 3, total: 4 }, { frame: 2, total: 1 }]]);
+  expect(printed[10]).toEqual([
+    [{ frame: 0, total: 6 }],
+    [
+      { frame: 3, total: 4 },
+      { frame: 2, total: 1 },
+    ],
+  ]);
   expect(printed[11]).toEqual([819200]);
 });

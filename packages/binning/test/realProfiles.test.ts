@@ -40,7 +40,13 @@ function expectStacksExact(doc: ProfileDocument, start: number, end: number, lab
   const memory = doc.samples.memory;
   const plain = plainSamples(columns, start, end);
   const ref = bruteStackAnalysis(plain, columns.parent, columns.frame);
-  const res = analyzeStacks(doc.stacks, doc.samples.stack, { start, end, memory, rankBy: memory ? 'growth' : 'count', topK: 5 });
+  const res = analyzeStacks(doc.stacks, doc.samples.stack, {
+    start,
+    end,
+    memory,
+    rankBy: memory ? 'growth' : 'count',
+    topK: 5,
+  });
   expect(res.prefix, label).toEqual(ref.prefix);
   expect(res.extensionStack, label).toBe(ref.bestStack);
   expect(res.share, label).toBe(ref.share);
@@ -55,7 +61,10 @@ function expectStacksExact(doc: ProfileDocument, start: number, end: number, lab
   const refTable = bruteFunctionTable(plain);
   expect(table.length, label).toBe(refTable.total.size);
   for (let r = 0; r < table.length; r++) {
-    expect([table.self[r], table.total[r]], label).toEqual([refTable.self.get(table.frame[r]) ?? 0, refTable.total.get(table.frame[r])]);
+    expect([table.self[r], table.total[r]], label).toEqual([
+      refTable.self.get(table.frame[r]) ?? 0,
+      refTable.total.get(table.frame[r]),
+    ]);
   }
   if (!memory) return;
   // "Which code grew memory": the call tree weighted by growth.
@@ -72,7 +81,8 @@ describe('memory_spiky.prof as @prof/format reads it: all 28,034 samples, 12 pla
   let doc: ProfileDocument;
   let memory: Float64Array;
   let summary: MemorySummary;
-  const spikes: Spike[] = JSON.parse(readFileSync(resolve(freshDir, 'memory_spiky.events.json'), 'utf8')).spikes_in_samples.spikes;
+  const spikes: Spike[] = JSON.parse(readFileSync(resolve(freshDir, 'memory_spiky.events.json'), 'utf8'))
+    .spikes_in_samples.spikes;
   const names = (frames: number[]) => frames.map((f) => doc.strings[doc.frames.name[f]]);
 
   beforeAll(async () => {
@@ -98,7 +108,11 @@ describe('memory_spiky.prof as @prof/format reads it: all 28,034 samples, 12 pla
       const peak = spike.peak_kb * 1024;
       expect(memory[at]).toBe(peak);
       for (let width = whole * 1.01; width > 4; width /= 3) {
-        for (const [bins, align] of [[2000, false], [300, true], [7, false]] as const) {
+        for (const [bins, align] of [
+          [2000, false],
+          [300, true],
+          [7, false],
+        ] as const) {
           const from = time[at] - width * 0.61;
           const res = queryBins(summary, { from, to: from + width, bins, align });
           expectBinsExact(res, time, memory, null, from, from + width);
@@ -138,7 +152,8 @@ describe('memory_spiky.prof as @prof/format reads it: all 28,034 samples, 12 pla
   it('stack analysis and aggregation equal brute force over each spike, 20 slices and the whole run', () => {
     const n = doc.samples.length;
     for (const s of spikes) expectStacksExact(doc, s.first_sample, s.end_sample, `spike ${s.first_sample}`);
-    for (let i = 0; i < 20; i++) expectStacksExact(doc, Math.floor((n * i) / 20), Math.floor((n * (i + 1)) / 20), `slice ${i}`);
+    for (let i = 0; i < 20; i++)
+      expectStacksExact(doc, Math.floor((n * i) / 20), Math.floor((n * (i + 1)) / 20), `slice ${i}`);
     expectStacksExact(doc, 0, n, 'whole run');
   });
 });
@@ -158,7 +173,10 @@ describe('big_memory.prof as @prof/format reads it: 318,694 samples, 20 frames d
     let at = 0;
     for (let k = 1; k < memory.length; k++) if (memory[k] > memory[at]) at = k;
     for (let width = (time[time.length - 1] - time[0]) * 1.01; width > 2; width /= 7) {
-      for (const [bins, align] of [[2000, false], [333, true]] as const) {
+      for (const [bins, align] of [
+        [2000, false],
+        [333, true],
+      ] as const) {
         const from = time[at] - width * 0.29;
         const res = queryBins(summary, { from, to: from + width, bins, align });
         expectBinsExact(res, time, memory, null, from, from + width);
@@ -169,10 +187,20 @@ describe('big_memory.prof as @prof/format reads it: 318,694 samples, 20 frames d
 
   it('stack analysis and aggregation equal brute force over 8 slices and the whole run', () => {
     const n = doc.samples.length;
-    for (let i = 0; i < 8; i++) expectStacksExact(doc, Math.floor((n * i) / 8), Math.floor((n * (i + 1)) / 8), `slice ${i}`);
+    for (let i = 0; i < 8; i++)
+      expectStacksExact(doc, Math.floor((n * i) / 8), Math.floor((n * (i + 1)) / 8), `slice ${i}`);
     expectStacksExact(doc, 0, n, 'whole run');
     // The same sums whichever way they are taken.
-    const table = functionTable(doc.stacks, doc.samples.stack, { start: 0, end: n, weight: memoryGrowth(doc.samples.memory!) });
-    expect(close(table.weightTotal, memoryGrowth(doc.samples.memory!).reduce((a, b) => a + b, 0))).toBe(true);
+    const table = functionTable(doc.stacks, doc.samples.stack, {
+      start: 0,
+      end: n,
+      weight: memoryGrowth(doc.samples.memory!),
+    });
+    expect(
+      close(
+        table.weightTotal,
+        memoryGrowth(doc.samples.memory!).reduce((a, b) => a + b, 0),
+      ),
+    ).toBe(true);
   });
 });

@@ -24,7 +24,13 @@ export function rowPath(parent: ArrayLike<number>, stack: number): number[] {
  */
 export function bruteStackAnalysis(samples: PlainSample[], parent: ArrayLike<number>, frame: ArrayLike<number>) {
   const rowOfPath = new Map<string, number>();
-  for (let r = parent.length - 1; r >= 0; r--) rowOfPath.set(rowPath(parent, r).map((x) => frame[x]).join(','), r);
+  for (let r = parent.length - 1; r >= 0; r--)
+    rowOfPath.set(
+      rowPath(parent, r)
+        .map((x) => frame[x])
+        .join(','),
+      r,
+    );
   const nameOf = (frames: number[]) => (frames.length === 0 ? -1 : rowOfPath.get(frames.join(','))!);
   const counts = new Map<number, { count: number; growth: number }>();
   if (samples.length === 0) return { prefixStack: -1, prefix: [] as number[], bestStack: -1, share: 0, counts };

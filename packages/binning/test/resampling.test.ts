@@ -28,7 +28,7 @@ const seriesArb = (maxLength: number) =>
       const value = new Float64Array(n);
       let t = origin;
       let x = seed;
-      const random = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
       for (let i = 0; i < n; i++) {
         const r = random();
         t += r < repeats ? 0 : r < repeats + gaps ? 50 + 500 * random() : 5 * random();
@@ -40,7 +40,15 @@ const seriesArb = (maxLength: number) =>
     });
 
 /** The bin count `queryBins` promises, then every bin against brute force. */
-function expectExact(res: BinResult, s: Series, rows: number[], from: number, to: number, bins: number, align: boolean) {
+function expectExact(
+  res: BinResult,
+  s: Series,
+  rows: number[],
+  from: number,
+  to: number,
+  bins: number,
+  align: boolean,
+) {
   if (align) expect(res.bins).toBeLessThanOrEqual(bins + 1);
   else expect(res.bins).toBe(bins);
   expectBinsExact(res, s.time, s.value, rows, from, to);
@@ -107,17 +115,23 @@ describe('queryBins', () => {
 
   it('equals brute force on a thread subset', () => {
     fc.assert(
-      fc.property(seriesArb(3000), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 60 }), fc.boolean(), (s, threads, bins, align) => {
-        const thread = new Uint32Array(s.time.length).map((_, i) => (i * 7 + (i >> 3)) % threads);
-        const idx = threadIndices(thread, threads - 1);
-        const rows = Array.from(idx);
-        expect(rows.every((r) => thread[r] === threads - 1)).toBe(true);
-        expect(rows.length).toBe(Array.from(thread).filter((t) => t === threads - 1).length);
-        const from = s.time[0] - 1;
-        const to = s.time[s.time.length - 1] + 1;
-        const res = queryBins(buildMemorySummary(s.time, s.value, idx), { from, to, bins, align });
-        expectExact(res, s, rows, from, to, bins, align);
-      }),
+      fc.property(
+        seriesArb(3000),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.boolean(),
+        (s, threads, bins, align) => {
+          const thread = new Uint32Array(s.time.length).map((_, i) => (i * 7 + (i >> 3)) % threads);
+          const idx = threadIndices(thread, threads - 1);
+          const rows = Array.from(idx);
+          expect(rows.every((r) => thread[r] === threads - 1)).toBe(true);
+          expect(rows.length).toBe(Array.from(thread).filter((t) => t === threads - 1).length);
+          const from = s.time[0] - 1;
+          const to = s.time[s.time.length - 1] + 1;
+          const res = queryBins(buildMemorySummary(s.time, s.value, idx), { from, to, bins, align });
+          expectExact(res, s, rows, from, to, bins, align);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -140,7 +154,9 @@ describe('queryBins', () => {
           expect(Array.from(res.mean).every(Number.isNaN)).toBe(true);
           expect(Array.from(res.max).every(Number.isNaN)).toBe(true);
           expect(res.firstIndex[0]).toBe(sampleRange(s.time, from, to).start);
-          expect(binRows(res).every((r) => r.count === 0 && r.mean === null && r.max === null && r.min === null)).toBe(true);
+          expect(binRows(res).every((r) => r.count === 0 && r.mean === null && r.max === null && r.min === null)).toBe(
+            true,
+          );
         }
       }),
       { numRuns: 40 },
@@ -211,12 +227,18 @@ describe('queryBins', () => {
     const time = Float64Array.of(0, 1, 3, 2);
     expect(() => buildMemorySummary(time, new Float64Array(4))).toThrow(/sample 3 has time 2 after 3/);
     expect(() => buildMemorySummary(Float64Array.of(0, NaN), new Float64Array(2))).toThrow(/sample 1 has time NaN/);
-    expect(() => buildMemorySummary(Float64Array.of(0, 1), Float64Array.of(1, NaN))).toThrow(/value of sample 1 is NaN/);
+    expect(() => buildMemorySummary(Float64Array.of(0, 1), Float64Array.of(1, NaN))).toThrow(
+      /value of sample 1 is NaN/,
+    );
     expect(() => buildMemorySummary(Float64Array.of(0, 1), Float64Array.of(1, Infinity), Uint32Array.of(1))).toThrow(
       /value of sample 1 \(position 0 of indices\) is Infinity/,
     );
-    expect(() => buildMemorySummary(new Float64Array(3), new Float64Array(2))).toThrow(/time has 3 samples but value has 2/);
-    expect(() => buildMemorySummary(new Float64Array(3), new Float64Array(3), Uint32Array.of(0, 5))).toThrow(/indices\[1\] = 5/);
+    expect(() => buildMemorySummary(new Float64Array(3), new Float64Array(2))).toThrow(
+      /time has 3 samples but value has 2/,
+    );
+    expect(() => buildMemorySummary(new Float64Array(3), new Float64Array(3), Uint32Array.of(0, 5))).toThrow(
+      /indices\[1\] = 5/,
+    );
     const summary = buildMemorySummary(Float64Array.of(0, 1), Float64Array.of(5, 6));
     expect(() => queryBins(summary, { from: 2, to: 1, bins: 3 })).toThrow(/from < to/);
     expect(() => queryBins(summary, { from: 0, to: 1, bins: 0 })).toThrow(/bins must be an integer/);
@@ -239,14 +261,21 @@ describe('queryBins', () => {
           if (kind === 'NaN time') time[at] = NaN;
           const indices = indexed ? Uint32Array.from({ length: n }, (_, i) => i) : undefined;
           const where = indexed ? `sample ${at} \\(position ${at} of indices\\)` : `sample ${at}`;
-          const message = kind.endsWith('value') ? `value of ${where} is ${value[at]}, not a finite number` : `${where} has time ${time[at]} after`;
+          const message = kind.endsWith('value')
+            ? `value of ${where} is ${value[at]}, not a finite number`
+            : `${where} has time ${time[at]} after`;
           expect(() => buildMemorySummary(time, value, indices)).toThrow(new RegExp(message));
         },
       ),
       { numRuns: 60 },
     );
     const huge = Float64Array.from({ length: 64 }, () => Number.MAX_VALUE);
-    expect(() => buildMemorySummary(Float64Array.from({ length: 64 }, (_, i) => i), huge)).toThrow(/positions 0 to 63 sum beyond/);
+    expect(() =>
+      buildMemorySummary(
+        Float64Array.from({ length: 64 }, (_, i) => i),
+        huge,
+      ),
+    ).toThrow(/positions 0 to 63 sum beyond/);
   });
 
   it('handles an empty series', () => {

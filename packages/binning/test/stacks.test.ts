@@ -9,7 +9,15 @@ import {
   threadIndices,
 } from '../src/index.js';
 import { treeToPlain } from './expect.js';
-import { bruteCallTree, bruteCalls, bruteFunctionTable, bruteStackAnalysis, close, rowPath, type PlainNode } from './reference.js';
+import {
+  bruteCallTree,
+  bruteCalls,
+  bruteFunctionTable,
+  bruteStackAnalysis,
+  close,
+  rowPath,
+  type PlainNode,
+} from './reference.js';
 import { plainSamples, profileArb } from './trees.js';
 
 /** A profile plus a run of it: all samples, a sub-range, or one thread's samples. */
@@ -31,43 +39,48 @@ function rounded(n: PlainNode): PlainNode {
 describe('analyzeStacks', () => {
   it('equals brute force on random prefix trees: prefix, most common extension, share, top K, growth', () => {
     fc.assert(
-      fc.property(caseArb, fc.integer({ min: 0, max: 6 }), fc.boolean(), ({ p, start, end, indices }, topK, byGrowth) => {
-        const res = analyzeStacks(p, p.sampleStack, {
-          start,
-          end,
-          indices,
-          topK,
-          memory: p.memory,
-          rankBy: byGrowth ? 'growth' : 'count',
-        });
-        const plain = plainSamples(p, start, end, indices);
-        const ref = bruteStackAnalysis(plain, p.parent, p.frame);
-        expect(res.samples).toBe(plain.length);
-        expect(res.distinct).toBe(ref.counts.size);
-        expect(res.prefixStack).toBe(ref.prefixStack);
-        expect(res.prefix).toEqual(ref.prefix);
-        if (plain.length === 0) {
-          expect(res.top).toEqual([]);
-          return;
-        }
-        expect(res.extensionStack).toBe(ref.bestStack);
-        const framesOf = (row: number) => rowPath(p.parent, row).map((r) => p.frame[r]);
-        expect([...res.prefix, ...res.extension]).toEqual(framesOf(ref.bestStack));
-        expect(res.share).toBe(ref.share);
-        const growth = plain.reduce((a, s) => a + s.growth, 0);
-        expect(close(res.growth!, growth)).toBe(true);
+      fc.property(
+        caseArb,
+        fc.integer({ min: 0, max: 6 }),
+        fc.boolean(),
+        ({ p, start, end, indices }, topK, byGrowth) => {
+          const res = analyzeStacks(p, p.sampleStack, {
+            start,
+            end,
+            indices,
+            topK,
+            memory: p.memory,
+            rankBy: byGrowth ? 'growth' : 'count',
+          });
+          const plain = plainSamples(p, start, end, indices);
+          const ref = bruteStackAnalysis(plain, p.parent, p.frame);
+          expect(res.samples).toBe(plain.length);
+          expect(res.distinct).toBe(ref.counts.size);
+          expect(res.prefixStack).toBe(ref.prefixStack);
+          expect(res.prefix).toEqual(ref.prefix);
+          if (plain.length === 0) {
+            expect(res.top).toEqual([]);
+            return;
+          }
+          expect(res.extensionStack).toBe(ref.bestStack);
+          const framesOf = (row: number) => rowPath(p.parent, row).map((r) => p.frame[r]);
+          expect([...res.prefix, ...res.extension]).toEqual(framesOf(ref.bestStack));
+          expect(res.share).toBe(ref.share);
+          const growth = plain.reduce((a, s) => a + s.growth, 0);
+          expect(close(res.growth!, growth)).toBe(true);
 
-        const rank = [...ref.counts.entries()].sort(([sa, a], [sb, b]) =>
-          byGrowth ? b.growth - a.growth || b.count - a.count || sa - sb : b.count - a.count || sa - sb,
-        );
-        expect(res.top.map((t) => t.stack)).toEqual(rank.slice(0, topK).map(([s]) => s));
-        for (const t of res.top) {
-          const e = ref.counts.get(t.stack)!;
-          expect(t.count).toBe(e.count);
-          expect(close(t.growth!, e.growth)).toBe(true);
-          expect(t.frames).toEqual(framesOf(t.stack));
-        }
-      }),
+          const rank = [...ref.counts.entries()].sort(([sa, a], [sb, b]) =>
+            byGrowth ? b.growth - a.growth || b.count - a.count || sa - sb : b.count - a.count || sa - sb,
+          );
+          expect(res.top.map((t) => t.stack)).toEqual(rank.slice(0, topK).map(([s]) => s));
+          for (const t of res.top) {
+            const e = ref.counts.get(t.stack)!;
+            expect(t.count).toBe(e.count);
+            expect(close(t.growth!, e.growth)).toBe(true);
+            expect(t.frames).toEqual(framesOf(t.stack));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -75,12 +88,16 @@ describe('analyzeStacks', () => {
   it('rejects a stack row that does not exist and a parent that is not smaller', () => {
     const parent = Int32Array.of(-1, 0);
     const frame = Uint32Array.of(0, 1);
-    expect(() => analyzeStacks({ parent, frame }, Int32Array.of(0, 2), { start: 0, end: 2 })).toThrow(/sample 1 has stack 2/);
-    expect(() => analyzeStacks({ parent: Int32Array.of(-1, 1), frame }, Int32Array.of(0), { start: 0, end: 1 })).toThrow(
-      /stacks.parent\[1\] = 1/,
+    expect(() => analyzeStacks({ parent, frame }, Int32Array.of(0, 2), { start: 0, end: 2 })).toThrow(
+      /sample 1 has stack 2/,
     );
+    expect(() =>
+      analyzeStacks({ parent: Int32Array.of(-1, 1), frame }, Int32Array.of(0), { start: 0, end: 1 }),
+    ).toThrow(/stacks.parent\[1\] = 1/);
     expect(() => analyzeStacks({ parent, frame }, Int32Array.of(0), { start: 0, end: 2 })).toThrow(/end=2/);
-    expect(() => analyzeStacks({ parent, frame }, Int32Array.of(0), { start: 0, end: 1, rankBy: 'growth' })).toThrow(/memory/);
+    expect(() => analyzeStacks({ parent, frame }, Int32Array.of(0), { start: 0, end: 1, rankBy: 'growth' })).toThrow(
+      /memory/,
+    );
   });
 });
 
@@ -116,7 +133,12 @@ describe('functionTable and functionCalls', () => {
         const plain = plainSamples(p, start, end, indices, weighted);
         const ref = bruteFunctionTable(plain);
         expect(table.length).toBe(ref.total.size);
-        expect(close(table.weightTotal, plain.reduce((a, s) => a + s.weight, 0))).toBe(true);
+        expect(
+          close(
+            table.weightTotal,
+            plain.reduce((a, s) => a + s.weight, 0),
+          ),
+        ).toBe(true);
         for (let r = 0; r < table.length; r++) {
           const f = table.frame[r];
           expect(close(table.total[r], ref.total.get(f)!)).toBe(true);
@@ -129,7 +151,8 @@ describe('functionTable and functionCalls', () => {
         const refCalls = bruteCalls(plain, target);
         expect(close(calls.total, refCalls.total)).toBe(true);
         expect(close(calls.self, refCalls.self)).toBe(true);
-        const asMap = (edges: { frame: number; total: number }[]) => new Map(edges.map((e) => [e.frame, +e.total.toFixed(6)]));
+        const asMap = (edges: { frame: number; total: number }[]) =>
+          new Map(edges.map((e) => [e.frame, +e.total.toFixed(6)]));
         const roundMap = (m: Map<number, number>) => new Map([...m].map(([k, v]) => [k, +v.toFixed(6)]));
         expect(asMap(calls.callers)).toEqual(roundMap(refCalls.callers));
         expect(asMap(calls.callees)).toEqual(roundMap(refCalls.callees));
@@ -144,4 +167,3 @@ describe('memoryGrowth', () => {
     expect(Array.from(memoryGrowth(Float64Array.of(10, 15, 12, 20, 20)))).toEqual([0, 5, 0, 8, 0]);
   });
 });
-

@@ -27,7 +27,7 @@ export const profileArb = fc
   })
   .map(({ rows, frames, samples, emptyShare, hot, threads, seed }): RandomProfile => {
     let x = seed;
-    const random = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const int = (n: number) => Math.floor(random() * n);
     const parent = new Int32Array(rows);
     const frame = new Uint32Array(rows);

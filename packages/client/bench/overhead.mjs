@@ -60,7 +60,9 @@ const ratio = median(withProfile) / median(plain);
 console.log(`@prof/client overhead bench · node ${process.version} · ${cpus()[0]?.model ?? '?'} × ${cpus().length}`);
 console.log(`CPU-bound function, ${ROUNDS} rounds, default interval (1 ms CPU, 10 ms memory)`);
 console.log(`  without profile: median ${median(plain).toFixed(1)} ms (min ${Math.min(...plain).toFixed(1)})`);
-console.log(`  with profile:    median ${median(withProfile).toFixed(1)} ms (min ${Math.min(...withProfile).toFixed(1)})`);
+console.log(
+  `  with profile:    median ${median(withProfile).toFixed(1)} ms (min ${Math.min(...withProfile).toFixed(1)})`,
+);
 console.log(`  ratio: ${ratio.toFixed(3)} (target <= 1.10) · ${uploads} profiles uploaded`);
 sink.close();
 rmSync(spoolDir, { recursive: true, force: true });

@@ -40,7 +40,13 @@ afterAll(() => {
 });
 beforeEach(() => {
   outcomes = [];
-  opts = { server: down, spoolDir: spool.path, project: 'client-test', quiet: true, onDelivered: (o) => outcomes.push(o) };
+  opts = {
+    server: down,
+    spoolDir: spool.path,
+    project: 'client-test',
+    quiet: true,
+    onDelivered: (o) => outcomes.push(o),
+  };
 });
 
 describe('profile(fn): the program sees exactly what it would without it', () => {
@@ -75,18 +81,24 @@ describe('profile(fn): the program sees exactly what it would without it', () =>
   });
 
   it('resolves an async function to its value and rejects with its own error', async () => {
-    const ok = profile(async (x: number) => {
-      await new Promise((r) => setTimeout(r, 10));
-      return { x };
-    }, { ...opts, name: 'asyncOk' });
+    const ok = profile(
+      async (x: number) => {
+        await new Promise((r) => setTimeout(r, 10));
+        return { x };
+      },
+      { ...opts, name: 'asyncOk' },
+    );
     const value = ok(4);
     expect(value).toBeInstanceOf(Promise);
     expect(await value).toEqual({ x: 4 });
     const err = new Error('async boom');
-    const bad = profile(async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      throw err;
-    }, { ...opts, name: 'asyncBad' });
+    const bad = profile(
+      async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        throw err;
+      },
+      { ...opts, name: 'asyncBad' },
+    );
     await expect(bad()).rejects.toBe(err);
     await flushProfiles();
     expect(outcomes.map((o) => o.name).sort()).toEqual(['asyncBad', 'asyncOk']);
@@ -164,11 +176,14 @@ describe('profile(fn): the program sees exactly what it would without it', () =>
 describe('a server that is down', () => {
   it('never reaches the program: the profile is spooled with its memory series', async () => {
     const hold: Buffer[] = [];
-    const work = profile(function allocates() {
-      const end = performance.now() + 80;
-      while (performance.now() < end) hold.push(Buffer.alloc(1 << 20, 7));
-      return hold.length;
-    }, { ...opts, tags: { run: 'down' } });
+    const work = profile(
+      function allocates() {
+        const end = performance.now() + 80;
+        while (performance.now() < end) hold.push(Buffer.alloc(1 << 20, 7));
+        return hold.length;
+      },
+      { ...opts, tags: { run: 'down' } },
+    );
     expect(work()).toBeGreaterThan(10);
     await flushProfiles();
     expect(outcomes).toHaveLength(1);
@@ -177,7 +192,12 @@ describe('a server that is down', () => {
     if (outcome.status !== 'spooled') return;
     expect(outcome.reason).toMatch(/cannot reach/);
     const entry = listSpool(spool.path).entries.find((e) => e.dataPath === outcome.path)!;
-    expect(entry.meta).toMatchObject({ server: down, project: 'client-test', name: 'allocates', tags: { run: 'down' } });
+    expect(entry.meta).toMatchObject({
+      server: down,
+      project: 'client-test',
+      name: 'allocates',
+      tags: { run: 'down' },
+    });
     const doc = await gunzipDocument(readFileSync(entry.dataPath));
     expect(doc.meta).toMatchObject({ project: 'client-test', name: 'allocates', tags: { run: 'down' } });
     expect(doc.samples.length).toBeGreaterThan(10);

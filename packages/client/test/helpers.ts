@@ -27,9 +27,13 @@ export interface ProfServer {
 
 export async function startProfServer(extraArgs: string[] = []): Promise<ProfServer> {
   const data = tempDir('prof-client-server-');
-  const child = spawn(process.execPath, [serverCli, '--port', '0', '--host', '127.0.0.1', '--data', data.path, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [serverCli, '--port', '0', '--host', '127.0.0.1', '--data', data.path, ...extraArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer): void => {

@@ -17,7 +17,7 @@ import {
 } from '../../format/test/inspect-truth';
 import { fixturesDir, runProf as prof, tempDir } from './helpers';
 
-describe('prof inspect --json reproduces vmprof\'s reader on every fixture', () => {
+describe("prof inspect --json reproduces vmprof's reader on every fixture", () => {
   const cases = truthCases();
   it('finds the fixtures', () => {
     expect(cases.length).toBeGreaterThan(40);
@@ -67,7 +67,7 @@ describe('prof inspect (readable summary)', () => {
     const run = await prof(['inspect', fixture('vmprof/bad/truncated-mid-stack.prof')]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^samples +2 /m);
-    expect(run.stdout).toMatch(/^  truncated at byte 286: profile is cut short/m);
+    expect(run.stdout).toMatch(/^ {2}truncated at byte 286: profile is cut short/m);
   });
 
   it('shows hostile names as text: control and bidi characters escaped', async () => {
@@ -85,7 +85,15 @@ describe('prof inspect (readable summary)', () => {
     try {
       // A real V8 profile of a real Node process.
       const work = 'let x = 0; const t = Date.now(); while (Date.now() - t < 300) x += Math.sqrt(x + 1);';
-      const node = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir.path, '--cpu-prof-name', 'burn.cpuprofile', '-e', work]);
+      const node = spawnSync(process.execPath, [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        dir.path,
+        '--cpu-prof-name',
+        'burn.cpuprofile',
+        '-e',
+        work,
+      ]);
       expect(node.status).toBe(0);
       const cpuprofile = join(dir.path, 'burn.cpuprofile');
       const v8 = await prof(['inspect', cpuprofile]);

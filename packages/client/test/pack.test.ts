@@ -29,7 +29,10 @@ describe('@prof/client, packed and installed with npm', () => {
 
   it('the README opens with an example that runs as written, spooling when no server answers', () => {
     const spool = join(scratch().dir, 'readme-spool');
-    const run = scratch().runReadmeExample('@prof/client', [], { PROF_SERVER: 'http://127.0.0.1:9', PROF_SPOOL: spool });
+    const run = scratch().runReadmeExample('@prof/client', [], {
+      PROF_SERVER: 'http://127.0.0.1:9',
+      PROF_SPOOL: spool,
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^\{ n: 27, fib: 196418 \}$/m);
     expect(readdirSync(spool).filter((f) => f.endsWith('.msgpack.gz'))).toHaveLength(1);

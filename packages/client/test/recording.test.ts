@@ -67,7 +67,9 @@ describe('memory sampler worker', () => {
     expect(inside.length).toBe(series.time.length);
     expect(Math.max(...series.rss) - series.rss[0]).toBeGreaterThan(50 * (1 << 20));
     // The main isolate's heap, read by the worker through the inspector while main never yielded.
-    const heapInside = Array.from(series.heap).slice(1, -1).filter((h) => Number.isFinite(h));
+    const heapInside = Array.from(series.heap)
+      .slice(1, -1)
+      .filter((h) => Number.isFinite(h));
     expect(heapInside.length).toBeGreaterThan(3);
     expect(hold.length).toBeGreaterThan(50);
   });

@@ -67,7 +67,8 @@ interface Row {
 }
 
 async function rows(server: string, project: string): Promise<Row[]> {
-  return (await getJson<{ items: Row[] }>(`${server}/api/profiles?project=${encodeURIComponent(project)}&limit=1000`)).items;
+  return (await getJson<{ items: Row[] }>(`${server}/api/profiles?project=${encodeURIComponent(project)}&limit=1000`))
+    .items;
 }
 
 describe('with a real Prof server', () => {
@@ -85,13 +86,19 @@ describe('with a real Prof server', () => {
   });
   afterAll(async () => {
     await server?.stop();
-    dirs.forEach((d) => d.remove());
+    for (const d of dirs) d.remove();
   });
 
   describe('the decorator', () => {
     it('uploads sync, async, throwing and method calls, named and tagged, with memory', async () => {
       const outcomes: DeliveryOutcome[] = [];
-      const opts = { server: server.url, project: 'decorated', tags: { suite: 'e2e' }, spoolDir: scratch(), onDelivered: (o: DeliveryOutcome) => outcomes.push(o) };
+      const opts = {
+        server: server.url,
+        project: 'decorated',
+        tags: { suite: 'e2e' },
+        spoolDir: scratch(),
+        onDelivered: (o: DeliveryOutcome) => outcomes.push(o),
+      };
       const hold: Buffer[] = [];
       const syncWork = profile(function syncWork(n: number) {
         const end = performance.now() + 60;
@@ -107,9 +114,12 @@ describe('with a real Prof server', () => {
         throw err;
       }, opts);
       class Service {
-        handle = profile(function handle(this: Service, x: number) {
-          return x * 2;
-        }, { ...opts, name: 'Service.handle' });
+        handle = profile(
+          function handle(this: Service, x: number) {
+            return x * 2;
+          },
+          { ...opts, name: 'Service.handle' },
+        );
       }
 
       expect(syncWork(1)).toBeGreaterThan(5);
@@ -169,20 +179,33 @@ if (process.env.EXIT_NOW) process.exit(0);
 
     it('delivers the profile while the process winds down', async () => {
       const dir = scratch();
-      const r = await runNode([script(dir, 'natural')], { SERVER: server.url, SPOOL: join(dir, 'spool'), CASE: 'natural' });
+      const r = await runNode([script(dir, 'natural')], {
+        SERVER: server.url,
+        SPOOL: join(dir, 'spool'),
+        CASE: 'natural',
+      });
       expect([r.code, r.stdout.trim()]).toEqual([0, 'result true']);
-      expect((await rows(server.url, 'exiting')).filter((x) => x.tags.case === 'natural').map((x) => x.name)).toEqual(['exitWork']);
+      expect((await rows(server.url, 'exiting')).filter((x) => x.tags.case === 'natural').map((x) => x.name)).toEqual([
+        'exitWork',
+      ]);
       expect(listSpool(join(dir, 'spool')).entries).toEqual([]);
     });
 
     it('spools on process.exit(), and prof upload --spool sends it later', async () => {
       const dir = scratch();
       const spool = join(dir, 'spool');
-      const r = await runNode([script(dir, 'exit-now')], { SERVER: server.url, SPOOL: spool, CASE: 'exit-now', EXIT_NOW: '1' });
+      const r = await runNode([script(dir, 'exit-now')], {
+        SERVER: server.url,
+        SPOOL: spool,
+        CASE: 'exit-now',
+        EXIT_NOW: '1',
+      });
       expect([r.code, r.stdout.trim()]).toEqual([0, 'result true']);
       expect(r.stderr).toMatch(/spooled to/);
       const { entries } = listSpool(spool);
-      expect(entries.map((e) => [e.meta.name, e.meta.server, e.meta.tags.case])).toEqual([['exitWork', server.url, 'exit-now']]);
+      expect(entries.map((e) => [e.meta.name, e.meta.server, e.meta.tags.case])).toEqual([
+        ['exitWork', server.url, 'exit-now'],
+      ]);
 
       const up = await prof(['upload', '--spool', '--spool-dir', spool, '--json']);
       expect(up.code).toBe(0);
@@ -243,8 +266,26 @@ if (process.env.EXIT_NOW) process.exit(0);
     it('uploads every shared fixture; each fetched back equals a local conversion', async () => {
       const files = fixtures();
       expect(files.length).toBeGreaterThan(40);
-      const r = await prof(['upload', ...files, '--project', 'fixtures', '--tag', 'suite=fixtures', '--server', server.url, '--json']);
-      const report = JSON.parse(r.stdout) as { results: { file: string; ok: boolean; id?: string; name?: string; error?: { code: string; exitCode: number } }[] };
+      const r = await prof([
+        'upload',
+        ...files,
+        '--project',
+        'fixtures',
+        '--tag',
+        'suite=fixtures',
+        '--server',
+        server.url,
+        '--json',
+      ]);
+      const report = JSON.parse(r.stdout) as {
+        results: {
+          file: string;
+          ok: boolean;
+          id?: string;
+          name?: string;
+          error?: { code: string; exitCode: number };
+        }[];
+      };
       expect(report.results.map((x) => x.file)).toEqual(files);
       let uploaded = 0;
       for (const result of report.results) {
@@ -286,13 +327,18 @@ if (process.env.EXIT_NOW) process.exit(0);
       const down = await prof(['upload', file, file, '--project', 'x', '--server', await closedPortUrl(), '--json']);
       expect(down.code).toBe(4);
       const downReport = JSON.parse(down.stdout);
-      expect(downReport.results.map((x: { error: { code: string } }) => x.error.code)).toEqual(['unreachable', 'unreachable']);
+      expect(downReport.results.map((x: { error: { code: string } }) => x.error.code)).toEqual([
+        'unreachable',
+        'unreachable',
+      ]);
 
       const guarded = await startProfServer(['--no-demos', '--token', 'sekrit']);
       try {
         const refused = await prof(['upload', file, '--project', 'x', '--server', guarded.url, '--token', 'wrong']);
         expect(refused.code).toBe(5);
-        const accepted = await prof(['upload', file, '--project', 'x', '--server', guarded.url], { PROF_TOKEN: 'sekrit' });
+        const accepted = await prof(['upload', file, '--project', 'x', '--server', guarded.url], {
+          PROF_TOKEN: 'sekrit',
+        });
         expect([accepted.code, accepted.stdout]).toEqual([0, expect.stringContaining(`${guarded.url}/profiles/`)]);
       } finally {
         await guarded.stop();
@@ -313,10 +359,14 @@ console.log('started');
 `,
       );
       // Its own process group, as a terminal gives it: Ctrl-C signals the whole group.
-      const child = spawn(process.execPath, [clientCli, 'run', '--project', 'runs', '--server', server.url, '--json', '--', process.execPath, prog], {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [clientCli, 'run', '--project', 'runs', '--server', server.url, '--json', '--', process.execPath, prog],
+        {
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       child.stdout!.on('data', (c: Buffer) => (stdout += c));
       child.stderr!.resume();
@@ -327,7 +377,10 @@ console.log('started');
       process.kill(-child.pid!, 'SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       expect(code).toBe(130); // 128 + SIGINT, as the job itself ended
-      const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ok: boolean; results: { id: string; name: string }[] };
+      const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        ok: boolean;
+        results: { id: string; name: string }[];
+      };
       expect(report.ok).toBe(true);
       const doc = await fetchDocument(server.url, report.results[0].id);
       expect(doc.meta.name).toBe('forever.mjs');
@@ -339,7 +392,6 @@ console.log('started');
       expect(heap.every(Number.isFinite)).toBe(true);
       expect(Math.max(...heap) - Math.min(...heap)).toBeGreaterThan(10 * (1 << 20));
     });
-
 
     it('profiles a whole Node program with memory, uploads it, and exits with its status', async () => {
       const dir = scratch();
@@ -353,11 +405,27 @@ console.log('crunched', keep.length);
 process.exitCode = 3;
 `,
       );
-      const r = await prof(['run', '--project', 'runs', '--tag', 'kind=script', '--server', server.url, '--json', '--', process.execPath, prog]);
+      const r = await prof([
+        'run',
+        '--project',
+        'runs',
+        '--tag',
+        'kind=script',
+        '--server',
+        server.url,
+        '--json',
+        '--',
+        process.execPath,
+        prog,
+      ]);
       expect(r.code).toBe(3); // the program's own status
       const lines = r.stdout.trim().split('\n');
       expect(lines[0]).toBe('crunched 40');
-      const report = JSON.parse(lines.at(-1)!) as { ok: boolean; exitCode: number; results: { ok: boolean; id: string; name: string }[] };
+      const report = JSON.parse(lines.at(-1)!) as {
+        ok: boolean;
+        exitCode: number;
+        results: { ok: boolean; id: string; name: string }[];
+      };
       expect(report).toMatchObject({ ok: true, exitCode: 3 });
       expect(report.results.map((x) => x.name)).toEqual(['crunch.mjs']);
       const doc = await fetchDocument(server.url, report.results[0].id);

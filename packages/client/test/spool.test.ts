@@ -5,7 +5,9 @@ import { listSpool, removeSpoolEntry, spoolSync } from '../src/spool/spool-dir';
 import { tempDir } from './helpers';
 
 const dirs: { remove(): void }[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
 
 describe('spool directory', () => {
   it('stores a profile with what is needed to send it later, and lists it back', () => {
@@ -13,11 +15,23 @@ describe('spool directory', () => {
     dirs.push(d);
     const dir = join(d.path, 'nested', 'spool');
     const bytes = new Uint8Array([0x1f, 0x8b, 1, 2, 3]);
-    const entry = spoolSync(dir, bytes, { server: 'http://x', project: 'p', name: 'f', tags: { a: 'b' }, reason: 'down' });
+    const entry = spoolSync(dir, bytes, {
+      server: 'http://x',
+      project: 'p',
+      name: 'f',
+      tags: { a: 'b' },
+      reason: 'down',
+    });
     const { entries, broken } = listSpool(dir);
     expect(broken).toEqual([]);
     expect(entries.map((e) => e.id)).toEqual([entry.id]);
-    expect(entries[0].meta).toMatchObject({ server: 'http://x', project: 'p', name: 'f', tags: { a: 'b' }, reason: 'down' });
+    expect(entries[0].meta).toMatchObject({
+      server: 'http://x',
+      project: 'p',
+      name: 'f',
+      tags: { a: 'b' },
+      reason: 'down',
+    });
     expect(new Uint8Array(readFileSync(entries[0].dataPath))).toEqual(bytes);
     expect(JSON.stringify(entries[0].meta)).not.toMatch(/token/i);
     removeSpoolEntry(entries[0]);

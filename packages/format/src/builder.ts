@@ -12,7 +12,10 @@ import {
 class Growable<T extends Int32Array | Uint32Array | Float64Array | Uint8Array> {
   array: T;
   length = 0;
-  constructor(private readonly make: (n: number) => T, capacity = 1024) {
+  constructor(
+    private readonly make: (n: number) => T,
+    capacity = 1024,
+  ) {
     this.array = make(capacity);
   }
   push(value: number): void {
@@ -204,16 +207,6 @@ export class DocumentBuilder {
 
   get sampleCount(): number {
     return this.sampleStack.length;
-  }
-
-  /** Removes samples from index `count` on (a reader that must drop a half-read record). */
-  truncateSamples(count: number): void {
-    this.sampleStack.length = Math.min(this.sampleStack.length, count);
-    this.sampleTime.length = Math.min(this.sampleTime.length, count);
-    this.sampleThread.length = Math.min(this.sampleThread.length, count);
-    if (this.sampleMemory) this.sampleMemory.length = Math.min(this.sampleMemory.length, count);
-    if (this.sampleWeight) this.sampleWeight.length = Math.min(this.sampleWeight.length, count);
-    if (this.sampleHeap) this.sampleHeap.length = Math.min(this.sampleHeap.length, count);
   }
 
   finish(options: FinishOptions): ProfileDocument {

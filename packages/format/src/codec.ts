@@ -9,6 +9,7 @@ import { decodeColumn, encodeColumn, ORDERS, type ColumnOrder, type ColumnType }
 import { ProfFormatError } from './errors';
 import { assertIntegrity } from './integrity';
 import { DOCUMENT_MAGIC, SCHEMA_VERSION, type ProfileDocument } from './schema';
+import { isPlainObject } from './shared';
 
 // Plain msgpack maps (no msgpackr record extension), so other msgpack readers can read documents.
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -53,12 +54,8 @@ export function encodeDocument(doc: ProfileDocument): Uint8Array {
   return packr.pack(wire);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
-
 function decodeTable(wire: unknown, name: string, columns: Columns, optional: Columns = {}): Record<string, unknown> {
-  if (!isObject(wire)) {
+  if (!isPlainObject(wire)) {
     throw new ProfFormatError('schema', `document field ${name} is not a map`, { record: name });
   }
   const out: Record<string, unknown> = { ...wire };
@@ -83,7 +80,7 @@ export function decodeDocument(bytes: Uint8Array): ProfileDocument {
       expected: 'a msgpack-encoded Prof document',
     });
   }
-  if (!isObject(wire) || wire.magic !== DOCUMENT_MAGIC) {
+  if (!isPlainObject(wire) || wire.magic !== DOCUMENT_MAGIC) {
     throw new ProfFormatError('bad-magic', 'not a Prof document', {
       record: 'magic',
       expected: `a map whose "magic" is "${DOCUMENT_MAGIC}"`,

@@ -209,10 +209,13 @@ function writeInts(get: (i: number) => number, n: number, order: number): Uint8A
 function writeBits(a: Float64Array): Uint8Array {
   const u = wordsOf(a);
   const w = new ByteWriter(a.length * 3);
-  let ph = 0, pl = 0; // previous value
-  let dh = 0, dl = 0; // previous first difference
+  let ph = 0,
+    pl = 0; // previous value
+  let dh = 0,
+    dl = 0; // previous first difference
   for (let i = 0; i < a.length; i++) {
-    const l = u[2 * i], h = u[2 * i + 1];
+    const l = u[2 * i],
+      h = u[2 * i + 1];
     // d1 = v - prev
     const d1l = (l - pl) >>> 0;
     const d1h = (h - ph - (l < pl ? 1 : 0)) >>> 0;
@@ -220,7 +223,7 @@ function writeBits(a: Float64Array): Uint8Array {
     const d2l = (d1l - dl) >>> 0;
     const d2h = (d1h - dh - (d1l < dl ? 1 : 0)) >>> 0;
     w.signed64(d2h, d2l);
-    pl = l, ph = h, dl = d1l, dh = d1h;
+    (pl = l), (ph = h), (dl = d1l), (dh = d1h);
   }
   return w.result();
 }
@@ -233,7 +236,10 @@ function wordsOf(a: Float64Array): Uint32Array {
 /** A varint reader that reports corrupt data as a typed error naming the column. */
 class ByteReader {
   pos = 0;
-  constructor(private readonly bytes: Uint8Array, private readonly column: string) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly column: string,
+  ) {}
   private fail(): never {
     throw new ProfFormatError('schema', 'column data is corrupt or too short', {
       offset: this.pos,
@@ -310,15 +316,18 @@ export function decodeColumn(wire: unknown, name: string, expected: ColumnType):
     if (t !== 'f64' || o !== 2) return bad('bit-pattern mode needs f64 and order 2');
     const u = wordsOf(out as Float64Array);
     const hl = new Uint32Array(2);
-    let ph = 0, pl = 0, dh = 0, dl = 0;
+    let ph = 0,
+      pl = 0,
+      dh = 0,
+      dl = 0;
     for (let i = 0; i < n; i++) {
       r.signed64(hl);
       const d1l = (hl[1] + dl) >>> 0;
       const d1h = (hl[0] + dh + (d1l < dl ? 1 : 0)) >>> 0;
       const l = (d1l + pl) >>> 0;
       const h = (d1h + ph + (l < pl ? 1 : 0)) >>> 0;
-      u[2 * i] = l, u[2 * i + 1] = h;
-      pl = l, ph = h, dl = d1l, dh = d1h;
+      (u[2 * i] = l), (u[2 * i + 1] = h);
+      (pl = l), (ph = h), (dl = d1l), (dh = d1h);
     }
   } else {
     if (typeof x !== 'number' || typeof y !== 'number' || !(x >= 1) || !(y >= 1)) return bad('scale');

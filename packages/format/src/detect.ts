@@ -21,7 +21,12 @@ function isVmprofHeader(b: Uint8Array): boolean {
   return b.length >= 12 && zeros(b, 0, 4) && b[4] === 3 && zeros(b, 5, 12);
 }
 
-const MAGIC_PATTERN = [0xa5, ...new TextEncoder().encode('magic'), 0xa0 + DOCUMENT_MAGIC.length, ...new TextEncoder().encode(DOCUMENT_MAGIC)];
+const MAGIC_PATTERN = [
+  0xa5,
+  ...new TextEncoder().encode('magic'),
+  0xa0 + DOCUMENT_MAGIC.length,
+  ...new TextEncoder().encode(DOCUMENT_MAGIC),
+];
 
 /** A msgpack map (fixmap, map16, map32) whose first entry is `magic: "prof.profile"`. */
 function isProfDocument(b: Uint8Array): boolean {

@@ -2,10 +2,24 @@
 export * from './schema';
 export * from './errors';
 export { DocumentBuilder, emptyMeta, type FrameSpec, type FinishOptions } from './builder';
-export { createVmprofReader, readVmprof, readVmprofDetailed, MAX_STACK_SLOTS, MAX_STRING_BYTES, type VmprofReader } from './vmprof/reader';
+export {
+  createVmprofReader,
+  readVmprof,
+  readVmprofDetailed,
+  MAX_STACK_SLOTS,
+  MAX_STRING_BYTES,
+  type VmprofReader,
+} from './vmprof/reader';
 export { parseVmprofName, UNKNOWN_CODE, type ParsedVmprofName } from './vmprof/names';
 export type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './vmprof/types';
-export { inspectVmprof, inspectFromResult, type VmprofInspection, type VmprofInspectHeader, type InspectFileInfo, type InspectOptions } from './vmprof/inspect';
+export {
+  inspectVmprof,
+  inspectFromResult,
+  type VmprofInspection,
+  type VmprofInspectHeader,
+  type InspectFileInfo,
+  type InspectOptions,
+} from './vmprof/inspect';
 export { Sha256, type IncrementalHash } from './vmprof/compat-sha256';
 export { encodeDocument, decodeDocument, decodeDocumentGzip, DEFAULT_MAX_INFLATED_BYTES } from './codec';
 export { assertIntegrity } from './integrity';

@@ -4,15 +4,12 @@
  */
 import { ProfFormatError } from './errors';
 import { DOCUMENT_MAGIC, FRAME_KIND_NAMES, SCHEMA_VERSION, type ProfileDocument } from './schema';
+import { isPlainObject } from './shared';
 
 type Ctor = Uint8ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;
 
 function fail(where: string, message: string, expected?: string): never {
   throw new ProfFormatError('integrity', `${where}: ${message}`, { record: where, expected });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
 function checkLength(table: Record<string, unknown>, name: string): number {
@@ -45,11 +42,11 @@ function nullableNumber(v: unknown): boolean {
 }
 
 function stringRecord(v: unknown): boolean {
-  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+  return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
 function checkMeta(meta: unknown): void {
-  if (!isObject(meta)) fail('meta', 'is not an object');
+  if (!isPlainObject(meta)) fail('meta', 'is not an object');
   for (const key of ['project', 'name', 'interpreter', 'zone', 'host'] as const) {
     if (!nullableString(meta[key])) fail(`meta.${key}`, 'is not a string or null');
   }
@@ -66,7 +63,7 @@ function checkMeta(meta: unknown): void {
   }
   const vm = meta.vmprof;
   if (vm !== null) {
-    if (!isObject(vm)) fail('meta.vmprof', 'is not an object or null');
+    if (!isPlainObject(vm)) fail('meta.vmprof', 'is not an object or null');
     for (const key of ['version', 'wordSize', 'addrSize'] as const) {
       if (typeof vm[key] !== 'number') fail(`meta.vmprof.${key}`, 'is not a number');
     }
@@ -88,7 +85,7 @@ function checkMeta(meta: unknown): void {
  */
 export function assertIntegrity(doc: ProfileDocument): void {
   const d = doc as unknown as Record<string, unknown>;
-  if (!isObject(d)) fail('document', 'is not an object');
+  if (!isPlainObject(d)) fail('document', 'is not an object');
   if (d.magic !== DOCUMENT_MAGIC) fail('magic', `is ${JSON.stringify(d.magic)}`, JSON.stringify(DOCUMENT_MAGIC));
   if (typeof d.version !== 'number' || d.version < 1 || d.version > SCHEMA_VERSION) {
     fail('version', `${String(d.version)} is not a supported schema version`, `1..${SCHEMA_VERSION}`);
@@ -102,7 +99,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   }
 
   const threads = d.threads;
-  if (!isObject(threads)) fail('threads', 'is not a table');
+  if (!isPlainObject(threads)) fail('threads', 'is not a table');
   const threadCount = checkLength(threads, 'threads');
   for (const key of ['id', 'name'] as const) {
     const list = threads[key];
@@ -114,7 +111,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   }
 
   const frames = d.frames;
-  if (!isObject(frames)) fail('frames', 'is not a table');
+  if (!isPlainObject(frames)) fail('frames', 'is not a table');
   const frameCount = checkLength(frames, 'frames');
   for (const key of ['name', 'file', 'raw', 'address'] as const) {
     const c = column(frames, 'frames', key, Uint32Array, frameCount);
@@ -125,7 +122,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   inRange(kind, 'frames.kind', 0, FRAME_KIND_NAMES.length, 'frame kinds');
 
   const stacks = d.stacks;
-  if (!isObject(stacks)) fail('stacks', 'is not a table');
+  if (!isPlainObject(stacks)) fail('stacks', 'is not a table');
   const stackCount = checkLength(stacks, 'stacks');
   const parent = column(stacks, 'stacks', 'parent', Int32Array, stackCount);
   for (let i = 0; i < stackCount; i++) {
@@ -138,7 +135,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   column(stacks, 'stacks', 'line', Int32Array, stackCount);
 
   const samples = d.samples;
-  if (!isObject(samples)) fail('samples', 'is not a table');
+  if (!isPlainObject(samples)) fail('samples', 'is not a table');
   const n = checkLength(samples, 'samples');
   const stack = column(samples, 'samples', 'stack', Int32Array, n);
   inRange(stack, 'samples.stack', -1, stackCount, `stacks has ${stackCount} rows`);
@@ -156,7 +153,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   const warnings = d.warnings;
   if (!Array.isArray(warnings)) fail('warnings', 'is not a list');
   warnings.forEach((w: unknown, i) => {
-    if (!isObject(w) || typeof w.code !== 'string' || typeof w.message !== 'string') {
+    if (!isPlainObject(w) || typeof w.code !== 'string' || typeof w.message !== 'string') {
       fail(`warnings[${i}]`, 'is not a {code, message} warning');
     }
     if (w.offset !== undefined && typeof w.offset !== 'number') fail(`warnings[${i}].offset`, 'is not a number');

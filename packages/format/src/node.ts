@@ -14,6 +14,7 @@ import { readV8CpuProfile } from './v8/cpuprofile';
 import { inspectFromResult, type VmprofInspection } from './vmprof/inspect';
 import { createVmprofReader } from './vmprof/reader';
 import type { VmprofReadResult } from './vmprof/types';
+import { concatBytes } from './shared';
 
 export * from './index';
 
@@ -127,20 +128,12 @@ async function peek(source: AsyncIterable<Uint8Array>): Promise<{ head: Uint8Arr
     first.push(r.value);
     size += r.value.length;
   }
-  const head = concat(first, size).subarray(0, DETECT_HEAD_BYTES);
+  const head = concatBytes(first, size).subarray(0, DETECT_HEAD_BYTES);
   async function* all() {
     yield* first;
     if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
   return { head, all: all() };
-}
-
-function concat(chunks: Uint8Array[], size = chunks.reduce((s, c) => s + c.length, 0)): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) out.set(c, o), (o += c.length);
-  return out;
 }
 
 async function collect(source: AsyncIterable<Uint8Array>, max: number, what: string): Promise<Uint8Array> {
@@ -151,7 +144,7 @@ async function collect(source: AsyncIterable<Uint8Array>, max: number, what: str
     if (size > max) throw new ProfFormatError('too-large', `${what} is larger than ${max} bytes`);
     chunks.push(c);
   }
-  return concat(chunks, size);
+  return concatBytes(chunks, size);
 }
 
 interface StreamResult {
@@ -160,7 +153,11 @@ interface StreamResult {
   vmprof: VmprofReadResult | null;
 }
 
-async function readStream(source: AsyncIterable<Uint8Array>, options: ReadFileOptions, gzipped = false): Promise<StreamResult> {
+async function readStream(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadFileOptions,
+  gzipped = false,
+): Promise<StreamResult> {
   const { head, all } = await peek(source);
   const format = detectFormat(head);
   switch (format) {
@@ -185,10 +182,14 @@ async function readStream(source: AsyncIterable<Uint8Array>, options: ReadFileOp
       return { document: decodeDocument(await collect(all, max, 'document')), vmprof: null };
     }
     default:
-      throw new ProfFormatError('unknown-format', head.length === 0 ? 'file is empty' : 'not a profile this reader knows', {
-        offset: 0,
-        expected: 'a vmprof .prof, a V8 .cpuprofile or a Prof .msgpack.gz document (gzipped or not)',
-      });
+      throw new ProfFormatError(
+        'unknown-format',
+        head.length === 0 ? 'file is empty' : 'not a profile this reader knows',
+        {
+          offset: 0,
+          expected: 'a vmprof .prof, a V8 .cpuprofile or a Prof .msgpack.gz document (gzipped or not)',
+        },
+      );
   }
 }
 
@@ -205,7 +206,10 @@ export async function readProfileFile(path: string, options: ReadFileOptions = {
 }
 
 /** Reads any supported profile from bytes (gzip ok). */
-export async function readProfileBytes(bytes: Uint8Array, options: Omit<ReadFileOptions, 'onProgress'> = {}): Promise<ProfileDocument> {
+export async function readProfileBytes(
+  bytes: Uint8Array,
+  options: Omit<ReadFileOptions, 'onProgress'> = {},
+): Promise<ProfileDocument> {
   return (await readStream(once(bytes), options)).document;
 }
 
@@ -224,7 +228,10 @@ export async function inspectFile(path: string): Promise<VmprofInspection> {
   }
   const result = await readStream(hashed(), {});
   if (!result.vmprof) {
-    throw new ProfFormatError('not-vmprof', `${basename(path)} is not a vmprof profile; inspect --json reads vmprof files`);
+    throw new ProfFormatError(
+      'not-vmprof',
+      `${basename(path)} is not a vmprof profile; inspect --json reads vmprof files`,
+    );
   }
   // The gzip layer's warnings (stream cut short) are in the document by now, so they show too.
   return inspectFromResult(

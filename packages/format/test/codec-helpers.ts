@@ -20,9 +20,30 @@ export function fixture(rel: string): string {
 /** A small document with two threads, memory (one sample without), weights and odd floats. */
 export function handBuiltDocument(): ProfileDocument {
   const b = new DocumentBuilder();
-  const main = b.frame('main', () => ({ name: 'main', file: 'app.py', line: 1, kind: FrameKind.Python, raw: 'py:main:1:app.py', address: '0x10' }));
-  const work = b.frame('work', () => ({ name: 'work', file: 'app.py', line: 9, kind: FrameKind.Python, raw: 'py:work:9:app.py', address: '0x20' }));
-  const c = b.frame('c', () => ({ name: 'memcpy', file: '', line: 0, kind: FrameKind.Native, raw: 'n:memcpy:0:-', address: '0x31' }));
+  const main = b.frame('main', () => ({
+    name: 'main',
+    file: 'app.py',
+    line: 1,
+    kind: FrameKind.Python,
+    raw: 'py:main:1:app.py',
+    address: '0x10',
+  }));
+  const work = b.frame('work', () => ({
+    name: 'work',
+    file: 'app.py',
+    line: 9,
+    kind: FrameKind.Python,
+    raw: 'py:work:9:app.py',
+    address: '0x20',
+  }));
+  const c = b.frame('c', () => ({
+    name: 'memcpy',
+    file: '',
+    line: 0,
+    kind: FrameKind.Native,
+    raw: 'n:memcpy:0:-',
+    address: '0x31',
+  }));
   const s1 = b.stack(-1, main);
   const s2 = b.stack(s1, work, 12);
   const s3 = b.stack(s2, c);
@@ -35,9 +56,21 @@ export function handBuiltDocument(): ProfileDocument {
   b.sample(s3, Math.PI, t0, 2 ** 40, Number.MIN_VALUE);
   const meta = emptyMeta('vmprof');
   Object.assign(meta, {
-    project: 'demo', name: 'main', tags: { env: 'test', 'ünï': '<b>&' }, interpreter: 'cpython',
-    startTime: 1764091672911.433, endTime: 1764091680959.172, zone: 'UTC', periodUs: 990,
-    argv: ['python', '-m', 'vmprof', 'app.py'], host: 'box',
+    project: 'demo',
+    name: 'main',
+    tags: { env: 'test', ünï: '<b>&' },
+    interpreter: 'cpython',
+    startTime: 1764091672911.433,
+    endTime: 1764091680959.172,
+    zone: 'UTC',
+    periodUs: 990,
+    argv: ['python', '-m', 'vmprof', 'app.py'],
+    host: 'box',
   });
-  return b.finish({ meta, timeEstimated: true, timeSource: 'spread-start-end', warnings: [{ code: 'truncated', message: 'cut', offset: 12 }] });
+  return b.finish({
+    meta,
+    timeEstimated: true,
+    timeSource: 'spread-start-end',
+    warnings: [{ code: 'truncated', message: 'cut', offset: 12 }],
+  });
 }

@@ -45,7 +45,16 @@ describe('encodeDocument / decodeDocument', () => {
     const doc = handBuiltDocument();
     const empty: ProfileDocument = {
       ...doc,
-      samples: { ...doc.samples, length: 0, stack: new Int32Array(0), time: new Float64Array(0), thread: new Uint32Array(0), memory: null, weight: null, heap: null },
+      samples: {
+        ...doc.samples,
+        length: 0,
+        stack: new Int32Array(0),
+        time: new Float64Array(0),
+        thread: new Uint32Array(0),
+        memory: null,
+        weight: null,
+        heap: null,
+      },
     };
     expect(decodeDocument(encodeDocument(empty))).toEqual(empty);
   });
@@ -107,7 +116,9 @@ describe('decodeDocumentGzip (DecompressionStream, as in the browser)', () => {
 
   it('stops a gzip bomb with too-large', async () => {
     const bomb = gzipSync(new Uint8Array(8 * 1024 * 1024));
-    await expect(decodeDocumentGzip(bomb, { maxInflatedBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'too-large' });
+    await expect(decodeDocumentGzip(bomb, { maxInflatedBytes: 1024 * 1024 })).rejects.toMatchObject({
+      code: 'too-large',
+    });
   });
 
   it('reports corrupt gzip as bad-gzip', async () => {

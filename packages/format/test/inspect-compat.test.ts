@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
 import { DocumentBuilder, emptyMeta, FrameKind } from '../src/index';
@@ -97,7 +97,7 @@ describe('Python compatibility helpers', () => {
   });
 });
 
-describe('canonical sample JSON reproduces the fixtures\' samples_sha256', () => {
+describe("canonical sample JSON reproduces the fixtures' samples_sha256", () => {
   for (const file of expectedFiles(fixturesRoot).filter((f) => f.includes('/vmprof'))) {
     const truth = JSON.parse(readFileSync(file, 'utf8'));
     for (const part of [truth, truth.low_level_reader].filter(Boolean)) {
@@ -193,7 +193,7 @@ const JIT_C = { address: '0x30', kind: FrameKind.Jit };
 const NATIVE = { address: '0x61', kind: FrameKind.Native };
 
 describe('inspectFromResult on hand-built profiles', () => {
-  it('resolves names by vmprof\'s sort-and-dict rule and falls back to <unknown code>', () => {
+  it("resolves names by vmprof's sort-and-dict rule and falls back to <unknown code>", () => {
     const r = buildResult(
       [{ stack: [A, B] }],
       [
@@ -211,7 +211,7 @@ describe('inspectFromResult on hand-built profiles', () => {
     expect(unknown.samples[0].stack).toEqual(['py:a:1:x.py', '<unknown code>']);
   });
 
-  it('builds vmprof\'s tree: recursion collapsed, asm and line-like entries skipped, JIT shares the node', () => {
+  it("builds vmprof's tree: recursion collapsed, asm and line-like entries skipped, JIT shares the node", () => {
     const names: [string, string][] = [
       ['0x10', 'py:<module>:1:m.py'],
       ['0x20', 'py:b:1:m.py'],
@@ -261,7 +261,7 @@ describe('inspectFromResult on hand-built profiles', () => {
     ]);
   });
 
-  it('filter_top follows the heaviest child to the first py:<module> that is not vmprof\'s __main__', () => {
+  it("filter_top follows the heaviest child to the first py:<module> that is not vmprof's __main__", () => {
     const names: [string, string][] = [
       ['0x10', 'py:_run_module_as_main:1:<frozen runpy>'],
       ['0x20', 'py:<module>:1:/x/vmprof/__main__.py'],
@@ -269,10 +269,7 @@ describe('inspectFromResult on hand-built profiles', () => {
       ['0x40', 'py:other:1:app.py'],
     ];
     const out = inspectFromResult(
-      buildResult(
-        [{ stack: [A, B, C] }, { stack: [A, B, C, FIB] }, { stack: [A, FIB] }],
-        names,
-      ),
+      buildResult([{ stack: [A, B, C] }, { stack: [A, B, C, FIB] }, { stack: [A, FIB] }], names),
     );
     expect(out.tree_unfiltered_root).toEqual({ name: 'py:_run_module_as_main:1:<frozen runpy>', count: 3 });
     expect(out.tree_root).toEqual({ name: 'py:<module>:1:app.py', count: 2 });
@@ -302,7 +299,12 @@ describe('inspectFromResult on hand-built profiles', () => {
       { stack: [A], lines: [4], memoryKb: 1869072 },
       { stack: [], memoryKb: 16 },
     ];
-    const r = buildResult(samples, names, { lines: true, memory: true, version: 7, times: [451.0, 451.38000000000005, 1e-5] });
+    const r = buildResult(samples, names, {
+      lines: true,
+      memory: true,
+      version: 7,
+      times: [451.0, 451.38000000000005, 1e-5],
+    });
     const out = inspectFromResult(r);
     expect(out.samples[0]).toEqual({
       stack: ['py:<module>:1:m.py', names[1][1], 'n:native:0:-'],
@@ -328,9 +330,17 @@ describe('inspectFromResult on hand-built profiles', () => {
   it('lists the first and last 2000 samples above 20,000 and sorts symbols by signed id', () => {
     const many = Array.from({ length: 20_001 }, (_, i) => ({ stack: [A], memoryKb: i }));
     const out = inspectFromResult(
-      buildResult(many, [['0x10', 'py:a:1:x.py'], ['-0x39', 'n:<native symbol 0x-39>:0:-'], ['0x2', 'n:x:0:-']], {
-        memory: true,
-      }),
+      buildResult(
+        many,
+        [
+          ['0x10', 'py:a:1:x.py'],
+          ['-0x39', 'n:<native symbol 0x-39>:0:-'],
+          ['0x2', 'n:x:0:-'],
+        ],
+        {
+          memory: true,
+        },
+      ),
     );
     expect(out.samples_truncated).toEqual({ head: 2000, tail: 2000 });
     expect(out.samples).toHaveLength(4000);

@@ -8,7 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectVmprof, ProfFormatError, Sha256, type VmprofInspection } from '../src/index';
-import { expectBetterThanVmprof, expectNothingReadable, expectSameAsVmprof, loadProfile, truthCases, type LoadedProfile } from './inspect-truth';
+import {
+  expectBetterThanVmprof,
+  expectNothingReadable,
+  expectSameAsVmprof,
+  loadProfile,
+  truthCases,
+  type LoadedProfile,
+} from './inspect-truth';
 import { fixturesRoot } from './vmprof-helpers';
 
 /** Above this size the default (node:crypto) hash is used; below, the pure SHA-256 is exercised on real data. */
@@ -19,7 +26,7 @@ function inspect(loaded: LoadedProfile): VmprofInspection {
   return inspectVmprof(loaded.bytes, loaded.file, big ? {} : { createHash: () => new Sha256() });
 }
 
-describe('inspectVmprof reproduces vmprof\'s reader on every fixture', () => {
+describe("inspectVmprof reproduces vmprof's reader on every fixture", () => {
   const cases = truthCases();
   it('finds the fixtures', () => {
     expect(cases.length).toBeGreaterThan(40);
@@ -74,7 +81,10 @@ describe('inspectVmprof on cut-short files', () => {
       results++;
       expect(out.sample_count).toBeLessThanOrEqual(whole.sample_count);
       if (n < full.length) {
-        expect(out.warnings?.some((w) => typeof w.offset === 'number' && w.offset <= n), `prefix ${n}`).toBe(true);
+        expect(
+          out.warnings?.some((w) => typeof w.offset === 'number' && w.offset <= n),
+          `prefix ${n}`,
+        ).toBe(true);
       }
       if (n === full.length) expect(out.samples_sha256).toBe(whole.samples_sha256);
     }

@@ -15,7 +15,20 @@ const PROVENANCE = new Set(['reader', 'shims', 'cross_check']);
 /** Keys Prof adds that a truth file may lack. */
 const PROF_EXTRAS = new Set(['reader', 'warnings', 'memory_summary']);
 /** Header fields vmprof has settled before any record can fail (meta and end time come later). */
-const EARLY_HEADER_FIELDS = ['version', 'word_size', 'addr_size', 'period_usec', 'mode_byte', 'profile_lines', 'profile_memory', 'profile_native', 'profile_rpython', 'profile_real_time', 'interp', 'start_time'];
+const EARLY_HEADER_FIELDS = [
+  'version',
+  'word_size',
+  'addr_size',
+  'period_usec',
+  'mode_byte',
+  'profile_lines',
+  'profile_memory',
+  'profile_native',
+  'profile_rpython',
+  'profile_real_time',
+  'interp',
+  'start_time',
+];
 
 export interface TruthCase {
   /** e.g. `vmprof/bad/flipped-marker`. */
@@ -65,13 +78,21 @@ export function diff(expected: unknown, actual: unknown, path = '', out: string[
     return s === undefined ? 'undefined' : s.length > 300 ? `${s.slice(0, 300)}…` : s;
   };
   if (Array.isArray(expected) && Array.isArray(actual)) {
-    if (expected.length !== actual.length) out.push(`${path}: length ${expected.length} expected, got ${actual.length}`);
+    if (expected.length !== actual.length)
+      out.push(`${path}: length ${expected.length} expected, got ${actual.length}`);
     for (let i = 0; i < Math.min(expected.length, actual.length) && out.length < limit; i++) {
       diff(expected[i], actual[i], `${path}[${i}]`, out, limit);
     }
     return out;
   }
-  if (expected && actual && typeof expected === 'object' && typeof actual === 'object' && !Array.isArray(expected) && !Array.isArray(actual)) {
+  if (
+    expected &&
+    actual &&
+    typeof expected === 'object' &&
+    typeof actual === 'object' &&
+    !Array.isArray(expected) &&
+    !Array.isArray(actual)
+  ) {
     const e = expected as Record<string, unknown>;
     const a = actual as Record<string, unknown>;
     for (const k of new Set([...Object.keys(e), ...Object.keys(a)])) {

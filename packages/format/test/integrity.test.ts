@@ -46,15 +46,21 @@ describe('assertIntegrity', () => {
   });
 
   it('catches columns of the wrong type', () => {
-    expect(brokenBy((d) => ((d.stacks as { parent: unknown }).parent = Array.from(d.stacks.parent)))).toContain('stacks.parent');
-    expect(brokenBy((d) => ((d.samples as { stack: unknown }).stack = new Uint32Array(d.samples.length)))).toContain('samples.stack');
+    expect(brokenBy((d) => ((d.stacks as { parent: unknown }).parent = Array.from(d.stacks.parent)))).toContain(
+      'stacks.parent',
+    );
+    expect(brokenBy((d) => ((d.samples as { stack: unknown }).stack = new Uint32Array(d.samples.length)))).toContain(
+      'samples.stack',
+    );
     expect(brokenBy((d) => ((d.strings as unknown[])[1] = 7))).toContain('strings[1]');
   });
 
   it('catches bad metadata and warnings', () => {
     expect(brokenBy((d) => ((d.meta as { startTime: unknown }).startTime = 'yesterday'))).toContain('meta.startTime');
     expect(brokenBy((d) => ((d.meta.tags as Record<string, unknown>).n = 1))).toContain('meta.tags');
-    expect(brokenBy((d) => ((d.samples as { timeSource: string }).timeSource = 'guess'))).toContain('samples.timeSource');
+    expect(brokenBy((d) => ((d.samples as { timeSource: string }).timeSource = 'guess'))).toContain(
+      'samples.timeSource',
+    );
     expect(brokenBy((d) => d.warnings.push({ code: 1 } as never))).toContain('warnings[1]');
   });
 });

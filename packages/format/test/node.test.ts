@@ -38,7 +38,10 @@ describe('detectFormat (by content, never by name)', () => {
   });
 
   it('a big-endian vmprof file gets the reader\'s own error, not "unknown format"', async () => {
-    await expect(readProfileFile(fixture('vmprof/bad/big-endian-header.prof'))).rejects.toMatchObject({ code: 'big-endian', details: { offset: 8 } });
+    await expect(readProfileFile(fixture('vmprof/bad/big-endian-header.prof'))).rejects.toMatchObject({
+      code: 'big-endian',
+      details: { offset: 8 },
+    });
   });
 });
 
@@ -58,7 +61,10 @@ describe('readProfileFile', () => {
     const fromGz = await readProfileFile(gz);
     expect(fromGz.meta.vmprof?.gzipped).toBe(true);
     expect(fromGz.samples.length).toBe(plain.samples.length);
-    expectSameDocument({ ...fromGz, meta: { ...fromGz.meta, vmprof: { ...fromGz.meta.vmprof!, gzipped: false } } }, plain);
+    expectSameDocument(
+      { ...fromGz, meta: { ...fromGz.meta, vmprof: { ...fromGz.meta.vmprof!, gzipped: false } } },
+      plain,
+    );
 
     const docGz = join(dir, 'doc.bin');
     writeFileSync(docGz, await gzipDocument(plain));
@@ -77,7 +83,10 @@ describe('readProfileFile', () => {
 
   it('reads a V8 profile from bytes', async () => {
     const text = JSON.stringify({
-      nodes: [{ id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 }, children: [2] }, { id: 2, callFrame: { functionName: 'f', url: 'a.js', lineNumber: 0, columnNumber: 0 } }],
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 }, children: [2] },
+        { id: 2, callFrame: { functionName: 'f', url: 'a.js', lineNumber: 0, columnNumber: 0 } },
+      ],
       samples: [2, 2],
       timeDeltas: [5, 5],
       startTime: 0,
@@ -89,7 +98,10 @@ describe('readProfileFile', () => {
   });
 
   it('rejects unknown and empty input with unknown-format', async () => {
-    await expect(readProfileFile(fixture('vmprof/bad/random-4k.prof'))).rejects.toMatchObject({ code: 'unknown-format', details: { offset: 0 } });
+    await expect(readProfileFile(fixture('vmprof/bad/random-4k.prof'))).rejects.toMatchObject({
+      code: 'unknown-format',
+      details: { offset: 0 },
+    });
     await expect(readProfileFile(fixture('vmprof/bad/empty.prof'))).rejects.toMatchObject({ code: 'unknown-format' });
   });
 });
@@ -119,16 +131,32 @@ describe('gzipDocument / gunzipDocument', () => {
 });
 
 describe('inspectFile', () => {
-  it.each(['vmprof/v6-cp311-memory.prof', 'vmprof/v6-cp311-large-memory-realtime.prof.gz'])('matches the truth for %s', async (rel) => {
-    const path = fixture(rel);
-    const expected = JSON.parse(readFileSync(path.replace(/\.prof(\.gz)?$/, '.expected.json'), 'utf8'));
-    const got = (await inspectFile(path)) as unknown as Record<string, unknown>;
-    for (const key of ['file', 'header', 'sample_count', 'symbol_count', 'thread_ids', 'samples_sha256', 'tree_root', 'symbols_sha256']) {
-      expect(got[key], key).toEqual(expected[key]);
-    }
-  });
+  it.each(['vmprof/v6-cp311-memory.prof', 'vmprof/v6-cp311-large-memory-realtime.prof.gz'])(
+    'matches the truth for %s',
+    async (rel) => {
+      const path = fixture(rel);
+      const expected = JSON.parse(readFileSync(path.replace(/\.prof(\.gz)?$/, '.expected.json'), 'utf8'));
+      const got = (await inspectFile(path)) as unknown as Record<string, unknown>;
+      for (const key of [
+        'file',
+        'header',
+        'sample_count',
+        'symbol_count',
+        'thread_ids',
+        'samples_sha256',
+        'tree_root',
+        'symbols_sha256',
+      ]) {
+        expect(got[key], key).toEqual(expected[key]);
+      }
+    },
+  );
 
-  it.each(['vmprof/bad/truncated-in-name.prof', 'vmprof-fresh/lines_recursive_cli.prof', 'vmprof/bad/truncated-gzip.prof.gz'])(
+  it.each([
+    'vmprof/bad/truncated-in-name.prof',
+    'vmprof-fresh/lines_recursive_cli.prof',
+    'vmprof/bad/truncated-gzip.prof.gz',
+  ])(
     'streams to the same JSON as inspectVmprof on the whole bytes, quirks and located warnings included: %s',
     async (rel) => {
       const path = fixture(rel);

@@ -49,9 +49,13 @@ describe('@prof/format, packed and installed with npm', () => {
       if (seen.has(file)) return;
       seen.add(file);
       const source = readFileSync(file, 'utf8');
-      const imports = [...source.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
+      const imports = [
+        ...source.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ].map((m) => m[1] ?? m[2]);
       for (const spec of imports) {
-        expect(spec, `${file} imports ${spec}`).not.toMatch(/^node:|^(fs|path|zlib|crypto|stream|os|buffer|util|child_process)$/);
+        expect(spec, `${file} imports ${spec}`).not.toMatch(
+          /^node:|^(fs|path|zlib|crypto|stream|os|buffer|util|child_process)$/,
+        );
         if (spec.startsWith('.')) visit(join(dirname(file), spec));
       }
     };

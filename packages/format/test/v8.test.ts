@@ -33,7 +33,14 @@ let profile: { nodes: unknown[]; samples: number[]; timeDeltas: number[]; startT
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prof-v8-'));
   writeFileSync(join(dir, 'workload.js'), WORKLOAD);
-  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '500', join(dir, 'workload.js')]);
+  execFileSync(process.execPath, [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    '--cpu-prof-interval',
+    '500',
+    join(dir, 'workload.js'),
+  ]);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('node --cpu-prof wrote no profile');
   profileText = readFileSync(join(dir, file), 'utf8');
@@ -96,7 +103,13 @@ describe('readV8CpuProfile on a real node --cpu-prof profile', () => {
     const durationMs = (profile.endTime - profile.startTime) / 1000;
     const time = Float64Array.from([wall - 50, wall + durationMs / 2, wall + durationMs + 100]);
     const bytes = Float64Array.from([100e6, 200e6, 300e6]);
-    const doc = readV8CpuProfile(profile, { wallClockStartMs: wall, memory: { time, bytes }, project: 'p', name: 'job', tags: { k: 'v' } });
+    const doc = readV8CpuProfile(profile, {
+      wallClockStartMs: wall,
+      memory: { time, bytes },
+      project: 'p',
+      name: 'job',
+      tags: { k: 'v' },
+    });
     assertIntegrity(doc);
     expect(doc.meta.startTime).toBe(wall);
     expect(doc.meta.endTime).toBeCloseTo(wall + durationMs, 6);
@@ -120,9 +133,20 @@ describe('readV8CpuProfile on a real node --cpu-prof profile', () => {
 describe('readV8CpuProfile on hand-written profiles', () => {
   const base = {
     nodes: [
-      { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' }, children: [2, 3] },
-      { id: 2, callFrame: { functionName: 'work', url: 'file:///a.js', lineNumber: 0, columnNumber: 0, scriptId: '1' }, children: [4] },
-      { id: 3, callFrame: { functionName: '(garbage collector)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' } },
+      {
+        id: 1,
+        callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' },
+        children: [2, 3],
+      },
+      {
+        id: 2,
+        callFrame: { functionName: 'work', url: 'file:///a.js', lineNumber: 0, columnNumber: 0, scriptId: '1' },
+        children: [4],
+      },
+      {
+        id: 3,
+        callFrame: { functionName: '(garbage collector)', url: '', lineNumber: -1, columnNumber: -1, scriptId: '0' },
+      },
       { id: 4, callFrame: { functionName: '', url: 'file:///a.js', lineNumber: 4, columnNumber: 2, scriptId: '1' } },
     ],
     startTime: 1000,
@@ -143,7 +167,10 @@ describe('readV8CpuProfile on hand-written profiles', () => {
   });
 
   it('accepts parent links instead of children lists', () => {
-    const nodes = base.nodes.map(({ children: _c, ...n }) => ({ ...n, parent: n.id === 1 ? undefined : n.id === 4 ? 2 : 1 }));
+    const nodes = base.nodes.map(({ children: _c, ...n }) => ({
+      ...n,
+      parent: n.id === 1 ? undefined : n.id === 4 ? 2 : 1,
+    }));
     expect(readV8CpuProfile({ ...base, nodes }).stacks).toEqual(readV8CpuProfile(base).stacks);
   });
 
@@ -155,7 +182,15 @@ describe('readV8CpuProfile on hand-written profiles', () => {
     ['deltas length', JSON.stringify({ ...base, timeDeltas: [1] }), 'bad-cpuprofile'],
     [
       'cycle',
-      JSON.stringify({ ...base, nodes: [{ ...base.nodes[1], children: [4] }, { ...base.nodes[3], children: [2] }], samples: [2] , timeDeltas: [1] }),
+      JSON.stringify({
+        ...base,
+        nodes: [
+          { ...base.nodes[1], children: [4] },
+          { ...base.nodes[3], children: [2] },
+        ],
+        samples: [2],
+        timeDeltas: [1],
+      }),
       'bad-cpuprofile',
     ],
   ])('rejects %s with a typed error', (_what, text, code) => {

@@ -20,7 +20,17 @@ interface ExpectedSamples {
 }
 interface Expected extends Partial<ExpectedSamples> {
   reader: string;
-  header: { version: number; word_size: number; addr_size: number; period_usec: number; mode_byte: number | null; interp: string | null; meta: Record<string, string> | null; start_time: string | null; end_time: string | null };
+  header: {
+    version: number;
+    word_size: number;
+    addr_size: number;
+    period_usec: number;
+    mode_byte: number | null;
+    interp: string | null;
+    meta: Record<string, string> | null;
+    start_time: string | null;
+    end_time: string | null;
+  };
   error?: string;
   partial?: { sample_count: number };
   low_level_reader?: ExpectedSamples;

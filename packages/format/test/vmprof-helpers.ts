@@ -30,7 +30,8 @@ export function vmprofFixtureFiles(keep: (name: string) => boolean): string[] {
     }
   };
   for (const entry of readdirSync(fixturesRoot).sort()) {
-    if (entry.startsWith('vmprof') && statSync(join(fixturesRoot, entry)).isDirectory()) walk(join(fixturesRoot, entry));
+    if (entry.startsWith('vmprof') && statSync(join(fixturesRoot, entry)).isDirectory())
+      walk(join(fixturesRoot, entry));
   }
   return out;
 }

@@ -14,9 +14,18 @@ const rawNames = (doc: ReturnType<typeof readVmprof>, i: number) =>
 describe('name strings (format doc §7.3)', () => {
   it.each([
     ['py:leaf_sum:4:demo/workload.py', { language: 'py', name: 'leaf_sum', line: 4, file: 'demo/workload.py' }],
-    ['py:has:colon name:37:demo/workload.py', { language: 'py', name: 'has:colon name', line: 37, file: 'demo/workload.py' }],
-    ['py:_run_code:64:c:\\Users\\x\\runpy.py', { language: 'py', name: '_run_code', line: 64, file: 'c:\\Users\\x\\runpy.py' }],
-    ['py:f:3:dir with space/mödule:odd.py', { language: 'py', name: 'f', line: 3, file: 'dir with space/mödule:odd.py' }],
+    [
+      'py:has:colon name:37:demo/workload.py',
+      { language: 'py', name: 'has:colon name', line: 37, file: 'demo/workload.py' },
+    ],
+    [
+      'py:_run_code:64:c:\\Users\\x\\runpy.py',
+      { language: 'py', name: '_run_code', line: 64, file: 'c:\\Users\\x\\runpy.py' },
+    ],
+    [
+      'py:f:3:dir with space/mödule:odd.py',
+      { language: 'py', name: 'f', line: 3, file: 'dir with space/mödule:odd.py' },
+    ],
     ['py::9:empty.py', { language: 'py', name: '', line: 9, file: 'empty.py' }],
     ['py:empty_file_name:17:', { language: 'py', name: 'empty_file_name', line: 17, file: '' }],
     ['py:very_long_name_cut_by_vmprof', { language: 'py', name: 'very_long_name_cut_by_vmprof', line: 0, file: '' }],
@@ -48,9 +57,28 @@ describe('document content', () => {
     expect(doc.strings[doc.frames.file[leaf]]).toBe('demo/workload.py');
     expect(doc.frames.line[leaf]).toBe(47);
     expect(doc.frames.kind[leaf]).toBe(FrameKind.Python);
-    expect(doc.meta).toMatchObject({ interpreter: 'cpython', periodUs: 500, zone: null, argv: null, host: null, source: 'vmprof' });
+    expect(doc.meta).toMatchObject({
+      interpreter: 'cpython',
+      periodUs: 500,
+      zone: null,
+      argv: null,
+      host: null,
+      source: 'vmprof',
+    });
     expect(doc.meta.startTime).toBeCloseTo(1795627397823.892, 3);
-    expect(doc.meta.vmprof).toMatchObject({ version: 6, wordSize: 8, addrSize: 8, modeByte: 1, memory: true, lines: false, native: false, rpython: false, realTime: false, gzipped: false, meta: { os: 'linux', bits: '64' } });
+    expect(doc.meta.vmprof).toMatchObject({
+      version: 6,
+      wordSize: 8,
+      addrSize: 8,
+      modeByte: 1,
+      memory: true,
+      lines: false,
+      native: false,
+      rpython: false,
+      realTime: false,
+      gzipped: false,
+      meta: { os: 'linux', bits: '64' },
+    });
   });
 
   it('lines mode: the executing line of every frame goes into the stack table', () => {
@@ -93,13 +121,23 @@ describe('document content', () => {
     const a = readVmprof(wide);
     const b = readVmprof(narrow);
     assertIntegrity(b);
-    expect(b.meta.vmprof).toMatchObject({ wordSize: 4, addrSize: 4, version: 6, memory: true, meta: a.meta.vmprof!.meta });
+    expect(b.meta.vmprof).toMatchObject({
+      wordSize: 4,
+      addrSize: 4,
+      version: 6,
+      memory: true,
+      meta: a.meta.vmprof!.meta,
+    });
     expect(b.warnings).toEqual([]);
     expect(b.samples.length).toBe(a.samples.length);
     for (let i = 0; i < a.samples.length; i++) expect(rawNames(b, i), `sample ${i}`).toEqual(rawNames(a, i));
     expect(b.samples.memory).toEqual(a.samples.memory);
     expect(b.threads.id).toEqual(a.threads.id);
-    expect([b.meta.startTime, b.meta.endTime, b.meta.periodUs]).toEqual([a.meta.startTime, a.meta.endTime, a.meta.periodUs]);
+    expect([b.meta.startTime, b.meta.endTime, b.meta.periodUs]).toEqual([
+      a.meta.startTime,
+      a.meta.endTime,
+      a.meta.periodUs,
+    ]);
   });
 
   it('stack entries are compared bit for bit with the previous sample: 0 and -2^63, NaN patterns', () => {

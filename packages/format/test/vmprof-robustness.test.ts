@@ -1,7 +1,13 @@
 // Cut, chunked and mutated input: every case ends in a document or a ProfFormatError, never anything else.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProfFormatError, createVmprofReader, readVmprofDetailed, type ProfileDocument, type VmprofReadResult } from '../src/index';
+import {
+  ProfFormatError,
+  createVmprofReader,
+  readVmprofDetailed,
+  type ProfileDocument,
+  type VmprofReadResult,
+} from '../src/index';
 import { assertIntegrity } from '../src/integrity';
 import { fixtureBytes, fixturesRoot } from './vmprof-helpers';
 
@@ -60,7 +66,8 @@ describe('a profile cut at every length', () => {
       expect(codes.includes('truncated') || codes.includes('no-trailer'), `length ${n}: ${codes}`).toBe(true);
       // What was read is exactly the start of the whole file's samples.
       expect(samePrefix(doc.samples.stack, full.samples.stack), `length ${n}: stacks`).toBe(true);
-      if (doc.samples.length > 0) expect(samePrefix(doc.samples.memory!, full.samples.memory!), `length ${n}: memory`).toBe(true);
+      if (doc.samples.length > 0)
+        expect(samePrefix(doc.samples.memory!, full.samples.memory!), `length ${n}: memory`).toBe(true);
       assertIntegrity(doc);
     }
     expect(documents).toBe(whole.length - 40);
@@ -198,7 +205,9 @@ describe('fuzz: seeded mutations of real fixtures', () => {
       const chunked = i % 10 === 0;
       let got: Outcome;
       try {
-        got = outcome(() => (chunked ? readChunked(bytes, () => 1 + Math.floor(random() * 64)) : readVmprofDetailed(bytes)));
+        got = outcome(() =>
+          chunked ? readChunked(bytes, () => 1 + Math.floor(random() * 64)) : readVmprofDetailed(bytes),
+        );
       } catch (e) {
         throw new Error(`case ${i} threw ${String(e)} (${bytes.length} bytes)`);
       }

@@ -1,6 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BlobStore, ProfileFields, ProfileIndex, ProfileRow, ProfileStore, PruneOptions, PruneResult, PutOptions, SearchQuery } from './types';
+import type {
+  BlobStore,
+  ProfileFields,
+  ProfileIndex,
+  ProfileRow,
+  ProfileStore,
+  PruneOptions,
+  PruneResult,
+  PutOptions,
+  SearchQuery,
+} from './types';
 import { FileBlobStore } from './file-blob-store';
 import { SqliteProfileIndex } from './sqlite-index';
 import { InvalidIdError, isProfileId, newProfileId } from './ids';

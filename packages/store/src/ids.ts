@@ -22,7 +22,9 @@ export class InvalidIdError extends Error {
   override readonly name = 'InvalidIdError';
   readonly code = 'bad-id';
   constructor(value: unknown) {
-    super(`invalid profile id ${JSON.stringify(String(value).slice(0, 64))}: expected ${ID_LENGTH} characters of [a-z2-7]`);
+    super(
+      `invalid profile id ${JSON.stringify(String(value).slice(0, 64))}: expected ${ID_LENGTH} characters of [a-z2-7]`,
+    );
   }
 }
 

@@ -3,7 +3,13 @@ export * from './types';
 export { newProfileId, isProfileId, assertProfileId, InvalidIdError, PROFILE_ID_PATTERN } from './ids';
 export { writeFileAtomic, fsyncDirectory, tempPathFor, TEMP_PREFIX } from './atomic-file';
 export { FileBlobStore } from './file-blob-store';
-export { SqliteProfileIndex, searchTextOf, MAX_PAGE, MAX_NAMES_PER_PROJECT, type SqliteIndexOptions } from './sqlite-index';
+export {
+  SqliteProfileIndex,
+  searchTextOf,
+  MAX_PAGE,
+  MAX_NAMES_PER_PROJECT,
+  type SqliteIndexOptions,
+} from './sqlite-index';
 export { CompositeProfileStore, DuplicateIdError, openStore } from './embedded-store';
 export type { OpenStoreOptions, RepairReport } from './embedded-store';
 export { fieldsFromDocument } from './from-document';

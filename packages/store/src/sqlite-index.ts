@@ -1,5 +1,13 @@
 import Database from 'better-sqlite3';
-import type { IndexRowInput, ProfileIndex, ProfileRow, ProjectSummary, SearchQuery, SearchResult, SortKey } from './types';
+import type {
+  IndexRowInput,
+  ProfileIndex,
+  ProfileRow,
+  ProjectSummary,
+  SearchQuery,
+  SearchResult,
+  SortKey,
+} from './types';
 
 /**
  * Schema version 6 (`PRAGMA user_version`): 5 plus the profile's `zone` and per-name peak memory and
@@ -150,8 +158,22 @@ interface RawRow {
 }
 
 const COLUMN_NAMES = [
-  'id', 'project', 'name', 'tags', 'interpreter', 'host', 'start', 'end', 'duration_ms', 'sample_count', 'size_bytes',
-  'peak_memory', 'has_memory', 'uploaded_at', 'threads', 'zone',
+  'id',
+  'project',
+  'name',
+  'tags',
+  'interpreter',
+  'host',
+  'start',
+  'end',
+  'duration_ms',
+  'sample_count',
+  'size_bytes',
+  'peak_memory',
+  'has_memory',
+  'uploaded_at',
+  'threads',
+  'zone',
 ];
 const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
 const ROW_COLUMNS = quoted(COLUMN_NAMES);
@@ -259,7 +281,9 @@ export class SqliteProfileIndex implements ProfileIndex {
     this.countAll = this.db.prepare('SELECT count(*) FROM profiles').pluck();
     // Rows as arrays: the landing page reads every (project, name), and objects cost a third more.
     this.projectNames = this.db
-      .prepare('SELECT project, name, count, last_upload, last_duration, total_duration, peak_memory FROM project_names ORDER BY count DESC, name')
+      .prepare(
+        'SELECT project, name, count, last_upload, last_duration, total_duration, peak_memory FROM project_names ORDER BY count DESC, name',
+      )
       .raw();
   }
 
@@ -271,14 +295,20 @@ export class SqliteProfileIndex implements ProfileIndex {
       const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'profiles'").get();
       if (old) {
         this.db.exec('ALTER TABLE profiles RENAME TO profiles_old');
-        for (const { name } of this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles_old' AND sql IS NOT NULL").all() as { name: string }[]) {
+        for (const { name } of this.db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles_old' AND sql IS NOT NULL",
+          )
+          .all() as { name: string }[]) {
           this.db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
         }
       }
       this.db.exec(OLD_OBJECTS);
       this.db.exec(SCHEMA);
       if (old) {
-        const had = new Set((this.db.prepare('PRAGMA table_info(profiles_old)').all() as { name: string }[]).map((c) => c.name));
+        const had = new Set(
+          (this.db.prepare('PRAGMA table_info(profiles_old)').all() as { name: string }[]).map((c) => c.name),
+        );
         const kept = quoted([...COLUMN_NAMES.filter((n) => had.has(n)), 'at', 'search_text']);
         this.db.exec(`INSERT INTO profiles (${kept}) SELECT ${kept} FROM profiles_old ORDER BY uploaded_at, id;
           DROP TABLE profiles_old;`);
@@ -348,39 +378,68 @@ export class SqliteProfileIndex implements ProfileIndex {
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
     const order = (plus: string) => `ORDER BY ${plus}${column} ${direction} NULLS LAST, seq ${direction}`;
     const page = (seqs: string, params: unknown[]) =>
-      (this.statement(`SELECT ${ROW_COLUMNS} FROM profiles WHERE seq IN (${seqs}) ${order('')}`).all(...params) as RawRow[]).map(toRow);
+      (
+        this.statement(`SELECT ${ROW_COLUMNS} FROM profiles WHERE seq IN (${seqs}) ${order('')}`).all(
+          ...params,
+        ) as RawRow[]
+      ).map(toRow);
 
     const all = this.countAll.get() as number;
     if (!conditions.length) {
       if (limit === 0 || offset >= all) return { total: all, items: [] };
       return { total: all, items: page(`SELECT seq FROM profiles ${order('')} LIMIT ? OFFSET ?`, [limit, offset]) };
     }
-    const where = (role: 'drive' | 'test' | 'testAll') => `WHERE ${conditions.map((c) => conditionSql(c, role)).join(' AND ')}`;
+    const where = (role: 'drive' | 'test' | 'testAll') =>
+      `WHERE ${conditions.map((c) => conditionSql(c, role)).join(' AND ')}`;
     const params = conditions.flatMap((c) => c.params);
     // One text or tag condition: its set alone, which stops at the limit instead of being built whole.
     const alone = conditions.length === 1 && conditions[0].isSet;
     const matches = alone ? conditions[0].sql : `SELECT seq FROM profiles ${where('drive')}`;
-    const head = this.statement(`${matches} LIMIT ?`).pluck().all(...params, this.sparseMatches + 1) as number[];
+    const head = this.statement(`${matches} LIMIT ?`)
+      .pluck()
+      .all(...params, this.sparseMatches + 1) as number[];
     if (head.length <= this.sparseMatches) {
       const total = head.length;
       if (limit === 0 || offset >= total) return { total, items: [] };
       const seqs = `SELECT seq FROM profiles WHERE seq IN (SELECT value FROM json_each(?)) ${order('+')} LIMIT ? OFFSET ?`;
       return { total, items: page(seqs, [JSON.stringify(head), limit, offset]) };
     }
-    const total = this.statement(`SELECT count(*) FROM (${matches})`).pluck().get(...params) as number;
+    const total = this.statement(`SELECT count(*) FROM (${matches})`)
+      .pluck()
+      .get(...params) as number;
     if (limit === 0 || offset >= total) return { total, items: [] };
     // Indexes of column conditions (has_memory, project + name) are in upload order: walking them is the walk.
     const role = column === 'uploaded_at' ? 'test' : 'testAll';
-    return { total, items: page(`SELECT seq FROM profiles ${where(role)} ${order('')} LIMIT ? OFFSET ?`, [...params, limit, offset]) };
+    return {
+      total,
+      items: page(`SELECT seq FROM profiles ${where(role)} ${order('')} LIMIT ? OFFSET ?`, [...params, limit, offset]),
+    };
   }
 
   async projects(): Promise<ProjectSummary[]> {
-    const groups = this.projectNames.all() as [string | null, string | null, number, number, number, number, number | null][];
+    const groups = this.projectNames.all() as [
+      string | null,
+      string | null,
+      number,
+      number,
+      number,
+      number,
+      number | null,
+    ][];
     const byProject = new Map<string | null, ProjectSummary>();
     for (const [project, name, count, lastUpload, lastDuration, totalDuration, peak] of groups) {
       let summary = byProject.get(project);
       if (!summary) {
-        summary = { project, count: 0, lastUpload: -Infinity, nameCount: 0, names: [], peakMemory: null, lastDurationMs: 0, totalDurationMs: 0 };
+        summary = {
+          project,
+          count: 0,
+          lastUpload: -Infinity,
+          nameCount: 0,
+          names: [],
+          peakMemory: null,
+          lastDurationMs: 0,
+          totalDurationMs: 0,
+        };
         byProject.set(project, summary);
       }
       summary.count += count;
@@ -400,10 +459,15 @@ export class SqliteProfileIndex implements ProfileIndex {
     return this.db.prepare('SELECT id FROM profiles').pluck().all() as string[];
   }
 
-  async pruneCandidates(options: { before?: number; maxTotalBytes?: number }): Promise<{ id: string; sizeBytes: number }[]> {
+  async pruneCandidates(options: {
+    before?: number;
+    maxTotalBytes?: number;
+  }): Promise<{ id: string; sizeBytes: number }[]> {
     const { totalBytes } = await this.stats();
     const rows = this.db
-      .prepare('SELECT id, size_bytes AS sizeBytes, uploaded_at AS uploadedAt FROM profiles ORDER BY uploaded_at ASC, seq ASC')
+      .prepare(
+        'SELECT id, size_bytes AS sizeBytes, uploaded_at AS uploadedAt FROM profiles ORDER BY uploaded_at ASC, seq ASC',
+      )
       .iterate() as IterableIterator<{ id: string; sizeBytes: number; uploadedAt: number }>;
     let remaining = totalBytes;
     const chosen: { id: string; sizeBytes: number }[] = [];
@@ -418,7 +482,9 @@ export class SqliteProfileIndex implements ProfileIndex {
   }
 
   async stats(): Promise<{ count: number; totalBytes: number }> {
-    return this.db.prepare('SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS totalBytes FROM profiles').get() as {
+    return this.db
+      .prepare('SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS totalBytes FROM profiles')
+      .get() as {
       count: number;
       totalBytes: number;
     };

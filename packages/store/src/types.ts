@@ -48,8 +48,25 @@ export interface ProfileRow extends ProfileFields {
 /** A row as an index is given it: `zone` may be left out (unknown), as before the index kept zones. */
 export type IndexRowInput = ProfileFields & Pick<ProfileRow, 'id' | 'sizeBytes' | 'uploadedAt'>;
 
-export type SortKey = 'uploadedAt' | 'start' | 'durationMs' | 'peakMemory' | 'sampleCount' | 'sizeBytes' | 'project' | 'name';
-export const SORT_KEYS: readonly SortKey[] = ['uploadedAt', 'start', 'durationMs', 'peakMemory', 'sampleCount', 'sizeBytes', 'project', 'name'];
+export type SortKey =
+  | 'uploadedAt'
+  | 'start'
+  | 'durationMs'
+  | 'peakMemory'
+  | 'sampleCount'
+  | 'sizeBytes'
+  | 'project'
+  | 'name';
+export const SORT_KEYS: readonly SortKey[] = [
+  'uploadedAt',
+  'start',
+  'durationMs',
+  'peakMemory',
+  'sampleCount',
+  'sizeBytes',
+  'project',
+  'name',
+];
 
 export interface SearchQuery {
   /** Case-insensitive substring of the project or the function name. */

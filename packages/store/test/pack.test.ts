@@ -1,17 +1,18 @@
 // @prof/store as a user gets it: `pnpm pack` of it and @prof/format, `npm install` of the tarballs
 // outside the workspace, plain Node ESM through the public entry.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectPublishable, packedInstall } from '../../../scripts/pack-install';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
-
 
 describe('@prof/store, packed and installed with npm', () => {
   const scratch = packedInstall(['format', 'store'], { native: ['better-sqlite3'] });
 
   it('is publishable as it is', () => {
     expectPublishable(scratch(), '@prof/store');
-    expect(scratch().manifest('@prof/store').dependencies['@prof/format']).toBe(`^${scratch().manifest('@prof/format').version}`);
+    expect(scratch().manifest('@prof/store').dependencies['@prof/format']).toBe(
+      `^${scratch().manifest('@prof/format').version}`,
+    );
   });
 
   it('the README opens with an example that runs as written', () => {

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { openStore, isProfileId, newProfileId, SqliteProfileIndex, type CompositeProfileStore, type ProfileFields, type SearchQuery } from '../src/index';
+import {
+  openStore,
+  isProfileId,
+  newProfileId,
+  SqliteProfileIndex,
+  type CompositeProfileStore,
+  type ProfileFields,
+  type SearchQuery,
+} from '../src/index';
 
 function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
   return {
@@ -42,7 +50,15 @@ describe('ids', () => {
     const ids = new Set(Array.from({ length: 1000 }, newProfileId));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[a-z2-7]{24}$/);
-    for (const bad of ['../etc/passwd', 'ABCDEFGHIJKLMNOPQRSTUVWX', 'a'.repeat(23), 'a'.repeat(25), '', 'aaaaaaaaaaaaaaaaaaaaaaa/', 5]) {
+    for (const bad of [
+      '../etc/passwd',
+      'ABCDEFGHIJKLMNOPQRSTUVWX',
+      'a'.repeat(23),
+      'a'.repeat(25),
+      '',
+      'aaaaaaaaaaaaaaaaaaaaaaa/',
+      5,
+    ]) {
       expect(isProfileId(bad)).toBe(false);
     }
   });
@@ -56,7 +72,7 @@ describe('embedded store', () => {
     expect(row.sizeBytes).toBe(100_000);
     expect(Buffer.compare((await store.getBytes(row.id))!, bytes)).toBe(0);
     expect(await store.get(row.id)).toEqual(row);
-    expect((await readdir(join(dir, 'profiles')))).toEqual([`${row.id}.msgpack.gz`]);
+    expect(await readdir(join(dir, 'profiles'))).toEqual([`${row.id}.msgpack.gz`]);
     expect(await store.get('../../etc/passwd')).toBeNull();
     expect(await store.getBytes('../../etc/passwd')).toBeNull();
   });
@@ -70,9 +86,21 @@ describe('embedded store', () => {
   });
 
   it('searches by substring, filters, sorts and pages', async () => {
-    await store.put(Buffer.from('1'), fields({ project: 'ETL Nightly', name: 'load_rows', tags: { env: 'prod' }, uploadedAt: 1 } as never), { uploadedAt: 1000 });
-    await store.put(Buffer.from('22'), fields({ project: 'web', name: 'handle_Request', hasMemory: false, peakMemory: null, start: null }), { uploadedAt: 2000 });
-    await store.put(Buffer.from('333'), fields({ project: 'etl nightly', name: 'Ünïcode_fn', tags: { env: 'dev' }, durationMs: 5 }), { uploadedAt: 3000 });
+    await store.put(
+      Buffer.from('1'),
+      fields({ project: 'ETL Nightly', name: 'load_rows', tags: { env: 'prod' }, uploadedAt: 1 } as never),
+      { uploadedAt: 1000 },
+    );
+    await store.put(
+      Buffer.from('22'),
+      fields({ project: 'web', name: 'handle_Request', hasMemory: false, peakMemory: null, start: null }),
+      { uploadedAt: 2000 },
+    );
+    await store.put(
+      Buffer.from('333'),
+      fields({ project: 'etl nightly', name: 'Ünïcode_fn', tags: { env: 'dev' }, durationMs: 5 }),
+      { uploadedAt: 3000 },
+    );
 
     const all = await store.search();
     expect(all.total).toBe(3);
@@ -85,8 +113,11 @@ describe('embedded store', () => {
     // two characters are too few for the trigram index: scanned, same answer
     expect((await store.search({ q: 'EB' })).items.map((r) => r.project)).toEqual(['web']);
     expect((await store.search({ q: '_r' })).items.map((r) => r.name)).toEqual(['handle_Request', 'load_rows']);
-    const quoted = await store.put(Buffer.from('4'), fields({ project: 'say "hi" AND x', name: 'NEAR(a b)' }), { uploadedAt: 4000 });
-    for (const q of ['"hi" and', 'near(a', '" AND X', 'y "']) expect((await store.search({ q })).items.map((r) => r.id)).toEqual([quoted.id]);
+    const quoted = await store.put(Buffer.from('4'), fields({ project: 'say "hi" AND x', name: 'NEAR(a b)' }), {
+      uploadedAt: 4000,
+    });
+    for (const q of ['"hi" and', 'near(a', '" AND X', 'y "'])
+      expect((await store.search({ q })).items.map((r) => r.id)).toEqual([quoted.id]);
     await store.delete(quoted.id);
     expect((await store.search({ q: '"hi"' })).total).toBe(0);
     expect((await store.search({ project: 'web' })).total).toBe(1);
@@ -104,16 +135,44 @@ describe('embedded store', () => {
   });
 
   it('lists projects with their top-level names and counts', async () => {
-    await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 500 }), { uploadedAt: 10 });
-    await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: null, hasMemory: false }), { uploadedAt: 20 });
-    await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 900 }), { uploadedAt: 30 });
-    await store.put(Buffer.from('d'), fields({ project: null, name: null, peakMemory: null, hasMemory: false }), { uploadedAt: 5 });
+    await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 500 }), {
+      uploadedAt: 10,
+    });
+    await store.put(
+      Buffer.from('b'),
+      fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: null, hasMemory: false }),
+      { uploadedAt: 20 },
+    );
+    await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 900 }), {
+      uploadedAt: 30,
+    });
+    await store.put(Buffer.from('d'), fields({ project: null, name: null, peakMemory: null, hasMemory: false }), {
+      uploadedAt: 5,
+    });
     expect(await store.projects()).toEqual([
       {
-        project: 'etl', count: 3, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 2 }, { name: 'save', count: 1 }],
-        peakMemory: 900, lastDurationMs: 300, totalDurationMs: 600,
+        project: 'etl',
+        count: 3,
+        lastUpload: 30,
+        nameCount: 2,
+        names: [
+          { name: 'load', count: 2 },
+          { name: 'save', count: 1 },
+        ],
+        peakMemory: 900,
+        lastDurationMs: 300,
+        totalDurationMs: 600,
       },
-      { project: null, count: 1, lastUpload: 5, nameCount: 1, names: [{ name: null, count: 1 }], peakMemory: null, lastDurationMs: 10_000, totalDurationMs: 10_000 },
+      {
+        project: null,
+        count: 1,
+        lastUpload: 5,
+        nameCount: 1,
+        names: [{ name: null, count: 1 }],
+        peakMemory: null,
+        lastDurationMs: 10_000,
+        totalDurationMs: 10_000,
+      },
     ]);
   });
 
@@ -125,31 +184,64 @@ describe('embedded store', () => {
     await store.put(Buffer.from('e'), fields({ project: null, name: 'x' }), { uploadedAt: 50 });
     await store.delete(b.id); // the newest "load": its last upload falls back to a's
     expect((await store.projects()).find((p) => p.project === 'etl')).toEqual({
-      project: 'etl', count: 2, lastUpload: 30, nameCount: 2, names: [{ name: 'load', count: 1 }, { name: 'save', count: 1 }],
-      peakMemory: 1024, lastDurationMs: 10_000, totalDurationMs: 20_000,
+      project: 'etl',
+      count: 2,
+      lastUpload: 30,
+      nameCount: 2,
+      names: [
+        { name: 'load', count: 1 },
+        { name: 'save', count: 1 },
+      ],
+      peakMemory: 1024,
+      lastDurationMs: 10_000,
+      totalDurationMs: 20_000,
     });
     await store.delete(a.id);
     expect((await store.projects()).find((p) => p.project === 'etl')!.names).toEqual([{ name: 'save', count: 1 }]);
     // the project "null" and profiles without a project are different groups
-    expect((await store.projects()).map((p) => [p.project, p.count])).toEqual([[null, 1], ['null', 1], ['etl', 1]]);
+    expect((await store.projects()).map((p) => [p.project, p.count])).toEqual([
+      [null, 1],
+      ['null', 1],
+      ['etl', 1],
+    ]);
     await store.prune({ maxTotalBytes: 0 });
     expect(await store.projects()).toEqual([]);
   });
 
   it("keeps each project's peak memory and its latest and total duration through deletes", async () => {
     const etl = async () => (await store.projects()).find((p) => p.project === 'etl')!;
-    const a = await store.put(Buffer.from('a'), fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 2000 }), { uploadedAt: 10 });
-    const b = await store.put(Buffer.from('b'), fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: 500 }), { uploadedAt: 20 });
-    const c = await store.put(Buffer.from('c'), fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 700 }), { uploadedAt: 15 });
+    const a = await store.put(
+      Buffer.from('a'),
+      fields({ project: 'etl', name: 'load', durationMs: 100, peakMemory: 2000 }),
+      { uploadedAt: 10 },
+    );
+    const b = await store.put(
+      Buffer.from('b'),
+      fields({ project: 'etl', name: 'load', durationMs: 200, peakMemory: 500 }),
+      { uploadedAt: 20 },
+    );
+    const c = await store.put(
+      Buffer.from('c'),
+      fields({ project: 'etl', name: 'save', durationMs: 300, peakMemory: 700 }),
+      { uploadedAt: 15 },
+    );
     // an upload with an earlier time than the latest does not become the latest duration
     expect(await etl()).toMatchObject({ lastUpload: 20, lastDurationMs: 200, totalDurationMs: 600, peakMemory: 2000 });
     await store.delete(b.id); // load's latest: its group falls back to a (10), the project's latest is now c (15)
     expect(await etl()).toMatchObject({ lastUpload: 15, lastDurationMs: 300, totalDurationMs: 400, peakMemory: 2000 });
     await store.delete(c.id);
     expect(await etl()).toMatchObject({ lastUpload: 10, lastDurationMs: 100, totalDurationMs: 100, peakMemory: 2000 });
-    await store.put(Buffer.from('d'), fields({ project: 'etl', name: 'load', durationMs: 50, peakMemory: 800 }), { uploadedAt: 30 });
+    await store.put(Buffer.from('d'), fields({ project: 'etl', name: 'load', durationMs: 50, peakMemory: 800 }), {
+      uploadedAt: 30,
+    });
     await store.delete(a.id); // it held the peak: the next largest takes over
-    expect(await etl()).toMatchObject({ count: 1, lastUpload: 30, lastDurationMs: 50, totalDurationMs: 50, peakMemory: 800 });
+    expect(await etl()).toMatchObject({
+      count: 1,
+      lastUpload: 30,
+      lastDurationMs: 50,
+      totalDurationMs: 50,
+      peakMemory: 800,
+    });
   });
 
   it('keeps the time zone of each profile', async () => {
@@ -158,7 +250,10 @@ describe('embedded store', () => {
     expect(zoned.zone).toBe('Europe/Berlin');
     expect(await store.get(zoned.id)).toEqual(zoned);
     expect((await store.get(unknown.id))!.zone).toBeNull();
-    expect((await store.search({ sort: 'uploadedAt', order: 'asc' })).items.map((r) => r.zone)).toEqual(['Europe/Berlin', null]);
+    expect((await store.search({ sort: 'uploadedAt', order: 'asc' })).items.map((r) => r.zone)).toEqual([
+      'Europe/Berlin',
+      null,
+    ]);
   });
 
   it('migrates a schema 5 index: zones unknown, project peaks and durations rebuilt from the rows', async () => {
@@ -172,7 +267,8 @@ describe('embedded store', () => {
       CREATE TABLE project_names (key TEXT PRIMARY KEY, project TEXT, name TEXT, count INTEGER NOT NULL, last_upload REAL NOT NULL) WITHOUT ROWID;
       PRAGMA user_version = 5;`);
     const ids = [newProfileId(), newProfileId()];
-    const insert = old.prepare(`INSERT INTO profiles (id, project, name, tags, duration_ms, sample_count, size_bytes, peak_memory, has_memory, uploaded_at, threads, at, search_text)
+    const insert =
+      old.prepare(`INSERT INTO profiles (id, project, name, tags, duration_ms, sample_count, size_bytes, peak_memory, has_memory, uploaded_at, threads, at, search_text)
       VALUES (?, 'etl', 'load', '{}', ?, 1, 1, ?, 1, ?, 1, 1, ?)`);
     insert.run(ids[0], 40, 3000, 1, 'etl\u0000load');
     insert.run(ids[1], 60, 1000, 2, 'etl\u0000load');
@@ -180,9 +276,21 @@ describe('embedded store', () => {
     for (const id of ids) await writeFile(join(dir, 'profiles', `${id}.msgpack.gz`), 'blob');
     store = await openStore({ dir });
     expect(await store.projects()).toEqual([
-      { project: 'etl', count: 2, lastUpload: 2, nameCount: 1, names: [{ name: 'load', count: 2 }], peakMemory: 3000, lastDurationMs: 60, totalDurationMs: 100 },
+      {
+        project: 'etl',
+        count: 2,
+        lastUpload: 2,
+        nameCount: 1,
+        names: [{ name: 'load', count: 2 }],
+        peakMemory: 3000,
+        lastDurationMs: 60,
+        totalDurationMs: 100,
+      },
     ]);
-    expect((await store.search({ q: 'load' })).items.map((r) => [r.id, r.zone])).toEqual([[ids[1], null], [ids[0], null]]);
+    expect((await store.search({ q: 'load' })).items.map((r) => [r.id, r.zone])).toEqual([
+      [ids[1], null],
+      [ids[0], null],
+    ]);
     const zoned = await store.put(Buffer.from('z'), fields({ project: 'etl', name: 'load', zone: '+05:30' }));
     expect((await store.get(zoned.id))!.zone).toBe('+05:30');
     const check = new Database(file, { readonly: true });
@@ -214,13 +322,26 @@ describe('embedded store', () => {
       CREATE INDEX profiles_search ON profiles (search_text);
       CREATE TABLE profile_tags (profile_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (profile_id, key)) WITHOUT ROWID;`);
     const id = newProfileId();
-    old.prepare(`INSERT INTO profiles VALUES (?, 'etl', 'load', '{"env":"prod"}', 'cpython', NULL, 1, 2, 1, 1, 4, NULL, 0, 7, 1, 1, ?)`).run(id, 'etl\u0000load');
+    old
+      .prepare(
+        `INSERT INTO profiles VALUES (?, 'etl', 'load', '{"env":"prod"}', 'cpython', NULL, 1, 2, 1, 1, 4, NULL, 0, 7, 1, 1, ?)`,
+      )
+      .run(id, 'etl\u0000load');
     old.close();
     await writeFile(join(dir, 'profiles', `${id}.msgpack.gz`), 'blob');
     store = await openStore({ dir });
     expect((await store.search({ tags: { env: 'prod' } })).items.map((r) => r.id)).toEqual([id]);
     expect(await store.projects()).toEqual([
-      { project: 'etl', count: 1, lastUpload: 7, nameCount: 1, names: [{ name: 'load', count: 1 }], peakMemory: null, lastDurationMs: 1, totalDurationMs: 1 },
+      {
+        project: 'etl',
+        count: 1,
+        lastUpload: 7,
+        nameCount: 1,
+        names: [{ name: 'load', count: 1 }],
+        peakMemory: null,
+        lastDurationMs: 1,
+        totalDurationMs: 1,
+      },
     ]);
     expect((await store.get(id))!.zone).toBeNull(); // the first schema had no zone column
     const next = await store.put(Buffer.from('x'), fields({ project: 'etl', name: 'load' }), { uploadedAt: 9 });
@@ -233,7 +354,14 @@ describe('embedded store', () => {
     const sparse = new SqliteProfileIndex(join(dir, 'sparse.sqlite'), { sparseMatches: Infinity });
     const walk = new SqliteProfileIndex(join(dir, 'walk.sqlite'), { sparseMatches: 0 });
     const rows = Array.from({ length: 400 }, (_, i) => ({
-      ...fields({ project: i % 50 === 0 ? 'Rare' : 'common', name: `f${i % 7}`, durationMs: (i * 7919) % 1000, hasMemory: i % 2 === 0, peakMemory: i % 2 ? null : i, tags: { i: String(i % 3) } }),
+      ...fields({
+        project: i % 50 === 0 ? 'Rare' : 'common',
+        name: `f${i % 7}`,
+        durationMs: (i * 7919) % 1000,
+        hasMemory: i % 2 === 0,
+        peakMemory: i % 2 ? null : i,
+        tags: { i: String(i % 3) },
+      }),
       id: newProfileId(),
       sizeBytes: i,
       uploadedAt: i,
@@ -256,16 +384,28 @@ describe('embedded store', () => {
       const a = await walk.search(query);
       expect(await sparse.search(query)).toEqual(a);
       const expected = rows
-        .filter((r) => (!query.q || `${r.project}\u0000${r.name}`.toLowerCase().includes(query.q.toLowerCase())))
+        .filter((r) => !query.q || `${r.project}\u0000${r.name}`.toLowerCase().includes(query.q.toLowerCase()))
         .filter((r) => Object.entries(query.tags ?? {}).every(([k, v]) => (v === null ? k in r.tags : r.tags[k] === v)))
-        .filter((r) => (query.hasMemory === undefined || r.hasMemory === query.hasMemory) && (query.name === undefined || r.name === query.name))
-        .filter((r) => (query.from === undefined || r.start! >= query.from) && (query.to === undefined || r.start! <= query.to));
+        .filter(
+          (r) =>
+            (query.hasMemory === undefined || r.hasMemory === query.hasMemory) &&
+            (query.name === undefined || r.name === query.name),
+        )
+        .filter(
+          (r) =>
+            (query.from === undefined || r.start! >= query.from) && (query.to === undefined || r.start! <= query.to),
+        );
       expect(a.total).toBe(expected.length);
       expect(a.items.length).toBe(Math.max(0, Math.min(query.limit ?? 50, expected.length - (query.offset ?? 0))));
     }
     expect((await walk.search(queries[1])).items.map((r) => r.uploadedAt)).toEqual([129, 126, 123, 120, 117]);
     const rare = await sparse.search(queries[0]);
-    expect(rare.items.map((r) => r.durationMs)).toEqual([0, 50, 100, 150, 200, 250, 300, 350].map((i) => (i * 7919) % 1000).sort((x, y) => x - y).slice(1, 5));
+    expect(rare.items.map((r) => r.durationMs)).toEqual(
+      [0, 50, 100, 150, 200, 250, 300, 350]
+        .map((i) => (i * 7919) % 1000)
+        .sort((x, y) => x - y)
+        .slice(1, 5),
+    );
     for (const index of [sparse, walk]) await index.close();
   });
 
@@ -287,7 +427,9 @@ describe('embedded store', () => {
   });
 
   it('keeps index and files consistent under concurrent puts and deletes', async () => {
-    const rows = await Promise.all(Array.from({ length: 60 }, (_, i) => store.put(randomBytes(1000 + i), fields({ name: `f${i}` }))));
+    const rows = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => store.put(randomBytes(1000 + i), fields({ name: `f${i}` }))),
+    );
     await Promise.all(rows.filter((_, i) => i % 3 === 0).map((r) => store.delete(r.id)));
     const { total, items } = await store.search({ limit: 1000 });
     expect(total).toBe(40);
@@ -306,7 +448,9 @@ describe('embedded store', () => {
     const hourAgo = new Date(Date.now() - 3_600_000);
     await utimes(join(profiles, `${old}.msgpack.gz`), hourAgo, hourAgo);
     expect(await store.repair({ graceMs: 600_000 })).toEqual({ tempFiles: 0, orphanFiles: 1, rowsWithoutFile: 0 });
-    expect((await readdir(profiles)).sort()).toEqual([`.tmp-${young}.msgpack.gz-abc`, `${kept.id}.msgpack.gz`, `${young}.msgpack.gz`].sort());
+    expect((await readdir(profiles)).sort()).toEqual(
+      [`.tmp-${young}.msgpack.gz-abc`, `${kept.id}.msgpack.gz`, `${young}.msgpack.gz`].sort(),
+    );
     expect(await store.get(kept.id)).not.toBeNull();
   });
 

@@ -23,7 +23,13 @@ export function legacyTreeToDocument(body: unknown): ProfileDocument {
   let time = 0;
 
   const walk = (node: unknown, parent: number, path: string, depth: number) => {
-    if (!Array.isArray(node) || node.length < 5 || typeof node[0] !== 'string' || typeof node[2] !== 'number' || !Array.isArray(node[4])) {
+    if (
+      !Array.isArray(node) ||
+      node.length < 5 ||
+      typeof node[0] !== 'string' ||
+      typeof node[2] !== 'number' ||
+      !Array.isArray(node[4])
+    ) {
       throw new HttpError(400, 'bad-tree', `node ${path}: expected [name, addr, count, meta, children]`);
     }
     if (depth > 10_000) throw new HttpError(400, 'bad-tree', `node ${path}: tree deeper than 10000`);
@@ -38,8 +44,9 @@ export function legacyTreeToDocument(body: unknown): ProfileDocument {
     });
     const self = Math.max(0, Math.floor(count) - childSum);
     total += self;
-    if (total > MAX_TREE_SAMPLES) throw new HttpError(413, 'too-large', `tree claims more than ${MAX_TREE_SAMPLES} samples`);
-    for (let i = 0; i < self; i++) builder.sample(stack, (time++) * DEFAULT_PERIOD_MS, thread);
+    if (total > MAX_TREE_SAMPLES)
+      throw new HttpError(413, 'too-large', `tree claims more than ${MAX_TREE_SAMPLES} samples`);
+    for (let i = 0; i < self; i++) builder.sample(stack, time++ * DEFAULT_PERIOD_MS, thread);
   };
   const profiles = upload.profiles;
   if (Array.isArray(profiles) && profiles.length > 0) walk(profiles, -1, 'root', 0);

@@ -54,26 +54,63 @@ export function decodeRawMsgpack(bytes: Uint8Array, what: string): RawValue {
     if ((b & 0xf0) === 0x90) return array(b & 0x0f, depth);
     if ((b & 0xe0) === 0xa0) return raw(b & 0x1f);
     switch (b) {
-      case 0xc0: return null;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xc4: case 0xd9: return raw(u8());
-      case 0xc5: case 0xda: return raw(u16());
-      case 0xc6: case 0xdb: return raw(u32());
-      case 0xca: need(4); pos += 4; return view.getFloat32(pos - 4);
-      case 0xcb: need(8); pos += 8; return view.getFloat64(pos - 8);
-      case 0xcc: return u8();
-      case 0xcd: return u16();
-      case 0xce: return u32();
-      case 0xcf: need(8); pos += 8; return Number(view.getBigUint64(pos - 8));
-      case 0xd0: need(1); pos += 1; return view.getInt8(pos - 1);
-      case 0xd1: need(2); pos += 2; return view.getInt16(pos - 2);
-      case 0xd2: need(4); pos += 4; return view.getInt32(pos - 4);
-      case 0xd3: need(8); pos += 8; return Number(view.getBigInt64(pos - 8));
-      case 0xdc: return array(u16(), depth);
-      case 0xdd: return array(u32(), depth);
-      case 0xde: return map(u16(), depth);
-      case 0xdf: return map(u32(), depth);
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+      case 0xd9:
+        return raw(u8());
+      case 0xc5:
+      case 0xda:
+        return raw(u16());
+      case 0xc6:
+      case 0xdb:
+        return raw(u32());
+      case 0xca:
+        need(4);
+        pos += 4;
+        return view.getFloat32(pos - 4);
+      case 0xcb:
+        need(8);
+        pos += 8;
+        return view.getFloat64(pos - 8);
+      case 0xcc:
+        return u8();
+      case 0xcd:
+        return u16();
+      case 0xce:
+        return u32();
+      case 0xcf:
+        need(8);
+        pos += 8;
+        return Number(view.getBigUint64(pos - 8));
+      case 0xd0:
+        need(1);
+        pos += 1;
+        return view.getInt8(pos - 1);
+      case 0xd1:
+        need(2);
+        pos += 2;
+        return view.getInt16(pos - 2);
+      case 0xd2:
+        need(4);
+        pos += 4;
+        return view.getInt32(pos - 4);
+      case 0xd3:
+        need(8);
+        pos += 8;
+        return Number(view.getBigInt64(pos - 8));
+      case 0xdc:
+        return array(u16(), depth);
+      case 0xdd:
+        return array(u32(), depth);
+      case 0xde:
+        return map(u16(), depth);
+      case 0xdf:
+        return map(u32(), depth);
       default:
         return fail(`unsupported msgpack type 0x${b.toString(16)}`);
     }

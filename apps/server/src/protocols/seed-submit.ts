@@ -16,13 +16,15 @@ export async function seedSubmitToDocument(body: Uint8Array, maxInflatedBytes: n
   const top = decodeRawMsgpack(body, 'submit body');
   if (!(top instanceof Map)) throw new HttpError(400, 'bad-submit', 'submit body: expected a msgpack map');
   const version = top.get('version');
-  if (version !== 1 && version !== 2) throw new HttpError(400, 'bad-submit', `submit body: unsupported version ${String(version)} (expected 1 or 2)`);
+  if (version !== 1 && version !== 2)
+    throw new HttpError(400, 'bad-submit', `submit body: unsupported version ${String(version)} (expected 1 or 2)`);
 
   const periodUs = toNumber(top.get('period'), 'period');
   if (!(periodUs > 0)) throw new HttpError(400, 'bad-submit', `submit body: period must be positive, got ${periodUs}`);
   const samples = await blob(top, 'mem_profile', maxInflatedBytes);
   const names = await blob(top, 'addr_name_map', maxInflatedBytes);
-  if (!Array.isArray(samples)) throw new HttpError(400, 'bad-submit', 'mem_profile: expected an array of [stack, memory]');
+  if (!Array.isArray(samples))
+    throw new HttpError(400, 'bad-submit', 'mem_profile: expected an array of [stack, memory]');
   if (!(names instanceof Map)) throw new HttpError(400, 'bad-submit', 'addr_name_map: expected a map');
 
   const builder = new DocumentBuilder();
@@ -35,7 +37,8 @@ export async function seedSubmitToDocument(body: Uint8Array, maxInflatedBytes: n
     }
     let stack = -1;
     for (const id of sample[0]) {
-      if (typeof id !== 'number') throw new HttpError(400, 'bad-submit', `mem_profile[${i}]: stack ids must be integers`);
+      if (typeof id !== 'number')
+        throw new HttpError(400, 'bad-submit', `mem_profile[${i}]: stack ids must be integers`);
       if (id <= 0) continue; // line-number pseudo-frames (lines=True) carry no code object
       const frame = builder.frame(String(id), () => {
         const name = rawText(names.get(String(id))) ?? '<unknown code>';
@@ -67,7 +70,8 @@ function toNumber(value: RawValue | undefined, field: string): number {
 
 async function blob(top: Map<string, RawValue>, field: string, maxInflatedBytes: number): Promise<RawValue> {
   const bytes = top.get(field);
-  if (!(bytes instanceof Uint8Array)) throw new HttpError(400, 'bad-submit', `submit body: ${field} must be a gzip blob`);
+  if (!(bytes instanceof Uint8Array))
+    throw new HttpError(400, 'bad-submit', `submit body: ${field} must be a gzip blob`);
   let inflated: Buffer;
   try {
     inflated = await gunzipAsync(bytes, { maxOutputLength: maxInflatedBytes });

@@ -14,7 +14,12 @@ const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
 
 function idParam(request: FastifyRequest): string {
   const id = (request.params as { id: string }).id;
-  if (!isProfileId(id)) throw new HttpError(400, 'bad-id', `invalid profile id ${JSON.stringify(String(id).slice(0, 64))}: expected 24 characters of [a-z2-7]`);
+  if (!isProfileId(id))
+    throw new HttpError(
+      400,
+      'bad-id',
+      `invalid profile id ${JSON.stringify(String(id).slice(0, 64))}: expected 24 characters of [a-z2-7]`,
+    );
   return id;
 }
 
@@ -60,7 +65,12 @@ const nullableNumber = { type: ['number', 'null'] } as const;
 const FRAME = {
   type: 'object',
   required: ['name', 'file', 'line', 'kind'],
-  properties: { name: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' }, kind: { type: 'string' } },
+  properties: {
+    name: { type: 'string' },
+    file: { type: 'string' },
+    line: { type: 'integer' },
+    kind: { type: 'string' },
+  },
 } as const;
 const frames = { type: 'array', items: FRAME } as const;
 export const MEMORY_RESPONSE = {
@@ -72,7 +82,14 @@ export const MEMORY_RESPONSE = {
       items: {
         type: 'object',
         required: ['start', 'end', 'count', 'mean', 'max', 'min'],
-        properties: { start: { type: 'number' }, end: { type: 'number' }, count: { type: 'integer' }, mean: nullableNumber, max: nullableNumber, min: nullableNumber },
+        properties: {
+          start: { type: 'number' },
+          end: { type: 'number' },
+          count: { type: 'integer' },
+          mean: nullableNumber,
+          max: nullableNumber,
+          min: nullableNumber,
+        },
       },
     },
     unit: { type: 'string', enum: ['bytes'] },
@@ -128,8 +145,14 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const row = await ctx.store.get(id);
     if (row) return row;
     const status = ctx.uploads.status(id);
-    if (status?.state === 'processing') throw new HttpError(404, 'processing', `profile ${id} was received and is being converted; try again shortly`);
-    if (status?.state === 'failed') throw new HttpError(422, 'conversion-failed', `profile ${id} was received but could not be converted: ${status.message}`);
+    if (status?.state === 'processing')
+      throw new HttpError(404, 'processing', `profile ${id} was received and is being converted; try again shortly`);
+    if (status?.state === 'failed')
+      throw new HttpError(
+        422,
+        'conversion-failed',
+        `profile ${id} was received but could not be converted: ${status.message}`,
+      );
     throw new HttpError(404, 'not-found', `no profile with id ${id}`);
   });
 
@@ -137,7 +160,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const etag = `"${id}"`; // a profile's bytes never change once stored
     const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
       return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
     }
     const bytes = await ctx.cache.bytes.get(id);
@@ -180,10 +203,12 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
     const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
     const rank = single(query, 'rank') ?? 'count';
-    if (rank !== 'count' && rank !== 'growth') throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
+    if (rank !== 'count' && rank !== 'growth')
+      throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
     const series = seriesParam(query);
     // Growth is credited from the series asked for; without one, from RSS when the profile has it.
-    const growthFrom = single(query, 'series') !== undefined || rank === 'growth' || decoded.available.includes(series) ? series : null;
+    const growthFrom =
+      single(query, 'series') !== undefined || rank === 'growth' || decoded.available.includes(series) ? series : null;
     const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
     const { from, to } = windowOf(query, doc);
     const indices = derived(id, decoded, () => decoded.rowsOf(thread));
@@ -204,7 +229,11 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       prefix: frames(analysis.prefix),
       extension: frames(analysis.extension),
       share: analysis.share,
-      top: analysis.top.map((t) => ({ stack: frames(t.frames), count: t.count, ...(t.growth !== undefined ? { growth: t.growth } : {}) })),
+      top: analysis.top.map((t) => ({
+        stack: frames(t.frames),
+        count: t.count,
+        ...(t.growth !== undefined ? { growth: t.growth } : {}),
+      })),
     };
   });
 

@@ -53,11 +53,19 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
       reply.header('Connection', 'close');
-      throw new HttpError(413, 'too-large', `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`);
+      throw new HttpError(
+        413,
+        'too-large',
+        `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
+      );
     }
-    let ingested;
+    let ingested: Awaited<ReturnType<typeof ingestBytes>>;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
-      ingested = await ingestBytes(await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes)), overrides, ctx);
+      ingested = await ingestBytes(
+        await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes)),
+        overrides,
+        ctx,
+      );
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
       try {
@@ -89,7 +97,8 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/runtime/upload/cpu/:rid/add', async (request) => {
     requireToken(ctx.token, request);
     const rid = (request.params as { rid: string }).rid;
-    if (!isProfileId(rid)) throw new HttpError(404, 'not-found', `unknown runtime id ${JSON.stringify(String(rid).slice(0, 64))}`);
+    if (!isProfileId(rid))
+      throw new HttpError(404, 'not-found', `unknown runtime id ${JSON.stringify(String(rid).slice(0, 64))}`);
     if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
       throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
     }
@@ -145,7 +154,13 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.post('/submit', async (request, reply) => {
     if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     const id = newProfileId();
-    await acceptForConversion(ctx, request, { id, kind: 'seed', contentType: request.headers['content-type'] ?? null, overrides: {}, receivedAt: Date.now() });
+    await acceptForConversion(ctx, request, {
+      id,
+      kind: 'seed',
+      contentType: request.headers['content-type'] ?? null,
+      overrides: {},
+      receivedAt: Date.now(),
+    });
     return reply.type('text/html; charset=utf-8').send(`/profiles/${id}`);
   });
 }

@@ -46,14 +46,20 @@ export async function registerWeb(app: FastifyInstance, webRoot: string | null):
       cacheControl: false,
       setHeaders(res, path) {
         // Vite puts content hashes in asset names; index.html must be revalidated to see new ones.
-        res.header('Cache-Control', path.startsWith(join(webRoot, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.header(
+          'Cache-Control',
+          path.startsWith(join(webRoot, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     });
   }
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    const wantsPage = request.method === 'GET' && !path.startsWith('/api/') && (path === '/' || SPA_PREFIXES.some((p) => path.startsWith(p)));
+    const wantsPage =
+      request.method === 'GET' &&
+      !path.startsWith('/api/') &&
+      (path === '/' || SPA_PREFIXES.some((p) => path.startsWith(p)));
     if (wantsPage && hasWeb) {
       return reply.header('Cache-Control', 'no-cache').type('text/html; charset=utf-8').sendFile('index.html');
     }

@@ -41,7 +41,10 @@ export function LandingPage({ url }: { url: URL }) {
   useEffect(() => {
     document.title = 'Prof — profiles';
     const ctrl = new AbortController();
-    api.projects(ctrl.signal).then((r) => setProjects(r.projects)).catch((e: Error) => e.name !== 'AbortError' && setError(e.message));
+    api
+      .projects(ctrl.signal)
+      .then((r) => setProjects(r.projects))
+      .catch((e: Error) => e.name !== 'AbortError' && setError(e.message));
     return () => ctrl.abort();
   }, []);
 
@@ -113,7 +116,9 @@ export function LandingPage({ url }: { url: URL }) {
   const shownProjects = (projects ?? []).filter(
     (p) =>
       (!f.project || p.project === f.project) &&
-      (!needle || (p.project ?? '').toLowerCase().includes(needle) || p.names.some((n) => (n.name ?? '').toLowerCase().includes(needle))),
+      (!needle ||
+        (p.project ?? '').toLowerCase().includes(needle) ||
+        p.names.some((n) => (n.name ?? '').toLowerCase().includes(needle))),
   );
   const pages = result ? Math.max(1, Math.ceil(result.total / PAGE)) : 1;
   const anyFilter = f.q || f.project || f.fn || f.tag || f.from || f.to || f.mem;
@@ -131,7 +136,7 @@ export function LandingPage({ url }: { url: URL }) {
           aria-label="Search projects and function names"
           data-testid="landing-search"
         />
-        <button class="btn" onClick={share} title="Copy a link to this view" data-testid="share">
+        <button type="button" class="btn" onClick={share} title="Copy a link to this view" data-testid="share">
           {copied ? 'Link copied ✓' : 'Share'}
         </button>
       </div>
@@ -141,17 +146,29 @@ export function LandingPage({ url }: { url: URL }) {
           <select value={f.project} onChange={(e) => set({ project: (e.target as HTMLSelectElement).value, fn: null })}>
             <option value="">any</option>
             {(projects ?? []).map((p) => (
-              <option key={p.project ?? ''} value={p.project ?? ''}>{p.project ?? '(none)'}</option>
+              <option key={p.project ?? ''} value={p.project ?? ''}>
+                {p.project ?? '(none)'}
+              </option>
             ))}
           </select>
         </label>
         <label>
           Function
-          <input type="text" value={f.fn} placeholder="name" onChange={(e) => set({ fn: (e.target as HTMLInputElement).value })} />
+          <input
+            type="text"
+            value={f.fn}
+            placeholder="name"
+            onChange={(e) => set({ fn: (e.target as HTMLInputElement).value })}
+          />
         </label>
         <label>
           Tag
-          <input type="text" value={f.tag} placeholder="key=value" onChange={(e) => set({ tag: (e.target as HTMLInputElement).value })} />
+          <input
+            type="text"
+            value={f.tag}
+            placeholder="key=value"
+            onChange={(e) => set({ tag: (e.target as HTMLInputElement).value })}
+          />
         </label>
         <label>
           From
@@ -162,11 +179,17 @@ export function LandingPage({ url }: { url: URL }) {
           <input type="date" value={f.to} onChange={(e) => set({ to: (e.target as HTMLInputElement).value })} />
         </label>
         <label class="check">
-          <input type="checkbox" checked={f.mem} onChange={(e) => set({ mem: (e.target as HTMLInputElement).checked ? '1' : null })} />
+          <input
+            type="checkbox"
+            checked={f.mem}
+            onChange={(e) => set({ mem: (e.target as HTMLInputElement).checked ? '1' : null })}
+          />
           has memory
         </label>
         {anyFilter && (
-          <button class="link" onClick={() => navigate('/')}>clear all</button>
+          <button type="button" class="link" onClick={() => navigate('/')}>
+            clear all
+          </button>
         )}
       </div>
       {error && <p class="error">The server could not list profiles: {error}</p>}
@@ -177,14 +200,26 @@ export function LandingPage({ url }: { url: URL }) {
         <ul class="project-list" data-testid="projects">
           {shownProjects.map((p) => (
             <li key={p.project ?? ''} class="project-card">
-              <button class="project-name link" onClick={() => set({ project: p.project ?? '', fn: null })}>
+              <button
+                type="button"
+                class="project-name link"
+                onClick={() => set({ project: p.project ?? '', fn: null })}
+              >
                 {p.project ?? '(no project)'}
               </button>
-              <span class="dim">{formatCount(p.count)} profile{p.count === 1 ? '' : 's'} · last {formatAgo(p.lastUpload)}</span>
+              <span class="dim">
+                {formatCount(p.count)} profile{p.count === 1 ? '' : 's'} · last {formatAgo(p.lastUpload)}
+              </span>
               <ProjectFacts project={p} />
               <div class="fn-chips">
                 {p.names.slice(0, 12).map((n) => (
-                  <button key={n.name ?? ''} class="fn-chip" onClick={() => set({ project: p.project ?? '', fn: n.name ?? '' })} title={`${n.count} profiles`}>
+                  <button
+                    type="button"
+                    key={n.name ?? ''}
+                    class="fn-chip"
+                    onClick={() => set({ project: p.project ?? '', fn: n.name ?? '' })}
+                    title={`${n.count} profiles`}
+                  >
                     {n.name ?? '(unnamed)'} <span class="count">{n.count}</span>
                   </button>
                 ))}
@@ -197,10 +232,20 @@ export function LandingPage({ url }: { url: URL }) {
 
       <section class="profiles">
         <h2>
-          Profiles {result && <span class="dim">({formatCount(result.total)}{anyFilter ? ' matching' : ''})</span>}
+          Profiles{' '}
+          {result && (
+            <span class="dim">
+              ({formatCount(result.total)}
+              {anyFilter ? ' matching' : ''})
+            </span>
+          )}
         </h2>
         {result && result.items.length === 0 && (
-          <p class="empty">{anyFilter ? 'No profile matches these filters.' : 'No profiles yet. Upload one with `prof upload FILE.prof` or `python -m vmprof --web`.'}</p>
+          <p class="empty">
+            {anyFilter
+              ? 'No profile matches these filters.'
+              : 'No profiles yet. Upload one with `prof upload FILE.prof` or `python -m vmprof --web`.'}
+          </p>
         )}
         {result && result.items.length > 0 && (
           <table class="data-table profile-table" data-testid="profile-table">
@@ -219,11 +264,17 @@ export function LandingPage({ url }: { url: URL }) {
               {result.items.map((r) => (
                 <tr key={r.id}>
                   <td>
-                    <a class="fn-name" href={`/profiles/${encodeURIComponent(r.id)}`} onClick={linkTo(`/profiles/${encodeURIComponent(r.id)}`)}>
+                    <a
+                      class="fn-name"
+                      href={`/profiles/${encodeURIComponent(r.id)}`}
+                      onClick={linkTo(`/profiles/${encodeURIComponent(r.id)}`)}
+                    >
                       {r.name ?? r.topFunction ?? r.id}
                     </a>
                     {Object.entries(r.tags ?? {}).map(([k, v]) => (
-                      <span class="tag" key={k}>{k}={v}</span>
+                      <span class="tag" key={k}>
+                        {k}={v}
+                      </span>
                     ))}
                   </td>
                   <td>{r.project ?? <span class="dim">–</span>}</td>
@@ -239,9 +290,25 @@ export function LandingPage({ url }: { url: URL }) {
         )}
         {result && pages > 1 && (
           <div class="pager">
-            <button class="btn" disabled={f.page === 0} onClick={() => navigate(withParams({ page: f.page - 1 || null }, url))}>← Newer</button>
-            <span>page {f.page + 1} of {pages}</span>
-            <button class="btn" disabled={f.page + 1 >= pages} onClick={() => navigate(withParams({ page: f.page + 1 }, url))}>Older →</button>
+            <button
+              type="button"
+              class="btn"
+              disabled={f.page === 0}
+              onClick={() => navigate(withParams({ page: f.page - 1 || null }, url))}
+            >
+              ← Newer
+            </button>
+            <span>
+              page {f.page + 1} of {pages}
+            </span>
+            <button
+              type="button"
+              class="btn"
+              disabled={f.page + 1 >= pages}
+              onClick={() => navigate(withParams({ page: f.page + 1 }, url))}
+            >
+              Older →
+            </button>
           </div>
         )}
       </section>

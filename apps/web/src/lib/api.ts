@@ -123,14 +123,23 @@ export const api = {
   search: (params: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) =>
     getJson<{ total: number; items: ProfileRow[] }>(`/api/profiles${query(params)}`, signal),
   profile: (id: string, signal?: AbortSignal) => getJson<ProfileRow>(`/api/profiles/${enc(id)}`, signal),
-  memory: (id: string, p: { from?: number; to?: number; bins: number; thread?: number | null; series?: MemorySeries | null }, signal?: AbortSignal) =>
-    getJson<MemoryResponse>(`/api/profiles/${enc(id)}/memory${query(p)}`, signal),
+  memory: (
+    id: string,
+    p: { from?: number; to?: number; bins: number; thread?: number | null; series?: MemorySeries | null },
+    signal?: AbortSignal,
+  ) => getJson<MemoryResponse>(`/api/profiles/${enc(id)}/memory${query(p)}`, signal),
   stacks: (
     id: string,
-    p: { from: number; to: number; thread?: number | null; top?: number; series?: MemorySeries | null; rank?: 'count' | 'growth' | null },
+    p: {
+      from: number;
+      to: number;
+      thread?: number | null;
+      top?: number;
+      series?: MemorySeries | null;
+      rank?: 'count' | 'growth' | null;
+    },
     signal?: AbortSignal,
-  ) =>
-    getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
+  ) => getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
   documentUrl: (id: string) => `/api/profiles/${enc(id)}/document`,
 };
 

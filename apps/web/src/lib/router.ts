@@ -31,17 +31,16 @@ export function useUrl(): URL {
 }
 
 /** Returns the current URL with `changes` applied to its query (null/''/undefined removes a key). */
-export function withParams(changes: Record<string, string | number | null | undefined>, base: URL = new URL(location.href)): string {
+export function withParams(
+  changes: Record<string, string | number | null | undefined>,
+  base: URL = new URL(location.href),
+): string {
   const u = new URL(base.href);
   for (const [k, v] of Object.entries(changes)) {
     if (v === null || v === undefined || v === '') u.searchParams.delete(k);
     else u.searchParams.set(k, String(v));
   }
   return u.pathname + u.search + u.hash;
-}
-
-export function setParams(changes: Record<string, string | number | null | undefined>, opts: { replace?: boolean } = {}): void {
-  navigate(withParams(changes), opts);
 }
 
 /** A profile id as the server makes them: 24 characters of [a-z2-7]. */

@@ -3,7 +3,16 @@
 import type { MemoryBin, MemorySeries } from './api';
 
 export interface ProfTestHook {
-  memory?: { from: number; to: number; bins: MemoryBin[]; plotWidth: number; draws: number; paintedAt: number; series: MemorySeries; yLabel: string };
+  memory?: {
+    from: number;
+    to: number;
+    bins: MemoryBin[];
+    plotWidth: number;
+    draws: number;
+    paintedAt: number;
+    series: MemorySeries;
+    yLabel: string;
+  };
   stacks?: {
     from: number;
     to: number;
@@ -15,7 +24,15 @@ export interface ProfTestHook {
     rank: 'count' | 'growth';
     top: { count: number; growth?: number }[];
   };
-  flame?: { rootTotal: number; focus: number[]; nodes: number; paintedAt: number; draws: number; matches: number; matchShare: number };
+  flame?: {
+    rootTotal: number;
+    focus: number[];
+    nodes: number;
+    paintedAt: number;
+    draws: number;
+    matches: number;
+    matchShare: number;
+  };
 }
 
 declare global {

@@ -59,25 +59,47 @@ export function zonedParts(epochMs: number, zone: string | null): { date: string
     const minutes = (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3] ?? 0));
     const d = new Date(epochMs + minutes * 60_000);
     const iso = d.toISOString();
-    return { date: iso.slice(0, 10), time: iso.slice(11, 23), zoneLabel: `UTC${off[1]}${off[2].padStart(2, '0')}:${off[3] ?? '00'}` };
+    return {
+      date: iso.slice(0, 10),
+      time: iso.slice(11, 23),
+      zoneLabel: `UTC${off[1]}${off[2].padStart(2, '0')}:${off[3] ?? '00'}`,
+    };
   }
   let tz = zone ?? 'UTC';
   let fmt: Intl.DateTimeFormat;
   try {
     fmt = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-      second: '2-digit', fractionalSecondDigits: 3, hourCycle: 'h23',
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      fractionalSecondDigits: 3,
+      hourCycle: 'h23',
     });
   } catch {
     tz = 'UTC';
     fmt = new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-      second: '2-digit', fractionalSecondDigits: 3, hourCycle: 'h23',
+      timeZone: 'UTC',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      fractionalSecondDigits: 3,
+      hourCycle: 'h23',
     });
   }
   const p: Record<string, string> = {};
   for (const part of fmt.formatToParts(new Date(epochMs))) p[part.type] = part.value;
-  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}`, zoneLabel: tz };
+  return {
+    date: `${p.year}-${p.month}-${p.day}`,
+    time: `${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}`,
+    zoneLabel: tz,
+  };
 }
 
 /** Offset in ms of `zone` from UTC at `epochMs` (so clock-aligned ticks land on round local times). */

@@ -101,7 +101,7 @@ export function viewParams(v: Partial<ProfileView>): Record<string, string | nul
   if ('cpu' in v) out.view = v.cpu === 'flame' ? null : v.cpu!;
   if ('orient' in v) out.orient = v.orient === 'icicle' ? null : v.orient!;
   if ('color' in v) out.color = v.color === 'kind' ? null : v.color!;
-  if ('focus' in v) out.focus = v.focus && v.focus.length ? v.focus.join('.') : null;
+  if ('focus' in v) out.focus = v.focus?.length ? v.focus.join('.') : null;
   if ('q' in v) out.q = v.q || null;
   if ('fn' in v) out.fn = v.fn == null ? null : String(v.fn);
   return out;

@@ -54,46 +54,94 @@ export function CallTreeTable({ layout, frames, q, unit, onFocus }: Props) {
 
   return (
     <>
-    <div class="table-tools">
-      <button class="btn small" onClick={() => setExpanded(expandAll(layout))} title="Open every call path (on big trees, every path above 0.1% of the samples)">
-        Expand all
-      </button>
-      <button class="btn small" onClick={() => setExpanded(new Set())}>Collapse all</button>
-      <span class="dim small">Click a function to see its call path in the flame graph.</span>
-    </div>
-    <table class="data-table call-tree" data-testid="call-tree">
-      <thead>
-        <tr>
-          <th class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`} onClick={() => setSortBy('total')} aria-sort={sortBy === 'total' ? 'descending' : 'none'}>Total {sortBy === 'total' ? '▾' : ''}</th>
-          <th class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`} onClick={() => setSortBy('self')} aria-sort={sortBy === 'self' ? 'descending' : 'none'}>Self {sortBy === 'self' ? '▾' : ''}</th>
-          <th>Function</th>
-          <th>Location</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map(({ node, depth }) => {
-          const f = tree.frame[node];
-          const hasKids = layout.childStart[node + 1] > layout.childStart[node];
-          const hit = needle && frames.name[f].toLowerCase().includes(needle);
-          return (
-            <tr key={node} class={hit ? 'hit' : ''} data-depth={depth} data-total={tree.total[node]} data-self={tree.self[node]}>
-              <td class="num" title={`${formatCount(tree.total[node])} ${unit}`}>{formatPercent(tree.total[node] / rootTotal)}</td>
-              <td class="num" title={`${formatCount(tree.self[node])} ${unit}`}>{formatPercent(tree.self[node] / rootTotal)}</td>
-              <td class="fn-cell">
-                <span class="indent" ref={(el) => { if (el) el.style.width = `${depth * 14}px`; }} />
-                <button class={`twisty ${hasKids ? '' : 'leaf'}`} disabled={!hasKids} onClick={() => toggle(node)} aria-expanded={expanded.has(node)}>
-                  {hasKids ? (expanded.has(node) ? '▾' : '▸') : '·'}
-                </button>
-                <button class={`fn link-fn kind-${kindName(frames.kind[f])}`} title="Show this call path in the flame graph" onClick={() => onFocus(pathOf(tree, node))}>
-                  {frames.name[f] || '<anonymous>'}
-                </button>
-              </td>
-              <td class="file">{frames.file[f]}{frames.line[f] > 0 ? `:${frames.line[f]}` : ''}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+      <div class="table-tools">
+        <button
+          type="button"
+          class="btn small"
+          onClick={() => setExpanded(expandAll(layout))}
+          title="Open every call path (on big trees, every path above 0.1% of the samples)"
+        >
+          Expand all
+        </button>
+        <button type="button" class="btn small" onClick={() => setExpanded(new Set())}>
+          Collapse all
+        </button>
+        <span class="dim small">Click a function to see its call path in the flame graph.</span>
+      </div>
+      <table class="data-table call-tree" data-testid="call-tree">
+        <thead>
+          <tr>
+            <th
+              class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`}
+              onClick={() => setSortBy('total')}
+              aria-sort={sortBy === 'total' ? 'descending' : 'none'}
+            >
+              Total {sortBy === 'total' ? '▾' : ''}
+            </th>
+            <th
+              class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`}
+              onClick={() => setSortBy('self')}
+              aria-sort={sortBy === 'self' ? 'descending' : 'none'}
+            >
+              Self {sortBy === 'self' ? '▾' : ''}
+            </th>
+            <th>Function</th>
+            <th>Location</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(({ node, depth }) => {
+            const f = tree.frame[node];
+            const hasKids = layout.childStart[node + 1] > layout.childStart[node];
+            const hit = needle && frames.name[f].toLowerCase().includes(needle);
+            return (
+              <tr
+                key={node}
+                class={hit ? 'hit' : ''}
+                data-depth={depth}
+                data-total={tree.total[node]}
+                data-self={tree.self[node]}
+              >
+                <td class="num" title={`${formatCount(tree.total[node])} ${unit}`}>
+                  {formatPercent(tree.total[node] / rootTotal)}
+                </td>
+                <td class="num" title={`${formatCount(tree.self[node])} ${unit}`}>
+                  {formatPercent(tree.self[node] / rootTotal)}
+                </td>
+                <td class="fn-cell">
+                  <span
+                    class="indent"
+                    ref={(el) => {
+                      if (el) el.style.width = `${depth * 14}px`;
+                    }}
+                  />
+                  <button
+                    type="button"
+                    class={`twisty ${hasKids ? '' : 'leaf'}`}
+                    disabled={!hasKids}
+                    onClick={() => toggle(node)}
+                    aria-expanded={expanded.has(node)}
+                  >
+                    {hasKids ? (expanded.has(node) ? '▾' : '▸') : '·'}
+                  </button>
+                  <button
+                    type="button"
+                    class={`fn link-fn kind-${kindName(frames.kind[f])}`}
+                    title="Show this call path in the flame graph"
+                    onClick={() => onFocus(pathOf(tree, node))}
+                  >
+                    {frames.name[f] || '<anonymous>'}
+                  </button>
+                </td>
+                <td class="file">
+                  {frames.file[f]}
+                  {frames.line[f] > 0 ? `:${frames.line[f]}` : ''}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </>
   );
 }

@@ -74,7 +74,10 @@ export function CpuView({ row, view, info, session, dark }: Props) {
   const search = useMemo(() => (layout ? searchMatches(layout, frames, view.q) : null), [layout, frames, view.q]);
 
   async function exportSpeedscope() {
-    const json = await session.speedscope({ from: view.selFrom, to: view.selTo, thread: view.thread }, `${row.project ?? ''} ${row.name ?? row.id}`.trim());
+    const json = await session.speedscope(
+      { from: view.selFrom, to: view.selTo, thread: view.thread },
+      `${row.project ?? ''} ${row.name ?? row.id}`.trim(),
+    );
     saveBlob(new Blob([json], { type: 'application/json' }), `${fileStem(row.name)}.speedscope.json`);
   }
 
@@ -84,7 +87,11 @@ export function CpuView({ row, view, info, session, dark }: Props) {
         <Segmented
           label="View"
           value={view.cpu}
-          options={[['flame', 'Flame graph'], ['tree', 'Call tree'], ['functions', 'Functions']]}
+          options={[
+            ['flame', 'Flame graph'],
+            ['tree', 'Call tree'],
+            ['functions', 'Functions'],
+          ]}
           onChange={(v) => navigate(withParams(viewParams({ cpu: v as ProfileView['cpu'] })))}
         />
         <input
@@ -104,21 +111,51 @@ export function CpuView({ row, view, info, session, dark }: Props) {
         <span class="spacer" />
         {view.cpu === 'flame' && (
           <>
-            <Segmented label="Orientation" value={view.orient} options={[['icicle', 'icicle'], ['flame', 'flame']]} onChange={(v) => navigate(withParams(viewParams({ orient: v as ProfileView['orient'] })))} />
-            <Segmented label="Colour" value={view.color} options={[['kind', 'by kind'], ['file', 'by file']]} onChange={(v) => navigate(withParams(viewParams({ color: v as ProfileView['color'] })))} />
+            <Segmented
+              label="Orientation"
+              value={view.orient}
+              options={[
+                ['icicle', 'icicle'],
+                ['flame', 'flame'],
+              ]}
+              onChange={(v) => navigate(withParams(viewParams({ orient: v as ProfileView['orient'] })))}
+            />
+            <Segmented
+              label="Colour"
+              value={view.color}
+              options={[
+                ['kind', 'by kind'],
+                ['file', 'by file'],
+              ]}
+              onChange={(v) => navigate(withParams(viewParams({ color: v as ProfileView['color'] })))}
+            />
           </>
         )}
-        <button class="btn" title="Export as speedscope JSON" onClick={exportSpeedscope}>speedscope ⤓</button>
+        <button type="button" class="btn" title="Export as speedscope JSON" onClick={exportSpeedscope}>
+          speedscope ⤓
+        </button>
       </div>
       {view.selFrom !== null && (
         <p class="range-banner">
-          Limited to the selected range {formatDuration(view.selFrom)} – {formatDuration(view.selTo!)} ({formatDuration(view.selTo! - view.selFrom)}).{' '}
-          <button class="link" onClick={() => navigate(withParams(viewParams({ selFrom: null, selTo: null })))}>Show the whole profile</button>
+          Limited to the selected range {formatDuration(view.selFrom)} – {formatDuration(view.selTo!)} (
+          {formatDuration(view.selTo! - view.selFrom)}).{' '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => navigate(withParams(viewParams({ selFrom: null, selTo: null })))}
+          >
+            Show the whole profile
+          </button>
         </p>
       )}
       {view.cpu === 'flame' && (
         <nav class="breadcrumb" aria-label="Flame graph focus">
-          <button class="crumb" title="Zoom out to every sample (Esc steps out one level)" onClick={() => navigate(withParams(viewParams({ focus: [] })))}>
+          <button
+            type="button"
+            class="crumb"
+            title="Zoom out to every sample (Esc steps out one level)"
+            onClick={() => navigate(withParams(viewParams({ focus: [] })))}
+          >
             all
           </button>
           {layout &&
@@ -128,8 +165,14 @@ export function CpuView({ row, view, info, session, dark }: Props) {
               return (
                 <Fragment key={i}>
                   <span class="sep">›</span>
-                  <button class="crumb" title={`${frames.name[f] || '<anonymous>'}: ${formatPercent(share)} of samples`} onClick={() => navigate(withParams(viewParams({ focus: path })))}>
-                    <span class="crumb-name">{frames.name[f] || '<anonymous>'}</span> <span class="crumb-share">{formatPercent(share)}</span>
+                  <button
+                    type="button"
+                    class="crumb"
+                    title={`${frames.name[f] || '<anonymous>'}: ${formatPercent(share)} of samples`}
+                    onClick={() => navigate(withParams(viewParams({ focus: path })))}
+                  >
+                    <span class="crumb-name">{frames.name[f] || '<anonymous>'}</span>{' '}
+                    <span class="crumb-share">{formatPercent(share)}</span>
                   </button>
                 </Fragment>
               );
@@ -139,7 +182,12 @@ export function CpuView({ row, view, info, session, dark }: Props) {
             <span class="legend">
               {KIND_LEGEND.filter(([, k]) => kindsPresent.has(k)).map(([label, k]) => (
                 <span class="legend-item" key={k}>
-                  <i class="swatch" ref={(el) => { if (el) el.style.background = kindColor(k, label, dark); }} />
+                  <i
+                    class="swatch"
+                    ref={(el) => {
+                      if (el) el.style.background = kindColor(k, label, dark);
+                    }}
+                  />
                   {label}
                 </span>
               ))}
@@ -149,11 +197,15 @@ export function CpuView({ row, view, info, session, dark }: Props) {
         </nav>
       )}
       {!layout && <p class="dim">Aggregating…</p>}
-      {layout && layout.tree.total[0] === 0 && <p class="empty">No CPU samples {view.selFrom !== null ? 'in the selected range' : 'in this thread'}.</p>}
+      {layout && layout.tree.total[0] === 0 && (
+        <p class="empty">No CPU samples {view.selFrom !== null ? 'in the selected range' : 'in this thread'}.</p>
+      )}
       {layout && layout.tree.total[0] > 0 && (
         <div class={busy ? 'busy' : ''}>
           <p class="dim small">
-            {formatCount(layout.tree.samples)} samples{info.weighted ? ` · ${formatCount(layout.tree.total[0])} µs` : ''} · {formatCount(layout.tree.length - 1)} call-tree nodes
+            {formatCount(layout.tree.samples)} samples
+            {info.weighted ? ` · ${formatCount(layout.tree.total[0])} µs` : ''} · {formatCount(layout.tree.length - 1)}{' '}
+            call-tree nodes
           </p>
           {view.cpu === 'flame' && (
             <FlameGraph
@@ -169,7 +221,13 @@ export function CpuView({ row, view, info, session, dark }: Props) {
             />
           )}
           {view.cpu === 'tree' && (
-            <CallTreeTable layout={layout} frames={frames} q={view.q} unit={unit} onFocus={(path) => navigate(withParams(viewParams({ cpu: 'flame', focus: path })))} />
+            <CallTreeTable
+              layout={layout}
+              frames={frames}
+              q={view.q}
+              unit={unit}
+              onFocus={(path) => navigate(withParams(viewParams({ cpu: 'flame', focus: path })))}
+            />
           )}
           {view.cpu === 'functions' && (
             <FunctionTable

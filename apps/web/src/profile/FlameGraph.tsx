@@ -139,14 +139,27 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
     const pct = (v: number) => `${formatPercent(v / rootTotal)} · ${formatCount(v)} ${unit}`;
     const lines: [string, string][] =
       n === 0
-        ? [['', 'all samples in range'], ['total', `${formatCount(tree.total[0])} ${unit}`]]
+        ? [
+            ['', 'all samples in range'],
+            ['total', `${formatCount(tree.total[0])} ${unit}`],
+          ]
         : [
             ['', frames.name[f] || '<anonymous>'],
-            ['file', frames.file[f] ? `${frames.file[f]}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : '(unknown)'],
+            [
+              'file',
+              frames.file[f] ? `${frames.file[f]}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : '(unknown)',
+            ],
             ['kind', kindName(frames.kind[f])],
-            ['total', pct(tree.total[n]) + (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : '')],
+            [
+              'total',
+              pct(tree.total[n]) +
+                (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : ''),
+            ],
             ['self', pct(tree.self[n])],
-            ['all calls', `total ${formatPercent(layout.frameTotal[f] / rootTotal)} · self ${formatPercent(layout.frameSelf[f] / rootTotal)}`],
+            [
+              'all calls',
+              `total ${formatPercent(layout.frameTotal[f] / rootTotal)} · self ${formatPercent(layout.frameSelf[f] / rootTotal)}`,
+            ],
           ];
     t.replaceChildren(
       ...lines.map(([k, v]) => {
@@ -176,7 +189,13 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
 
   return (
     <div class="flame-wrap" ref={wrap} data-testid="flame">
-      <canvas ref={canvas} class="flame-canvas" onMouseMove={onMove} onMouseLeave={() => (tip.current!.hidden = true)} onClick={onClick} />
+      <canvas
+        ref={canvas}
+        class="flame-canvas"
+        onMouseMove={onMove}
+        onMouseLeave={() => (tip.current!.hidden = true)}
+        onClick={onClick}
+      />
       <div class="chart-tooltip flame-tip" ref={tip} hidden />
       <span class="sr-only">{depthFocus}</span>
     </div>

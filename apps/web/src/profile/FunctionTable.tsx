@@ -62,8 +62,20 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect, h
       <table class="data-table" data-testid="function-table">
         <thead>
           <tr>
-            <th class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`} onClick={() => setSortBy('self')} aria-sort={sortBy === 'self' ? 'descending' : 'none'}>Self {sortBy === 'self' ? '▾' : ''}</th>
-            <th class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`} onClick={() => setSortBy('total')} aria-sort={sortBy === 'total' ? 'descending' : 'none'}>Total {sortBy === 'total' ? '▾' : ''}</th>
+            <th
+              class={`num sortable ${sortBy === 'self' ? 'sorted' : ''}`}
+              onClick={() => setSortBy('self')}
+              aria-sort={sortBy === 'self' ? 'descending' : 'none'}
+            >
+              Self {sortBy === 'self' ? '▾' : ''}
+            </th>
+            <th
+              class={`num sortable ${sortBy === 'total' ? 'sorted' : ''}`}
+              onClick={() => setSortBy('total')}
+              aria-sort={sortBy === 'total' ? 'descending' : 'none'}
+            >
+              Total {sortBy === 'total' ? '▾' : ''}
+            </th>
             <th>Function</th>
             <th>Location</th>
           </tr>
@@ -73,10 +85,17 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect, h
             const f = table.frame[r];
             return (
               <tr key={f} class={f === selected ? 'selected' : ''} onClick={() => onSelect(f === selected ? null : f)}>
-                <td class="num" title={formatCount(table.self[r])}>{formatPercent(table.self[r] / all)}</td>
-                <td class="num" title={formatCount(table.total[r])}>{formatPercent(table.total[r] / all)}</td>
+                <td class="num" title={formatCount(table.self[r])}>
+                  {formatPercent(table.self[r] / all)}
+                </td>
+                <td class="num" title={formatCount(table.total[r])}>
+                  {formatPercent(table.total[r] / all)}
+                </td>
                 <td class={`fn kind-${kindName(frames.kind[f])}`}>{name(f)}</td>
-                <td class="file">{frames.file[f]}{frames.line[f] > 0 ? `:${frames.line[f]}` : ''}</td>
+                <td class="file">
+                  {frames.file[f]}
+                  {frames.line[f] > 0 ? `:${frames.line[f]}` : ''}
+                </td>
               </tr>
             );
           })}
@@ -85,14 +104,23 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect, h
       {selected !== null && selected < frames.name.length && (
         <aside class="fn-detail" data-testid="function-detail">
           <h3 class={`fn kind-${kindName(frames.kind[selected])}`}>{name(selected)}</h3>
-          <p class="file">{frames.file[selected] || '(unknown file)'}{frames.line[selected] > 0 ? `:${frames.line[selected]}` : ''} · {kindName(frames.kind[selected])}</p>
+          <p class="file">
+            {frames.file[selected] || '(unknown file)'}
+            {frames.line[selected] > 0 ? `:${frames.line[selected]}` : ''} · {kindName(frames.kind[selected])}
+          </p>
           {!calls && <p class="dim">…</p>}
           {calls && (
             <>
               <p class="fn-figures">
-                <span>self <b>{formatPercent(calls.self / all)}</b></span>
-                <span>total <b>{formatPercent(calls.total / all)}</b></span>
-                <button class="btn small" onClick={() => onShowInFlame(frames.name[selected])}>Highlight in flame graph</button>
+                <span>
+                  self <b>{formatPercent(calls.self / all)}</b>
+                </span>
+                <span>
+                  total <b>{formatPercent(calls.total / all)}</b>
+                </span>
+                <button type="button" class="btn small" onClick={() => onShowInFlame(frames.name[selected])}>
+                  Highlight in flame graph
+                </button>
               </p>
               <h4>Called by</h4>
               <EdgeList items={calls.callers} name={name} all={all} onSelect={onSelect} />
@@ -105,7 +133,11 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect, h
               <h4>Lines</h4>
               <table class="lines-table" data-testid="lines">
                 <thead>
-                  <tr><th>line</th><th class="num">self</th><th class="num">total</th></tr>
+                  <tr>
+                    <th>line</th>
+                    <th class="num">self</th>
+                    <th class="num">total</th>
+                  </tr>
                 </thead>
                 <tbody>
                   {lines.slice(0, 100).map((l) => (
@@ -125,14 +157,21 @@ export function FunctionTable({ session, range, frames, q, selected, onSelect, h
   );
 }
 
-function EdgeList(props: { items: { frame: number; total: number }[]; name(f: number): string; all: number; onSelect(f: number): void }) {
+function EdgeList(props: {
+  items: { frame: number; total: number }[];
+  name(f: number): string;
+  all: number;
+  onSelect(f: number): void;
+}) {
   if (!props.items.length) return <p class="dim">none</p>;
   return (
     <ul class="neighbours">
       {props.items.slice(0, 50).map((e) => (
         <li key={e.frame}>
           <span class="num">{formatPercent(e.total / props.all)}</span>
-          <button class="link fn" disabled={e.frame < 0} onClick={() => props.onSelect(e.frame)}>{props.name(e.frame)}</button>
+          <button type="button" class="link fn" disabled={e.frame < 0} onClick={() => props.onSelect(e.frame)}>
+            {props.name(e.frame)}
+          </button>
         </li>
       ))}
     </ul>

@@ -54,7 +54,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   // The row knows the zone before the document is loaded (servers that index it).
   const zone = info?.meta.zone ?? row?.zone ?? null;
   const startTime = info?.meta.startTime ?? row?.start ?? null;
-  const ready = row !== null && row.hasMemory;
+  const ready = row?.hasMemory;
 
   // Layout effects throughout: the chart exists, and the first bins are requested, in the same
   // task as the first render, not one frame per step later.
@@ -147,11 +147,21 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           onPainted?.();
           const hook = testHook();
           const yLabel = chart.current?.yLabel() ?? '';
-          hook.memory = { from, to, bins: res.bins, plotWidth, draws: (hook.memory?.draws ?? 0) + 1, paintedAt, series, yLabel };
+          hook.memory = {
+            from,
+            to,
+            bins: res.bins,
+            plotWidth,
+            draws: (hook.memory?.draws ?? 0) + 1,
+            paintedAt,
+            series,
+            yLabel,
+          };
         });
       } catch (err) {
         // A link asking for a series this profile lacks falls back to RSS instead of an empty chart.
-        if (err instanceof ApiError && err.code === 'no-series') navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
+        if (err instanceof ApiError && err.code === 'no-series')
+          navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
         else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
@@ -168,7 +178,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   function zoomTo(from: number, to: number, how: 'drag' | 'wheel' | 'pan' | 'button'): void {
     const d = durRef.current;
     let span = Math.max(MIN_SPAN_MS, to - from);
-    if (span >= d) return void navigate(withParams(viewParams({ from: null, to: null })), { replace: how !== 'drag' && how !== 'button' });
+    if (span >= d)
+      return void navigate(withParams(viewParams({ from: null, to: null })), {
+        replace: how !== 'drag' && how !== 'button',
+      });
     if (from < 0) [from, to] = [0, span];
     if (to > d) [from, to] = [d - span, d];
     span = to - from;
@@ -207,7 +220,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   }, []);
 
   function exportCsv(): void {
-    saveBlob(new Blob([binsToCsv(bins, startTime, binsSeries)], { type: 'text/csv' }), `${fileStem(row?.name)}-memory-${binsSeries}.csv`);
+    saveBlob(
+      new Blob([binsToCsv(bins, startTime, binsSeries)], { type: 'text/csv' }),
+      `${fileStem(row?.name)}-memory-${binsSeries}.csv`,
+    );
   }
 
   function exportPng(): void {
@@ -234,7 +250,11 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           <Segmented
             label="Show"
             value={view.show}
-            options={[['both', 'mean + min–max'], ['mean', 'mean'], ['max', 'max']]}
+            options={[
+              ['both', 'mean + min–max'],
+              ['mean', 'mean'],
+              ['max', 'max'],
+            ]}
             onChange={(v) => navigate(withParams(viewParams({ show: v as ProfileView['show'] })))}
           />
           {available.includes('heap') && (
@@ -248,34 +268,93 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           <Segmented
             label="Time"
             value={view.axis}
-            options={[['rel', 'runtime'], ['date', 'clock']]}
+            options={[
+              ['rel', 'runtime'],
+              ['date', 'clock'],
+            ]}
             onChange={(v) => navigate(withParams(viewParams({ axis: v as ProfileView['axis'] })))}
           />
           <span class="spacer" />
-          <button class="btn" title="Zoom out (−)" onClick={() => zoomTo(winFrom - (winTo - winFrom) / 2, winTo + (winTo - winFrom) / 2, 'button')}>−</button>
-          <button class="btn" title="Zoom in (+)" onClick={() => zoomTo(winFrom + (winTo - winFrom) / 4, winTo - (winTo - winFrom) / 4, 'button')}>+</button>
-          <button class="btn" title="Reset zoom (0, double-click)" disabled={view.from === null} onClick={() => navigate(withParams(viewParams({ from: null, to: null })))}>Reset</button>
-          <button class="btn" title="Select the visible window" onClick={() => navigate(withParams(viewParams({ selFrom: winFrom, selTo: winTo })))}>Select window</button>
-          <button class="btn" title="Memory series of this window as CSV" disabled={!bins.length} onClick={exportCsv}>CSV</button>
-          <button class="btn" title="Chart as PNG" onClick={exportPng}>PNG</button>
+          <button
+            type="button"
+            class="btn"
+            title="Zoom out (−)"
+            onClick={() => zoomTo(winFrom - (winTo - winFrom) / 2, winTo + (winTo - winFrom) / 2, 'button')}
+          >
+            −
+          </button>
+          <button
+            type="button"
+            class="btn"
+            title="Zoom in (+)"
+            onClick={() => zoomTo(winFrom + (winTo - winFrom) / 4, winTo - (winTo - winFrom) / 4, 'button')}
+          >
+            +
+          </button>
+          <button
+            type="button"
+            class="btn"
+            title="Reset zoom (0, double-click)"
+            disabled={view.from === null}
+            onClick={() => navigate(withParams(viewParams({ from: null, to: null })))}
+          >
+            Reset
+          </button>
+          <button
+            type="button"
+            class="btn"
+            title="Select the visible window"
+            onClick={() => navigate(withParams(viewParams({ selFrom: winFrom, selTo: winTo })))}
+          >
+            Select window
+          </button>
+          <button
+            type="button"
+            class="btn"
+            title="Memory series of this window as CSV"
+            disabled={!bins.length}
+            onClick={exportCsv}
+          >
+            CSV
+          </button>
+          <button type="button" class="btn" title="Chart as PNG" onClick={exportPng}>
+            PNG
+          </button>
         </div>
         <div class="chart-meta">
           <span>window {formatDuration(winTo - winFrom)}</span>
-          <span>{bins.length} bins of {formatDuration(binWidth)}</span>
-          <span>peak in window <b>{formatBytes(peak, 2)}</b></span>
+          <span>
+            {bins.length} bins of {formatDuration(binWidth)}
+          </span>
+          <span>
+            peak in window <b>{formatBytes(peak, 2)}</b>
+          </span>
           {timeEstimated && <span class="warn">time axis estimated (no per-sample timestamps)</span>}
           {loading && <span class="dim">re-binning…</span>}
           <span class="spacer" />
-          <span class="chart-legend" aria-label="legend">
-            {view.show !== 'max' && <span><i class="key-line mean" /> mean</span>}
-            {view.show === 'both' && <span><i class="key-band" /> min–max of each bin</span>}
-            {view.show !== 'mean' && <span><i class="key-line max" /> max</span>}
+          <span class="chart-legend" role="group" aria-label="legend">
+            {view.show !== 'max' && (
+              <span>
+                <i class="key-line mean" /> mean
+              </span>
+            )}
+            {view.show === 'both' && (
+              <span>
+                <i class="key-band" /> min–max of each bin
+              </span>
+            )}
+            {view.show !== 'mean' && (
+              <span>
+                <i class="key-line max" /> max
+              </span>
+            )}
           </span>
         </div>
         <div class="chart-holder" ref={holder} data-testid="memory-chart" />
         {error && <p class="error">Memory could not be loaded: {error}</p>}
         <p class="hint">
-          Drag: zoom · Shift+drag: select a range · Click: select a bin · Wheel: zoom · Shift+wheel, ←/→: pan · Double-click, 0: reset · Esc: clear selection
+          Drag: zoom · Shift+drag: select a range · Click: select a bin · Wheel: zoom · Shift+wheel, ←/→: pan ·
+          Double-click, 0: reset · Esc: clear selection
         </p>
       </section>
       {hasSel && (

@@ -63,9 +63,19 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
       <main class="page message-page">
         <h2>{error.status === 404 ? 'Profile not found' : 'This profile could not be opened'}</h2>
         <p>
-          {error.status === 404 ? <>There is no profile with id <code>{id}</code>. It may have been deleted or pruned.</> : error.message}
+          {error.status === 404 ? (
+            <>
+              There is no profile with id <code>{id}</code>. It may have been deleted or pruned.
+            </>
+          ) : (
+            error.message
+          )}
         </p>
-        <p><a href="/" onClick={linkTo('/')}>← All profiles</a></p>
+        <p>
+          <a href="/" onClick={linkTo('/')}>
+            ← All profiles
+          </a>
+        </p>
       </main>
     );
   }
@@ -75,7 +85,13 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
 
   return (
     <main class="page profile-page">
-      {row ? <ProfileHeader row={row} info={info} view={view} tab={tab} /> : <header class="profile-head"><p class="dim">Loading profile…</p></header>}
+      {row ? (
+        <ProfileHeader row={row} info={info} view={view} tab={tab} />
+      ) : (
+        <header class="profile-head">
+          <p class="dim">Loading profile…</p>
+        </header>
+      )}
       {info && info.warnings.length > 0 ? (
         <p class="warn-banner">
           {info.warnings.length === 1 ? 'Read with a warning: ' : `Read with ${info.warnings.length} warnings, first: `}
@@ -84,10 +100,13 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
       ) : null}
       {tab === 'memory' && row && !row.hasMemory ? (
         <p class="empty" data-testid="no-memory">
-          This profile recorded no memory: it was taken without memory sampling (vmprof <code>--mem</code>). The CPU view has everything it holds.
+          This profile recorded no memory: it was taken without memory sampling (vmprof <code>--mem</code>). The CPU
+          view has everything it holds.
         </p>
       ) : null}
-      {tab === 'memory' && (!row || row.hasMemory) ? <MemoryView id={id} row={row} view={view} info={info} theme={theme} onPainted={startDocument} /> : null}
+      {tab === 'memory' && (!row || row.hasMemory) ? (
+        <MemoryView id={id} row={row} view={view} info={info} theme={theme} onPainted={startDocument} />
+      ) : null}
       {tab === 'cpu' ? (
         load.phase === 'ready' && row ? (
           <CpuView row={row} view={view} info={load.info} session={session!} dark={dark} />
@@ -101,16 +120,31 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
   );
 }
 
-function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInfo | null; view: ProfileView; tab: 'memory' | 'cpu' }) {
+function ProfileHeader({
+  row,
+  info,
+  view,
+  tab,
+}: {
+  row: ProfileRow;
+  info: DocInfo | null;
+  view: ProfileView;
+  tab: 'memory' | 'cpu';
+}) {
   const threads = info?.threads ?? [];
   const zone = info?.meta.zone ?? row.zone ?? null;
   return (
     <header class="profile-head">
       <div class="title-block">
         <nav class="crumbs">
-          <a href="/" onClick={linkTo('/')}>Profiles</a>
+          <a href="/" onClick={linkTo('/')}>
+            Profiles
+          </a>
           <span class="sep">›</span>
-          <a href={`/?project=${encodeURIComponent(row.project ?? '')}`} onClick={linkTo(`/?project=${encodeURIComponent(row.project ?? '')}`)}>
+          <a
+            href={`/?project=${encodeURIComponent(row.project ?? '')}`}
+            onClick={linkTo(`/?project=${encodeURIComponent(row.project ?? '')}`)}
+          >
             {row.project ?? '(no project)'}
           </a>
         </nav>
@@ -118,24 +152,44 @@ function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInf
           <span class="fn-name">{row.name ?? info?.meta.name ?? row.id}</span>
         </h1>
         <p class="facts">
-          <span title="start of the run" data-testid="started">{formatDateTime(row.start, zone)} {zone ?? 'UTC'}</span>
+          <span title="start of the run" data-testid="started">
+            {formatDateTime(row.start, zone)} {zone ?? 'UTC'}
+          </span>
           <span>{formatDuration(row.durationMs)}</span>
           <span>{formatCount(row.sampleCount)} samples</span>
           {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}
           {row.interpreter && <span>{row.interpreter}</span>}
           {row.host && <span>{row.host}</span>}
           {Object.entries(row.tags ?? {}).map(([k, v]) => (
-            <span class="tag" key={k}>{k}={v}</span>
+            <span class="tag" key={k}>
+              {k}={v}
+            </span>
           ))}
         </p>
-        {info?.meta.argv && <p class="argv" title="command line">{info.meta.argv.join(' ')}</p>}
+        {info?.meta.argv && (
+          <p class="argv" title="command line">
+            {info.meta.argv.join(' ')}
+          </p>
+        )}
       </div>
       <div class="head-controls">
         <div class="tabs" role="tablist">
-          <button role="tab" class={`tab ${tab === 'memory' ? 'on' : ''}`} aria-selected={tab === 'memory'} onClick={() => navigate(withParams(viewParams({ tab: 'memory' })))}>
+          <button
+            type="button"
+            role="tab"
+            class={`tab ${tab === 'memory' ? 'on' : ''}`}
+            aria-selected={tab === 'memory'}
+            onClick={() => navigate(withParams(viewParams({ tab: 'memory' })))}
+          >
             Memory <kbd>m</kbd>
           </button>
-          <button role="tab" class={`tab ${tab === 'cpu' ? 'on' : ''}`} aria-selected={tab === 'cpu'} onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}>
+          <button
+            type="button"
+            role="tab"
+            class={`tab ${tab === 'cpu' ? 'on' : ''}`}
+            aria-selected={tab === 'cpu'}
+            onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}
+          >
             CPU <kbd>c</kbd>
           </button>
         </div>
@@ -152,7 +206,8 @@ function ProfileHeader({ row, info, view, tab }: { row: ProfileRow; info: DocInf
             <option value="">all threads{threads.length ? ` (${threads.length})` : ''}</option>
             {threads.map((t, i) => (
               <option value={String(i)} key={i}>
-                {t.name ?? `thread ${t.id}`}{t.samples ? ` — ${formatCount(t.samples)} samples` : ''}
+                {t.name ?? `thread ${t.id}`}
+                {t.samples ? ` — ${formatCount(t.samples)} samples` : ''}
               </option>
             ))}
           </select>
@@ -180,11 +235,15 @@ function LoadProgress({ state }: { state: LoadState }) {
         {LOAD_STEPS.map(([phase, label], i) => (
           <li key={phase} class={i < at ? 'done' : i === at ? 'now' : ''}>
             {label}
-            {phase === 'download' && state.phase !== 'ready' && state.phase !== 'error' && state.loaded > 0 ? ` ${formatBytes(state.loaded)}` : ''}
+            {phase === 'download' && state.phase !== 'ready' && state.phase !== 'error' && state.loaded > 0
+              ? ` ${formatBytes(state.loaded)}`
+              : ''}
           </li>
         ))}
       </ol>
-      <div class="bar indeterminate"><div class="fill" /></div>
+      <div class="bar indeterminate">
+        <div class="fill" />
+      </div>
       <p class="dim small">The profile is decoded and aggregated in a background worker; the page stays usable.</p>
     </div>
   );

@@ -40,12 +40,18 @@ export function FrameLink({ frame }: { frame: ApiFrame }) {
   const where = location(frame);
   return (
     <button
+      type="button"
       class={`frame-link kind-${kindName(frame.kind)}`}
       title={`${name}${where ? `\n${where}` : ''}\nClick: find it in the CPU view`}
       onClick={() => navigate(withParams({ ...viewParams({ tab: 'cpu', focus: [], cpu: 'flame' }), q: name }))}
     >
       <span class="fn">{name}</span>
-      {where && <span class="loc">{shortFile(frame.file)}{frame.line > 0 ? `:${frame.line}` : ''}</span>}
+      {where && (
+        <span class="loc">
+          {shortFile(frame.file)}
+          {frame.line > 0 ? `:${frame.line}` : ''}
+        </span>
+      )}
     </button>
   );
 }
@@ -69,7 +75,10 @@ function FrameList(props: { frames: ApiFrame[]; depth0: number; keep: number; te
         <li class="fold">
           <details>
             <summary>
-              {fold} outer frames <span class="dim">({frames[0].name || '<anonymous>'} → {frames[fold - 1].name || '<anonymous>'})</span>
+              {fold} outer frames{' '}
+              <span class="dim">
+                ({frames[0].name || '<anonymous>'} → {frames[fold - 1].name || '<anonymous>'})
+              </span>
             </summary>
             <ol class="frames">{frames.slice(0, fold).map((f, i) => item(f, i))}</ol>
           </details>
@@ -83,7 +92,11 @@ function FrameList(props: { frames: ApiFrame[]; depth0: number; keep: number; te
 function ShareBar({ share }: { share: number }) {
   return (
     <span class="share-bar" aria-hidden="true">
-      <i ref={(el) => { if (el) el.style.width = `${Math.max(0, Math.min(1, share)) * 100}%`; }} />
+      <i
+        ref={(el) => {
+          if (el) el.style.width = `${Math.max(0, Math.min(1, share)) * 100}%`;
+        }}
+      />
     </span>
   );
 }
@@ -106,7 +119,11 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis, series
     const ctrl = new AbortController();
     setError(null);
     api
-      .stacks(id, { from, to, thread, top: 10, series: series === 'rss' ? null : series, rank: rank === 'count' ? null : rank }, ctrl.signal)
+      .stacks(
+        id,
+        { from, to, thread, top: 10, series: series === 'rss' ? null : series, rank: rank === 'count' ? null : rank },
+        ctrl.signal,
+      )
       .then((res) => {
         setData(res);
         testHook().stacks = {
@@ -133,24 +150,42 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis, series
     <aside class="side-panel" data-testid="stack-panel">
       <header>
         <h3>Stacks of the selection</h3>
-        <button class="btn small" title="Clear the selection (Esc)" onClick={() => navigate(withParams(viewParams({ selFrom: null, selTo: null })))}>
+        <button
+          type="button"
+          class="btn small"
+          title="Clear the selection (Esc)"
+          onClick={() => navigate(withParams(viewParams({ selFrom: null, selTo: null })))}
+        >
           ✕
         </button>
       </header>
       <p class="sel-range">
-        {describeTime(mode, from / 1000)} → {describeTime(mode, to / 1000)} <span class="dim">({formatDuration(to - from)})</span>
+        {describeTime(mode, from / 1000)} → {describeTime(mode, to / 1000)}{' '}
+        <span class="dim">({formatDuration(to - from)})</span>
       </p>
       <div class="panel-actions">
-        <button class="btn small" onClick={() => navigate(withParams(viewParams({ from, to })))}>Zoom to it</button>
-        <button class="btn small" onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}>CPU view of it</button>
+        <button type="button" class="btn small" onClick={() => navigate(withParams(viewParams({ from, to })))}>
+          Zoom to it
+        </button>
+        <button type="button" class="btn small" onClick={() => navigate(withParams(viewParams({ tab: 'cpu' })))}>
+          CPU view of it
+        </button>
       </div>
       {error && <p class="error">The stacks could not be analysed: {error}</p>}
       {!data && !error && <p class="dim">Analysing stacks…</p>}
       {data && data.samples === 0 && <p class="dim">No samples in this range: the program was not sampled here.</p>}
       {data && data.samples > 0 && (
         <div class={stale ? 'busy' : ''}>
-          <p class="dim" data-testid="stack-samples">{formatCount(data.samples)} samples</p>
-          <Section title={<>Common to every stack <span class="dim">· {data.prefix.length} frames</span></>}>
+          <p class="dim" data-testid="stack-samples">
+            {formatCount(data.samples)} samples
+          </p>
+          <Section
+            title={
+              <>
+                Common to every stack <span class="dim">· {data.prefix.length} frames</span>
+              </>
+            }
+          >
             {data.prefix.length === 0 ? (
               <p class="note">The stacks share no frame: they start in different top-level functions.</p>
             ) : (
@@ -158,11 +193,20 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis, series
             )}
           </Section>
           <Continuation data={data} />
-          <Section title={<>Top stacks <span class="dim">· below the common prefix</span></>}>
+          <Section
+            title={
+              <>
+                Top stacks <span class="dim">· below the common prefix</span>
+              </>
+            }
+          >
             <Segmented
               label="Rank by"
               value={rank}
-              options={[['count', 'samples'], ['growth', `${SERIES_LABELS[series].button} growth`]]}
+              options={[
+                ['count', 'samples'],
+                ['growth', `${SERIES_LABELS[series].button} growth`],
+              ]}
               onChange={(v) => navigate(withParams(viewParams({ rank: v as Rank })))}
             />
             <ol class="top-stacks">
@@ -173,9 +217,13 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis, series
                     <div class="top-head">
                       <ShareBar share={s.count / data.samples} />
                       <b>{formatPercent(s.count / data.samples)}</b>
-                      <span class="dim">{formatCount(s.count)} sample{s.count === 1 ? '' : 's'}</span>
+                      <span class="dim">
+                        {formatCount(s.count)} sample{s.count === 1 ? '' : 's'}
+                      </span>
                       {s.growth !== undefined && s.growth > 0 && (
-                        <span class="growth" title={SERIES_LABELS[series].growth}>+{formatBytes(s.growth)}</span>
+                        <span class="growth" title={SERIES_LABELS[series].growth}>
+                          +{formatBytes(s.growth)}
+                        </span>
                       )}
                     </div>
                     {rest.length === 0 ? (
@@ -196,7 +244,11 @@ export function StackPanel({ id, from, to, thread, startTime, zone, axis, series
 
 /** The most common full stack beyond the prefix, and its share; worded for the empty case too. */
 function Continuation({ data }: { data: StacksResponse }) {
-  const share = <b class="share" data-testid="share">{formatPercent(data.share)}</b>;
+  const share = (
+    <b class="share" data-testid="share">
+      {formatPercent(data.share)}
+    </b>
+  );
   const last = data.prefix[data.prefix.length - 1];
   const lastName = <span class="fn">{last ? last.name || '<anonymous>' : 'the root'}</span>;
   if (data.extension.length > 0) {

@@ -71,7 +71,11 @@ export function pathOf(tree: CallTreeData, node: number): number[] {
 }
 
 /** Nodes whose function name contains `q` (case-insensitive); the share counts nested matches once. */
-export function searchMatches(layout: FlameLayout, frames: FrameInfo, q: string): { match: Uint8Array; total: number; count: number } {
+export function searchMatches(
+  layout: FlameLayout,
+  frames: FrameInfo,
+  q: string,
+): { match: Uint8Array; total: number; count: number } {
   const tree = layout.tree;
   const match = new Uint8Array(tree.length);
   if (!q) return { match, total: 0, count: 0 };

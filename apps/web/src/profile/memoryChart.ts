@@ -21,7 +21,9 @@ export interface MemoryChartOptions extends TimeAxisMode {
 const DOUBLE_CLICK_MS = 220;
 
 /** y ticks at round binary sizes: 1, 2, 5, 10, 20, 50, 100, 200, 500 B, KiB, MiB, GiB, TiB. */
-const BYTE_INCRS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((u) => [1, 2, 5, 10, 20, 50, 100, 200, 500].map((m) => m * u));
+const BYTE_INCRS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((u) =>
+  [1, 2, 5, 10, 20, 50, 100, 200, 500].map((m) => m * u),
+);
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
@@ -65,7 +67,7 @@ export class MemoryChart {
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
       scales: {
         x: { time: false },
-        y: { range: (_u, min, max) => [0, max > 0 ? max * 1.05 : 1] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
       },
       axes: [
         {
@@ -234,7 +236,10 @@ export class MemoryChart {
     for (let d = 0; d <= 6; d++) {
       for (const j of [i - d, i + d]) {
         const b = this.bins[j];
-        if (b && b.count > 0) return this.opts.onSelect(b.start, b.end);
+        if (b && b.count > 0) {
+          this.opts.onSelect(b.start, b.end);
+          return;
+        }
       }
     }
     this.opts.onSelect(this.bins[i].start, this.bins[i].end);

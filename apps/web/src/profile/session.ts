@@ -32,7 +32,10 @@ export class ProfileSession {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), { type: 'module', name: 'profile' });
+    const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), {
+      type: 'module',
+      name: 'profile',
+    });
     worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
     worker.onerror = (ev) => this.setState({ phase: 'error', message: ev.message || 'the profile worker failed' });
     this.worker = worker;
@@ -56,7 +59,8 @@ export class ProfileSession {
       if (msg.req !== undefined) {
         this.pending.get(msg.req)?.reject(new Error(msg.message));
         this.pending.delete(msg.req);
-      } else if (this.state.phase !== 'ready') this.setState({ phase: 'error', message: msg.message, status: msg.status });
+      } else if (this.state.phase !== 'ready')
+        this.setState({ phase: 'error', message: msg.message, status: msg.status });
       else console.error('profile worker:', msg.message);
     } else if (msg.kind === 'tree') this.resolve(msg.req, msg.tree);
     else if (msg.kind === 'speedscope') this.resolve(msg.req, msg.json);

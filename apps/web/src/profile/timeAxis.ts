@@ -4,8 +4,8 @@ import type uPlot from 'uplot';
 import { formatRelative, zonedParts, zoneOffsetMs } from '../lib/units';
 
 export const TIME_INCRS = [
-  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
-  7200, 10800, 21600, 43200, 86400,
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+  10800, 21600, 43200, 86400,
 ];
 
 export interface TimeAxisMode {
@@ -19,14 +19,19 @@ type ModeOf = () => TimeAxisMode;
 
 export function timeAxisLabel(mode: TimeAxisMode): string {
   if (mode.axis === 'date' && mode.startTime !== null)
-    return mode.zone ? `clock time (${mode.zone}, the profile's zone)` : 'clock time (UTC: the profile records no zone)';
+    return mode.zone
+      ? `clock time (${mode.zone}, the profile's zone)`
+      : 'clock time (UTC: the profile records no zone)';
   return 'runtime since start';
 }
 
 export function timeSplits(modeOf: ModeOf) {
   return (_u: uPlot, _axis: number, min: number, max: number, incr: number): number[] => {
     const mode = modeOf();
-    const shift = mode.axis === 'date' && mode.startTime !== null ? (mode.startTime + zoneOffsetMs(mode.startTime, mode.zone)) / 1000 : 0;
+    const shift =
+      mode.axis === 'date' && mode.startTime !== null
+        ? (mode.startTime + zoneOffsetMs(mode.startTime, mode.zone)) / 1000
+        : 0;
     const out: number[] = [];
     const first = Math.ceil((min + shift) / incr - 1e-9) * incr - shift;
     for (let v = first, k = 0; v <= max + 1e-9 && k < 1000; k++, v = first + k * incr) out.push(v);

@@ -59,8 +59,16 @@ function describe(d: ProfileDocument): DocInfo {
   const span = m.startTime !== null && m.endTime !== null ? m.endTime - m.startTime : 0;
   return {
     meta: {
-      project: m.project, name: m.name, interpreter: m.interpreter, startTime: m.startTime, endTime: m.endTime,
-      zone: m.zone, argv: m.argv, host: m.host, source: m.source, tags: m.tags,
+      project: m.project,
+      name: m.name,
+      interpreter: m.interpreter,
+      startTime: m.startTime,
+      endTime: m.endTime,
+      zone: m.zone,
+      argv: m.argv,
+      host: m.host,
+      source: m.source,
+      tags: m.tags,
     },
     frames: {
       name: Array.from(d.frames.name, (s) => d.strings[s]),
@@ -91,15 +99,32 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       post({ kind: 'ready', info: describe(decoded) });
     } else if (msg.kind === 'tree') {
       if (!doc) throw new Error('profile not loaded');
-      const { stackNode: _unused, ...tree } = aggregateCallTree(doc.stacks, doc.samples.stack, { ...sampleRun(doc, msg), weight: doc.samples.weight ?? undefined });
-      post({ kind: 'tree', req: msg.req, tree }, [tree.frame.buffer, tree.parent.buffer, tree.self.buffer, tree.total.buffer, tree.depth.buffer, tree.subtreeEnd.buffer, tree.offset.buffer]);
+      const { stackNode: _unused, ...tree } = aggregateCallTree(doc.stacks, doc.samples.stack, {
+        ...sampleRun(doc, msg),
+        weight: doc.samples.weight ?? undefined,
+      });
+      post({ kind: 'tree', req: msg.req, tree }, [
+        tree.frame.buffer,
+        tree.parent.buffer,
+        tree.self.buffer,
+        tree.total.buffer,
+        tree.depth.buffer,
+        tree.subtreeEnd.buffer,
+        tree.offset.buffer,
+      ]);
     } else if (msg.kind === 'functions') {
       if (!doc) throw new Error('profile not loaded');
-      const table = functionTable(doc.stacks, doc.samples.stack, { ...sampleRun(doc, msg), weight: doc.samples.weight ?? undefined });
+      const table = functionTable(doc.stacks, doc.samples.stack, {
+        ...sampleRun(doc, msg),
+        weight: doc.samples.weight ?? undefined,
+      });
       post({ kind: 'functions', req: msg.req, table });
     } else if (msg.kind === 'calls') {
       if (!doc) throw new Error('profile not loaded');
-      const calls = functionCalls(doc.stacks, doc.samples.stack, msg.frame, { ...sampleRun(doc, msg), weight: doc.samples.weight ?? undefined });
+      const calls = functionCalls(doc.stacks, doc.samples.stack, msg.frame, {
+        ...sampleRun(doc, msg),
+        weight: doc.samples.weight ?? undefined,
+      });
       post({ kind: 'calls', req: msg.req, calls });
     } else if (msg.kind === 'lines') {
       if (!doc) throw new Error('profile not loaded');

@@ -26,7 +26,11 @@ export function toSpeedscope(doc: ProfileDocument, q: RangeQuery, title: string)
         id = frames.length;
         frameIds.set(f, id);
         const file = doc.strings[doc.frames.file[f]];
-        frames.push({ name: doc.strings[doc.frames.name[f]] || '<anonymous>', ...(file ? { file } : {}), ...(doc.frames.line[f] > 0 ? { line: doc.frames.line[f] } : {}) });
+        frames.push({
+          name: doc.strings[doc.frames.name[f]] || '<anonymous>',
+          ...(file ? { file } : {}),
+          ...(doc.frames.line[f] > 0 ? { line: doc.frames.line[f] } : {}),
+        });
       }
       path.push(id);
     }
@@ -41,7 +45,15 @@ export function toSpeedscope(doc: ProfileDocument, q: RangeQuery, title: string)
     activeProfileIndex: 0,
     shared: { frames },
     profiles: [
-      { type: 'sampled', name: title, unit: weight ? 'microseconds' : 'none', startValue: 0, endValue: total, samples, weights },
+      {
+        type: 'sampled',
+        name: title,
+        unit: weight ? 'microseconds' : 'none',
+        startValue: 0,
+        endValue: total,
+        samples,
+        weights,
+      },
     ],
   });
 }

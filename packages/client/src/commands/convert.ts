@@ -49,7 +49,8 @@ export async function runConvert(file: string | undefined, opts: ConvertCliOptio
   try {
     if (!file) throw new UsageError('no file given: prof convert FILE [-o OUT.msgpack.gz]');
     output = opts.output ?? defaultOutput(file);
-    if (resolve(output) === resolve(file)) throw new UsageError(`the output would overwrite the input ${file}; name another with -o`);
+    if (resolve(output) === resolve(file))
+      throw new UsageError(`the output would overwrite the input ${file}; name another with -o`);
     const inputBytes = statSync(file).size;
     const doc = await convertFile(file, !opts.json && inputBytes >= PROGRESS_MIN_BYTES);
     const bytes = await gzipDocument(doc);
@@ -57,7 +58,11 @@ export async function runConvert(file: string | undefined, opts: ConvertCliOptio
       writeAtomic(output, bytes, 0o644);
     } catch (e) {
       const failure = describeFailure(e);
-      return reportFailure('convert', output, e, opts.json, { ...failure, message: `cannot write the output: ${failure.message}`, exitCode: ExitCode.output });
+      return reportFailure('convert', output, e, opts.json, {
+        ...failure,
+        message: `cannot write the output: ${failure.message}`,
+        exitCode: ExitCode.output,
+      });
     }
     const report: ConvertReport = {
       input: { path: file, bytes: inputBytes },
@@ -74,7 +79,9 @@ export async function runConvert(file: string | undefined, opts: ConvertCliOptio
           `${sizeRatio(inputBytes, bytes.byteLength)}): ${formatCount(doc.samples.length)} samples in ${formatDuration(report.ms)}\n`,
       );
       for (const w of doc.warnings) {
-        process.stderr.write(`prof convert: warning: ${w.code}${w.offset !== undefined ? ` at byte ${formatCount(w.offset)}` : ''}: ${printable(w.message)}\n`);
+        process.stderr.write(
+          `prof convert: warning: ${w.code}${w.offset !== undefined ? ` at byte ${formatCount(w.offset)}` : ''}: ${printable(w.message)}\n`,
+        );
       }
     }
     return ExitCode.ok;

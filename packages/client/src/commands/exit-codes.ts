@@ -35,12 +35,21 @@ export interface FailureInfo {
 export function describeFailure(e: unknown): FailureInfo {
   if (e instanceof UploadError) {
     const exitCode = e.code === 'rejected' || e.code === 'bad-url' ? ExitCode.rejected : ExitCode.unavailable;
-    return { code: e.serverCode ? `${e.code}:${e.serverCode}` : e.code, message: e.message, exitCode: e.code === 'bad-url' ? ExitCode.usage : exitCode };
+    return {
+      code: e.serverCode ? `${e.code}:${e.serverCode}` : e.code,
+      message: e.message,
+      exitCode: e.code === 'bad-url' ? ExitCode.usage : exitCode,
+    };
   }
   const err = e as { name?: string; code?: unknown; message?: string; details?: { offset?: number } } | null;
   if (err && err.name === 'ProfFormatError') {
     const offset = err.details?.offset;
-    return { code: `format:${String(err.code)}`, message: err.message ?? String(e), exitCode: ExitCode.input, ...(offset !== undefined ? { offset } : {}) };
+    return {
+      code: `format:${String(err.code)}`,
+      message: err.message ?? String(e),
+      exitCode: ExitCode.input,
+      ...(offset !== undefined ? { offset } : {}),
+    };
   }
   if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
     return { code: `file:${err.code}`, message: err.message ?? String(e), exitCode: ExitCode.input };
@@ -61,8 +70,16 @@ export class UsageError extends Error {
  * Reports a failure of `prof COMMAND FILE` on stderr (and as `{"error": …}` on stdout with `--json`)
  * and returns its exit code. `failure` overrides what `describeFailure` would say.
  */
-export function reportFailure(command: string, file: string | undefined, e: unknown, json: boolean | undefined, failure?: FailureInfo): number {
-  const f = failure ?? (e instanceof UsageError ? { code: 'usage', message: e.message, exitCode: ExitCode.usage } : describeFailure(e));
+export function reportFailure(
+  command: string,
+  file: string | undefined,
+  e: unknown,
+  json: boolean | undefined,
+  failure?: FailureInfo,
+): number {
+  const f =
+    failure ??
+    (e instanceof UsageError ? { code: 'usage', message: e.message, exitCode: ExitCode.usage } : describeFailure(e));
   if (json) process.stdout.write(JSON.stringify({ error: f }, null, 2) + '\n');
   process.stderr.write(`prof ${command}: ${file ? `${printable(file)}: ` : ''}${printable(f.message)}\n`);
   return f.exitCode;

@@ -3,7 +3,14 @@ import { basename } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { functionTable } from '@prof/binning';
-import { detectFormat, documentSummary, FRAME_KIND_NAMES, FrameKind, type DetectedFormat, type ProfileDocument } from '@prof/format';
+import {
+  detectFormat,
+  documentSummary,
+  FRAME_KIND_NAMES,
+  FrameKind,
+  type DetectedFormat,
+  type ProfileDocument,
+} from '@prof/format';
 import { inspectFile } from '@prof/format/node';
 import { ExitCode, reportFailure, UsageError } from './exit-codes';
 import { PROGRESS_MIN_BYTES } from './progress';
@@ -65,7 +72,10 @@ function sniff(file: string): Container {
   const bytes = head.subarray(0, n);
   if (detectFormat(bytes) !== 'gzip') return { gzipped: false, format: detectFormat(bytes) };
   try {
-    return { gzipped: true, format: detectFormat(gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, 4096)) };
+    return {
+      gzipped: true,
+      format: detectFormat(gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, 4096)),
+    };
   } catch {
     return { gzipped: true, format: 'unknown' };
   }
@@ -81,12 +91,19 @@ function formatLine(container: Container, doc: ProfileDocument): string {
   let source: string;
   if (v) {
     const platform = v.wordSize === 4 ? (v.addrSize === 8 ? '64-bit Windows' : '32-bit') : '64-bit';
-    const modes = [v.memory && 'memory', v.lines && 'lines', v.native && 'native', v.rpython && 'PyPy', v.realTime && 'real-time'].filter(Boolean);
+    const modes = [
+      v.memory && 'memory',
+      v.lines && 'lines',
+      v.native && 'native',
+      v.rpython && 'PyPy',
+      v.realTime && 'real-time',
+    ].filter(Boolean);
     source = `vmprof version ${v.version}, ${platform} (${v.wordSize}-byte words, ${v.addrSize}-byte addresses)${modes.length ? `; ${modes.join(', ')}` : ''}`;
   } else {
     source = doc.meta.source === 'v8-cpuprofile' ? 'V8 CPU profile' : 'Prof Node client profile';
   }
-  if (container.format === 'prof-document') return `Prof document (schema ${doc.version}${container.gzipped ? ', gzipped' : ''}) of a ${source}`;
+  if (container.format === 'prof-document')
+    return `Prof document (schema ${doc.version}${container.gzipped ? ', gzipped' : ''}) of a ${source}`;
   return container.gzipped ? `${source}, gzipped` : source;
 }
 
@@ -116,7 +133,10 @@ function summaryText(file: string, size: number, container: Container, doc: Prof
   if (samples.heap) rows.push(['heap', `${range(samples.heap)} (V8 heap used)`]);
   const metaPairs = Object.entries(meta.vmprof?.meta ?? {});
   if (metaPairs.length > 0) {
-    const shown = metaPairs.slice(0, 8).map(([k, v]) => `${printable(k)}=${printable(v)}`).join(' ');
+    const shown = metaPairs
+      .slice(0, 8)
+      .map(([k, v]) => `${printable(k)}=${printable(v)}`)
+      .join(' ');
     rows.push(['meta', metaPairs.length > 8 ? `${shown} … (${formatCount(metaPairs.length)} entries)` : shown]);
   }
   if (summary.topFunction) rows.push(['top-level', printable(summary.topFunction)]);
@@ -135,7 +155,11 @@ function summaryText(file: string, size: number, container: Container, doc: Prof
 
 function functionsText(doc: ProfileDocument, top: number): string {
   const { strings, frames, samples } = doc;
-  const table = functionTable(doc.stacks, samples.stack, { start: 0, end: samples.length, weight: samples.weight ?? undefined });
+  const table = functionTable(doc.stacks, samples.stack, {
+    start: 0,
+    end: samples.length,
+    weight: samples.weight ?? undefined,
+  });
   const all = table.weightTotal || 1;
   const pct = (x: number) => `${((100 * x) / all).toFixed(1)}%`.padStart(7);
   let out = `\ntop functions by total (${samples.weight ? 'weighted' : `of ${formatCount(samples.length)} samples`}):\n    total     self  function\n`;
@@ -145,7 +169,11 @@ function functionsText(doc: ProfileDocument, top: number): string {
     const file = strings[frames.file[f]];
     const address = strings[frames.address[f]];
     // Unnamed frames (a killed process wrote no names) are told apart by their address.
-    const where = file ? `  ${clip(file, 60, 'start')}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : address ? `  ${address}` : '';
+    const where = file
+      ? `  ${clip(file, 60, 'start')}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}`
+      : address
+        ? `  ${address}`
+        : '';
     const tag = kind === FrameKind.Python || kind === FrameKind.JavaScript ? '' : ` [${FRAME_KIND_NAMES[kind]}]`;
     out += `  ${pct(table.total[r])}  ${pct(table.self[r])}  ${clip(strings[frames.name[f]], 80, 'end')}${tag}${where}\n`;
   }

@@ -53,7 +53,10 @@ export function registerRun(program: Command): void {
     .option('--memory-interval <ms>', 'memory sampling interval in ms', '10')
     .option('--spool-dir <dir>', 'where profiles go when the upload fails (default: $PROF_SPOOL or ~/.prof/spool)')
     .option('--timeout <ms>', 'deadline of each upload in ms', '120000')
-    .option('--json', 'print the upload results as one JSON line on stdout after the program ends (the last line; the program\'s own output comes before it)')
+    .option(
+      '--json',
+      "print the upload results as one JSON line on stdout after the program ends (the last line; the program's own output comes before it)",
+    )
     .action(async (command: string[], opts: RunCliOptions) => {
       process.exitCode = await runProgram(command, opts);
     });
@@ -77,7 +80,10 @@ export async function runProgram(command: string[], opts: RunCliOptions): Promis
   try {
     const status = await spawnProfiled(command, dir, opts);
     const reports = await uploadRunProfiles(dir, project, tags, opts);
-    if (opts.json) process.stdout.write(JSON.stringify({ ok: reports.every((r) => r.ok), exitCode: status, results: reports }) + '\n');
+    if (opts.json)
+      process.stdout.write(
+        JSON.stringify({ ok: reports.every((r) => r.ok), exitCode: status, results: reports }) + '\n',
+      );
     return status;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -135,14 +141,21 @@ function signalNumber(signal: NodeJS.Signals): number {
 /** `cpu-<pid>.cpuprofile`, as the preload names them (main threads only). */
 const CPU_PROFILE_NAME = /^cpu-(\d+)\.cpuprofile$/;
 
-async function uploadRunProfiles(dir: string, project: string, tags: Record<string, string>, opts: RunCliOptions): Promise<RunReport[]> {
+async function uploadRunProfiles(
+  dir: string,
+  project: string,
+  tags: Record<string, string>,
+  opts: RunCliOptions,
+): Promise<RunReport[]> {
   const files = readdirSync(dir);
   const mainThreadProfiles = files
     .map((f) => ({ f, m: CPU_PROFILE_NAME.exec(f) }))
     .filter((x) => x.m)
     .map((x) => ({ file: join(dir, x.f), pid: Number(x.m![1]) }));
   if (mainThreadProfiles.length === 0) {
-    process.stderr.write('prof run: no Node process wrote a profile (was the command a Node program? was it killed by a signal?)\n');
+    process.stderr.write(
+      'prof run: no Node process wrote a profile (was the command a Node program? was it killed by a signal?)\n',
+    );
   }
   const server = resolveServer(opts.server);
   const token = resolveToken(opts.token);
@@ -153,11 +166,24 @@ async function uploadRunProfiles(dir: string, project: string, tags: Record<stri
     let bytes: Buffer | null = null;
     let doc: ProfileDocument | null = null;
     try {
-      doc = buildRunDocument(file, join(dir, `mem-${pid}.json`), project, tags, opts.name, mainThreadProfiles.length > 1 ? pid : null);
+      doc = buildRunDocument(
+        file,
+        join(dir, `mem-${pid}.json`),
+        project,
+        tags,
+        opts.name,
+        mainThreadProfiles.length > 1 ? pid : null,
+      );
       report.name = doc.meta.name;
       const gz = await gzipDocument(doc);
       bytes = gz;
-      const result = await sendWithProgress(gz, { server, token, project, name: doc.meta.name, tags: doc.meta.tags }, timeoutMs, file, !opts.json);
+      const result = await sendWithProgress(
+        gz,
+        { server, token, project, name: doc.meta.name, tags: doc.meta.tags },
+        timeoutMs,
+        file,
+        !opts.json,
+      );
       Object.assign(report, { ok: true, id: result.id, url: result.url });
       if (!opts.json) process.stderr.write(`prof: ${doc.meta.name}: ${result.url}\n`);
     } catch (e) {
@@ -207,7 +233,7 @@ function buildRunDocument(
     project,
     tags: allTags,
     memory:
-      mem && mem.memory && mem.time.length > 0
+      mem?.memory && mem.time.length > 0
         ? {
             time: Float64Array.from(mem.time, (t) => t + epochZero!),
             bytes: Float64Array.from(mem.rss),

@@ -12,12 +12,20 @@ export function registerSpool(program: Command): void {
       const dir = resolveSpoolDir(opts.spoolDir);
       const { entries, broken } = listSpool(dir);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dir, entries: entries.map((e) => ({ id: e.id, path: e.dataPath, ...e.meta })), broken }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            { dir, entries: entries.map((e) => ({ id: e.id, path: e.dataPath, ...e.meta })), broken },
+            null,
+            2,
+          ) + '\n',
+        );
         return;
       }
       process.stdout.write(`${entries.length} profile(s) in ${dir}\n`);
       for (const e of entries) {
-        process.stdout.write(`${new Date(e.meta.spooledAt).toISOString()}  ${e.meta.project ?? '-'}  ${e.meta.name ?? '-'}  ${e.meta.reason}\n`);
+        process.stdout.write(
+          `${new Date(e.meta.spooledAt).toISOString()}  ${e.meta.project ?? '-'}  ${e.meta.name ?? '-'}  ${e.meta.reason}\n`,
+        );
       }
       for (const b of broken) process.stdout.write(`unreadable: ${b}\n`);
     });

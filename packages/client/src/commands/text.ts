@@ -12,7 +12,9 @@ export function printable(s: string): string {
 export function clip(s: string, max: number, drop: 'start' | 'end'): string {
   const chars = Array.from(s);
   if (chars.length <= max) return printable(s);
-  return drop === 'end' ? `${printable(chars.slice(0, max - 1).join(''))}…` : `…${printable(chars.slice(chars.length - max + 1).join(''))}`;
+  return drop === 'end'
+    ? `${printable(chars.slice(0, max - 1).join(''))}…`
+    : `…${printable(chars.slice(chars.length - max + 1).join(''))}`;
 }
 
 /** Decimal units, as `ls --si` and the figures in docs: 62,646,335 bytes → `62.6 MB`. */

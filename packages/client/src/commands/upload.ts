@@ -60,7 +60,8 @@ export async function runUpload(files: string[], opts: UploadCliOptions): Promis
   try {
     reports = opts.spool ? await uploadSpool(files, opts) : await uploadFiles(files, opts);
   } catch (e) {
-    const failure = e instanceof UsageError ? { code: 'usage', message: e.message, exitCode: ExitCode.usage } : describeFailure(e);
+    const failure =
+      e instanceof UsageError ? { code: 'usage', message: e.message, exitCode: ExitCode.usage } : describeFailure(e);
     if (opts.json) process.stdout.write(JSON.stringify({ ok: false, error: failure, results: [] }) + '\n');
     else process.stderr.write(`prof upload: ${failure.message}\n`);
     return failure.exitCode;
@@ -109,7 +110,13 @@ async function uploadFiles(files: string[], opts: UploadCliOptions): Promise<Upl
       report.name = doc.meta.name;
       const bytes = await gzipDocument(doc);
       report.bytes = bytes.byteLength;
-      const result = await sendWithProgress(bytes, { server, token, project, name: doc.meta.name, tags }, timeoutMs, file, !opts.json);
+      const result = await sendWithProgress(
+        bytes,
+        { server, token, project, name: doc.meta.name, tags },
+        timeoutMs,
+        file,
+        !opts.json,
+      );
       Object.assign(report, { ok: true, id: result.id, url: result.url });
       if (!opts.json) process.stdout.write(`${file}: ${result.url}\n`);
     } catch (e) {
@@ -164,13 +171,20 @@ async function uploadSpool(files: string[], opts: UploadCliOptions): Promise<Upl
       const bytes = readFileSync(entry.dataPath);
       report.bytes = bytes.byteLength;
       const server = opts.server ? resolveServer(opts.server) : entry.meta.server;
-      const result = await sendWithProgress(bytes, { server, token, project, name, tags }, timeoutMs, entry.dataPath, !opts.json);
+      const result = await sendWithProgress(
+        bytes,
+        { server, token, project, name, tags },
+        timeoutMs,
+        entry.dataPath,
+        !opts.json,
+      );
       removeSpoolEntry(entry);
       Object.assign(report, { ok: true, id: result.id, url: result.url });
       if (!opts.json) process.stdout.write(`${name ?? entry.id}: ${result.url}\n`);
     } catch (e) {
       report.error = describeFailure(e);
-      if (!opts.json) process.stderr.write(`prof upload: ${entry.dataPath}: ${report.error.message} (kept in the spool)\n`);
+      if (!opts.json)
+        process.stderr.write(`prof upload: ${entry.dataPath}: ${report.error.message} (kept in the spool)\n`);
     }
     reports.push(report);
   }

@@ -130,7 +130,8 @@ function spoolOne(p: Pending, reason: string): void {
     }
     settle(p, { status: 'spooled', name: p.plan.meta.name, path: entry.dataPath, reason });
   } catch (e) {
-    if (!p.plan.quiet) process.stderr.write(`prof: profile of ${p.plan.meta.name} lost: ${reason}; spooling failed: ${errorText(e)}\n`);
+    if (!p.plan.quiet)
+      process.stderr.write(`prof: profile of ${p.plan.meta.name} lost: ${reason}; spooling failed: ${errorText(e)}\n`);
     settle(p, { status: 'lost', name: p.plan.meta.name, reason: `${reason}; spooling failed: ${errorText(e)}` });
   }
 }

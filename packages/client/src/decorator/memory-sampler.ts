@@ -139,7 +139,8 @@ class SamplerLink {
       this.received = Math.max(this.received, b.to);
     }
     const n = Atomics.load(this.head, 0);
-    for (let k = Math.max(this.received, n - RING_CAPACITY); k < n; k++) into.push(pointAt(this.slots, (k % RING_CAPACITY) * STRIDE));
+    for (let k = Math.max(this.received, n - RING_CAPACITY); k < n; k++)
+      into.push(pointAt(this.slots, (k % RING_CAPACITY) * STRIDE));
     this.received = Math.max(this.received, n);
   }
 }
@@ -223,7 +224,8 @@ export function readMemoryHere(): MemoryPoint {
 /** Merges point readings into a series, in time order. */
 function withPoints(series: MemorySeries, points: MemoryPoint[]): MemorySeries {
   const all: MemoryPoint[] = [...points];
-  for (let i = 0; i < series.time.length; i++) all.push({ time: series.time[i], rss: series.rss[i], heap: series.heap[i] });
+  for (let i = 0; i < series.time.length; i++)
+    all.push({ time: series.time[i], rss: series.rss[i], heap: series.heap[i] });
   all.sort((a, b) => a.time - b.time);
   return toSeries(all);
 }

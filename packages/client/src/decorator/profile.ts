@@ -182,7 +182,10 @@ function methodDecorator(options: ProfileOptions): MethodDecorator<any, any[], a
     const methodName = String(context.name);
     const nameOf = (self: unknown): string => {
       // Static methods run with the class as `this`; instance methods with an instance.
-      const owner = typeof self === 'function' ? self.name : (self as { constructor?: { name?: string } } | null)?.constructor?.name;
+      const owner =
+        typeof self === 'function'
+          ? self.name
+          : (self as { constructor?: { name?: string } } | null)?.constructor?.name;
       return owner ? `${owner}.${methodName}` : methodName;
     };
     return wrapFunction(method, options, nameOf);

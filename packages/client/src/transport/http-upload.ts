@@ -70,7 +70,11 @@ export function uploadUrl(target: UploadTarget): URL {
 }
 
 /** POSTs a `.msgpack.gz` document (or any profile the server accepts) and returns its id and URL. */
-export function uploadBytes(bytes: Uint8Array, target: UploadTarget, options: UploadRequestOptions): Promise<UploadResult> {
+export function uploadBytes(
+  bytes: Uint8Array,
+  target: UploadTarget,
+  options: UploadRequestOptions,
+): Promise<UploadResult> {
   return new Promise<UploadResult>((resolve, reject) => {
     let url: URL;
     try {
@@ -123,7 +127,11 @@ export function uploadBytes(bytes: Uint8Array, target: UploadTarget, options: Up
   });
 }
 
-function writeBody(req: import('node:http').ClientRequest, bytes: Uint8Array, onProgress?: (sent: number, total: number) => void): void {
+function writeBody(
+  req: import('node:http').ClientRequest,
+  bytes: Uint8Array,
+  onProgress?: (sent: number, total: number) => void,
+): void {
   let offset = 0;
   const total = bytes.byteLength;
   const pump = (): void => {
@@ -166,12 +174,21 @@ function interpretResponse(status: number, body: string, url: URL): UploadResult
   if (status >= 200 && status < 300) {
     const r = json as { id?: unknown; url?: unknown } | null;
     if (!r || typeof r.id !== 'string' || typeof r.url !== 'string') {
-      throw new UploadError('bad-response', `server answered ${status} without {id, url}: ${body.slice(0, 200)}`, status);
+      throw new UploadError(
+        'bad-response',
+        `server answered ${status} without {id, url}: ${body.slice(0, 200)}`,
+        status,
+      );
     }
     return { id: r.id, url: new URL(r.url, url).toString() };
   }
   const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
   const detail = err?.message ?? body.slice(0, 200);
   const code: UploadErrorCode = status >= 500 ? 'server-error' : 'rejected';
-  throw new UploadError(code, `server answered ${status}${err?.code ? ` (${err.code})` : ''}: ${detail}`, status, err?.code);
+  throw new UploadError(
+    code,
+    `server answered ${status}${err?.code ? ` (${err.code})` : ''}: ${detail}`,
+    status,
+    err?.code,
+  );
 }

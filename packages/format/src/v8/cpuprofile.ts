@@ -8,6 +8,7 @@ import { DocumentBuilder, emptyMeta } from '../builder';
 import { ProfFormatError } from '../errors';
 import { FrameKind, type DocumentWarning, type ProfileDocument } from '../schema';
 import type { ReadOptions } from '../vmprof/types';
+import { isPlainObject } from '../shared';
 
 /** Memory readings taken beside the CPU profile (the Node client samples RSS on a timer). */
 export interface MemoryReadings {
@@ -53,17 +54,13 @@ function bad(message: string, record: string, expected?: string): never {
   throw new ProfFormatError('bad-cpuprofile', message, { record, expected });
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isIntArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 }
 
 function parseInput(input: string | Uint8Array | object): Record<string, unknown> {
   if (typeof input === 'object' && !(input instanceof Uint8Array)) {
-    if (!isObject(input)) bad('profile is not an object', 'profile');
+    if (!isPlainObject(input)) bad('profile is not an object', 'profile');
     return input;
   }
   const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
@@ -75,15 +72,16 @@ function parseInput(input: string | Uint8Array | object): Record<string, unknown
       expected: 'a V8 .cpuprofile (JSON)',
     });
   }
-  if (!isObject(value)) bad('profile is not a JSON object', 'profile');
+  if (!isPlainObject(value)) bad('profile is not a JSON object', 'profile');
   return value;
 }
 
 function checkNode(v: unknown, i: number): V8Node {
   const where = `nodes[${i}]`;
-  if (!isObject(v) || typeof v.id !== 'number') bad('node has no numeric id', where);
+  if (!isPlainObject(v) || typeof v.id !== 'number') bad('node has no numeric id', where);
   const cf = v.callFrame;
-  if (!isObject(cf) || typeof cf.functionName !== 'string') bad('node has no callFrame.functionName', `${where}.callFrame`);
+  if (!isPlainObject(cf) || typeof cf.functionName !== 'string')
+    bad('node has no callFrame.functionName', `${where}.callFrame`);
   if (v.children !== undefined && !isIntArray(v.children)) bad('children is not a list of ids', `${where}.children`);
   if (v.parent !== undefined && typeof v.parent !== 'number') bad('parent is not an id', `${where}.parent`);
   return {
@@ -194,7 +192,10 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
   const warnings: DocumentWarning[] = [];
   const n = samples.length;
   const memory = options.memory;
-  if (memory && (memory.time.length !== memory.bytes.length || (memory.heap && memory.heap.length !== memory.time.length))) {
+  if (
+    memory &&
+    (memory.time.length !== memory.bytes.length || (memory.heap && memory.heap.length !== memory.time.length))
+  ) {
     bad('memory time, bytes and heap differ in length', 'options.memory');
   }
   const heapReadings = filledHeap(memory?.heap);
@@ -211,7 +212,8 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
     t = Math.max(t, next);
     timeUs[i] = t - startUs;
   }
-  if (clamped) warnings.push({ code: 'time-reordered', message: `${clamped} samples had a negative time delta; kept in order` });
+  if (clamped)
+    warnings.push({ code: 'time-reordered', message: `${clamped} samples had a negative time delta; kept in order` });
   let reading = 0;
   // Without a wall clock start the first sample is time 0 (schema: time since the first sample).
   const origin = wall === undefined && n > 0 ? timeUs[0] : 0;
@@ -222,7 +224,7 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
     const endOfSample = i + 1 < n ? timeUs[i + 1] : endUs !== null ? Math.max(endUs - startUs, timeUs[i]) : timeUs[i];
     let mem: number | undefined;
     let heap: number | undefined;
-    if (memory && memory.time.length) {
+    if (memory?.time.length) {
       const at = (wall ?? memory.time[0]) + timeUs[i] / 1000;
       reading = readingAt(memory.time, at, reading);
       mem = memory.bytes[reading];

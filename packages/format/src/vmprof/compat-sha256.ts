@@ -89,7 +89,14 @@ export class Sha256 implements IncrementalHash {
       w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
     }
     const h = this.h;
-    let a = h[0], b = h[1], c = h[2], e = h[4], f = h[5], g = h[6], hh = h[7], dd = h[3];
+    let a = h[0],
+      b = h[1],
+      c = h[2],
+      e = h[4],
+      f = h[5],
+      g = h[6],
+      hh = h[7],
+      dd = h[3];
     for (let t = 0; t < 64; t++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);

@@ -29,11 +29,7 @@ export interface VmprofTreeSummary {
  * order samples first reach it: that keeps vmprof's child insertion order, which decides ties in
  * `filter_top`.
  */
-export function vmprofTree(
-  doc: ProfileDocument,
-  nameOf: (address: string) => string,
-  topN = 200,
-): VmprofTreeSummary {
+export function vmprofTree(doc: ProfileDocument, nameOf: (address: string) => string, topN = 200): VmprofTreeSummary {
   const { frames, stacks, samples } = doc;
   const n = samples.length;
   if (n === 0) return { root: null, unfilteredRoot: null, functions: [], error: 'vmprof.stats.EmptyProfileFile' };

@@ -119,9 +119,7 @@ export function inspectFromResult(
 
   const names = vmprofNameTable(records);
   const nameOf = (address: string): string => names.get(address) ?? VMPROF_UNKNOWN_CODE;
-  const frameNames = Array.from({ length: doc.frames.length }, (_, f) =>
-    nameOf(doc.strings[doc.frames.address[f]]),
-  );
+  const frameNames = Array.from({ length: doc.frames.length }, (_, f) => nameOf(doc.strings[doc.frames.address[f]]));
 
   const version = info?.version ?? 0;
   const view = new VmprofSampleView(doc, {
@@ -152,9 +150,7 @@ export function inspectFromResult(
   const listed = n > SAMPLES_LIST_LIMIT;
   if (listed) out.samples_truncated = { head: SAMPLES_HEAD_TAIL, tail: SAMPLES_HEAD_TAIL };
   out.samples_sha256 = view.sha256(createHash());
-  const indices = listed
-    ? [...range(0, SAMPLES_HEAD_TAIL), ...range(n - SAMPLES_HEAD_TAIL, n)]
-    : [...range(0, n)];
+  const indices = listed ? [...range(0, SAMPLES_HEAD_TAIL), ...range(n - SAMPLES_HEAD_TAIL, n)] : [...range(0, n)];
   out.samples = indices.map((i) => view.sample(i));
 
   if (version >= 7) out.tree_kind = 'cpu';
@@ -275,7 +271,11 @@ function collectWarnings(result: VmprofReadResult, frameNames: string[]): Docume
 
   const err = result.end.error;
   if (result.end.reason === 'error' && err && !warnings.some((w) => w.offset === err.offset)) {
-    warnings.push({ code: err.code, message: err.message, ...(err.offset !== undefined ? { offset: err.offset } : {}) });
+    warnings.push({
+      code: err.code,
+      message: err.message,
+      ...(err.offset !== undefined ? { offset: err.offset } : {}),
+    });
   }
   const cut = result.cutName;
   if (cut) {

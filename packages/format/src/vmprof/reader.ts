@@ -6,6 +6,7 @@ import { decodeUtf8 } from './text';
 import { sampleTimes } from './time';
 import type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './types';
 import { isSafeHi, signedDecimal, signedHex, toNumber } from './words';
+import { concatBytes } from '../shared';
 
 /** The streaming vmprof reader: push uncompressed bytes in any chunking, then finish. */
 export interface VmprofReader {
@@ -34,16 +35,16 @@ const MARKER = {
 } as const;
 
 const RECORD_NAMES: Record<number, string> = {
-  0x01: 'stack record (0x01)',
-  0x02: 'code name record (0x02)',
-  0x03: 'trailer (0x03)',
-  0x04: 'interpreter name record (0x04)',
-  0x05: 'header record (0x05)',
-  0x06: 'start time record (0x06)',
-  0x07: 'meta record (0x07)',
-  0x08: 'native symbol record (0x08)',
-  0x09: 'GC stack record (0x09)',
-  0x0a: 'object info record (0x0a)',
+  1: 'stack record (0x01)',
+  2: 'code name record (0x02)',
+  3: 'trailer (0x03)',
+  4: 'interpreter name record (0x04)',
+  5: 'header record (0x05)',
+  6: 'start time record (0x06)',
+  7: 'meta record (0x07)',
+  8: 'native symbol record (0x08)',
+  9: 'GC stack record (0x09)',
+  10: 'object info record (0x0a)',
 };
 
 /** PyPy stack-slot kinds (format doc §4.1) → frame kinds; other kinds are rejected as vmprof does. */
@@ -126,7 +127,12 @@ class VmprofStreamReader implements VmprofReader {
   private cutName: VmprofSymbolRecord | null = null;
 
   // Frames: (kind, address) → frame row; numeric keys while the address is below 2^53.
-  private readonly frameByNumber = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
+  private readonly frameByNumber = [
+    new Map<number, number>(),
+    new Map<number, number>(),
+    new Map<number, number>(),
+    new Map<number, number>(),
+  ];
   private readonly frameByString = new Map<string, number>();
   private readonly frameAddress: string[] = [];
 
@@ -182,10 +188,11 @@ class VmprofStreamReader implements VmprofReader {
     if (this.state === 'records') {
       const at = this.base;
       if (this.pendingBytes > 0) {
-        const rest = this.pending.length === 1 ? this.pending[0] : concat(this.pending, this.pendingBytes);
+        const rest = this.pending.length === 1 ? this.pending[0] : concatBytes(this.pending, this.pendingBytes);
         const marker = rest[0];
         const what = RECORD_NAMES[marker] ?? 'a record';
-        if (marker === MARKER.virtualIp || marker === MARKER.nativeSymbol) this.cutName = this.cutShortName(rest, marker);
+        if (marker === MARKER.virtualIp || marker === MARKER.nativeSymbol)
+          this.cutName = this.cutShortName(rest, marker);
         this.warnings.push({
           code: 'truncated',
           message: `profile is cut short (process killed?): it ends inside ${what} that starts at byte ${at}; everything before it was read`,
@@ -217,7 +224,7 @@ class VmprofStreamReader implements VmprofReader {
   // Buffering
 
   private parsePending(): void {
-    const buf = this.pending.length === 1 ? this.pending[0] : concat(this.pending, this.pendingBytes);
+    const buf = this.pending.length === 1 ? this.pending[0] : concatBytes(this.pending, this.pendingBytes);
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.len = buf.length;
@@ -289,11 +296,15 @@ class VmprofStreamReader implements VmprofReader {
     if (this.len < 2) return this.needMore(2);
     if (b[0] === 0x1f && b[1] === 0x8b) {
       this.fail(
-        new ProfFormatError('gzipped', 'the input is gzip-compressed: read it with readProfileFile or readProfileBytes from @prof/format/node (they gunzip), or gunzip it before readVmprof', {
-          offset: 0,
-          record: 'static header',
-          expected: 'uncompressed vmprof bytes',
-        }),
+        new ProfFormatError(
+          'gzipped',
+          'the input is gzip-compressed: read it with readProfileFile or readProfileBytes from @prof/format/node (they gunzip), or gunzip it before readVmprof',
+          {
+            offset: 0,
+            record: 'static header',
+            expected: 'uncompressed vmprof bytes',
+          },
+        ),
       );
     }
     // Both layouts open with a zero word: reject other input at once, even when it is short.
@@ -315,7 +326,8 @@ class VmprofStreamReader implements VmprofReader {
       if (this.len < 20) return this.needMore(20);
       this.word = 4;
       const w = (i: number) => this.dv.getInt32(i * 4, true);
-      if (w(0) !== 0 || w(1) !== 3 || w(2) !== 0) bad('not a vmprof profile: the static header words are not 0, 3, 0', 'words 0, 3, 0');
+      if (w(0) !== 0 || w(1) !== 3 || w(2) !== 0)
+        bad('not a vmprof profile: the static header words are not 0, 3, 0', 'words 0, 3, 0');
       const win = w(4);
       if (win !== 0 && win !== 1) bad(`the fifth static header word is ${win}`, '0, or 1 for 64-bit Windows');
       this.addr = win === 1 ? 8 : 4;
@@ -336,7 +348,8 @@ class VmprofStreamReader implements VmprofReader {
     this.word = 8;
     this.addr = 8;
     const w = (i: number) => this.readWord(i * 8);
-    if (w(0) !== 0 || w(1) !== 3 || w(2) !== 0) bad('not a vmprof profile: the static header words are not 0, 3, 0', 'words 0, 3, 0');
+    if (w(0) !== 0 || w(1) !== 3 || w(2) !== 0)
+      bad('not a vmprof profile: the static header words are not 0, 3, 0', 'words 0, 3, 0');
     const win = w(4);
     if (win !== 0 && win !== 1) bad(`the fifth static header word is ${win}`, '0, or 1 for 64-bit Windows');
     const period = w(3);
@@ -398,7 +411,13 @@ class VmprofStreamReader implements VmprofReader {
   private stringLength(o: number, record: string, field: string): number {
     const n = this.readWord(o);
     if (n < 0 || n > MAX_STRING_BYTES) {
-      this.damage('length-out-of-range', `${field} is ${this.wordText(o)}`, o, record, `0 to ${MAX_STRING_BYTES} bytes`);
+      this.damage(
+        'length-out-of-range',
+        `${field} is ${this.wordText(o)}`,
+        o,
+        record,
+        `0 to ${MAX_STRING_BYTES} bytes`,
+      );
     }
     return n;
   }
@@ -438,7 +457,13 @@ class VmprofStreamReader implements VmprofReader {
     }
     const before = this.invalidUtf8;
     const name = this.decode(p + 1 + a + w, n, p);
-    this.symbols.push({ address: signedHex(lo, hi), name, invalidUtf8: this.invalidUtf8 !== before, offset: this.base + p, marker });
+    this.symbols.push({
+      address: signedHex(lo, hi),
+      name,
+      invalidUtf8: this.invalidUtf8 !== before,
+      offset: this.base + p,
+      marker,
+    });
     return p + size;
   }
 
@@ -468,9 +493,24 @@ class VmprofStreamReader implements VmprofReader {
     const nameLength = this.buf[p + fixed - 1];
     const size = fixed + nameLength;
     if (p + size > this.len) return this.needMore(size);
-    if (version > 7) this.damage('unsupported-version', `format version ${version} is newer than any known writer`, p + 1, record, 'version 0 to 7');
-    if (this.seenHeader && version !== 0) this.damage('duplicate-header', 'a second header record', p, record, 'one header record');
-    if (this.cpuSamples + this.gcSamples > 0) this.damage('late-header', 'a header record after the first sample', p, record, 'the header record before any sample');
+    if (version > 7)
+      this.damage(
+        'unsupported-version',
+        `format version ${version} is newer than any known writer`,
+        p + 1,
+        record,
+        'version 0 to 7',
+      );
+    if (this.seenHeader && version !== 0)
+      this.damage('duplicate-header', 'a second header record', p, record, 'one header record');
+    if (this.cpuSamples + this.gcSamples > 0)
+      this.damage(
+        'late-header',
+        'a header record after the first sample',
+        p,
+        record,
+        'the header record before any sample',
+      );
     const interp = this.decode(p + fixed, nameLength, p);
     if (version !== 0) this.seenHeader = true;
     this.version = version;
@@ -517,7 +557,7 @@ class VmprofStreamReader implements VmprofReader {
     if (p + size > this.len) return this.needMore(size);
     const key = this.decode(p + 1 + w, k, p);
     const value = this.decode(p + 1 + w + k + w, v, p);
-    if (Object.prototype.hasOwnProperty.call(this.meta, key)) {
+    if (Object.hasOwn(this.meta, key)) {
       if (++this.duplicateMeta === 1) {
         this.warnings.push({
           code: 'duplicate-meta',
@@ -549,7 +589,13 @@ class VmprofStreamReader implements VmprofReader {
     if (p + head > this.len) return this.needMore(head);
     const depth = this.readWord(p + head - w);
     if (depth < 0 || depth > MAX_STACK_SLOTS) {
-      this.damage('depth-out-of-range', `object info depth is ${this.wordText(p + head - w)}`, p + head - w, RECORD_NAMES[MARKER.objInfo], `0 to ${MAX_STACK_SLOTS}`);
+      this.damage(
+        'depth-out-of-range',
+        `object info depth is ${this.wordText(p + head - w)}`,
+        p + head - w,
+        RECORD_NAMES[MARKER.objInfo],
+        `0 to ${MAX_STACK_SLOTS}`,
+      );
     }
     const size = head + depth * this.addr;
     if (p + size > this.len) return this.needMore(size);
@@ -586,11 +632,23 @@ class VmprofStreamReader implements VmprofReader {
     }
     const depth = this.readWord(p + 1 + (v7 ? 8 : w));
     if (depth < 0 || depth > MAX_STACK_SLOTS) {
-      this.damage('depth-out-of-range', `stack depth is ${this.wordText(p + head - w)}`, p + head - w, record, `0 to ${MAX_STACK_SLOTS} slots`);
+      this.damage(
+        'depth-out-of-range',
+        `stack depth is ${this.wordText(p + head - w)}`,
+        p + head - w,
+        record,
+        `0 to ${MAX_STACK_SLOTS} slots`,
+      );
     }
     const pairs = this.kindPairs || this.linePairs;
     if (pairs && (depth & 1) !== 0) {
-      this.damage('odd-depth', `stack depth is ${depth}, an odd number of slots`, p + head - w, record, 'an even depth (two slots per frame)');
+      this.damage(
+        'odd-depth',
+        `stack depth is ${depth}, an odd number of slots`,
+        p + head - w,
+        record,
+        'an even depth (two slots per frame)',
+      );
     }
     const threadAt = p + head + depth * a;
     const size = head + depth * a + (this.threadSlot ? a : 0) + (this.memorySlot ? a : 0);
@@ -613,7 +671,7 @@ class VmprofStreamReader implements VmprofReader {
     const prevBits = this.prevBits;
     const prevInts = this.prevInts;
     const prevStack = this.prevStack;
-    const limit = frames < this.prevN ? frames : this.prevN;
+    const limit = Math.min(frames, this.prevN);
     let j = 0;
     let o = entries + (frames - 1) * stride;
     if (units === 0) {
@@ -654,14 +712,21 @@ class VmprofStreamReader implements VmprofReader {
         const k = a8 ? (dv.getInt32(o + 4, true) === 0 ? dv.getUint32(o, true) : -1) : dv.getInt32(o, true);
         kind = pypyKind(k);
         if (kind < 0) {
-          this.damage('unknown-pypy-kind', `PyPy stack slot kind is ${a8 ? this.readAddrNumber(o) : k}`, o, record, 'kind 1, 3, 6 or 7');
+          this.damage(
+            'unknown-pypy-kind',
+            `PyPy stack slot kind is ${a8 ? this.readAddrNumber(o) : k}`,
+            o,
+            record,
+            'kind 1, 3, 6 or 7',
+          );
         }
       } else {
         // vmprof marks every positive odd entry as native, whatever the mode flags say.
         kind = (lo & 1) === 1 && hi >= 0 ? FrameKind.Native : FrameKind.Python;
         if (linePairs) line = this.readAddrNumber(o);
       }
-      if (line < 0 && this.negativeLine === null) this.negativeLine = { sample: this.cpuSamples, offset: this.base + p, line };
+      if (line < 0 && this.negativeLine === null)
+        this.negativeLine = { sample: this.cpuSamples, offset: this.base + p, line };
       parent = builder.stack(parent, this.frameFor(kind, lo, hi), line);
       if (units === 0) prevInts[j] = dv.getInt32(o, true);
       else for (let u = 0; u < units; u++) prevBits[j * units + u] = dv.getFloat64(o + 8 * u, true);
@@ -855,16 +920,6 @@ function zoneName(bytes: Uint8Array): string | null {
   if (end === 0) return null;
   for (let i = 0; i < end; i++) if (bytes[i] < 0x21 || bytes[i] > 0x7e) return null;
   return String.fromCharCode(...bytes.subarray(0, end));
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 /**

@@ -13,7 +13,8 @@ export function decodeUtf8(bytes: Uint8Array): { text: string; valid: boolean } 
   }
   if (ascii) {
     // Fast path for the common case; String.fromCharCode over a big array could overflow the stack.
-    if (bytes.length <= 256) return { text: String.fromCharCode.apply(null, bytes as unknown as number[]), valid: true };
+    if (bytes.length <= 256)
+      return { text: String.fromCharCode.apply(null, bytes as unknown as number[]), valid: true };
     return { text: lenient.decode(bytes), valid: true };
   }
   const text = lenient.decode(bytes);
