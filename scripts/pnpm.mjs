@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the pnpm pinned in package.json's packageManager field through npx, so a fresh machine
-// with only Node and npm needs nothing else (corepack's signature check fails on this registry).
+// with only Node and npm needs nothing else (corepack's signature check can fail against npm registry mirrors).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@
 // `npm test`: installs what the tests need (workspace packages, Debian's chromium and pypy3 when
 // missing and we may), builds, runs every vitest project, then prints one line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, installAndBuild } from './lib.mjs';
 
@@ -41,16 +41,29 @@ const args = [
   `--outputFile.json=${jsonFile}`,
   ...process.argv.slice(2),
 ];
+const startedAt = Date.now() - 1000;
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 
+// The line counts tests: vitest's failed tests, plus 1 when a suite failed to load (a file whose
+// tests never ran) or the runner itself crashed, so a broken run is never reported green.
 let passed = 0;
 let failed = 0;
-if (existsSync(jsonFile)) {
+let unloaded = 0;
+const reported = existsSync(jsonFile) && statSync(jsonFile).mtimeMs >= startedAt;
+if (reported) {
   const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  failed = report.numFailedTests ?? 0;
+  for (const file of report.testResults ?? []) {
+    if (file.status !== 'failed' || (file.assertionResults ?? []).some((t) => t.status === 'failed')) continue;
+    unloaded++;
+    console.error(`suite failed to load: ${file.name}\n${file.message ?? ''}`);
+  }
 }
-if (r.status !== 0 && failed === 0) failed = 1; // a crash of the runner itself still counts
+// Vitest exits 1 for failed tests; any other exit, a missing report or a red exit with no failed test
+// means the runner itself broke.
+const crashed = !reported || (r.status !== 0 && (r.status !== 1 || failed === 0));
+if (unloaded > 0 || crashed) failed += 1;
 const line = `${passed} passed, ${failed} failed`;
 writeFileSync(join(outDir, 'summary.txt'), line + '\n');
 console.log(line);

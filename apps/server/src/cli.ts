@@ -10,7 +10,7 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
-  --anonymous-submit  accept the seed client's /submit/ without the token (it cannot send one)
+  --anonymous-submit  accept the vmprof-viewer client's /submit/ without the token (it cannot send one)
   --no-demos    do not load the demo profiles into an empty store
   -h, --help    this help`;
 

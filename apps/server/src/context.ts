@@ -11,6 +11,6 @@ export interface AppContext extends IngestLimits {
   token: string | null;
   /** Largest upload body accepted, bytes. */
   maxUploadBytes: number;
-  /** Seed `/submit/` accepted without the token (its client cannot send one). */
+  /** The vmprof-viewer client's `/submit/` accepted without the token (its client cannot send one). */
   anonymousSubmit: boolean;
 }

@@ -35,7 +35,7 @@ export interface ServerOptions {
   bytesCacheBytes?: number;
   /** Profiles to keep (checked at start and hourly); default: keep everything. */
   retention?: RetentionPolicy;
-  /** Accept the seed client's `/submit/` without the token (it cannot send one). Default false. */
+  /** Accept the vmprof-viewer client's `/submit/` without the token (it cannot send one). Default false. */
   anonymousSubmit?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
@@ -63,7 +63,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     logger: options.logger ?? false,
     routerOptions: {
       ignoreTrailingSlash: true, // vmprof clients mix `/freeze/` and `/add`
-      ignoreDuplicateSlashes: true, // `//submit/` (seed decorator URL) and `/api/jitlog//`
+      ignoreDuplicateSlashes: true, // `//submit/` (the vmprof-viewer client's URL) and `/api/jitlog//`
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,

@@ -4,15 +4,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import { DuplicateIdError, TEMP_PREFIX, isProfileId, writeFileAtomic, type ProfileStore } from '@prof/store';
 import { applyOverrides, ingestBytes, ingestFile, type IngestLimits, type Ingested, type Overrides } from './ingest';
 import { multipartBoundary, multipartPart } from './multipart';
-import { seedSubmitToDocument } from './protocols/seed-submit';
+import { vmprofViewerSubmitToDocument } from './protocols/vmprof-viewer-submit';
 import { gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
 
-/** An upload accepted before conversion (vmprof runtime API, seed `/submit/`). */
+/** An upload accepted before conversion (vmprof runtime API, vmprof-viewer `/submit/`). */
 export interface UploadJob {
   id: string;
-  kind: 'profile' | 'seed';
+  kind: 'profile' | 'vmprof-viewer';
   contentType: string | null;
   overrides: Overrides;
   receivedAt: number;
@@ -139,8 +139,9 @@ export class UploadQueue {
 
   private async ingest(job: UploadJob): Promise<Ingested> {
     const path = this.bodyPath(job.id);
-    if (job.kind === 'seed') {
-      const doc = await seedSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
+    // Jobs queued on disk before the rename still say 'seed'.
+    if (job.kind === 'vmprof-viewer' || (job.kind as string) === 'seed') {
+      const doc = await vmprofViewerSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
       applyOverrides(doc, job.overrides);
       return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
     }

@@ -49,7 +49,7 @@ export async function json(response: Response): Promise<any> {
   }
 }
 
-/** Polls until a profile converted after the answer (vmprof runtime, seed) is indexed. */
+/** Polls until a profile converted after the answer (vmprof runtime, vmprof-viewer) is indexed. */
 export async function waitForProfile(url: string, id: string, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

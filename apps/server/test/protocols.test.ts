@@ -290,7 +290,7 @@ describe('vmprof 0.1-0.3 tree uploads (protocols A and B) become CPU-only profil
   });
 });
 
-describe('the seed client (vmprof-viewer-client): POST /submit/ replayed from captures', () => {
+describe('the vmprof-viewer client (vmprof_viewer_client): POST /submit/ replayed from captures', () => {
   const captures = [
     {
       name: 'decorator-vmprofdemo',

@@ -5,6 +5,7 @@ import './styles.css';
 import { LandingPage } from './landing/LandingPage';
 import { prefetchProfile } from './lib/api';
 import { navigate, profileIdOfVmprofLink, useUrl, withParams } from './lib/router';
+import { testHook } from './lib/testHook';
 import { viewParams } from './lib/viewState';
 import { linkTo, ProfilePage } from './profile/ProfilePage';
 
@@ -46,6 +47,9 @@ function App() {
   useEffect(() => {
     const id = profileIdOfVmprofLink(location.hash);
     if (url.pathname === '/' && id) navigate(`/profiles/${id}`, { replace: true });
+    // Tests wait for this instead of a timeout to know a link was looked at and left alone.
+    const hook = testHook();
+    hook.linksChecked = { count: (hook.linksChecked?.count ?? 0) + 1, hash: location.hash };
   }, [url.href]);
 
   useEffect(() => {

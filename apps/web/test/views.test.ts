@@ -70,8 +70,12 @@ describe('memory view interactions', () => {
     expect(once.to - once.from).toBeLessThan(full.to - full.from);
     expect(binWidth(once)).toBeLessThan(binWidth(full));
     expect(once.bins.length).toBeLessThanOrEqual(once.plotWidth);
-    // Separate gestures (apart in time) are separate history entries.
-    await page.waitForTimeout(800);
+    // Separate gestures (apart in time) are separate history entries: wait until the page's own rule
+    // says the next wheel event starts a new gesture.
+    await page.waitForFunction(() => {
+      const g = window.__profTest.gesture;
+      return g !== undefined && Date.now() - g.lastAt > g.gapMs;
+    });
     await page.mouse.wheel(0, -120);
     const twice = await chartData(page, once.draws);
     expect(twice.to - twice.from).toBeLessThan(once.to - once.from);

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gunzipDocument } from '@prof/format/node';
 import { flushProfiles, pendingDeliveries, profile, type DeliveryOutcome, type ProfileOptions } from '../src/index';
+import { DEFAULT_MEMORY_INTERVAL_MS, samplerFor } from '../src/decorator/profile';
 import { listSpool } from '../src/spool/spool-dir';
 import ts from 'typescript';
-import { closedPortUrl, tempDir } from './helpers';
+import { closedPortUrl, spinUntil, tempDir } from './helpers';
 
 /** Compiles a snippet with TypeScript 5 standard decorators and runs it with `profile` in scope. */
 function decorated<T>(body: string): T {
@@ -176,15 +177,22 @@ describe('profile(fn): the program sees exactly what it would without it', () =>
 describe('a server that is down', () => {
   it('never reaches the program: the profile is spooled with its memory series', async () => {
     const hold: Buffer[] = [];
+    const sampler = samplerFor(DEFAULT_MEMORY_INTERVAL_MS);
     const work = profile(
       function allocates() {
-        const end = performance.now() + 80;
-        while (performance.now() < end) hold.push(Buffer.alloc(1 << 20, 7));
+        // Busy before the allocation too, so CPU samples see the low memory first.
+        const before = sampler.readingsTaken();
+        spinUntil(() => sampler.readingsTaken() >= before + 2, 'two memory readings before the allocation');
+        for (let i = 0; i < 40; i++) hold.push(Buffer.alloc(1 << 20, 7));
+        // Hold the 40 MB until the sampler has provably measured it: readings after the allocation
+        // (and the CPU samples between them, 1 ms apart) carry it into the document.
+        const seen = sampler.readingsTaken();
+        spinUntil(() => sampler.readingsTaken() >= seen + 3, 'three memory readings after the allocation');
         return hold.length;
       },
       { ...opts, tags: { run: 'down' } },
     );
-    expect(work()).toBeGreaterThan(10);
+    expect(work()).toBe(40);
     await flushProfiles();
     expect(outcomes).toHaveLength(1);
     const outcome = outcomes[0];
@@ -200,7 +208,7 @@ describe('a server that is down', () => {
     });
     const doc = await gunzipDocument(readFileSync(entry.dataPath));
     expect(doc.meta).toMatchObject({ project: 'client-test', name: 'allocates', tags: { run: 'down' } });
-    expect(doc.samples.length).toBeGreaterThan(10);
+    expect(doc.samples.length).toBeGreaterThan(2);
     const memory = doc.samples.memory!;
     expect(memory).not.toBeNull();
     expect(Math.max(...memory) - Math.min(...memory)).toBeGreaterThan(20 * (1 << 20));

@@ -128,3 +128,14 @@ export function runProf(args: string[], options: { env?: Record<string, string>;
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Keeps this thread busy (never yielding) until `done()` holds, for tests of samplers that must
+ * measure a thread stuck in JavaScript; throws after a deadline generous enough for a loaded machine.
+ */
+export function spinUntil(done: () => boolean, what: string, deadlineMs = 60_000): void {
+  const end = performance.now() + deadlineMs;
+  while (!done()) {
+    if (performance.now() > end) throw new Error(`waited ${deadlineMs} ms for ${what}`);
+  }
+}

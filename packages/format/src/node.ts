@@ -215,7 +215,7 @@ export async function readProfileBytes(
 
 /**
  * The `prof inspect --json` output for a vmprof file (gzip ok): exactly the schema of vmprof's own
- * reader in shared/fixtures/vmprof/*.expected.json, so the two can be diffed.
+ * reader in fixtures/vmprof/*.expected.json, so the two can be diffed.
  */
 export async function inspectFile(path: string): Promise<VmprofInspection> {
   const hash = createHash('sha256');

@@ -1,7 +1,7 @@
 import { HttpError } from '../http-error';
 
 /**
- * A msgpack decoder for the seed client's bodies: str and bin values both come back as bytes
+ * A msgpack decoder for the vmprof-viewer client's bodies: str and bin values both come back as bytes
  * (`Uint8Array`), because Python 2 packed binary gzip blobs as str (see vmprof-viewer-protocol.md
  * §2.3) and a UTF-8 decoding would destroy them. Map keys are decoded to text. uint64/int64 become
  * numbers (code addresses stay below 2^53 on x86-64; larger ones lose precision but stay distinct

@@ -40,7 +40,7 @@ const MAX_SESSIONS = 10_000;
 
 export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // Uploads take the raw request stream whatever the Content-Type (curl's --data-binary sends
-  // application/x-www-form-urlencoded, vmprof 0.4.10+ sends none, the seed sends x-msgpack).
+  // application/x-www-form-urlencoded, vmprof 0.4.10+ sends none, the vmprof-viewer client sends x-msgpack).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
@@ -150,13 +150,13 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/jitlog/:id', jitlog);
   app.post('/api/jitlog', jitlog);
 
-  // --- the seed client (vmprof-viewer-client): POST /submit/, one msgpack map, reply a path.
+  // --- the vmprof-viewer client (vmprof_viewer_client): POST /submit/, one msgpack map, reply a path.
   app.post('/submit', async (request, reply) => {
     if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     const id = newProfileId();
     await acceptForConversion(ctx, request, {
       id,
-      kind: 'seed',
+      kind: 'vmprof-viewer',
       contentType: request.headers['content-type'] ?? null,
       overrides: {},
       receivedAt: Date.now(),

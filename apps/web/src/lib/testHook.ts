@@ -3,6 +3,10 @@
 import type { MemoryBin, MemorySeries } from './api';
 
 export interface ProfTestHook {
+  /** The last wheel/pan event's time (Date.now) and the gap after which the next starts a new gesture. */
+  gesture?: { lastAt: number; gapMs: number };
+  /** The vmprof-link check of the landing page ran for this fragment (`count` such checks so far). */
+  linksChecked?: { count: number; hash: string };
   memory?: {
     from: number;
     to: number;

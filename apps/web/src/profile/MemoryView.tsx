@@ -12,6 +12,9 @@ import { binsToCsv, SERIES_LABELS } from './memorySeries';
 import { Segmented } from './Segmented';
 import { StackPanel } from './StackPanel';
 
+/** Wheel or pan events closer than this (ms) belong to one gesture, hence one history entry. */
+const GESTURE_GAP_MS = 700;
+
 interface Props {
   id: string;
   /** Null while the row is on its way: the chart is laid out meanwhile, and asks for bins once it is here. */
@@ -189,9 +192,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     lastGesture.current = { how, at: performance.now() };
     const now = Date.now();
     // A wheel or pan gesture is one history entry, not one per notch.
-    const replace = (how === 'wheel' || how === 'pan') && now - lastPush.current < 700;
+    const replace = (how === 'wheel' || how === 'pan') && now - lastPush.current < GESTURE_GAP_MS;
     if (!replace) lastPush.current = now;
     if (how === 'wheel' || how === 'pan') lastPush.current = now;
+    testHook().gesture = { lastAt: lastPush.current, gapMs: GESTURE_GAP_MS };
     navigate(withParams(viewParams({ from, to })), { replace });
   }
 

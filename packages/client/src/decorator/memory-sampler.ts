@@ -124,6 +124,11 @@ class SamplerLink {
     return new SamplerLink(worker, port1, ring);
   }
 
+  /** How many readings the worker has written to the ring; readable while this thread never yields. */
+  readingsWritten(): number {
+    return Atomics.load(this.head, 0);
+  }
+
   send(message: 'start' | 'stop'): void {
     this.port.postMessage(message);
   }
@@ -166,6 +171,14 @@ export class MemorySampler {
   /** Starts the worker ahead of the first call (it takes tens of ms to boot). */
   warmUp(): void {
     this.link ??= SamplerLink.open(this.intervalMs);
+  }
+
+  /**
+   * Readings taken since the worker started, read from shared memory: a caller that never yields
+   * can still wait for the sampler to have measured something (0 when workers are unavailable).
+   */
+  readingsTaken(): number {
+    return this.link?.readingsWritten() ?? 0;
   }
 
   /** Starts sampling (if not yet running) and returns a handle to the range that begins now. */

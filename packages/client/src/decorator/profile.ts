@@ -42,7 +42,7 @@ interface ActiveCall {
 }
 
 const DEFAULT_INTERVAL_US = 1000;
-const DEFAULT_MEMORY_INTERVAL_MS = 10;
+export const DEFAULT_MEMORY_INTERVAL_MS = 10;
 const DEFAULT_UPLOAD_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONCURRENT = 4;
 
@@ -51,7 +51,8 @@ const currentCall = new AsyncLocalStorage<ActiveCall>();
 const samplers = new Map<number, MemorySampler>();
 let recording = 0;
 
-function samplerFor(intervalMs: number): MemorySampler {
+/** The shared sampler of an interval (exported for tests that must wait for its readings). */
+export function samplerFor(intervalMs: number): MemorySampler {
   let s = samplers.get(intervalMs);
   if (!s) samplers.set(intervalMs, (s = new MemorySampler(intervalMs)));
   return s;

@@ -8,7 +8,7 @@ import { FrameKind, type DocumentWarning, type ProfileDocument } from '../schema
 
 /**
  * `prof inspect --json`: what vmprof's own reader makes of a profile, in exactly the schema of
- * `shared/fixtures/vmprof*\/*.expected.json`, so the two can be diffed field by field. Where vmprof's
+ * `fixtures/vmprof*\/*.expected.json`, so the two can be diffed field by field. Where vmprof's
  * reader fails on a damaged file, this still reports everything that could be read, and `warnings`
  * says what was wrong and at which byte offset.
  */

@@ -8,11 +8,14 @@ import { frameFromVmprofName, hexAddress } from './vmprof-names';
 const gunzipAsync = promisify(gunzip);
 
 /**
- * The seed client's `POST /submit/` body (vmprof-viewer-protocol.md §2-3) as a Prof document.
+ * The vmprof-viewer client's `POST /submit/` body (vmprof-viewer-protocol.md §2-3) as a Prof document.
  * Built from `mem_profile` (every sample, full stacks, memory); the call tree is a lossy aggregate
  * and is ignored. Sample i is at `i × period` (the client sends no per-sample time).
  */
-export async function seedSubmitToDocument(body: Uint8Array, maxInflatedBytes: number): Promise<ProfileDocument> {
+export async function vmprofViewerSubmitToDocument(
+  body: Uint8Array,
+  maxInflatedBytes: number,
+): Promise<ProfileDocument> {
   const top = decodeRawMsgpack(body, 'submit body');
   if (!(top instanceof Map)) throw new HttpError(400, 'bad-submit', 'submit body: expected a msgpack map');
   const version = top.get('version');
