@@ -2,8 +2,10 @@
 import { parseArgs } from 'node:util';
 import { createServer } from './server';
 import { parseDuration, parseSize, type RetentionPolicy } from './retention';
+import { reindexCommand } from './reindex-command';
 
 const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
+       prof-server reindex [--data DIR]   rebuild the index from the stored documents (server stopped)
   --port P      port to listen on (env PORT; default 8080; 0 = any free port)
   --host H      interface (env HOST; default 127.0.0.1; 0.0.0.0 for every interface)
   --data DIR    data directory (env PROF_DATA; default ./prof-data)
@@ -43,6 +45,10 @@ function parseCommandLine() {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'reindex') {
+    process.exitCode = await reindexCommand(process.argv.slice(3));
+    return;
+  }
   const values = parseCommandLine();
   if (values.help) {
     console.log(USAGE);

@@ -74,18 +74,10 @@ export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void
   if (overrides.argv !== undefined && !doc.meta.argv) doc.meta.argv = overrides.argv;
 }
 
-/**
- * Index fields for a document whose bytes are kept as received: the uploader's overrides apply to
- * the index row only (re-encoding would change the bytes the client sent).
- */
-function fieldsWithOverrides(doc: ProfileDocument, overrides: Overrides): ProfileFields {
-  const fields = fieldsFromDocument(doc);
-  if (overrides.project !== undefined) fields.project = overrides.project;
-  if (overrides.name !== undefined) fields.name = overrides.name;
-  if (overrides.tags) fields.tags = { ...fields.tags, ...overrides.tags };
-  if (overrides.interpreter !== undefined && !fields.interpreter) fields.interpreter = overrides.interpreter;
-  return fields;
-}
+const overriddenMeta = (doc: ProfileDocument) => {
+  const { project, name, tags, interpreter, argv } = doc.meta;
+  return JSON.stringify([project, name, tags, interpreter, argv]);
+};
 
 async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
   applyOverrides(doc, overrides);
@@ -126,7 +118,12 @@ export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: I
   if (isGzip(bytes)) await assertInflatesWithin(Readable.from([bytes]), limits.maxInflatedBytes);
   if (kind === 'prof-document-gz') {
     const doc = await gunzipDocument(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
-    return { bytes, fields: fieldsWithOverrides(doc, overrides), doc };
+    const before = overriddenMeta(doc);
+    applyOverrides(doc, overrides);
+    // Kept byte for byte unless the uploader changed what it says: the index is rebuilt from the
+    // stored documents, so what the uploader set must be in the document, not only in its row.
+    if (overriddenMeta(doc) === before) return { bytes, fields: fieldsFromDocument(doc), doc };
+    return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
   }
   if (kind === 'prof-document') {
     const doc = decodeDocument(bytes);

@@ -58,7 +58,6 @@ export const DEFAULT_DEMO_DIR = resolve(here, '../demo');
 
 export async function createServer(options: ServerOptions = {}): Promise<ProfServer> {
   const dataDir = resolve(options.dataDir ?? './prof-data');
-  const store = await openStore({ dir: dataDir });
   const app = Fastify({
     logger: options.logger ?? false,
     routerOptions: {
@@ -68,6 +67,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
+  // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
+  const store = await openStore({ dir: dataDir, log: app.log });
   const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
   const cache = new DecodedCache(
     new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2),

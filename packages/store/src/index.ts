@@ -13,3 +13,11 @@ export {
 export { CompositeProfileStore, DuplicateIdError, openStore } from './embedded-store';
 export type { OpenStoreOptions, RepairReport } from './embedded-store';
 export { fieldsFromDocument } from './from-document';
+export {
+  rebuildIndex,
+  rowFromBlob,
+  UnreadableBlobError,
+  type RebuildOptions,
+  type RebuildReport,
+  type StoreLog,
+} from './reindex';

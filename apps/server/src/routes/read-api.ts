@@ -133,7 +133,14 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/health', async () => {
     const stats = await ctx.store.stats();
-    return { status: 'ok', profiles: stats.count, storedBytes: stats.totalBytes, cache: ctx.cache.size };
+    return {
+      status: 'ok',
+      profiles: stats.count,
+      storedBytes: stats.totalBytes,
+      cache: ctx.cache.size,
+      // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
+      quarantined: await ctx.store.quarantined(),
+    };
   });
 
   app.get('/api/profiles', async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)));
