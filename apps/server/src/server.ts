@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { openStore, type CompositeProfileStore } from '@prof/store';
+import { openStore, STORED_MAX_INFLATED_BYTES, type CompositeProfileStore } from '@prof/store';
 import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
@@ -25,8 +25,10 @@ export interface ServerOptions {
   /** Largest upload body. Default 2 GiB. */
   maxUploadBytes?: number;
   /**
-   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, or a gzipped vmprof file):
-   * the gzip-bomb guard. Default 2 GiB, the same as the largest uncompressed upload.
+   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, a gzipped vmprof file, a
+   * seed blob), on every upload route: the gzip-bomb guard, counted as a stream before anything is
+   * inflated into memory. Default `DEFAULT_MAX_INFLATED_BYTES` (64 MiB): 30 times the largest real
+   * document we have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB).
    */
   maxInflatedBytes?: number;
   /** Bound of the decoded-document cache. Default 1 GiB. */
@@ -51,6 +53,8 @@ export interface ProfServer {
   close(): Promise<void>;
 }
 
+export const DEFAULT_MAX_INFLATED_BYTES = 64 * 1024 ** 2;
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 // Both src/ (tests) and dist/ (built) sit one level below apps/server.
 export const DEFAULT_WEB_ROOT = resolve(here, '../../web/dist');
@@ -69,11 +73,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   });
   // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
   const store = await openStore({ dir: dataDir, log: app.log });
-  const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
+  const maxInflatedBytes = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const cache = new DecodedCache(
     new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2),
     options.cacheBytes ?? 1024 ** 3,
-    maxInflatedBytes,
+    Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
   const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
   const ctx: AppContext = {

@@ -263,7 +263,7 @@ describe('bad input gets a 4xx JSON error naming the problem, and stores nothing
     const prof = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
     const gz = gzipSync(Buffer.concat([prof, Buffer.alloc(40 * 1024 * 1024)]));
     expect(gz.length).toBeLessThan(1024 * 1024);
-    await expectRejected(gz, 413, 'too-large', /inflates to more than 33554432 bytes/);
+    await expectRejected(gz, 413, 'too-large', /inflates to more than 32 MiB/);
   });
   it('bad msgpack', async () => {
     const encoded = encodeDocument(spiky);

@@ -23,7 +23,7 @@ export interface OpenStoreOptions {
   dir?: string;
   /** Where repair reports what it re-indexed, quarantined or replaced. Default: nowhere. */
   log?: StoreLog;
-  /** Largest inflated document repair reads. Default @prof/format's `DEFAULT_MAX_INFLATED_BYTES` (1 GiB). */
+  /** Largest inflated document repair reads. Default `STORED_MAX_INFLATED_BYTES` (2 GiB). */
   maxInflatedBytes?: number;
 }
 

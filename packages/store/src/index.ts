@@ -16,6 +16,7 @@ export { fieldsFromDocument } from './from-document';
 export {
   rebuildIndex,
   rowFromBlob,
+  STORED_MAX_INFLATED_BYTES,
   UnreadableBlobError,
   type RebuildOptions,
   type RebuildReport,

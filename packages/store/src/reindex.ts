@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_INFLATED_BYTES, gunzipDocument } from '@prof/format/node';
+import { gunzipDocument } from '@prof/format/node';
 import { fsyncDirectory } from './atomic-file';
 import { FileBlobStore } from './file-blob-store';
 import { fieldsFromDocument } from './from-document';
@@ -14,6 +14,12 @@ export interface StoreLog {
 }
 
 export const silentLog: StoreLog = { warn() {} };
+
+/**
+ * Largest inflated document repair reads: the largest upload servers ever accepted (2 GiB), so no
+ * document that was once stored is called unreadable for its size.
+ */
+export const STORED_MAX_INFLATED_BYTES = 2 * 1024 ** 3;
 
 /** A blob that is there but cannot be read as a valid document (it goes to quarantine, never away). */
 export class UnreadableBlobError extends Error {
@@ -28,7 +34,7 @@ export class UnreadableBlobError extends Error {
 export async function rowFromBlob(
   blobs: BlobStore,
   id: string,
-  maxInflatedBytes = DEFAULT_MAX_INFLATED_BYTES,
+  maxInflatedBytes = STORED_MAX_INFLATED_BYTES,
 ): Promise<IndexRowInput | null> {
   const [bytes, info] = await Promise.all([blobs.get(id), blobs.stat(id)]);
   if (!bytes || !info) return null;

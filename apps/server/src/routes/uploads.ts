@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newProfileId, isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import { ingestBytes, ingestFile, type Overrides } from '../ingest';
+import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
@@ -18,6 +19,10 @@ const IN_MEMORY_UPLOAD = 32 * 1024 * 1024;
 /** JSON bodies of the protocol calls (`runtime/new`, legacy trees). */
 const SMALL_JSON = 64 * 1024;
 const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
+
+/** fixmap (0x80-0x8f), map 16, map 32. */
+const isMsgpackMap = (byte: number | undefined) =>
+  byte !== undefined && ((byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf);
 
 /** Query parameters that fill or override what the document says. */
 function overridesFrom(query: QueryObject): Overrides {
@@ -165,12 +170,37 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-/** Stores the raw body durably, answers, and lets the queue convert it. */
+/** The first bytes of a spooled body. */
+async function headOf(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    return head.subarray(0, (await handle.read(head, 0, length, 0)).bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Stores the raw body durably, answers, and lets the queue convert it. A gzipped body is inflated
+ * (counted, not kept) before the answer, so a bomb gets its 413 here instead of a 200 and a failed
+ * conversion; a seed body that is no msgpack map is refused at once.
+ */
 async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job: UploadJob): Promise<void> {
   ctx.uploads.reserve(job.id);
   try {
     await ctx.uploads.writeJob(job);
-    await streamBodyToFile(request.raw, ctx.uploads.bodyPath(job.id), ctx.maxUploadBytes);
+    const path = ctx.uploads.bodyPath(job.id);
+    await streamBodyToFile(request.raw, path, ctx.maxUploadBytes);
+    const head = await headOf(path, 2);
+    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), ctx.maxInflatedBytes);
+    if (job.kind === 'seed' && !isMsgpackMap(head[0])) {
+      throw new HttpError(
+        400,
+        'bad-submit',
+        `submit body: expected a msgpack map, got first byte ${head.length ? `0x${head[0].toString(16)}` : 'none (empty body)'}`,
+      );
+    }
   } catch (error) {
     await ctx.uploads.discardJob(job.id);
     ctx.uploads.release(job.id);
