@@ -15,6 +15,8 @@ export class HttpError extends Error {
 
 /** Codes of @prof/format errors that mean "too big" rather than "malformed". */
 const TOO_LARGE_CODES = new Set(['too-large']);
+/** Well-formed, but holding what no view can use (a time out of order, an absurd reading), or from a newer Prof. */
+const UNPROCESSABLE_CODES = new Set(['too-new', 'bad-value']);
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -27,7 +29,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     return;
   }
   if (isProfFormatError(error)) {
-    const status = TOO_LARGE_CODES.has(error.code) ? 413 : error.code === 'too-new' ? 422 : 400;
+    const status = TOO_LARGE_CODES.has(error.code) ? 413 : UNPROCESSABLE_CODES.has(error.code) ? 422 : 400;
     void reply.code(status).send(errorBody(error.code, error.message));
     return;
   }

@@ -81,6 +81,7 @@ const overriddenMeta = (doc: ProfileDocument) => {
 
 async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
   applyOverrides(doc, overrides);
+  assertIntegrity(doc); // what a converter built is checked like an upload: nothing stored may fail a view
   return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
 }
 

@@ -5,7 +5,7 @@ import { DuplicateIdError, TEMP_PREFIX, isProfileId, writeFileAtomic, type Profi
 import { applyOverrides, ingestBytes, ingestFile, type IngestLimits, type Ingested, type Overrides } from './ingest';
 import { multipartBoundary, multipartPart } from './multipart';
 import { seedSubmitToDocument } from './protocols/seed-submit';
-import { gzipDocument } from '@prof/format/node';
+import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
 
@@ -142,6 +142,7 @@ export class UploadQueue {
     if (job.kind === 'seed') {
       const doc = await seedSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
       applyOverrides(doc, job.overrides);
+      assertIntegrity(doc); // the seed client's numbers are the uploader's: checked like a document
       return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
     }
     const boundary = multipartBoundary(job.contentType ?? undefined);

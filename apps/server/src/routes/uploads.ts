@@ -11,7 +11,7 @@ import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
 import type { UploadJob } from '../upload-queue';
-import { gzipDocument } from '@prof/format/node';
+import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 
 /** Bodies up to this size are validated in memory; larger ones are spooled to disk first. */
@@ -139,6 +139,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
     const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
+    assertIntegrity(doc);
     const bytes = await gzipDocument(doc);
     const row = await ctx.store.put(bytes, fieldsFromDocument(doc));
     ctx.cache.remember(row.id, doc, bytes, row.durationMs);
