@@ -43,7 +43,7 @@ function checkTimes(time: Float64Array): void {
 function checkReadings(col: Float64Array, where: string, missing: boolean): void {
   for (let i = 0; i < col.length; i++) {
     const v = col[i];
-    if (v !== v) {
+    if (Number.isNaN(v)) {
       if (!missing) failValue(`${where}[${i}]`, 'NaN is not a number', 'a number from 0 to 2^53');
       continue;
     }
