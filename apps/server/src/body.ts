@@ -11,6 +11,10 @@ const interrupted = () => new HttpError(400, 'aborted', 'the upload was interrup
  * the whole body arrived is an `aborted` error (on some Node versions the iteration just ends early).
  */
 async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+  // Refused from the header, before a byte is read: a declared 3 GiB is not waited for.
+  const declared = Number(raw.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, 'too-large', `the request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
   let size = 0;
   try {
     for await (const chunk of raw as AsyncIterable<Buffer>) {

@@ -14,7 +14,7 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
   --max-inflated S  largest inflated size of a gzipped upload, the gzip-bomb bound (env PROF_MAX_INFLATED;
                 default 64MiB)
-  --anonymous-submit  accept the seed client's /submit/ without the token (it cannot send one)
+  --anonymous-submit  accept the seed client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
   --no-demos    do not load the demo profiles into an empty store
   -h, --help    this help`;
 

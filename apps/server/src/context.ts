@@ -11,6 +11,6 @@ export interface AppContext extends IngestLimits {
   token: string | null;
   /** Largest upload body accepted, bytes. */
   maxUploadBytes: number;
-  /** Seed `/submit/` accepted without the token (its client cannot send one). */
+  /** Seed `/submit/` and vmprof 0.3.x jitlogs accepted without the token (their clients cannot send one). */
   anonymousSubmit: boolean;
 }

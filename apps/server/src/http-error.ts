@@ -25,6 +25,8 @@ export function errorBody(code: string, message: string) {
 /** Maps every error to a JSON answer: 4xx naming what is wrong, 500 only for our own faults. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof HttpError) {
+    // The unread rest of a refused body must not be parsed as the next request on this connection.
+    if (error.status === 413) reply.header('Connection', 'close');
     void reply.code(error.status).send(errorBody(error.code, error.message));
     return;
   }

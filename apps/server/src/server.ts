@@ -37,7 +37,10 @@ export interface ServerOptions {
   bytesCacheBytes?: number;
   /** Profiles to keep (checked at start and hourly); default: keep everything. */
   retention?: RetentionPolicy;
-  /** Accept the seed client's `/submit/` without the token (it cannot send one). Default false. */
+  /**
+   * Accept the uploads of clients that cannot send the token without it: the seed client's `/submit/`
+   * and vmprof 0.3.x's jitlog (`/api/jitlog/`, drained, never kept). Default false.
+   */
   anonymousSubmit?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
@@ -67,6 +70,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     routerOptions: {
       ignoreTrailingSlash: true, // vmprof clients mix `/freeze/` and `/add`
       ignoreDuplicateSlashes: true, // `//submit/` (seed decorator URL) and `/api/jitlog//`
+      maxParamLength: 2000, // a long id reaches its route and gets 400 bad-id, not a 404 of no route
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,

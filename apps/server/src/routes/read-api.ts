@@ -167,7 +167,9 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const etag = `"${id}"`; // a profile's bytes never change once stored
     const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+    const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+    // Only a stored profile is "not modified": a deleted or never-stored id is a 404 whatever the client cached.
+    if (matches && (await ctx.store.get(id))) {
       return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
     }
     const bytes = await ctx.cache.bytes.get(id);

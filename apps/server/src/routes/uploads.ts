@@ -89,7 +89,10 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/runtime/new', async (request) => {
     requireToken(ctx.token, request);
-    const body = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON)) as { argv?: unknown; VM?: unknown };
+    const parsed = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new HttpError(400, 'bad-json', 'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}');
+    const body = parsed as { argv?: unknown; VM?: unknown };
     const id = newProfileId();
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     sessions.set(id, {
@@ -149,6 +152,8 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/log', legacy);
   app.post('/api/profile', legacy);
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
+    // vmprof 0.3.x never sends the token here: like the seed's /submit/, only --anonymous-submit lets it in.
+    if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;
     return reply.type('application/json').send(JSON.stringify(id && isProfileId(id) ? id : newProfileId()));

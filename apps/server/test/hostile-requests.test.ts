@@ -1,0 +1,118 @@
+// Issue 11 §5-§6, the small families: oversized declarations refused from the header, malformed
+// protocol bodies, the token on every write, ids of any length, caching of ids that do not exist.
+// Real server, real sockets (raw HTTP where fetch would not send the request as an attacker does).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { gzipDocument, readProfileFile } from '@prof/format/node';
+import { newProfileId } from '@prof/store';
+import { fixtures, json, startServer, type Running } from './helpers';
+import { rawRequest } from './raw-http';
+
+const TOKEN = 's3cret-token';
+let r: Running;
+let open: Running;
+
+beforeAll(async () => {
+  r = await startServer({ token: TOKEN });
+  open = await startServer();
+});
+
+afterAll(async () => {
+  await r.stop();
+  await open.stop();
+});
+
+const withinSeconds = async <T>(seconds: number, work: Promise<T>): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+describe('a declared 3 GiB body is refused from its header, not waited for', () => {
+  it.each(['/api/profile/', '/api/jitlog/', '/api/runtime/new', '/api/profiles', '/submit/'])('%s', async (path) => {
+    const res = await withinSeconds(
+      20, // the body never comes: only an answer from the header can arrive at all
+      rawRequest(
+        open.url,
+        'POST',
+        path,
+        [
+          ['Host', 'x'],
+          ['Content-Length', '3221225472'],
+        ],
+        Buffer.from('0123456789'),
+      ),
+    );
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body.toString()).error.code).toBe('too-large');
+    expect(res.headers.connection).toBe('close');
+  });
+});
+
+describe('malformed protocol bodies get a 4xx', () => {
+  it.each(['null', '[]', '"x"', '42'])('runtime/new with %s: 400 bad-json', async (body) => {
+    const res = await fetch(`${open.url}/api/runtime/new`, { method: 'POST', body });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.code).toBe('bad-json');
+  });
+});
+
+describe('the token', () => {
+  it('is needed for jitlog uploads too', async () => {
+    const res = await fetch(`${r.url}/api/jitlog/`, { method: 'POST', body: 'jitlog bytes' });
+    expect(res.status).toBe(401);
+    const ok = await fetch(`${r.url}/api/jitlog/`, {
+      method: 'POST',
+      body: 'jitlog bytes',
+      headers: { authorization: `Token ${TOKEN}` },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('the 401 names the vmprof option too; wrong tokens of every length are refused alike', async () => {
+    const missing = await json(await fetch(`${r.url}/api/profiles`, { method: 'POST', body: 'x' }));
+    expect(missing.error.message).toMatch(/Authorization: Bearer <token>.*--web-auth <token>/);
+    for (const wrong of ['s', 's3cret-toke', 's3cret-tokeN', `${TOKEN}x`, 'x'.repeat(500)]) {
+      const res = await fetch(`${r.url}/api/profiles`, {
+        method: 'POST',
+        body: 'x',
+        headers: { authorization: `Bearer ${wrong}` },
+      });
+      expect(res.status, wrong).toBe(401);
+      expect((await json(res)).error.message).toBe('invalid token');
+    }
+  });
+});
+
+describe('ids', () => {
+  it.each([101, 150, 1000])('an id of %i characters: 400 bad-id on every profile route', async (length) => {
+    const id = 'a'.repeat(length);
+    for (const path of [`/api/profiles/${id}`, `/api/profiles/${id}/document`, `/api/profiles/${id}/memory`]) {
+      const res = await fetch(`${open.url}${path}`);
+      expect(res.status, path).toBe(400);
+      expect((await json(res)).error.code).toBe('bad-id');
+    }
+  });
+
+  it('If-None-Match of an id that does not exist is a 404, of a stored one a 304', async () => {
+    const missing = newProfileId();
+    const none = await fetch(`${open.url}/api/profiles/${missing}/document`, {
+      headers: { 'if-none-match': `"${missing}"` },
+    });
+    expect(none.status).toBe(404);
+    const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    const up = await fetch(`${open.url}/api/profiles`, {
+      method: 'POST',
+      body: new Uint8Array(await gzipDocument(doc)),
+    });
+    const { id } = await json(up);
+    const cached = await fetch(`${open.url}/api/profiles/${id}/document`, { headers: { 'if-none-match': `"${id}"` } });
+    expect(cached.status).toBe(304);
+  });
+});
