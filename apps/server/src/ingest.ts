@@ -14,6 +14,7 @@ import {
 } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
 import { HttpError } from './http-error';
+import { assertTextLimits } from './text-limits';
 
 /** What the uploader asked to set on top of what the document says (query parameters, protocol fields). */
 export interface Overrides {
@@ -82,6 +83,7 @@ const overriddenMeta = (doc: ProfileDocument) => {
 async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
   applyOverrides(doc, overrides);
   assertIntegrity(doc); // what a converter built is checked like an upload: nothing stored may fail a view
+  assertTextLimits(doc);
   return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
 }
 
@@ -129,6 +131,7 @@ export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: I
     const doc = await gunzipDocument(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
     const before = overriddenMeta(doc);
     applyOverrides(doc, overrides);
+    assertTextLimits(doc);
     // Kept byte for byte unless the uploader changed what it says: the index is rebuilt from the
     // stored documents, so what the uploader set must be in the document, not only in its row.
     if (overriddenMeta(doc) === before) return { bytes, fields: fieldsFromDocument(doc), doc };

@@ -8,6 +8,7 @@ import { seedSubmitToDocument } from './protocols/seed-submit';
 import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
+import { assertTextLimits } from './text-limits';
 
 /** An upload accepted before conversion (vmprof runtime API, seed `/submit/`). */
 export interface UploadJob {
@@ -143,6 +144,7 @@ export class UploadQueue {
       const doc = await seedSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
       applyOverrides(doc, job.overrides);
       assertIntegrity(doc); // the seed client's numbers are the uploader's: checked like a document
+      assertTextLimits(doc);
       return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
     }
     const boundary = multipartBoundary(job.contentType ?? undefined);

@@ -116,3 +116,42 @@ describe('ids', () => {
     expect(cached.status).toBe(304);
   });
 });
+
+describe('text limits', () => {
+  const spikyWith = async (change: (doc: Awaited<ReturnType<typeof readProfileFile>>) => void) => {
+    const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    change(doc);
+    return new Uint8Array(await gzipDocument(doc));
+  };
+
+  it.each([
+    [
+      'a 5 MB project',
+      (d: any) => (d.meta.project = 'p'.repeat(5_000_000)),
+      /meta\.project: 5000000 characters, at most 500/,
+    ],
+    [
+      '100,000 tags',
+      (d: any) => (d.meta.tags = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 'v']))),
+      /meta\.tags: 100000 tags, at most 100/,
+    ],
+    ['a 1 MB tag', (d: any) => (d.meta.tags = { big: 'x'.repeat(1_000_000) }), /meta\.tags\.big: 1000000 characters/],
+    ['a 1 MB host', (d: any) => (d.meta.host = 'h'.repeat(1_000_000)), /meta\.host/],
+    ['100 KB of argv', (d: any) => (d.meta.argv = ['x'.repeat(100_000)]), /meta\.argv: 100000 characters in all/],
+  ])('%s: 400 too-long naming the field; the listings stay small', async (_name, change, message) => {
+    const res = await fetch(`${open.url}/api/profiles`, { method: 'POST', body: await spikyWith(change) });
+    const answer = await json(res);
+    expect(res.status, JSON.stringify(answer).slice(0, 300)).toBe(400);
+    expect(answer.error.code).toBe('too-long');
+    expect(answer.error.message).toMatch(message);
+    expect((await fetch(`${open.url}/api/projects`).then((x) => x.text())).length).toBeLessThan(10_000);
+  });
+
+  it('a 10 KB argv is kept (within the limit)', async () => {
+    const res = await fetch(`${open.url}/api/profiles`, {
+      method: 'POST',
+      body: await spikyWith((d) => (d.meta.argv = ['x'.repeat(10_000)])),
+    });
+    expect(res.status).toBe(201);
+  });
+});

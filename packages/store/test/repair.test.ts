@@ -12,6 +12,7 @@ import {
   newProfileId,
   openStore,
   rebuildIndex,
+  TEXT_LIMITS,
   type CompositeProfileStore,
   type ProfileRow,
 } from '../src/index';
@@ -164,5 +165,17 @@ describe('rebuildIndex', () => {
     expect(await rebuildIndex({ dir })).toEqual({ indexed: 3, quarantined: 0, uploadTimesKept: 0 });
     store = await openStore({ dir, log });
     for (const row of rows) expect(await store.get(row.id)).toEqual(row);
+  });
+});
+
+describe('fieldsFromDocument', () => {
+  it('clips text to TEXT_LIMITS, so an old oversized document cannot bloat every listing', () => {
+    const doc = structuredClone(docs[0]);
+    doc.meta.project = 'p'.repeat(5_000_000);
+    doc.meta.tags = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${i}`, 'v'.repeat(2000)]));
+    const fields = fieldsFromDocument(doc);
+    expect(fields.project).toHaveLength(TEXT_LIMITS.project);
+    expect(Object.keys(fields.tags)).toHaveLength(TEXT_LIMITS.tags);
+    expect(fields.tags.k0).toHaveLength(TEXT_LIMITS.tagValue);
   });
 });

@@ -10,6 +10,7 @@ import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Overrides }
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
+import { assertTextLimits } from '../text-limits';
 import type { UploadJob } from '../upload-queue';
 import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
@@ -143,6 +144,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     requireToken(ctx.token, request);
     const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
     assertIntegrity(doc);
+    assertTextLimits(doc);
     const bytes = await gzipDocument(doc);
     const row = await ctx.store.put(bytes, fieldsFromDocument(doc));
     ctx.cache.remember(row.id, doc, bytes, row.durationMs);
