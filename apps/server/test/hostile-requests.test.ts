@@ -155,3 +155,38 @@ describe('text limits', () => {
     expect(res.status).toBe(201);
   });
 });
+
+describe('legacy tree uploads: work bounded by what the body holds', () => {
+  /** Built as text: JSON.stringify itself recurses too deep for 10,001 levels. */
+  const nested = (depth: number) => {
+    // inclusive counts: every node has one sample of its own
+    let open = '';
+    let close = '';
+    for (let i = depth - 1; i >= 0; i--) {
+      open += `["py:f${i}:1:a.py","${i + 2}",${i + 2},{},[`;
+      close += ']]';
+    }
+    return `{"profiles":${open}["py:leaf:1:a.py","1",1,{},[]]${close},"argv":"deep.py","VM":"CPython"}`;
+  };
+
+  it('a 40-byte body claiming 20 million samples: 413 at once', async () => {
+    const started = performance.now();
+    const res = await fetch(`${open.url}/api/profile/`, {
+      method: 'POST',
+      body: '{"profiles":["a","1",19999999,{},[]]}',
+    });
+    expect(res.status).toBe(413);
+    expect((await json(res)).error.message).toMatch(/claims more than 100000 samples/);
+    console.log(`legacy tree claiming 19,999,999 samples: answered in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  it('a tree 2,000 deep is stored; 10,001 deep is 400 bad-tree, never a stack overflow', async () => {
+    const ok = await fetch(`${open.url}/api/profile/`, { method: 'POST', body: nested(2000) });
+    expect(ok.status).toBe(200);
+    const id = JSON.parse(await ok.text());
+    expect((await json(await fetch(`${open.url}/api/profiles/${id}`))).sampleCount).toBe(2001);
+    const deep = await fetch(`${open.url}/api/profile/`, { method: 'POST', body: nested(10_001) });
+    expect(deep.status).toBe(400);
+    expect((await json(deep)).error.message).toMatch(/tree deeper than 10000/);
+  });
+});

@@ -142,7 +142,8 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
-    const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
+    const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
+    const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
     assertIntegrity(doc);
     assertTextLimits(doc);
     const bytes = await gzipDocument(doc);
