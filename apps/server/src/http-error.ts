@@ -27,6 +27,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (error instanceof HttpError) {
     // The unread rest of a refused body must not be parsed as the next request on this connection.
     if (error.status === 413) reply.header('Connection', 'close');
+    if (error.status >= 500) request.log.error({ code: error.code }, error.message);
     void reply.code(error.status).send(errorBody(error.code, error.message));
     return;
   }

@@ -79,7 +79,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   const store = await openStore({ dir: dataDir, log: app.log });
   const maxInflatedBytes = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const cache = new DecodedCache(
-    new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2),
+    new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2, STORED_MAX_INFLATED_BYTES),
     options.cacheBytes ?? 1024 ** 3,
     Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
