@@ -28,6 +28,19 @@ async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<
     throw error;
   }
   if (!raw.complete) throw interrupted();
+  raw.setTimeout(0); // the body is in: what follows (conversion) may take as long as it takes
+}
+
+/**
+ * Drops a request whose body stops arriving for `idleMs` (a client that declares 2 GiB and sends 10
+ * bytes held a socket and a temp file for good). Armed for requests with a body; the body reader
+ * disarms it once the body is complete.
+ */
+export function armBodyTimeout(raw: IncomingMessage, idleMs: number): void {
+  if (idleMs <= 0) return;
+  raw.setTimeout(idleMs, () => {
+    raw.destroy(new HttpError(408, 'body-timeout', `no byte of the request body arrived for ${idleMs} ms`));
+  });
 }
 
 /** Reads and drops a body (uploads we accept but keep nothing of: JIT logs). */

@@ -6,6 +6,7 @@ import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
+import { armBodyTimeout } from './body';
 import { registerReadApi } from './routes/read-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
@@ -31,6 +32,8 @@ export interface ServerOptions {
    * document we have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB).
    */
   maxInflatedBytes?: number;
+  /** A request whose body stops arriving for this long is dropped (its temp file removed). Default 30 s; 0 = never. */
+  bodyIdleTimeoutMs?: number;
   /** Bound of the decoded-document cache. Default 1 GiB. */
   cacheBytes?: number;
   /** Bound of the cache of stored document bytes served by `/document`. Default 256 MiB. */
@@ -95,6 +98,10 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   };
 
   app.setErrorHandler(handleError);
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30_000;
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
+  });
   registerReadApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);

@@ -190,3 +190,38 @@ describe('legacy tree uploads: work bounded by what the body holds', () => {
     expect((await json(deep)).error.message).toMatch(/tree deeper than 10000/);
   });
 });
+
+describe('a body that stops arriving', () => {
+  it('is dropped after the idle timeout, its temp file removed', async () => {
+    const slow = await startServer({ bodyIdleTimeoutMs: 500 });
+    try {
+      for (const [path, declared] of [
+        ['/api/profiles', 1_000_000], // read into memory
+        ['/api/profiles', 1_500_000_000], // spooled to incoming/
+        [`/api/runtime/upload/cpu/${newProfileId()}/add`, 1_000_000], // spooled to incoming/
+      ] as const) {
+        const url = new URL(slow.url);
+        const socket = (await import('node:net')).connect(Number(url.port), url.hostname);
+        const closed = new Promise<number>((resolve) => {
+          const started = performance.now();
+          socket.on('close', () => resolve(performance.now() - started));
+          socket.on('error', () => {});
+        });
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\n0123456789`);
+        const ms = await withinSeconds(30, closed);
+        expect(ms, path).toBeGreaterThanOrEqual(400);
+        // the server removes the temp file right after it drops the socket: wait for that, generously
+        const { readdir } = await import('node:fs/promises');
+        const deadline = Date.now() + 20_000;
+        let incoming = await readdir(join(slow.dir, 'data/incoming'));
+        while (incoming.length && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          incoming = await readdir(join(slow.dir, 'data/incoming'));
+        }
+        expect(incoming, path).toEqual([]);
+      }
+    } finally {
+      await slow.stop();
+    }
+  });
+});
