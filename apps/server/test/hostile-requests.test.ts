@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
 import { newProfileId } from '@prof/store';
+import { createServer } from '../src/index';
 import { fixtures, json, startServer, type Running } from './helpers';
 import { rawRequest } from './raw-http';
 
@@ -222,6 +223,40 @@ describe('a body that stops arriving', () => {
       }
     } finally {
       await slow.stop();
+    }
+  });
+});
+
+describe('incoming/ hygiene', () => {
+  it('failed conversions are counted by /health and removable with DELETE; leftovers go at start', async () => {
+    const s = await startServer();
+    let restarted: Awaited<ReturnType<typeof createServer>> | null = null;
+    try {
+      const rid = newProfileId();
+      const res = await fetch(`${s.url}/api/runtime/upload/cpu/${rid}/add`, { method: 'POST', body: 'no profile' });
+      expect(res.status).toBe(200);
+      await s.server.uploads.idle();
+      expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(422);
+      expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(1);
+      const { readdir, writeFile } = await import('node:fs/promises');
+      const incoming = join(s.dir, 'data/incoming');
+      expect((await readdir(incoming)).length).toBe(3); // job, raw body, error
+      const deleted = await fetch(`${s.url}/api/profiles/${rid}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
+      expect(await readdir(incoming)).toEqual([]);
+      expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(404);
+
+      // what a SIGKILL can leave: a spool of a conversion in the request, a body or an error without its job
+      await s.server.close();
+      for (const name of [`${newProfileId()}.direct`, `${newProfileId()}.body`, `${newProfileId()}.error.json`]) {
+        await writeFile(join(incoming, name), 'left behind');
+      }
+      restarted = await createServer({ dataDir: join(s.dir, 'data'), webRoot: null, demoDir: null });
+      expect(await readdir(incoming)).toEqual([]);
+    } finally {
+      await restarted?.close();
+      await s.stop();
     }
   });
 });

@@ -140,6 +140,8 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       cache: ctx.cache.size,
       // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
       quarantined: await ctx.store.quarantined(),
+      // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
+      failedUploads: ctx.uploads.failedCount(),
     };
   });
 
@@ -249,7 +251,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.delete('/api/profiles/:id', async (request) => {
     requireToken(ctx.token, request);
     const id = idParam(request);
-    const deleted = await ctx.store.delete(id);
+    const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
     ctx.cache.forget(id);
     if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     return { deleted: id };
