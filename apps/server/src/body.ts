@@ -69,7 +69,13 @@ export function parseJsonBody(bytes: Buffer): unknown {
  * only once the whole body arrived. A client that disconnects, or a process killed meanwhile, leaves
  * only a temp file (removed here, or by start-up cleanup), never a file under the final name.
  */
-export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, limit: number): Promise<number> {
+export async function streamBodyToFile(
+  raw: IncomingMessage,
+  finalPath: string,
+  limit: number,
+  options: { durable?: boolean } = {},
+): Promise<number> {
+  const durable = options.durable ?? true;
   const temp = tempPathFor(finalPath);
   const handle = await open(temp, 'wx', 0o600);
   let size = 0;
@@ -84,11 +90,11 @@ export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, 
       let offset = 0;
       while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
     }
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     done = true;
     await rename(temp, finalPath);
-    await fsyncDirectory(dirname(finalPath));
+    if (durable) await fsyncDirectory(dirname(finalPath));
     return size;
   } catch (error) {
     if (!done) await handle.close().catch(() => {});

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isProfFormatError } from '@prof/format';
 import { InvalidIdError } from '@prof/store';
+import { RETRY_AFTER_SECONDS } from './limiter';
 
 /** A client error with a stable code; rendered as `{ error: { code, message } }`. */
 export class HttpError extends Error {
@@ -27,7 +28,8 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (error instanceof HttpError) {
     // The unread rest of a refused body must not be parsed as the next request on this connection.
     if (error.status === 413) reply.header('Connection', 'close');
-    if (error.status >= 500) request.log.error({ code: error.code }, error.message);
+    if (error.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    else if (error.status >= 500) request.log.error({ code: error.code }, error.message);
     void reply.code(error.status).send(errorBody(error.code, error.message));
     return;
   }

@@ -7,6 +7,7 @@ import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
 import { armBodyTimeout } from './body';
+import { Limiter } from './limiter';
 import { registerReadApi } from './routes/read-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
@@ -34,7 +35,11 @@ export interface ServerOptions {
   maxInflatedBytes?: number;
   /** A request whose body stops arriving for this long is dropped (its temp file removed). Default 30 s; 0 = never. */
   bodyIdleTimeoutMs?: number;
-  /** Bound of the decoded-document cache. Default 1 GiB. */
+  /** Uploads validated or converted at once (the rest wait, bodies over 1 MiB on disk). Default 2. */
+  maxConcurrentIngest?: number;
+  /** Uploads waiting for that; more get 503 `busy` with Retry-After. Default 1000. */
+  maxWaitingIngest?: number;
+  /** Bound of the decoded-document cache. Default 256 MiB (1 GiB let 200 concurrent big uploads reach 1.4 GB RSS). */
   cacheBytes?: number;
   /** Bound of the cache of stored document bytes served by `/document`. Default 256 MiB. */
   bytesCacheBytes?: number;
@@ -83,7 +88,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   const maxInflatedBytes = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const cache = new DecodedCache(
     new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2, STORED_MAX_INFLATED_BYTES),
-    options.cacheBytes ?? 1024 ** 3,
+    options.cacheBytes ?? 256 * 1024 ** 2,
     Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
   const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
@@ -92,6 +97,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     cache,
     uploads,
     token: options.token || null,
+    ingest: new Limiter(options.maxConcurrentIngest ?? 2, options.maxWaitingIngest ?? 1000),
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,

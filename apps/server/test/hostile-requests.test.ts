@@ -260,3 +260,31 @@ describe('incoming/ hygiene', () => {
     }
   });
 });
+
+describe('saturation', () => {
+  it('beyond the ingest queue: 503 busy with Retry-After; retried, every upload is stored', async () => {
+    const busy = await startServer({ maxConcurrentIngest: 1, maxWaitingIngest: 1 });
+    try {
+      const { readFile } = await import('node:fs/promises');
+      const body = new Uint8Array(await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'))); // converted here
+      const post = () => fetch(`${busy.url}/api/profiles?project=busy`, { method: 'POST', body });
+      const answers = await Promise.all(Array.from({ length: 8 }, post));
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s !== 201 && s !== 503)).toEqual([]);
+      const refused = answers.filter((a) => a.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(answer.headers.get('retry-after')).toBe('5');
+        expect((await json(answer)).error.code).toBe('busy');
+      }
+      for (const _ of refused) {
+        let retry = await post();
+        while (retry.status === 503) retry = await post(); // a client honouring the answer (without the wait)
+        expect(retry.status).toBe(201);
+      }
+      expect((await json(await fetch(`${busy.url}/api/profiles?project=busy&limit=0`))).total).toBe(8);
+    } finally {
+      await busy.stop();
+    }
+  });
+});

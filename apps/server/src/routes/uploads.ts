@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newProfileId, isProfileId } from '@prof/store';
+import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Overrides } from '../ingest';
+import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Ingested, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
@@ -15,8 +15,11 @@ import type { UploadJob } from '../upload-queue';
 import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 
-/** Bodies up to this size are validated in memory; larger ones are spooled to disk first. */
-const IN_MEMORY_UPLOAD = 32 * 1024 * 1024;
+/**
+ * Bodies up to this size are read into memory; larger ones are spooled to disk first, so uploads
+ * waiting for an ingest slot hold disk, not memory (30 concurrent 31 MB uploads held 958 MB).
+ */
+const IN_MEMORY_UPLOAD = 1024 * 1024;
 /** JSON bodies of the protocol calls (`runtime/new`, legacy trees). */
 const SMALL_JSON = 64 * 1024;
 const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
@@ -65,24 +68,28 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
         `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
       );
     }
-    let ingested: Awaited<ReturnType<typeof ingestBytes>>;
+    // Validating, converting and indexing run in a bounded number of slots; the body is read first.
+    const store = (ingest: () => Promise<Ingested>) =>
+      ctx.ingest.run(async () => {
+        const ingested = await ingest();
+        const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
+        ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
+        return row;
+      });
+    let row: ProfileRow;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
-      ingested = await ingestBytes(
-        await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes)),
-        overrides,
-        ctx,
-      );
+      const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
+      row = await store(() => ingestBytes(body, overrides, ctx));
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
       try {
-        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes);
-        ingested = await ingestFile(spool, overrides, ctx);
+        // A spool is read back once and deleted: no fsync (the stored document gets one).
+        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
+        row = await store(() => ingestFile(spool, overrides, ctx));
       } finally {
         await unlink(spool).catch(() => {});
       }
     }
-    const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
-    ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
     return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
   });
 
@@ -143,12 +150,15 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
-    const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
-    assertIntegrity(doc);
-    assertTextLimits(doc);
-    const bytes = await gzipDocument(doc);
-    const row = await ctx.store.put(bytes, fieldsFromDocument(doc));
-    ctx.cache.remember(row.id, doc, bytes, row.durationMs);
+    const row = await ctx.ingest.run(async () => {
+      const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
+      assertIntegrity(doc);
+      assertTextLimits(doc);
+      const bytes = await gzipDocument(doc);
+      const stored = await ctx.store.put(bytes, fieldsFromDocument(doc));
+      ctx.cache.remember(stored.id, doc, bytes, stored.durationMs);
+      return stored;
+    });
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };
