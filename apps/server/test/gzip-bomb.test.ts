@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { newProfileId } from '@prof/store';
+import { encodeDocument, readProfileFile } from '@prof/format/node';
 import { fixtures, json } from './helpers';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -73,7 +74,16 @@ async function expectBombRefused(response: Response): Promise<void> {
   expect(answer.error.message).toMatch(/inflates to more than 64 MiB.*--max-inflated/);
 }
 
+let earlier: { id: string; bytes: Buffer };
+
 describe('gzip bombs', () => {
+  it('a profile stored before the attack', async () => {
+    const bytes = Buffer.from(encodeDocument(await readProfileFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'))));
+    const res = await fetch(`${url}/api/profiles`, { method: 'POST', body: new Uint8Array(gzipSync(bytes)) });
+    expect(res.status).toBe(201);
+    earlier = { id: (await json(res)).id, bytes };
+  });
+
   it('POST /api/profiles: 413', async () => {
     await expectBombRefused(await post('/api/profiles'));
   });
@@ -122,6 +132,12 @@ describe('gzip bombs', () => {
     expect(latencies.length).toBeGreaterThan(0);
     // generous for a loaded 2-core machine; the figure is printed above
     expect(Math.max(...latencies)).toBeLessThan(2000);
+
+    // what was stored before the attack is served byte for byte
+    const served = await fetch(`${url}/api/profiles/${earlier.id}/document`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(Buffer.compare(Buffer.from(await served.arrayBuffer()), earlier.bytes)).toBe(0);
 
     const real = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
     const ok = await fetch(`${url}/api/profiles`, { method: 'POST', body: new Uint8Array(gzipSync(real)) });
