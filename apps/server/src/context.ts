@@ -10,6 +10,8 @@ export interface AppContext extends IngestLimits {
   cache: DecodedCache;
   uploads: UploadQueue;
   token: string | null;
+  /** The data directory (its disk's free space is reported by /health). */
+  dataDir: string;
   /** Uploads validated or converted in the request at once; beyond its queue, 503 busy. */
   ingest: Limiter;
   /** Largest upload body accepted, bytes. */

@@ -23,8 +23,26 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+/** A write that failed because the disk (or SQLite's file on it) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
 /** Maps every error to a JSON answer: 4xx naming what is wrong, 500 only for our own faults. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (isDiskFull(error)) {
+    request.log.error({ err: error }, 'disk full');
+    void reply
+      .code(507)
+      .send(
+        errorBody(
+          'storage-full',
+          "the server's disk is full: nothing was stored; free space or delete profiles (DELETE /api/profiles/<id> works on a full disk)",
+        ),
+      );
+    return;
+  }
   if (error instanceof HttpError) {
     // The unread rest of a refused body must not be parsed as the next request on this connection.
     if (error.status === 413) reply.header('Connection', 'close');

@@ -97,6 +97,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     cache,
     uploads,
     token: options.token || null,
+    dataDir,
     ingest: new Limiter(options.maxConcurrentIngest ?? 2, options.maxWaitingIngest ?? 1000),
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,

@@ -14,6 +14,7 @@ import type {
 import { FileBlobStore } from './file-blob-store';
 import { InvalidIdError, isProfileId, newProfileId } from './ids';
 import { openIndexOrReplace, rowFromBlob, silentLog, UnreadableBlobError, type StoreLog } from './reindex';
+import { SpaceReserve } from './reserve';
 
 export interface OpenStoreOptions {
   /**
@@ -38,6 +39,11 @@ export interface RepairReport {
   rowsWithoutFile: number;
 }
 
+const isDiskFull = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+};
+
 export class DuplicateIdError extends Error {
   override readonly name = 'DuplicateIdError';
   readonly code = 'duplicate-id';
@@ -60,7 +66,7 @@ export class CompositeProfileStore implements ProfileStore {
   constructor(
     readonly blobs: BlobStore,
     readonly index: ProfileIndex,
-    private readonly options: { log?: StoreLog; maxInflatedBytes?: number } = {},
+    private readonly options: { log?: StoreLog; maxInflatedBytes?: number; reserve?: SpaceReserve } = {},
   ) {}
 
   /**
@@ -170,7 +176,18 @@ export class CompositeProfileStore implements ProfileStore {
 
   async delete(id: string): Promise<boolean> {
     if (!isProfileId(id)) return false;
-    const removed = await this.index.remove([id]);
+    let removed: number;
+    try {
+      removed = await this.index.remove([id]);
+    } catch (error) {
+      if (!isDiskFull(error) || !(await this.index.get(id))) throw error;
+      // SQLite needs room in its WAL to delete: free the document's space and the reserve, then the
+      // row. Until then the row has no bytes (404); repair drops such rows at the next start anyway.
+      await this.blobs.delete(id);
+      await this.options.reserve?.release();
+      removed = await this.index.remove([id]);
+      await this.options.reserve?.restore();
+    }
     await this.blobs.delete(id);
     return removed > 0;
   }
@@ -210,7 +227,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Composi
   await mkdir(dir, { recursive: true });
   const blobs = await FileBlobStore.open(join(dir, 'profiles'), { quarantineDir: join(dir, 'quarantine') });
   const index = await openIndexOrReplace(join(dir, 'index.sqlite'), log);
-  const store = new CompositeProfileStore(blobs, index, { log, maxInflatedBytes: options.maxInflatedBytes });
+  const reserve = new SpaceReserve(join(dir, '.space-reserve'));
+  await reserve.restore();
+  const store = new CompositeProfileStore(blobs, index, { log, maxInflatedBytes: options.maxInflatedBytes, reserve });
   await store.repair();
   return store;
 }

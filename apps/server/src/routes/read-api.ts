@@ -7,6 +7,7 @@ import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, sing
 import { parseDuration, parseSize, prune } from '../retention';
 import { requireToken } from '../auth';
 import type { AppContext } from '../context';
+import { freeSpace } from '../disk';
 import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
 
 const DEFAULT_BINS = 500;
@@ -133,8 +134,11 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/health', async () => {
     const stats = await ctx.store.stats();
+    const disk = await freeSpace(ctx.dataDir);
     return {
-      status: 'ok',
+      // degraded: the data directory's disk is (nearly) full, so uploads will get 507 storage-full
+      status: disk.low ? 'degraded' : 'ok',
+      freeBytes: disk.freeBytes,
       profiles: stats.count,
       storedBytes: stats.totalBytes,
       cache: ctx.cache.size,
