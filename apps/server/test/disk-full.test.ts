@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 /** A real profile made incompressible by random tags (~75 KB gzipped). */
-async function bulky(): Promise<Uint8Array> {
+async function bulky() {
   const doc = structuredClone(base);
   doc.meta.tags = Object.fromEntries(
     Array.from({ length: 100 }, (_, i) => [`t${i}`, randomBytes(750).toString('base64').slice(0, 1000)]),
