@@ -78,7 +78,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     routerOptions: {
       ignoreTrailingSlash: true, // vmprof clients mix `/freeze/` and `/add`
       ignoreDuplicateSlashes: true, // `//submit/` (seed decorator URL) and `/api/jitlog//`
-      maxParamLength: 2000, // a long id reaches its route and gets 400 bad-id, not a 404 of no route
+      maxParamLength: 16_384, // any id a request line can hold (16 KiB of headers) gets 400 bad-id, not a 404 of no route
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
