@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { rebuildIndex } from '@prof/store';
 
@@ -8,6 +9,23 @@ export const REINDEX_USAGE = `Usage: prof-server reindex [--data DIR]
   Unreadable documents are moved to DIR/quarantine/. The previous index only lends its upload times.
   --data DIR    data directory (env PROF_DATA; default ./prof-data)
   -h, --help    this help`;
+
+/** The pid of a live server on `dir` (its server.pid names a running process), or null. */
+function runningServer(dir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'server.pid'), 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null; // alive, not ours; or gone (stale file)
+  }
+}
 
 /** `prof-server reindex`: a bar on stderr (a line every few seconds when stderr is not a terminal). */
 export async function reindexCommand(args: string[]): Promise<number> {
@@ -26,6 +44,11 @@ export async function reindexCommand(args: string[]): Promise<number> {
     return 0;
   }
   const dir = resolve(values.data ?? (process.env.PROF_DATA || './prof-data'));
+  const running = runningServer(dir);
+  if (running !== null) {
+    console.error(`prof-server reindex: a server (pid ${running}) is using ${dir}; stop it first`);
+    return 1;
+  }
   const bar = new SingleBar(
     {
       format: 'reindex {bar} {percentage}% | {value}/{total} documents | {eta_formatted} left',

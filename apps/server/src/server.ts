@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openStore, STORED_MAX_INFLATED_BYTES, type CompositeProfileStore } from '@prof/store';
 import { DecodedCache } from './decoded-cache';
@@ -114,6 +115,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 
   await uploads.start();
+  // Tells `prof-server reindex` that this data directory is in use (it must not swap the index under us).
+  const pidFile = join(dataDir, 'server.pid');
+  await writeFile(pidFile, `${process.pid}\n`);
   const demoDir = options.demoDir === undefined ? DEFAULT_DEMO_DIR : options.demoDir;
   if (demoDir) await loadDemosOnFirstStart(store, dataDir, demoDir, { maxInflatedBytes }, app.log);
   const stopRetention = startRetention(ctx, options.retention ?? {}, app.log);
@@ -139,6 +143,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       await stopRetention();
       await uploads.idle();
       await store.close();
+      await unlink(pidFile).catch(() => {});
     },
   };
 }

@@ -112,6 +112,10 @@ describe('index loss', () => {
 
   it('prof-server reindex rebuilds the whole index from the documents', async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: build @prof/server first`);
+    // the server of the previous test still runs on this directory: the index must not be swapped under it
+    const refused = spawnSync(process.execPath, [cli, 'reindex', '--data', dataDir], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`a server \\(pid ${process.pid}\\) is using .*; stop it first`));
     await stop();
     await removeIndex();
     await writeFile(join(dataDir, 'index.sqlite'), randomBytes(4096)); // not even SQLite
