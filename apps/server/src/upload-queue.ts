@@ -105,6 +105,19 @@ export class UploadQueue {
     return true;
   }
 
+  /** Removes failed uploads received before `before` (epoch ms); returns how many. */
+  async pruneFailed(before: number): Promise<number> {
+    let removed = 0;
+    for (const [id, state] of [...this.states]) {
+      if (state.state !== 'failed') continue;
+      const job = await readFile(this.jobPath(id), 'utf8')
+        .then((text) => JSON.parse(text) as UploadJob)
+        .catch(() => null);
+      if (job && job.receivedAt < before && (await this.discardFailed(id))) removed++;
+    }
+    return removed;
+  }
+
   status(id: string): UploadStatus | undefined {
     return this.states.get(id);
   }

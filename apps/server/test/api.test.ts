@@ -336,12 +336,12 @@ describe('retention', () => {
     const pruned = await json(
       await fetch(`${r.url}/api/prune?maxTotalSize=${keep}`, { method: 'POST', headers: auth }),
     );
-    expect(pruned).toEqual({ deleted: [oldest.id], freedBytes: oldest.sizeBytes });
+    expect(pruned).toEqual({ deleted: [oldest.id], freedBytes: oldest.sizeBytes, failedUploadsRemoved: 0 });
     expect((await fetch(`${r.url}/api/profiles/${oldest.id}/document`)).status).toBe(404);
     expect((await fetch(`${r.url}/api/profiles/${oldest.id}/stacks`)).status).toBe(404);
     expect((await json(await fetch(`${r.url}/api/profiles?limit=1000`))).total).toBe(before.total - 1);
     const nothing = await json(await fetch(`${r.url}/api/prune?olderThan=3650d`, { method: 'POST', headers: auth }));
-    expect(nothing).toEqual({ deleted: [], freedBytes: 0 });
+    expect(nothing).toEqual({ deleted: [], freedBytes: 0, failedUploadsRemoved: 0 });
   });
 });
 

@@ -244,11 +244,20 @@ describe('incoming/ hygiene', () => {
       const { readdir, writeFile } = await import('node:fs/promises');
       const incoming = join(s.dir, 'data/incoming');
       expect((await readdir(incoming)).length).toBe(3); // job, raw body, error
+      // retention ages them like profiles: a prune of everything older than a day keeps this fresh one
+      const kept = await json(await fetch(`${s.url}/api/prune?olderThan=1d`, { method: 'POST' }));
+      expect(kept.failedUploadsRemoved).toBe(0);
       const deleted = await fetch(`${s.url}/api/profiles/${rid}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
       expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
       expect(await readdir(incoming)).toEqual([]);
       expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(404);
+      const again = newProfileId();
+      await fetch(`${s.url}/api/runtime/upload/cpu/${again}/add`, { method: 'POST', body: 'no profile either' });
+      await s.server.uploads.idle();
+      const pruned = await json(await fetch(`${s.url}/api/prune?olderThan=0d`, { method: 'POST' }));
+      expect(pruned.failedUploadsRemoved).toBe(1);
+      expect(await readdir(incoming)).toEqual([]);
 
       // what a SIGKILL can leave: a spool of a conversion in the request, a body or an error without its job
       await s.server.close();
