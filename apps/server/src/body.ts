@@ -11,6 +11,10 @@ const interrupted = () => new HttpError(400, 'aborted', 'the upload was interrup
  * the whole body arrived is an `aborted` error (on some Node versions the iteration just ends early).
  */
 async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+  // Refused from the header, before a byte is read: a declared 3 GiB is not waited for.
+  const declared = Number(raw.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, 'too-large', `the request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
   let size = 0;
   try {
     for await (const chunk of raw as AsyncIterable<Buffer>) {
@@ -24,6 +28,19 @@ async function* bodyChunks(raw: IncomingMessage, limit: number): AsyncGenerator<
     throw error;
   }
   if (!raw.complete) throw interrupted();
+  raw.setTimeout(0); // the body is in: what follows (conversion) may take as long as it takes
+}
+
+/**
+ * Drops a request whose body stops arriving for `idleMs` (a client that declares 2 GiB and sends 10
+ * bytes held a socket and a temp file for good). Armed for requests with a body; the body reader
+ * disarms it once the body is complete.
+ */
+export function armBodyTimeout(raw: IncomingMessage, idleMs: number): void {
+  if (idleMs <= 0) return;
+  raw.setTimeout(idleMs, () => {
+    raw.destroy(new HttpError(408, 'body-timeout', `no byte of the request body arrived for ${idleMs} ms`));
+  });
 }
 
 /** Reads and drops a body (uploads we accept but keep nothing of: JIT logs). */
@@ -52,7 +69,13 @@ export function parseJsonBody(bytes: Buffer): unknown {
  * only once the whole body arrived. A client that disconnects, or a process killed meanwhile, leaves
  * only a temp file (removed here, or by start-up cleanup), never a file under the final name.
  */
-export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, limit: number): Promise<number> {
+export async function streamBodyToFile(
+  raw: IncomingMessage,
+  finalPath: string,
+  limit: number,
+  options: { durable?: boolean } = {},
+): Promise<number> {
+  const durable = options.durable ?? true;
   const temp = tempPathFor(finalPath);
   const handle = await open(temp, 'wx', 0o600);
   let size = 0;
@@ -67,11 +90,11 @@ export async function streamBodyToFile(raw: IncomingMessage, finalPath: string, 
       let offset = 0;
       while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
     }
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     done = true;
     await rename(temp, finalPath);
-    await fsyncDirectory(dirname(finalPath));
+    if (durable) await fsyncDirectory(dirname(finalPath));
     return size;
   } catch (error) {
     if (!done) await handle.close().catch(() => {});

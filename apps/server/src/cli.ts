@@ -2,15 +2,19 @@
 import { parseArgs } from 'node:util';
 import { createServer } from './server';
 import { parseDuration, parseSize, type RetentionPolicy } from './retention';
+import { reindexCommand } from './reindex-command';
 
 const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
+       prof-server reindex [--data DIR]   rebuild the index from the stored documents (server stopped)
   --port P      port to listen on (env PORT; default 8080; 0 = any free port)
   --host H      interface (env HOST; default 127.0.0.1; 0.0.0.0 for every interface)
   --data DIR    data directory (env PROF_DATA; default ./prof-data)
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
-  --anonymous-submit  accept the vmprof-viewer client's /submit/ without the token (it cannot send one)
+  --max-inflated S  largest inflated size of a gzipped upload, the gzip-bomb bound (env PROF_MAX_INFLATED;
+                default 64MiB)
+  --anonymous-submit  accept the vmprof-viewer client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
   --no-demos    do not load the demo profiles into an empty store
   -h, --help    this help`;
 
@@ -29,6 +33,7 @@ const OPTIONS = {
   token: { type: 'string' },
   'max-age': { type: 'string' },
   'max-size': { type: 'string' },
+  'max-inflated': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
   'no-demos': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -43,6 +48,10 @@ function parseCommandLine() {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'reindex') {
+    process.exitCode = await reindexCommand(process.argv.slice(3));
+    return;
+  }
   const values = parseCommandLine();
   if (values.help) {
     console.log(USAGE);
@@ -52,7 +61,10 @@ async function main(): Promise<void> {
   const port = Number(portText);
   if (!/^\d+$/.test(portText.trim()) || port > 65535) fail(`--port ${portText} is not a port number`);
   const retention: RetentionPolicy = {};
+  let maxInflatedBytes: number | undefined;
   try {
+    const maxInflated = values['max-inflated'] ?? env('PROF_MAX_INFLATED');
+    if (maxInflated) maxInflatedBytes = parseSize(maxInflated, '--max-inflated');
     const maxAge = values['max-age'] ?? env('PROF_MAX_AGE');
     const maxSize = values['max-size'] ?? env('PROF_MAX_SIZE');
     if (maxAge) retention.maxAgeMs = parseDuration(maxAge, '--max-age');
@@ -64,6 +76,7 @@ async function main(): Promise<void> {
     dataDir: values.data ?? env('PROF_DATA') ?? './prof-data',
     token: values.token ?? env('PROF_TOKEN') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
+    maxInflatedBytes,
     demoDir: values['no-demos'] ? null : undefined,
     retention,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -2,6 +2,7 @@ import type { ProfileStore } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
 import type { UploadQueue } from './upload-queue';
 import type { IngestLimits } from './ingest';
+import type { Limiter } from './limiter';
 
 /** What every route module shares. */
 export interface AppContext extends IngestLimits {
@@ -9,8 +10,12 @@ export interface AppContext extends IngestLimits {
   cache: DecodedCache;
   uploads: UploadQueue;
   token: string | null;
+  /** The data directory (its disk's free space is reported by /health). */
+  dataDir: string;
+  /** Uploads validated or converted in the request at once; beyond its queue, 503 busy. */
+  ingest: Limiter;
   /** Largest upload body accepted, bytes. */
   maxUploadBytes: number;
-  /** The vmprof-viewer client's `/submit/` accepted without the token (its client cannot send one). */
+  /** The vmprof-viewer client's `/submit/` and vmprof 0.3.x jitlogs accepted without the token (their clients cannot send one). */
   anonymousSubmit: boolean;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isProfFormatError } from '@prof/format';
 import { InvalidIdError } from '@prof/store';
+import { RETRY_AFTER_SECONDS } from './limiter';
 
 /** A client error with a stable code; rendered as `{ error: { code, message } }`. */
 export class HttpError extends Error {
@@ -15,19 +16,43 @@ export class HttpError extends Error {
 
 /** Codes of @prof/format errors that mean "too big" rather than "malformed". */
 const TOO_LARGE_CODES = new Set(['too-large']);
+/** Well-formed, but holding what no view can use (a time out of order, an absurd reading), or from a newer Prof. */
+const UNPROCESSABLE_CODES = new Set(['too-new', 'bad-value']);
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+/** A write that failed because the disk (or SQLite's file on it) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
 /** Maps every error to a JSON answer: 4xx naming what is wrong, 500 only for our own faults. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (isDiskFull(error)) {
+    request.log.error({ err: error }, 'disk full');
+    void reply
+      .code(507)
+      .send(
+        errorBody(
+          'storage-full',
+          "the server's disk is full: nothing was stored; free space or delete profiles (DELETE /api/profiles/<id> works on a full disk)",
+        ),
+      );
+    return;
+  }
   if (error instanceof HttpError) {
+    // The unread rest of a refused body must not be parsed as the next request on this connection.
+    if (error.status === 413) reply.header('Connection', 'close');
+    if (error.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    else if (error.status >= 500) request.log.error({ code: error.code }, error.message);
     void reply.code(error.status).send(errorBody(error.code, error.message));
     return;
   }
   if (isProfFormatError(error)) {
-    const status = TOO_LARGE_CODES.has(error.code) ? 413 : error.code === 'too-new' ? 422 : 400;
+    const status = TOO_LARGE_CODES.has(error.code) ? 413 : UNPROCESSABLE_CODES.has(error.code) ? 422 : 400;
     void reply.code(status).send(errorBody(error.code, error.message));
     return;
   }

@@ -48,10 +48,18 @@ export const parseDuration = (text: string, what = 'duration') => parseWithUnit(
 export const parseSize = (text: string, what = 'size') => parseWithUnit(text, SIZE_UNITS, what, 'b');
 
 /** Prunes the store and drops the pruned profiles from the caches. */
-export async function prune(ctx: AppContext, options: PruneOptions): Promise<PruneResult> {
+export async function prune(
+  ctx: AppContext,
+  options: PruneOptions,
+): Promise<PruneResult & { failedUploadsRemoved: number }> {
   const result = await ctx.store.prune(options);
   for (const id of result.deleted) ctx.cache.forget(id);
-  return result;
+  // Failed uploads age like profiles: their raw bodies would otherwise stay in incoming/ for good.
+  const failedUploadsRemoved =
+    options.olderThanMs === undefined
+      ? 0
+      : await ctx.uploads.pruneFailed((options.now ?? Date.now()) - options.olderThanMs);
+  return { ...result, failedUploadsRemoved };
 }
 
 const HOUR = 3_600_000;

@@ -1,11 +1,14 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openStore, type CompositeProfileStore } from '@prof/store';
+import { openStore, STORED_MAX_INFLATED_BYTES, type CompositeProfileStore } from '@prof/store';
 import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
+import { armBodyTimeout } from './body';
+import { Limiter } from './limiter';
 import { registerReadApi } from './routes/read-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
@@ -25,17 +28,28 @@ export interface ServerOptions {
   /** Largest upload body. Default 2 GiB. */
   maxUploadBytes?: number;
   /**
-   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, or a gzipped vmprof file):
-   * the gzip-bomb guard. Default 2 GiB, the same as the largest uncompressed upload.
+   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, a gzipped vmprof file, a
+   * seed blob), on every upload route: the gzip-bomb guard, counted as a stream before anything is
+   * inflated into memory. Default `DEFAULT_MAX_INFLATED_BYTES` (64 MiB): 30 times the largest real
+   * document we have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB).
    */
   maxInflatedBytes?: number;
-  /** Bound of the decoded-document cache. Default 1 GiB. */
+  /** A request whose body stops arriving for this long is dropped (its temp file removed). Default 30 s; 0 = never. */
+  bodyIdleTimeoutMs?: number;
+  /** Uploads validated or converted at once (the rest wait, bodies over 1 MiB on disk). Default 2. */
+  maxConcurrentIngest?: number;
+  /** Uploads waiting for that; more get 503 `busy` with Retry-After. Default 1000. */
+  maxWaitingIngest?: number;
+  /** Bound of the decoded-document cache. Default 256 MiB (1 GiB let 200 concurrent big uploads reach 1.4 GB RSS). */
   cacheBytes?: number;
   /** Bound of the cache of stored document bytes served by `/document`. Default 256 MiB. */
   bytesCacheBytes?: number;
   /** Profiles to keep (checked at start and hourly); default: keep everything. */
   retention?: RetentionPolicy;
-  /** Accept the vmprof-viewer client's `/submit/` without the token (it cannot send one). Default false. */
+  /**
+   * Accept the uploads of clients that cannot send the token without it: the vmprof-viewer client's `/submit/`
+   * and vmprof 0.3.x's jitlog (`/api/jitlog/`, drained, never kept). Default false.
+   */
   anonymousSubmit?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
@@ -51,6 +65,8 @@ export interface ProfServer {
   close(): Promise<void>;
 }
 
+export const DEFAULT_MAX_INFLATED_BYTES = 64 * 1024 ** 2;
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 // Both src/ (tests) and dist/ (built) sit one level below apps/server.
 export const DEFAULT_WEB_ROOT = resolve(here, '../../web/dist');
@@ -58,21 +74,23 @@ export const DEFAULT_DEMO_DIR = resolve(here, '../demo');
 
 export async function createServer(options: ServerOptions = {}): Promise<ProfServer> {
   const dataDir = resolve(options.dataDir ?? './prof-data');
-  const store = await openStore({ dir: dataDir });
   const app = Fastify({
     logger: options.logger ?? false,
     routerOptions: {
       ignoreTrailingSlash: true, // vmprof clients mix `/freeze/` and `/add`
       ignoreDuplicateSlashes: true, // `//submit/` (the vmprof-viewer client's URL) and `/api/jitlog//`
+      maxParamLength: 16_384, // any id a request line can hold (16 KiB of headers) gets 400 bad-id, not a 404 of no route
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
-  const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
+  // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
+  const store = await openStore({ dir: dataDir, log: app.log });
+  const maxInflatedBytes = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const cache = new DecodedCache(
-    new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2),
-    options.cacheBytes ?? 1024 ** 3,
-    maxInflatedBytes,
+    new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2, STORED_MAX_INFLATED_BYTES),
+    options.cacheBytes ?? 256 * 1024 ** 2,
+    Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
   const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
   const ctx: AppContext = {
@@ -80,17 +98,26 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     cache,
     uploads,
     token: options.token || null,
+    dataDir,
+    ingest: new Limiter(options.maxConcurrentIngest ?? 2, options.maxWaitingIngest ?? 1000),
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
   };
 
   app.setErrorHandler(handleError);
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30_000;
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
+  });
   registerReadApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 
   await uploads.start();
+  // Tells `prof-server reindex` that this data directory is in use (it must not swap the index under us).
+  const pidFile = join(dataDir, 'server.pid');
+  await writeFile(pidFile, `${process.pid}\n`);
   const demoDir = options.demoDir === undefined ? DEFAULT_DEMO_DIR : options.demoDir;
   if (demoDir) await loadDemosOnFirstStart(store, dataDir, demoDir, { maxInflatedBytes }, app.log);
   const stopRetention = startRetention(ctx, options.retention ?? {}, app.log);
@@ -116,6 +143,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       await stopRetention();
       await uploads.idle();
       await store.close();
+      await unlink(pidFile).catch(() => {});
     },
   };
 }

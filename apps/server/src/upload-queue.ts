@@ -5,9 +5,10 @@ import { DuplicateIdError, TEMP_PREFIX, isProfileId, writeFileAtomic, type Profi
 import { applyOverrides, ingestBytes, ingestFile, type IngestLimits, type Ingested, type Overrides } from './ingest';
 import { multipartBoundary, multipartPart } from './multipart';
 import { vmprofViewerSubmitToDocument } from './protocols/vmprof-viewer-submit';
-import { gzipDocument } from '@prof/format/node';
+import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
+import { assertTextLimits } from './text-limits';
 
 /** An upload accepted before conversion (vmprof runtime API, vmprof-viewer `/submit/`). */
 export interface UploadJob {
@@ -48,12 +49,20 @@ export class UploadQueue {
     return join(this.dir, `${id}.error.json`);
   }
 
-  /** Cleans what a crash left (temp files, jobs whose body never arrived) and resumes jobs. */
+  /**
+   * Cleans what a crash left (temp files, jobs whose body never arrived, bodies and errors without a
+   * job, `<id>.direct` spools of uploads converted in the request) and resumes jobs.
+   */
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const names = new Set(await readdir(this.dir));
     for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) await unlink(join(this.dir, name)).catch(() => {});
+      const owner = /^([a-z2-7]+)\.(?:body|error\.json)$/.exec(name)?.[1];
+      const orphan = owner !== undefined && !names.has(`${owner}.job.json`);
+      if (name.startsWith(TEMP_PREFIX) || name.endsWith('.direct') || orphan) {
+        await unlink(join(this.dir, name)).catch(() => {});
+        this.log.warn({ file: name }, 'removed an upload leftover no job owns');
+      }
     }
     for (const name of names) {
       const m = /^([a-z2-7]+)\.job\.json$/.exec(name);
@@ -78,6 +87,35 @@ export class UploadQueue {
   async discardJob(id: string): Promise<void> {
     await unlink(this.jobPath(id)).catch(() => {});
     await unlink(this.bodyPath(id)).catch(() => {});
+  }
+
+  /** Uploads whose conversion failed; their raw bodies are kept until deleted. */
+  failedCount(): number {
+    let n = 0;
+    for (const state of this.states.values()) if (state.state === 'failed') n++;
+    return n;
+  }
+
+  /** Removes a failed upload (job, raw body, error); false when `id` is no failed upload. */
+  async discardFailed(id: string): Promise<boolean> {
+    if (this.states.get(id)?.state !== 'failed') return false;
+    await this.discardJob(id);
+    await unlink(this.errorPath(id)).catch(() => {});
+    this.states.delete(id);
+    return true;
+  }
+
+  /** Removes failed uploads received before `before` (epoch ms); returns how many. */
+  async pruneFailed(before: number): Promise<number> {
+    let removed = 0;
+    for (const [id, state] of [...this.states]) {
+      if (state.state !== 'failed') continue;
+      const job = await readFile(this.jobPath(id), 'utf8')
+        .then((text) => JSON.parse(text) as UploadJob)
+        .catch(() => null);
+      if (job && job.receivedAt < before && (await this.discardFailed(id))) removed++;
+    }
+    return removed;
   }
 
   status(id: string): UploadStatus | undefined {
@@ -143,6 +181,8 @@ export class UploadQueue {
     if (job.kind === 'vmprof-viewer' || (job.kind as string) === 'seed') {
       const doc = await vmprofViewerSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
       applyOverrides(doc, job.overrides);
+      assertIntegrity(doc); // the vmprof-viewer client's numbers are the uploader's: checked like a document
+      assertTextLimits(doc);
       return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
     }
     const boundary = multipartBoundary(job.contentType ?? undefined);

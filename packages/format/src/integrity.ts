@@ -12,6 +12,45 @@ function fail(where: string, message: string, expected?: string): never {
   throw new ProfFormatError('integrity', `${where}: ${message}`, { record: where, expected });
 }
 
+/** A value no view can use (a time out of order, a reading no machine has): `bad-value`, not `integrity`. */
+function failValue(where: string, message: string, expected: string): never {
+  throw new ProfFormatError('bad-value', `${where}: ${message}`, { record: where, expected });
+}
+
+/** Largest exact integer of a Float64: memory readings and weights stay below it, so their sums stay exact enough and finite. */
+const MAX_READING = 2 ** 53;
+/** Epoch ms a `Date` can hold. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/** Finite and non-decreasing: every binning, range and bisection of the views relies on it. */
+function checkTimes(time: Float64Array): void {
+  let previous = -Infinity;
+  for (let i = 0; i < time.length; i++) {
+    const t = time[i];
+    if (!Number.isFinite(t))
+      failValue(`samples.time[${i}]`, `${t} is not a finite number`, 'finite ms since the start');
+    if (t < previous)
+      failValue(
+        `samples.time[${i}]`,
+        `${t} is before the previous sample's ${previous}`,
+        'times in non-decreasing order',
+      );
+    previous = t;
+  }
+}
+
+/** Each value in [0, 2^53); NaN only where `missing` allows it (a memory reading not taken). */
+function checkReadings(col: Float64Array, where: string, missing: boolean): void {
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (Number.isNaN(v)) {
+      if (!missing) failValue(`${where}[${i}]`, 'NaN is not a number', 'a number from 0 to 2^53');
+      continue;
+    }
+    if (!(v >= 0 && v < MAX_READING)) failValue(`${where}[${i}]`, `${v} is out of range`, `0 <= value < 2^53`);
+  }
+}
+
 function checkLength(table: Record<string, unknown>, name: string): number {
   const n = table.length;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(`${name}.length`, `${String(n)} is not a row count`);
@@ -53,6 +92,11 @@ function checkMeta(meta: unknown): void {
   for (const key of ['startTime', 'endTime', 'periodUs'] as const) {
     if (!nullableNumber(meta[key])) fail(`meta.${key}`, 'is not a finite number or null');
   }
+  for (const key of ['startTime', 'endTime'] as const) {
+    const v = meta[key] as number | null;
+    if (v !== null && Math.abs(v) > MAX_EPOCH_MS)
+      failValue(`meta.${key}`, `${v} is no date`, 'epoch ms within ±8.64e15');
+  }
   if (!stringRecord(meta.tags)) fail('meta.tags', 'is not a map of strings');
   const argv = meta.argv;
   if (argv !== null && !(Array.isArray(argv) && argv.every((a) => typeof a === 'string'))) {
@@ -82,6 +126,9 @@ function checkMeta(meta: unknown): void {
  * Throws ProfFormatError `integrity` unless every table has the right types and column lengths
  * and every cross-table index is in range: strings, frames, stacks (a parent precedes its child),
  * samples (stack, thread). The message names table, column and row: `samples.stack[12]: ...`.
+ * Throws `bad-value` for values no view can use: sample times not finite or not non-decreasing,
+ * memory/heap readings outside [0, 2^53) (NaN = no reading is allowed), weights not finite or
+ * negative, start/end times outside a Date's range.
  */
 export function assertIntegrity(doc: ProfileDocument): void {
   const d = doc as unknown as Record<string, unknown>;
@@ -139,12 +186,17 @@ export function assertIntegrity(doc: ProfileDocument): void {
   const n = checkLength(samples, 'samples');
   const stack = column(samples, 'samples', 'stack', Int32Array, n);
   inRange(stack, 'samples.stack', -1, stackCount, `stacks has ${stackCount} rows`);
-  column(samples, 'samples', 'time', Float64Array, n);
+  const time = column(samples, 'samples', 'time', Float64Array, n);
   const thread = column(samples, 'samples', 'thread', Uint32Array, n);
   inRange(thread, 'samples.thread', 0, threadCount, `threads has ${threadCount} rows`);
   for (const key of ['memory', 'weight', 'heap'] as const) {
     if (samples[key] != null) column(samples, 'samples', key, Float64Array, n);
   }
+  checkTimes(time as Float64Array);
+  for (const key of ['memory', 'heap'] as const) {
+    if (samples[key] != null) checkReadings(samples[key] as Float64Array, `samples.${key}`, true);
+  }
+  if (samples.weight != null) checkReadings(samples.weight as Float64Array, 'samples.weight', false);
   if (typeof samples.timeEstimated !== 'boolean') fail('samples.timeEstimated', 'is not a boolean');
   if (!['recorded', 'spread-start-end', 'period'].includes(samples.timeSource as string)) {
     fail('samples.timeSource', `unknown time source ${JSON.stringify(samples.timeSource)}`);

@@ -49,10 +49,11 @@ export function handBuiltDocument(): ProfileDocument {
   const s3 = b.stack(s2, c);
   const t0 = b.thread('140000000001', 'MainThread');
   const t1 = b.thread('140000000002', null);
+  // Times in order (assertIntegrity requires it), edge values kept: a subnormal-adjacent time, -0, MIN_VALUE.
   b.sample(s1, 0, t0);
+  b.sample(-1, 1e-300, t1, 7, -0);
   b.sample(s2, 0.1, t0, 1024 * 4096, 1);
   b.sample(s3, 0.30000000000000004, t1, 2048 * 4096, 2.5);
-  b.sample(-1, 1e-300, t1, 7, -0);
   b.sample(s3, Math.PI, t0, 2 ** 40, Number.MIN_VALUE);
   const meta = emptyMeta('vmprof');
   Object.assign(meta, {

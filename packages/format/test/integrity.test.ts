@@ -64,3 +64,43 @@ describe('assertIntegrity', () => {
     expect(brokenBy((d) => d.warnings.push({ code: 1 } as never))).toContain('warnings[1]');
   });
 });
+
+/** Runs `assertIntegrity` on a poisoned copy and returns the error (it must be `bad-value`). */
+function poisonedBy(poison: (doc: ProfileDocument) => void): string {
+  const doc = handBuiltDocument();
+  poison(doc);
+  try {
+    assertIntegrity(doc);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProfFormatError);
+    expect((e as ProfFormatError).code).toBe('bad-value');
+    return (e as ProfFormatError).message;
+  }
+  throw new Error('assertIntegrity accepted a poisoned document');
+}
+
+describe('assertIntegrity: values no view can use', () => {
+  it.each([
+    ['samples.time[2]: NaN is not a finite number', (d: ProfileDocument) => (d.samples.time[2] = Number.NaN)],
+    ['samples.time[3]: Infinity is not a finite', (d: ProfileDocument) => (d.samples.time[3] = Infinity)],
+    ['samples.time[0]: -Infinity', (d: ProfileDocument) => (d.samples.time[0] = -Infinity)],
+    ['samples.time[1]: -1 is before the previous', (d: ProfileDocument) => (d.samples.time[1] = -1)],
+    ['samples.time[1]', (d: ProfileDocument) => d.samples.time.reverse()],
+    ['samples.memory[2]: 1.7e+308 is out of range', (d: ProfileDocument) => (d.samples.memory![2] = 1.7e308)],
+    ['samples.memory[3]: -5 is out of range', (d: ProfileDocument) => (d.samples.memory![3] = -5)],
+    ['samples.memory[4]: Infinity', (d: ProfileDocument) => (d.samples.memory![4] = Infinity)],
+    ['samples.weight[2]: NaN', (d: ProfileDocument) => (d.samples.weight![2] = Number.NaN)],
+    ['samples.weight[4]: -1 is out of range', (d: ProfileDocument) => (d.samples.weight![4] = -1)],
+    ['meta.startTime: 1e+300 is no date', (d: ProfileDocument) => (d.meta.startTime = 1e300)],
+  ])('names %s', (where, poison) => {
+    expect(poisonedBy(poison)).toContain(where);
+  });
+
+  it('allows NaN memory (a reading not taken), equal times, and 2^53 - 1', () => {
+    const doc = handBuiltDocument();
+    doc.samples.memory![1] = Number.NaN;
+    doc.samples.time[1] = doc.samples.time[0];
+    doc.samples.memory![2] = 2 ** 53 - 1;
+    expect(() => assertIntegrity(doc)).not.toThrow();
+  });
+});

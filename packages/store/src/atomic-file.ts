@@ -24,7 +24,11 @@ export async function fsyncDirectory(dir: string): Promise<void> {
  * A crash at any point leaves either the old state or the complete new file (plus, at worst, a temp
  * file that repair removes).
  */
-export async function writeFileAtomic(finalPath: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  finalPath: string,
+  bytes: Uint8Array,
+  options: { modifiedAt?: number } = {},
+): Promise<void> {
   const temp = tempPathFor(finalPath);
   const handle = await open(temp, 'wx', 0o644);
   try {
@@ -32,6 +36,10 @@ export async function writeFileAtomic(finalPath: string, bytes: Uint8Array): Pro
     while (offset < bytes.byteLength) {
       const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
       offset += bytesWritten;
+    }
+    if (options.modifiedAt !== undefined) {
+      const at = new Date(options.modifiedAt);
+      await handle.utimes(at, at);
     }
     await handle.sync();
   } catch (error) {

@@ -1,18 +1,24 @@
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BlobStore } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { TEMP_PREFIX, fsyncDirectory, writeFileAtomic } from './atomic-file';
 
 const SUFFIX = '.msgpack.gz';
 
-/** One `<id>.msgpack.gz` per profile in one directory, written atomically. */
+/**
+ * One `<id>.msgpack.gz` per profile in one directory, written atomically. Unreadable files are moved
+ * to `quarantineDir` (default `quarantine/` beside the directory) with a `<id>.reason.txt`.
+ */
 export class FileBlobStore implements BlobStore {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    readonly quarantineDir: string,
+  ) {}
 
-  static async open(dir: string): Promise<FileBlobStore> {
+  static async open(dir: string, options: { quarantineDir?: string } = {}): Promise<FileBlobStore> {
     await mkdir(dir, { recursive: true });
-    return new FileBlobStore(dir);
+    return new FileBlobStore(dir, options.quarantineDir ?? join(dirname(dir), 'quarantine'));
   }
 
   pathOf(id: string): string {
@@ -20,8 +26,32 @@ export class FileBlobStore implements BlobStore {
     return join(this.dir, id + SUFFIX);
   }
 
-  async put(id: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomic(this.pathOf(id), bytes);
+  async put(id: string, bytes: Uint8Array, options: { modifiedAt?: number } = {}): Promise<void> {
+    await writeFileAtomic(this.pathOf(id), bytes, options);
+  }
+
+  async stat(id: string): Promise<{ sizeBytes: number; modifiedAt: number } | null> {
+    if (!isProfileId(id)) return null;
+    const info = await stat(this.pathOf(id)).catch(() => null);
+    // utimes keeps nanoseconds from a double: round back to the whole millisecond that was set
+    return info ? { sizeBytes: info.size, modifiedAt: Math.round(info.mtimeMs) } : null;
+  }
+
+  async quarantine(id: string, reason: string): Promise<void> {
+    await mkdir(this.quarantineDir, { recursive: true });
+    // A second file quarantined under one id (restored, then damaged again) must not replace the first.
+    const taken = new Set(await readdir(this.quarantineDir));
+    let name = id;
+    for (let n = 2; taken.has(name + SUFFIX); n++) name = `${id}.${n}`;
+    await rename(this.pathOf(id), join(this.quarantineDir, name + SUFFIX));
+    await writeFile(join(this.quarantineDir, `${name}.reason.txt`), `${new Date().toISOString()} ${reason}\n`);
+    await fsyncDirectory(this.quarantineDir);
+    await fsyncDirectory(this.dir);
+  }
+
+  async quarantined(): Promise<number> {
+    const names = await readdir(this.quarantineDir).catch(() => [] as string[]);
+    return names.filter((name) => name.endsWith(SUFFIX)).length;
   }
 
   async get(id: string): Promise<Buffer | null> {

@@ -12,4 +12,13 @@ export {
 } from './sqlite-index';
 export { CompositeProfileStore, DuplicateIdError, openStore } from './embedded-store';
 export type { OpenStoreOptions, RepairReport } from './embedded-store';
-export { fieldsFromDocument } from './from-document';
+export { fieldsFromDocument, TEXT_LIMITS } from './from-document';
+export {
+  rebuildIndex,
+  rowFromBlob,
+  STORED_MAX_INFLATED_BYTES,
+  UnreadableBlobError,
+  type RebuildOptions,
+  type RebuildReport,
+  type StoreLog,
+} from './reindex';

@@ -267,10 +267,15 @@ export class SqliteProfileIndex implements ProfileIndex {
   constructor(file: string, options: SqliteIndexOptions = {}) {
     this.sparseMatches = Math.min(options.sparseMatches ?? SPARSE_MATCHES, 2 ** 31);
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (error) {
+      this.db.close(); // a damaged file is moved aside by the caller: no handle may stay on it
+      throw error;
+    }
     this.insertRow = this.db.prepare(
       `INSERT INTO profiles (${ROW_COLUMNS}, at, search_text) VALUES
        (@id, @project, @name, @tags, @interpreter, @host, @start, @end, @durationMs, @sampleCount, @sizeBytes,

@@ -150,6 +150,8 @@ export interface ProfileStore {
   prune(options: PruneOptions): Promise<PruneResult>;
   /** Number of profiles and their total stored size. */
   stats(): Promise<{ count: number; totalBytes: number }>;
+  /** Stored files that could not be read and were moved aside (never deleted) by repair. */
+  quarantined(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -159,8 +161,15 @@ export interface ProfileStore {
  * Implementations must make `put` atomic: all bytes or nothing.
  */
 export interface BlobStore {
-  put(id: string, bytes: Uint8Array): Promise<void>;
+  /** `modifiedAt` (epoch ms) is kept as the blob's modification time: the upload time a re-index reads back. */
+  put(id: string, bytes: Uint8Array, options?: { modifiedAt?: number }): Promise<void>;
   get(id: string): Promise<Buffer | null>;
+  /** Size and modification time (epoch ms, whole) of a stored blob, or null. */
+  stat(id: string): Promise<{ sizeBytes: number; modifiedAt: number } | null>;
+  /** Moves an unreadable blob aside with the reason, out of `list`; nothing is deleted. */
+  quarantine(id: string, reason: string): Promise<void>;
+  /** How many blobs are in quarantine. */
+  quarantined(): Promise<number>;
   delete(id: string): Promise<void>;
   /** Every stored id, or only those last written before `modifiedBefore` (epoch ms) (used by repair). */
   list(options?: { modifiedBefore?: number }): Promise<string[]>;

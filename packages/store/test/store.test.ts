@@ -447,14 +447,20 @@ describe('embedded store', () => {
     await writeFile(join(profiles, `.tmp-${young}.msgpack.gz-abc`), 'being written');
     const hourAgo = new Date(Date.now() - 3_600_000);
     await utimes(join(profiles, `${old}.msgpack.gz`), hourAgo, hourAgo);
-    expect(await store.repair({ graceMs: 600_000 })).toEqual({ tempFiles: 0, orphanFiles: 1, rowsWithoutFile: 0 });
+    expect(await store.repair({ graceMs: 600_000 })).toEqual({
+      tempFiles: 0,
+      reindexed: 0,
+      quarantined: 1,
+      rowsWithoutFile: 0,
+    });
+    expect(await readdir(join(dir, 'quarantine'))).toContain(`${old}.msgpack.gz`);
     expect((await readdir(profiles)).sort()).toEqual(
       [`.tmp-${young}.msgpack.gz-abc`, `${kept.id}.msgpack.gz`, `${young}.msgpack.gz`].sort(),
     );
     expect(await store.get(kept.id)).not.toBeNull();
   });
 
-  it('repairs at start-up what a crash left: temp files, files without rows, rows without files', async () => {
+  it('repairs at start-up what a crash left: temp files, unreadable files without rows, rows without files', async () => {
     const kept = await store.put(Buffer.from('kept'), fields());
     const lost = await store.put(Buffer.from('lost'), fields());
     await store.close();
@@ -465,8 +471,13 @@ describe('embedded store', () => {
     await unlink(join(profiles, `${lost.id}.msgpack.gz`));
 
     store = await openStore({ dir });
-    expect(store.lastRepair).toEqual({ tempFiles: 1, orphanFiles: 1, rowsWithoutFile: 1 });
+    expect(store.lastRepair).toEqual({ tempFiles: 1, reindexed: 0, quarantined: 1, rowsWithoutFile: 1 });
     expect(await readdir(profiles)).toEqual([`${kept.id}.msgpack.gz`]);
+    // not a document, so not indexed; moved aside, never deleted
+    expect(await readFile(join(dir, 'quarantine', `${orphan}.msgpack.gz`), 'utf8')).toBe(
+      'file written, row never committed',
+    );
+    expect(await store.quarantined()).toBe(1);
     expect((await store.search()).items.map((r) => r.id)).toEqual([kept.id]);
     expect(await readFile(join(profiles, `${kept.id}.msgpack.gz`), 'utf8')).toBe('kept');
   });

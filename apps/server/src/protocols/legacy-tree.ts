@@ -2,8 +2,85 @@ import { DocumentBuilder, emptyMeta, type ProfileDocument } from '@prof/format';
 import { HttpError } from '../http-error';
 import { frameFromVmprofName, hexAddress } from './vmprof-names';
 
-/** Most samples a legacy tree may claim: counts come from the client, so they bound our memory. */
-const MAX_TREE_SAMPLES = 20_000_000;
+/** Most samples a legacy tree may claim: counts come from the client, so they bound our memory (16 B each). */
+const MAX_TREE_SAMPLES = 5_000_000;
+/**
+ * ... and at most this many per byte of body (at least `MIN_CLAIM`): a 40-byte body claiming 20 million
+ * samples cost 741 MB and 6 s. Real trees hold a node (~40 bytes and up) per distinct stack.
+ */
+const SAMPLES_PER_BODY_BYTE = 1000;
+const MIN_CLAIM = 100_000;
+const MAX_DEPTH = 10_000;
+
+const claimLimit = (bodyBytes: number) =>
+  Math.min(MAX_TREE_SAMPLES, Math.max(MIN_CLAIM, bodyBytes * SAMPLES_PER_BODY_BYTE));
+
+/** A node met in the walk: enough to name its path in an error without building every path. */
+interface Visit {
+  node: unknown;
+  parentStack: number;
+  depth: number;
+  index: number;
+  up: Visit | null;
+  /** Set once the node's stack exists: the second time it is popped, its samples are added. */
+  stack?: number;
+}
+
+function pathOf(visit: Visit): string {
+  const parts: number[] = [];
+  for (let v: Visit | null = visit; v?.up; v = v.up) parts.push(v.index);
+  return ['root', ...parts.reverse()].join('.');
+}
+
+/**
+ * Every node's self count (inclusive count minus its children's) becomes that many samples of its
+ * stack, children first, as a recursive walk would do, but with an explicit stack: a tree thousands
+ * deep cannot overflow the call stack.
+ */
+function walkTree(root: unknown[], builder: DocumentBuilder, thread: number, limit: number): void {
+  let total = 0;
+  let time = 0;
+  const pending: Visit[] = [{ node: root, parentStack: -1, depth: 0, index: 0, up: null }];
+  while (pending.length) {
+    const visit = pending.pop()!;
+    const node = visit.node as [string, unknown, number, unknown, unknown[]];
+    if (visit.stack !== undefined) {
+      let childSum = 0;
+      for (const child of node[4]) childSum += Array.isArray(child) && typeof child[2] === 'number' ? child[2] : 0;
+      const self = Math.max(0, Math.floor(node[2]) - childSum);
+      total += self;
+      if (total > limit)
+        throw new HttpError(
+          413,
+          'too-large',
+          `tree claims more than ${limit} samples (at most ${SAMPLES_PER_BODY_BYTE} per byte of body, ${MAX_TREE_SAMPLES} in all)`,
+        );
+      for (let i = 0; i < self; i++) builder.sample(visit.stack, time++ * DEFAULT_PERIOD_MS, thread);
+      continue;
+    }
+    if (
+      !Array.isArray(node) ||
+      node.length < 5 ||
+      typeof node[0] !== 'string' ||
+      typeof node[2] !== 'number' ||
+      !Number.isFinite(node[2]) ||
+      !Array.isArray(node[4])
+    ) {
+      throw new HttpError(400, 'bad-tree', `node ${pathOf(visit)}: expected [name, addr, count, meta, children]`);
+    }
+    if (visit.depth > MAX_DEPTH)
+      throw new HttpError(400, 'bad-tree', `node ${pathOf(visit)}: tree deeper than ${MAX_DEPTH}`);
+    const [name, addr] = node;
+    const address = typeof addr === 'string' && /^-?\d+$/.test(addr) ? hexAddress(Number(addr)) : '';
+    const frame = builder.frame(`${name}\u0000${address}`, () => frameFromVmprofName(name, address));
+    visit.stack = builder.stack(visit.parentStack, frame);
+    pending.push(visit);
+    const children = node[4];
+    for (let i = children.length - 1; i >= 0; i--) {
+      pending.push({ node: children[i], parentStack: visit.stack, depth: visit.depth + 1, index: i, up: visit });
+    }
+  }
+}
 /** vmprof's default sampling period; legacy uploads carry no time, so samples are spread by it. */
 const DEFAULT_PERIOD_MS = 1;
 
@@ -12,44 +89,16 @@ const DEFAULT_PERIOD_MS = 1;
  * self count (inclusive count minus its children's) becomes that many samples of the node's stack.
  * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5).
  */
-export function legacyTreeToDocument(body: unknown): ProfileDocument {
+export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileDocument {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpError(400, 'bad-tree', 'expected a JSON object with "profiles", "argv", "VM"');
   }
   const upload = body as { profiles?: unknown; argv?: unknown; VM?: unknown };
   const builder = new DocumentBuilder();
   const thread = builder.thread('0');
-  let total = 0;
-  let time = 0;
 
-  const walk = (node: unknown, parent: number, path: string, depth: number) => {
-    if (
-      !Array.isArray(node) ||
-      node.length < 5 ||
-      typeof node[0] !== 'string' ||
-      typeof node[2] !== 'number' ||
-      !Array.isArray(node[4])
-    ) {
-      throw new HttpError(400, 'bad-tree', `node ${path}: expected [name, addr, count, meta, children]`);
-    }
-    if (depth > 10_000) throw new HttpError(400, 'bad-tree', `node ${path}: tree deeper than 10000`);
-    const [name, addr, count, , children] = node as [string, unknown, number, unknown, unknown[]];
-    const address = typeof addr === 'string' && /^-?\d+$/.test(addr) ? hexAddress(Number(addr)) : '';
-    const frame = builder.frame(`${name}\u0000${address}`, () => frameFromVmprofName(name, address));
-    const stack = builder.stack(parent, frame);
-    let childSum = 0;
-    children.forEach((child, i) => {
-      walk(child, stack, `${path}.${i}`, depth + 1);
-      childSum += Array.isArray(child) && typeof child[2] === 'number' ? child[2] : 0;
-    });
-    const self = Math.max(0, Math.floor(count) - childSum);
-    total += self;
-    if (total > MAX_TREE_SAMPLES)
-      throw new HttpError(413, 'too-large', `tree claims more than ${MAX_TREE_SAMPLES} samples`);
-    for (let i = 0; i < self; i++) builder.sample(stack, time++ * DEFAULT_PERIOD_MS, thread);
-  };
   const profiles = upload.profiles;
-  if (Array.isArray(profiles) && profiles.length > 0) walk(profiles, -1, 'root', 0);
+  if (Array.isArray(profiles) && profiles.length > 0) walkTree(profiles, builder, thread, claimLimit(bodyBytes));
 
   const meta = emptyMeta('vmprof');
   meta.interpreter = typeof upload.VM === 'string' ? upload.VM.toLowerCase() : null;

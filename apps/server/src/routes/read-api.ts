@@ -7,6 +7,7 @@ import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, sing
 import { parseDuration, parseSize, prune } from '../retention';
 import { requireToken } from '../auth';
 import type { AppContext } from '../context';
+import { freeSpace } from '../disk';
 import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
 
 const DEFAULT_BINS = 500;
@@ -133,7 +134,19 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/health', async () => {
     const stats = await ctx.store.stats();
-    return { status: 'ok', profiles: stats.count, storedBytes: stats.totalBytes, cache: ctx.cache.size };
+    const disk = await freeSpace(ctx.dataDir);
+    return {
+      // degraded: the data directory's disk is (nearly) full, so uploads will get 507 storage-full
+      status: disk.low ? 'degraded' : 'ok',
+      freeBytes: disk.freeBytes,
+      profiles: stats.count,
+      storedBytes: stats.totalBytes,
+      cache: ctx.cache.size,
+      // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
+      quarantined: await ctx.store.quarantined(),
+      // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
+      failedUploads: ctx.uploads.failedCount(),
+    };
   });
 
   app.get('/api/profiles', async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)));
@@ -160,7 +173,9 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const etag = `"${id}"`; // a profile's bytes never change once stored
     const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+    const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+    // Only a stored profile is "not modified": a deleted or never-stored id is a 404 whatever the client cached.
+    if (matches && (await ctx.store.get(id))) {
       return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
     }
     const bytes = await ctx.cache.bytes.get(id);
@@ -240,7 +255,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.delete('/api/profiles/:id', async (request) => {
     requireToken(ctx.token, request);
     const id = idParam(request);
-    const deleted = await ctx.store.delete(id);
+    const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
     ctx.cache.forget(id);
     if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     return { deleted: id };

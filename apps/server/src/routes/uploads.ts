@@ -1,23 +1,32 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newProfileId, isProfileId } from '@prof/store';
+import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import { ingestBytes, ingestFile, type Overrides } from '../ingest';
+import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Ingested, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
+import { assertTextLimits } from '../text-limits';
 import type { UploadJob } from '../upload-queue';
-import { gzipDocument } from '@prof/format/node';
+import { assertIntegrity, gzipDocument } from '@prof/format/node';
 import { fieldsFromDocument } from '@prof/store';
 
-/** Bodies up to this size are validated in memory; larger ones are spooled to disk first. */
-const IN_MEMORY_UPLOAD = 32 * 1024 * 1024;
+/**
+ * Bodies up to this size are read into memory; larger ones are spooled to disk first, so uploads
+ * waiting for an ingest slot hold disk, not memory (30 concurrent 31 MB uploads held 958 MB).
+ */
+const IN_MEMORY_UPLOAD = 1024 * 1024;
 /** JSON bodies of the protocol calls (`runtime/new`, legacy trees). */
 const SMALL_JSON = 64 * 1024;
 const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
+
+/** fixmap (0x80-0x8f), map 16, map 32. */
+const isMsgpackMap = (byte: number | undefined) =>
+  byte !== undefined && ((byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf);
 
 /** Query parameters that fill or override what the document says. */
 function overridesFrom(query: QueryObject): Overrides {
@@ -59,24 +68,28 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
         `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
       );
     }
-    let ingested: Awaited<ReturnType<typeof ingestBytes>>;
+    // Validating, converting and indexing run in a bounded number of slots; the body is read first.
+    const store = (ingest: () => Promise<Ingested>) =>
+      ctx.ingest.run(async () => {
+        const ingested = await ingest();
+        const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
+        ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
+        return row;
+      });
+    let row: ProfileRow;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
-      ingested = await ingestBytes(
-        await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes)),
-        overrides,
-        ctx,
-      );
+      const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
+      row = await store(() => ingestBytes(body, overrides, ctx));
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
       try {
-        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes);
-        ingested = await ingestFile(spool, overrides, ctx);
+        // A spool is read back once and deleted: no fsync (the stored document gets one).
+        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
+        row = await store(() => ingestFile(spool, overrides, ctx));
       } finally {
         await unlink(spool).catch(() => {});
       }
     }
-    const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
-    ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
     return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
   });
 
@@ -84,7 +97,10 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/runtime/new', async (request) => {
     requireToken(ctx.token, request);
-    const body = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON)) as { argv?: unknown; VM?: unknown };
+    const parsed = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new HttpError(400, 'bad-json', 'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}');
+    const body = parsed as { argv?: unknown; VM?: unknown };
     const id = newProfileId();
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     sessions.set(id, {
@@ -133,16 +149,24 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
-    const doc = legacyTreeToDocument(parseJsonBody(await readSmallBody(request.raw, LEGACY_TREE_LIMIT)));
-    const bytes = await gzipDocument(doc);
-    const row = await ctx.store.put(bytes, fieldsFromDocument(doc));
-    ctx.cache.remember(row.id, doc, bytes, row.durationMs);
+    const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
+    const row = await ctx.ingest.run(async () => {
+      const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
+      assertIntegrity(doc);
+      assertTextLimits(doc);
+      const bytes = await gzipDocument(doc);
+      const stored = await ctx.store.put(bytes, fieldsFromDocument(doc));
+      ctx.cache.remember(stored.id, doc, bytes, stored.durationMs);
+      return stored;
+    });
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };
   app.post('/api/log', legacy);
   app.post('/api/profile', legacy);
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
+    // vmprof 0.3.x never sends the token here: like the seed's /submit/, only --anonymous-submit lets it in.
+    if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;
     return reply.type('application/json').send(JSON.stringify(id && isProfileId(id) ? id : newProfileId()));
@@ -165,12 +189,37 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-/** Stores the raw body durably, answers, and lets the queue convert it. */
+/** The first bytes of a spooled body. */
+async function headOf(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    return head.subarray(0, (await handle.read(head, 0, length, 0)).bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Stores the raw body durably, answers, and lets the queue convert it. A gzipped body is inflated
+ * (counted, not kept) before the answer, so a bomb gets its 413 here instead of a 200 and a failed
+ * conversion; a seed body that is no msgpack map is refused at once.
+ */
 async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job: UploadJob): Promise<void> {
   ctx.uploads.reserve(job.id);
   try {
     await ctx.uploads.writeJob(job);
-    await streamBodyToFile(request.raw, ctx.uploads.bodyPath(job.id), ctx.maxUploadBytes);
+    const path = ctx.uploads.bodyPath(job.id);
+    await streamBodyToFile(request.raw, path, ctx.maxUploadBytes);
+    const head = await headOf(path, 2);
+    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), ctx.maxInflatedBytes);
+    if (job.kind === 'seed' && !isMsgpackMap(head[0])) {
+      throw new HttpError(
+        400,
+        'bad-submit',
+        `submit body: expected a msgpack map, got first byte ${head.length ? `0x${head[0].toString(16)}` : 'none (empty body)'}`,
+      );
+    }
   } catch (error) {
     await ctx.uploads.discardJob(job.id);
     ctx.uploads.release(job.id);

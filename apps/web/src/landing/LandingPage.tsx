@@ -202,7 +202,8 @@ export function LandingPage({ url }: { url: URL }) {
             <li key={p.project ?? ''} class="project-card">
               <button
                 type="button"
-                class="project-name link"
+                class="project-name link clip"
+                title={p.project ?? undefined}
                 onClick={() => set({ project: p.project ?? '', fn: null })}
               >
                 {p.project ?? '(no project)'}
@@ -218,9 +219,9 @@ export function LandingPage({ url }: { url: URL }) {
                     key={n.name ?? ''}
                     class="fn-chip"
                     onClick={() => set({ project: p.project ?? '', fn: n.name ?? '' })}
-                    title={`${n.count} profiles`}
+                    title={`${n.name ?? '(unnamed)'}: ${n.count} profiles`}
                   >
-                    {n.name ?? '(unnamed)'} <span class="count">{n.count}</span>
+                    <span class="clip">{n.name ?? '(unnamed)'}</span> <span class="count">{n.count}</span>
                   </button>
                 ))}
                 {p.names.length > 12 && <span class="dim">+{p.names.length - 12} more</span>}
@@ -265,19 +266,28 @@ export function LandingPage({ url }: { url: URL }) {
                 <tr key={r.id}>
                   <td>
                     <a
-                      class="fn-name"
+                      class="fn-name clip"
+                      title={r.name ?? undefined}
                       href={`/profiles/${encodeURIComponent(r.id)}`}
                       onClick={linkTo(`/profiles/${encodeURIComponent(r.id)}`)}
                     >
                       {r.name ?? r.topFunction ?? r.id}
                     </a>
                     {Object.entries(r.tags ?? {}).map(([k, v]) => (
-                      <span class="tag" key={k}>
+                      <span class="tag clip" key={k} title={`${k}=${v}`}>
                         {k}={v}
                       </span>
                     ))}
                   </td>
-                  <td>{r.project ?? <span class="dim">–</span>}</td>
+                  <td>
+                    {r.project !== null ? (
+                      <span class="clip" title={r.project}>
+                        {r.project}
+                      </span>
+                    ) : (
+                      <span class="dim">–</span>
+                    )}
+                  </td>
                   <td>{formatDateTime(r.start)}</td>
                   <td class="num">{formatDuration(r.durationMs)}</td>
                   <td class="num">{r.hasMemory ? formatBytes(r.peakMemory, 2) : <span class="dim">no memory</span>}</td>

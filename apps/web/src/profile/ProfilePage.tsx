@@ -142,6 +142,8 @@ function ProfileHeader({
           </a>
           <span class="sep">›</span>
           <a
+            class="clip"
+            title={row.project ?? undefined}
             href={`/?project=${encodeURIComponent(row.project ?? '')}`}
             onClick={linkTo(`/?project=${encodeURIComponent(row.project ?? '')}`)}
           >
@@ -149,7 +151,9 @@ function ProfileHeader({
           </a>
         </nav>
         <h1>
-          <span class="fn-name">{row.name ?? info?.meta.name ?? row.id}</span>
+          <span class="fn-name clip" title={row.name ?? info?.meta.name ?? row.id}>
+            {row.name ?? info?.meta.name ?? row.id}
+          </span>
         </h1>
         <p class="facts">
           <span title="start of the run" data-testid="started">
@@ -159,15 +163,19 @@ function ProfileHeader({
           <span>{formatCount(row.sampleCount)} samples</span>
           {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}
           {row.interpreter && <span>{row.interpreter}</span>}
-          {row.host && <span>{row.host}</span>}
+          {row.host && (
+            <span class="clip" title={row.host}>
+              {row.host}
+            </span>
+          )}
           {Object.entries(row.tags ?? {}).map(([k, v]) => (
-            <span class="tag" key={k}>
+            <span class="tag clip" key={k} title={`${k}=${v}`}>
               {k}={v}
             </span>
           ))}
         </p>
         {info?.meta.argv && (
-          <p class="argv" title="command line">
+          <p class="argv" title={info.meta.argv.join(' ')}>
             {info.meta.argv.join(' ')}
           </p>
         )}

@@ -8,6 +8,9 @@ import type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './types'
 import { isSafeHi, signedDecimal, signedHex, toNumber } from './words';
 import { concatBytes } from '../shared';
 
+/** Memory readings at or above this many bytes are damage, not RSS (assertIntegrity's bound). */
+const MAX_MEMORY_BYTES = 2 ** 53;
+
 /** The streaming vmprof reader: push uncompressed bytes in any chunking, then finish. */
 export interface VmprofReader {
   push(chunk: Uint8Array): void;
@@ -108,6 +111,8 @@ class VmprofStreamReader implements VmprofReader {
   private seenHeader = false;
   private threadSlot = false;
   private memorySlot = false;
+  /** Memory words outside [0, 2^53) bytes, kept as NaN. */
+  private badMemory = 0;
   private linePairs = false;
   private kindPairs = false;
   private startTimeMs: number | null = null;
@@ -751,8 +756,11 @@ class VmprofStreamReader implements VmprofReader {
       thread = builder.thread('0');
     }
     if (this.memorySlot) {
-      const kib = this.readAddrNumber(threadAt + (this.threadSlot ? a : 0));
-      builder.sample(parent, 0, thread, kib * 1024);
+      const bytes = this.readAddrNumber(threadAt + (this.threadSlot ? a : 0)) * 1024;
+      // A reading no machine has (damaged word) is no reading: NaN, as the schema says for missing.
+      const valid = bytes >= 0 && bytes < MAX_MEMORY_BYTES;
+      if (!valid) this.badMemory++;
+      builder.sample(parent, 0, thread, valid ? bytes : Number.NaN);
     } else {
       builder.sample(parent, 0, thread);
     }
@@ -858,6 +866,18 @@ class VmprofStreamReader implements VmprofReader {
       realTime,
     });
 
+    if (times.reorderedStamps) {
+      this.warnings.push({
+        code: 'time-reordered',
+        message: `${times.reorderedStamps} sample time stamps are earlier than the one before; each was given the previous sample's time`,
+      });
+    }
+    if (this.badMemory > 0) {
+      this.warnings.push({
+        code: 'bad-memory',
+        message: `${this.badMemory} memory readings are negative or beyond 2^53 bytes; they were left out (no reading)`,
+      });
+    }
     if (times.invalidStamps > 0) {
       this.warnings.push({
         code: 'bad-time',

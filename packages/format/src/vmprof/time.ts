@@ -23,6 +23,8 @@ export interface TimeColumn {
   time: Float64Array;
   /** v7 stamps that were not finite numbers (damaged files); each took its predecessor's time. */
   invalidStamps: number;
+  /** v7 stamps earlier than their predecessor (damaged files); each took its predecessor's time. */
+  reorderedStamps?: number;
   timeEstimated: boolean;
   timeSource: SampleTable['timeSource'];
 }
@@ -38,15 +40,20 @@ export function sampleTimes(t: TimeInputs): TimeColumn {
   if (t.rawTimes) {
     const origin = t.startOffsetSec ?? (n > 0 && Number.isFinite(t.rawTimes[0]) ? t.rawTimes[0] : 0);
     let invalidStamps = 0;
+    let reorderedStamps = 0;
     for (let i = 0; i < n; i++) {
       const ms = (t.rawTimes[i] - origin) * 1000;
-      if (Number.isFinite(ms)) time[i] = ms;
-      else {
+      const previous = i > 0 ? time[i - 1] : -Infinity;
+      if (!Number.isFinite(ms)) {
         invalidStamps++;
-        time[i] = i > 0 ? time[i - 1] : 0;
-      }
+        time[i] = i > 0 ? previous : 0;
+      } else if (ms < previous) {
+        // The column must not decrease (every view bisects it); a monotonic clock never goes back.
+        reorderedStamps++;
+        time[i] = previous;
+      } else time[i] = ms;
     }
-    return { time, invalidStamps, timeEstimated: false, timeSource: 'recorded' };
+    return { time, invalidStamps, reorderedStamps, timeEstimated: false, timeSource: 'recorded' };
   }
   if (t.startTimeMs !== null && t.endTimeMs !== null && t.endTimeMs > t.startTimeMs && n > 0) {
     const step = (t.endTimeMs - t.startTimeMs) / n;

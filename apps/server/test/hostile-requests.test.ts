@@ -1,0 +1,302 @@
+// Issue 11 §5-§6, the small families: oversized declarations refused from the header, malformed
+// protocol bodies, the token on every write, ids of any length, caching of ids that do not exist.
+// Real server, real sockets (raw HTTP where fetch would not send the request as an attacker does).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { gzipDocument, readProfileFile } from '@prof/format/node';
+import { newProfileId } from '@prof/store';
+import { createServer } from '../src/index';
+import { fixtures, json, startServer, type Running } from './helpers';
+import { rawRequest } from './raw-http';
+
+const TOKEN = 's3cret-token';
+let r: Running;
+let open: Running;
+
+beforeAll(async () => {
+  r = await startServer({ token: TOKEN });
+  open = await startServer();
+});
+
+afterAll(async () => {
+  await r.stop();
+  await open.stop();
+});
+
+const withinSeconds = async <T>(seconds: number, work: Promise<T>): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+describe('a declared 3 GiB body is refused from its header, not waited for', () => {
+  it.each(['/api/profile/', '/api/jitlog/', '/api/runtime/new', '/api/profiles', '/submit/'])('%s', async (path) => {
+    const res = await withinSeconds(
+      20, // the body never comes: only an answer from the header can arrive at all
+      rawRequest(
+        open.url,
+        'POST',
+        path,
+        [
+          ['Host', 'x'],
+          ['Content-Length', '3221225472'],
+        ],
+        Buffer.from('0123456789'),
+      ),
+    );
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body.toString()).error.code).toBe('too-large');
+    expect(res.headers.connection).toBe('close');
+  });
+});
+
+describe('malformed protocol bodies get a 4xx', () => {
+  it.each(['null', '[]', '"x"', '42'])('runtime/new with %s: 400 bad-json', async (body) => {
+    const res = await fetch(`${open.url}/api/runtime/new`, { method: 'POST', body });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.code).toBe('bad-json');
+  });
+});
+
+describe('the token', () => {
+  it('is needed for jitlog uploads too', async () => {
+    const res = await fetch(`${r.url}/api/jitlog/`, { method: 'POST', body: 'jitlog bytes' });
+    expect(res.status).toBe(401);
+    const ok = await fetch(`${r.url}/api/jitlog/`, {
+      method: 'POST',
+      body: 'jitlog bytes',
+      headers: { authorization: `Token ${TOKEN}` },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('the 401 names the vmprof option too; wrong tokens of every length are refused alike', async () => {
+    const missing = await json(await fetch(`${r.url}/api/profiles`, { method: 'POST', body: 'x' }));
+    expect(missing.error.message).toMatch(/Authorization: Bearer <token>.*--web-auth <token>/);
+    for (const wrong of ['s', 's3cret-toke', 's3cret-tokeN', `${TOKEN}x`, 'x'.repeat(500)]) {
+      const res = await fetch(`${r.url}/api/profiles`, {
+        method: 'POST',
+        body: 'x',
+        headers: { authorization: `Bearer ${wrong}` },
+      });
+      expect(res.status, wrong).toBe(401);
+      expect((await json(res)).error.message).toBe('invalid token');
+    }
+  });
+});
+
+describe('ids', () => {
+  it.each([101, 150, 1000, 3000, 12_000])(
+    'an id of %i characters: 400 bad-id on every profile route',
+    async (length) => {
+      const id = 'a'.repeat(length);
+      for (const path of [`/api/profiles/${id}`, `/api/profiles/${id}/document`, `/api/profiles/${id}/memory`]) {
+        const res = await fetch(`${open.url}${path}`);
+        expect(res.status, path).toBe(400);
+        expect((await json(res)).error.code).toBe('bad-id');
+      }
+    },
+  );
+
+  it('If-None-Match of an id that does not exist is a 404, of a stored one a 304', async () => {
+    const missing = newProfileId();
+    const none = await fetch(`${open.url}/api/profiles/${missing}/document`, {
+      headers: { 'if-none-match': `"${missing}"` },
+    });
+    expect(none.status).toBe(404);
+    const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    const up = await fetch(`${open.url}/api/profiles`, {
+      method: 'POST',
+      body: new Uint8Array(await gzipDocument(doc)),
+    });
+    const { id } = await json(up);
+    const cached = await fetch(`${open.url}/api/profiles/${id}/document`, { headers: { 'if-none-match': `"${id}"` } });
+    expect(cached.status).toBe(304);
+  });
+});
+
+describe('text limits', () => {
+  const spikyWith = async (change: (doc: Awaited<ReturnType<typeof readProfileFile>>) => void) => {
+    const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    change(doc);
+    return new Uint8Array(await gzipDocument(doc));
+  };
+
+  it.each([
+    [
+      'a 5 MB project',
+      (d: any) => (d.meta.project = 'p'.repeat(5_000_000)),
+      /meta\.project: 5000000 characters, at most 500/,
+    ],
+    [
+      '100,000 tags',
+      (d: any) => (d.meta.tags = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 'v']))),
+      /meta\.tags: 100000 tags, at most 100/,
+    ],
+    ['a 1 MB tag', (d: any) => (d.meta.tags = { big: 'x'.repeat(1_000_000) }), /meta\.tags\.big: 1000000 characters/],
+    ['a 1 MB host', (d: any) => (d.meta.host = 'h'.repeat(1_000_000)), /meta\.host/],
+    ['100 KB of argv', (d: any) => (d.meta.argv = ['x'.repeat(100_000)]), /meta\.argv: 100000 characters in all/],
+  ])('%s: 400 too-long naming the field; the listings stay small', async (_name, change, message) => {
+    const res = await fetch(`${open.url}/api/profiles`, { method: 'POST', body: await spikyWith(change) });
+    const answer = await json(res);
+    expect(res.status, JSON.stringify(answer).slice(0, 300)).toBe(400);
+    expect(answer.error.code).toBe('too-long');
+    expect(answer.error.message).toMatch(message);
+    expect((await fetch(`${open.url}/api/projects`).then((x) => x.text())).length).toBeLessThan(10_000);
+  });
+
+  it('a 10 KB argv is kept (within the limit)', async () => {
+    const res = await fetch(`${open.url}/api/profiles`, {
+      method: 'POST',
+      body: await spikyWith((d) => (d.meta.argv = ['x'.repeat(10_000)])),
+    });
+    expect(res.status).toBe(201);
+  });
+});
+
+describe('legacy tree uploads: work bounded by what the body holds', () => {
+  /** Built as text: JSON.stringify itself recurses too deep for 10,001 levels. */
+  const nested = (depth: number) => {
+    // inclusive counts: every node has one sample of its own
+    let open = '';
+    let close = '';
+    for (let i = depth - 1; i >= 0; i--) {
+      open += `["py:f${i}:1:a.py","${i + 2}",${i + 2},{},[`;
+      close += ']]';
+    }
+    return `{"profiles":${open}["py:leaf:1:a.py","1",1,{},[]]${close},"argv":"deep.py","VM":"CPython"}`;
+  };
+
+  it('a 40-byte body claiming 20 million samples: 413 at once', async () => {
+    const started = performance.now();
+    const res = await fetch(`${open.url}/api/profile/`, {
+      method: 'POST',
+      body: '{"profiles":["a","1",19999999,{},[]]}',
+    });
+    expect(res.status).toBe(413);
+    expect((await json(res)).error.message).toMatch(/claims more than 100000 samples/);
+    console.log(`legacy tree claiming 19,999,999 samples: answered in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  it('a tree 2,000 deep is stored; 10,001 deep is 400 bad-tree, never a stack overflow', async () => {
+    const ok = await fetch(`${open.url}/api/profile/`, { method: 'POST', body: nested(2000) });
+    expect(ok.status).toBe(200);
+    const id = JSON.parse(await ok.text());
+    expect((await json(await fetch(`${open.url}/api/profiles/${id}`))).sampleCount).toBe(2001);
+    const deep = await fetch(`${open.url}/api/profile/`, { method: 'POST', body: nested(10_001) });
+    expect(deep.status).toBe(400);
+    expect((await json(deep)).error.message).toMatch(/tree deeper than 10000/);
+  });
+});
+
+describe('a body that stops arriving', () => {
+  it('is dropped after the idle timeout, its temp file removed', async () => {
+    const slow = await startServer({ bodyIdleTimeoutMs: 500 });
+    try {
+      for (const [path, declared] of [
+        ['/api/profiles', 1_000_000], // read into memory
+        ['/api/profiles', 1_500_000_000], // spooled to incoming/
+        [`/api/runtime/upload/cpu/${newProfileId()}/add`, 1_000_000], // spooled to incoming/
+      ] as const) {
+        const url = new URL(slow.url);
+        const socket = (await import('node:net')).connect(Number(url.port), url.hostname);
+        const closed = new Promise<number>((resolve) => {
+          const started = performance.now();
+          socket.on('close', () => resolve(performance.now() - started));
+          socket.on('error', () => {});
+        });
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\n0123456789`);
+        const ms = await withinSeconds(30, closed);
+        expect(ms, path).toBeGreaterThanOrEqual(400);
+        // the server removes the temp file right after it drops the socket: wait for that, generously
+        const { readdir } = await import('node:fs/promises');
+        const deadline = Date.now() + 20_000;
+        let incoming = await readdir(join(slow.dir, 'data/incoming'));
+        while (incoming.length && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          incoming = await readdir(join(slow.dir, 'data/incoming'));
+        }
+        expect(incoming, path).toEqual([]);
+      }
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe('incoming/ hygiene', () => {
+  it('failed conversions are counted by /health and removable with DELETE; leftovers go at start', async () => {
+    const s = await startServer();
+    let restarted: Awaited<ReturnType<typeof createServer>> | null = null;
+    try {
+      const rid = newProfileId();
+      const res = await fetch(`${s.url}/api/runtime/upload/cpu/${rid}/add`, { method: 'POST', body: 'no profile' });
+      expect(res.status).toBe(200);
+      await s.server.uploads.idle();
+      expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(422);
+      expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(1);
+      const { readdir, writeFile } = await import('node:fs/promises');
+      const incoming = join(s.dir, 'data/incoming');
+      expect((await readdir(incoming)).length).toBe(3); // job, raw body, error
+      // retention ages them like profiles: a prune of everything older than a day keeps this fresh one
+      const kept = await json(await fetch(`${s.url}/api/prune?olderThan=1d`, { method: 'POST' }));
+      expect(kept.failedUploadsRemoved).toBe(0);
+      const deleted = await fetch(`${s.url}/api/profiles/${rid}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
+      expect(await readdir(incoming)).toEqual([]);
+      expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(404);
+      const again = newProfileId();
+      await fetch(`${s.url}/api/runtime/upload/cpu/${again}/add`, { method: 'POST', body: 'no profile either' });
+      await s.server.uploads.idle();
+      const pruned = await json(await fetch(`${s.url}/api/prune?olderThan=0d`, { method: 'POST' }));
+      expect(pruned.failedUploadsRemoved).toBe(1);
+      expect(await readdir(incoming)).toEqual([]);
+
+      // what a SIGKILL can leave: a spool of a conversion in the request, a body or an error without its job
+      await s.server.close();
+      for (const name of [`${newProfileId()}.direct`, `${newProfileId()}.body`, `${newProfileId()}.error.json`]) {
+        await writeFile(join(incoming, name), 'left behind');
+      }
+      restarted = await createServer({ dataDir: join(s.dir, 'data'), webRoot: null, demoDir: null });
+      expect(await readdir(incoming)).toEqual([]);
+    } finally {
+      await restarted?.close();
+      await s.stop();
+    }
+  });
+});
+
+describe('saturation', () => {
+  it('beyond the ingest queue: 503 busy with Retry-After; retried, every upload is stored', async () => {
+    const busy = await startServer({ maxConcurrentIngest: 1, maxWaitingIngest: 1 });
+    try {
+      const { readFile } = await import('node:fs/promises');
+      const body = new Uint8Array(await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'))); // converted here
+      const post = () => fetch(`${busy.url}/api/profiles?project=busy`, { method: 'POST', body });
+      const answers = await Promise.all(Array.from({ length: 8 }, post));
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s !== 201 && s !== 503)).toEqual([]);
+      const refused = answers.filter((a) => a.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(answer.headers.get('retry-after')).toBe('5');
+        expect((await json(answer)).error.code).toBe('busy');
+      }
+      for (const _ of refused) {
+        let retry = await post();
+        while (retry.status === 503) retry = await post(); // a client honouring the answer (without the wait)
+        expect(retry.status).toBe(201);
+      }
+      expect((await json(await fetch(`${busy.url}/api/profiles?project=busy&limit=0`))).total).toBe(8);
+    } finally {
+      await busy.stop();
+    }
+  });
+});
