@@ -29,7 +29,7 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   /**
    * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, a gzipped vmprof file, a
-   * seed blob), on every upload route: the gzip-bomb guard, counted as a stream before anything is
+   * vmprof-viewer blob), on every upload route: the gzip-bomb guard, counted as a stream before anything is
    * inflated into memory. Default `DEFAULT_MAX_INFLATED_BYTES` (64 MiB): 30 times the largest real
    * document we have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB).
    */

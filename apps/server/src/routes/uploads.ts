@@ -165,7 +165,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/log', legacy);
   app.post('/api/profile', legacy);
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
-    // vmprof 0.3.x never sends the token here: like the seed's /submit/, only --anonymous-submit lets it in.
+    // vmprof 0.3.x never sends the token here: like the vmprof-viewer client's /submit/, only --anonymous-submit lets it in.
     if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;
@@ -203,7 +203,7 @@ async function headOf(path: string, length: number): Promise<Buffer> {
 /**
  * Stores the raw body durably, answers, and lets the queue convert it. A gzipped body is inflated
  * (counted, not kept) before the answer, so a bomb gets its 413 here instead of a 200 and a failed
- * conversion; a seed body that is no msgpack map is refused at once.
+ * conversion; a vmprof-viewer body that is no msgpack map is refused at once.
  */
 async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job: UploadJob): Promise<void> {
   ctx.uploads.reserve(job.id);
