@@ -60,7 +60,7 @@ function classify(head: Uint8Array): Kind {
     throw new HttpError(
       400,
       'unknown-format',
-      `not a Prof document, vmprof profile or V8 .cpuprofile (first bytes ${hex || 'none: empty body'})`,
+      `not a Prof document, vmprof profile, V8 .cpuprofile, speedscope JSON, Austin or folded stacks (first bytes ${hex || 'none: empty body'})`,
     );
   }
   return 'profile';

@@ -25,4 +25,7 @@ export { encodeDocument, decodeDocument, decodeDocumentGzip, DEFAULT_MAX_INFLATE
 export { assertIntegrity } from './integrity';
 export { documentSummary, topFunction, type DocumentSummary } from './summary';
 export { detectFormat, DETECT_HEAD_BYTES, type DetectedFormat } from './detect';
+export { readSpeedscope, isSpeedscope } from './speedscope/reader';
+export { readFolded, isFolded } from './folded/reader';
+export { readAustin, isAustin } from './austin/reader';
 export { readV8CpuProfile, type V8ReadOptions, type MemoryReadings } from './v8/cpuprofile';

@@ -58,7 +58,7 @@ function checkMeta(meta: unknown): void {
   if (argv !== null && !(Array.isArray(argv) && argv.every((a) => typeof a === 'string'))) {
     fail('meta.argv', 'is not a list of strings or null');
   }
-  if (!['vmprof', 'v8-cpuprofile', 'node-client'].includes(meta.source as string)) {
+  if (!['vmprof', 'v8-cpuprofile', 'node-client', 'speedscope', 'folded', 'austin'].includes(meta.source as string)) {
     fail('meta.source', `unknown source ${JSON.stringify(meta.source)}`);
   }
   const vm = meta.vmprof;

@@ -32,7 +32,7 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 export const FRAME_KIND_NAMES = ['python', 'native', 'jit', 'asm', 'js'] as const;
 
 /** Where a document came from. */
-export type SourceFormat = 'vmprof' | 'v8-cpuprofile' | 'node-client';
+export type SourceFormat = 'vmprof' | 'v8-cpuprofile' | 'node-client' | 'speedscope' | 'folded' | 'austin';
 
 /** A non-fatal problem found while reading; the document holds everything before it. */
 export interface DocumentWarning {
