@@ -10,6 +10,7 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
+  --default-project P  project of uploads that name none (env PROF_DEFAULT_PROJECT), e.g. from \`python -m vmprof --web\`
   --anonymous-submit  accept the seed client's /submit/ without the token (it cannot send one)
   --no-demos    do not load the demo profiles into an empty store
   -h, --help    this help`;
@@ -30,6 +31,7 @@ const OPTIONS = {
   'max-age': { type: 'string' },
   'max-size': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
+  'default-project': { type: 'string' },
   'no-demos': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     dataDir: values.data ?? env('PROF_DATA') ?? './prof-data',
     token: values.token ?? env('PROF_TOKEN') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
+    defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,
     retention,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -13,4 +13,6 @@ export interface AppContext extends IngestLimits {
   maxUploadBytes: number;
   /** Seed `/submit/` accepted without the token (its client cannot send one). */
   anonymousSubmit: boolean;
+  /** Project given to uploads that name none (`--default-project`), or null. */
+  defaultProject: string | null;
 }

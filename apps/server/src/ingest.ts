@@ -8,7 +8,10 @@ import {
   detectFormat,
   gunzipDocument,
   gzipDocument,
+  nameThreadsByEntry,
   readProfileBytes,
+  scriptFile,
+  scriptName,
   readProfileFile,
   type ProfileDocument,
 } from '@prof/format/node';
@@ -22,6 +25,8 @@ export interface Overrides {
   tags?: Record<string, string>;
   interpreter?: string;
   argv?: string[];
+  /** Project when neither the uploader nor the document names one (the server's `--default-project`). */
+  defaultProject?: string;
 }
 
 export interface Ingested {
@@ -72,7 +77,25 @@ export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void
   if (overrides.tags) doc.meta.tags = { ...doc.meta.tags, ...overrides.tags };
   if (overrides.interpreter !== undefined && !doc.meta.interpreter) doc.meta.interpreter = overrides.interpreter;
   if (overrides.argv !== undefined && !doc.meta.argv) doc.meta.argv = overrides.argv;
+  if (doc.meta.project === null && overrides.defaultProject) doc.meta.project = overrides.defaultProject;
 }
+
+/**
+ * A vmprof run is named after its script (`cpu_work.py`), never after vmprof's own `__main__.py` or
+ * the top function; its argv gets the script back where `python -m vmprof` lost it (runpy restores
+ * argv[0] before the client reads it), and unnamed threads are named after their entry function.
+ */
+export function nameVmprofRun(doc: ProfileDocument): void {
+  if (doc.meta.source !== 'vmprof') return;
+  const script = scriptFile(doc);
+  if (script !== null) {
+    if (doc.meta.name === null) doc.meta.name = scriptName(doc);
+    const argv = doc.meta.argv;
+    if (argv?.length && VMPROF_MAIN.test(argv[0])) doc.meta.argv = [script, ...argv.slice(1)];
+  }
+  nameThreadsByEntry(doc);
+}
+const VMPROF_MAIN = /(^|[\\/])vmprof[\\/]__main__\.py$/;
 
 /**
  * Index fields for a document whose bytes are kept as received: the uploader's overrides apply to
@@ -84,11 +107,13 @@ function fieldsWithOverrides(doc: ProfileDocument, overrides: Overrides): Profil
   if (overrides.name !== undefined) fields.name = overrides.name;
   if (overrides.tags) fields.tags = { ...fields.tags, ...overrides.tags };
   if (overrides.interpreter !== undefined && !fields.interpreter) fields.interpreter = overrides.interpreter;
+  if (fields.project === null && overrides.defaultProject) fields.project = overrides.defaultProject;
   return fields;
 }
 
 async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
   applyOverrides(doc, overrides);
+  nameVmprofRun(doc);
   return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
 }
 

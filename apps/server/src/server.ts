@@ -1,3 +1,4 @@
+import { apiUrlFromQueryBase } from './protocols/query-base-url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   retention?: RetentionPolicy;
   /** Accept the seed client's `/submit/` without the token (it cannot send one). Default false. */
   anonymousSubmit?: boolean;
+  /** Project of uploads that name none (the vmprof client has no project option). Default none. */
+  defaultProject?: string | null;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -67,6 +70,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+    rewriteUrl: (request) => apiUrlFromQueryBase(request.method, request.url ?? '/'),
   });
   const maxInflatedBytes = options.maxInflatedBytes ?? 2 * 1024 ** 3;
   const cache = new DecodedCache(
@@ -83,6 +87,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
+    defaultProject: options.defaultProject || null,
   };
 
   app.setErrorHandler(handleError);

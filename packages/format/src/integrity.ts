@@ -146,7 +146,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
     if (samples[key] != null) column(samples, 'samples', key, Float64Array, n);
   }
   if (typeof samples.timeEstimated !== 'boolean') fail('samples.timeEstimated', 'is not a boolean');
-  if (!['recorded', 'spread-start-end', 'period'].includes(samples.timeSource as string)) {
+  if (!['recorded', 'spread-start-end', 'period', 'none'].includes(samples.timeSource as string)) {
     fail('samples.timeSource', `unknown time source ${JSON.stringify(samples.timeSource)}`);
   }
 

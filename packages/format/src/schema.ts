@@ -144,8 +144,12 @@ export interface SampleTable {
   time: Float64Array;
   /** True when `time` is an estimate (vmprof before version 7 has no per-sample time). */
   timeEstimated: boolean;
-  /** How `time` was obtained: `recorded`, or the estimate used (see docs/architecture.md). */
-  timeSource: 'recorded' | 'spread-start-end' | 'period';
+  /**
+   * How `time` was obtained: `recorded`, or the estimate used (see docs/architecture.md); `none` when the
+   * source records no time at all (legacy vmprof call trees): `time` is then the sample's index in ms,
+   * an order only, and the profile's duration is unknown.
+   */
+  timeSource: 'recorded' | 'spread-start-end' | 'period' | 'none';
   /** Row in `threads` of the sampled thread. */
   thread: Uint32Array;
   /** Process memory in bytes at the sample (vmprof RSS, Node RSS), or null when not recorded. */

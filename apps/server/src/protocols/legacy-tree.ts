@@ -4,13 +4,12 @@ import { frameFromVmprofName, hexAddress } from './vmprof-names';
 
 /** Most samples a legacy tree may claim: counts come from the client, so they bound our memory. */
 const MAX_TREE_SAMPLES = 20_000_000;
-/** vmprof's default sampling period; legacy uploads carry no time, so samples are spread by it. */
-const DEFAULT_PERIOD_MS = 1;
 
 /**
  * A legacy (protocol A/B, vmprof 0.1-0.3) call-tree upload as a CPU-only document: every node's
  * self count (inclusive count minus its children's) becomes that many samples of the node's stack.
- * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5).
+ * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5): samples keep the
+ * tree's order one index apart, with time source `none`, so the duration reads as unknown.
  */
 export function legacyTreeToDocument(body: unknown): ProfileDocument {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -46,7 +45,7 @@ export function legacyTreeToDocument(body: unknown): ProfileDocument {
     total += self;
     if (total > MAX_TREE_SAMPLES)
       throw new HttpError(413, 'too-large', `tree claims more than ${MAX_TREE_SAMPLES} samples`);
-    for (let i = 0; i < self; i++) builder.sample(stack, time++ * DEFAULT_PERIOD_MS, thread);
+    for (let i = 0; i < self; i++) builder.sample(stack, time++, thread);
   };
   const profiles = upload.profiles;
   if (Array.isArray(profiles) && profiles.length > 0) walk(profiles, -1, 'root', 0);
@@ -54,6 +53,5 @@ export function legacyTreeToDocument(body: unknown): ProfileDocument {
   const meta = emptyMeta('vmprof');
   meta.interpreter = typeof upload.VM === 'string' ? upload.VM.toLowerCase() : null;
   meta.argv = typeof upload.argv === 'string' ? upload.argv.slice(0, 4096).split(' ') : null;
-  meta.periodUs = DEFAULT_PERIOD_MS * 1000;
-  return builder.finish({ meta, timeEstimated: true, timeSource: 'period' });
+  return builder.finish({ meta, timeEstimated: true, timeSource: 'none' });
 }

@@ -137,6 +137,6 @@ export function readAustin(input: string | Uint8Array, options: ReadOptions = {}
     meta,
     warnings,
     timeEstimated: !timed,
-    timeSource: timed ? 'recorded' : Number.isFinite(durationUs) ? 'spread-start-end' : 'period',
+    timeSource: timed ? 'recorded' : Number.isFinite(durationUs) ? 'spread-start-end' : 'none',
   });
 }

@@ -78,11 +78,12 @@ export function readFolded(input: string | Uint8Array, options: ReadOptions = {}
   return b.finish({
     meta,
     timeEstimated: true,
-    timeSource: 'period',
+    timeSource: 'none',
     warnings: [
       {
         code: 'no-time',
-        message: 'folded stacks record no time: each distinct stack is one sample weighing its count, 1 ms apart',
+        message:
+          'folded stacks record no time: each distinct stack is one sample weighing its count; the duration is unknown',
       },
     ],
   });

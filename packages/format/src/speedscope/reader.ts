@@ -181,13 +181,13 @@ export function readSpeedscope(input: string | Uint8Array, options: ReadOptions 
   return b.finish({
     meta,
     timeEstimated: !timed,
-    timeSource: timed ? 'recorded' : 'period',
+    timeSource: timed ? 'recorded' : 'none',
     warnings: timed
       ? []
       : [
           {
             code: 'no-time',
-            message: `profile unit ${JSON.stringify(unit)} is not a time: samples are placed 1 ms apart`,
+            message: `profile unit ${JSON.stringify(unit)} is not a time: samples keep their order, the duration is unknown`,
           },
         ],
   });
