@@ -3,7 +3,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { json, repoRoot, startServer, type Running } from './helpers';
+import { fixtures, json, repoRoot, startServer, waitForProfile, type Running } from './helpers';
+import { rawRequest } from './raw-http';
+import { readFile } from 'node:fs/promises';
 import { findInterpreters, run } from './pythons';
 
 // The Python client (clients/python) under every interpreter of the machine, against a real server.
@@ -233,4 +235,40 @@ it('with no server at all (connection refused) the call returns its value and th
   expect(JSON.parse(done.stdout.trim().split('\n').at(-1)!).value).toEqual({ answer: 42 });
   expect(done.stderr).toContain('upload --spool');
   expect((await readdir(spool)).filter((f) => f.endsWith('.prof'))).toHaveLength(1);
+});
+
+it('the same workload profiled by prof-client and by the vmprof-viewer client shows the same functions', async () => {
+  // The vmprof-viewer client's own capture (Python 2.7, vmprof 0.3.12) of memspikes.py, replayed byte for byte.
+  const name = 'decorator-memspikes';
+  const capture = JSON.parse(await readFile(join(fixtures, `vmprof-viewer-client/${name}.request.json`), 'utf8'));
+  const body = await readFile(join(fixtures, `vmprof-viewer-client/${name}.request.bin`));
+  const res = await rawRequest(r.url, capture.method, capture.path, capture.headers, body);
+  expect(res.status).toBe(200);
+  const viewerId = res.body.toString().split('/')[2];
+  await waitForProfile(r.url, viewerId);
+  const workload = ['run', 'load', 'parse_record', 'grow', 'checksum', 'build_tree', 'walk', 'spike', 'churn'];
+  const functionsOf = async (id: string) => {
+    const rows = await json(await fetch(`${r.url}/api/profiles/${id}/stacks?top=1000`));
+    const names = new Set<string>(rows.top.flatMap((t: any) => t.stack.map((f: any) => f.name)));
+    return workload.filter((fn) => names.has(fn));
+  };
+  const viewerFunctions = await functionsOf(viewerId);
+  expect(viewerFunctions.length).toBeGreaterThanOrEqual(6);
+
+  // The same workload, ported to Python 3 with prof_client's decorator, under the newest CPython found and pypy3.
+  const picks = [found.filter((i) => i.label.startsWith('cpython')).at(-1), found.find((i) => i.label === 'pypy3')];
+  for (const interpreter of picks) {
+    expect(interpreter, 'interpreter missing').toBeDefined();
+    const project = `memspikes-${interpreter!.label}`;
+    const done = await run(
+      interpreter!.command,
+      [join(fixtures, 'python-client', 'memspikes3.py'), '4', project],
+      env(join(dir, `spool-memspikes-${interpreter!.label}`), r.url, { PROF_EXIT_WAIT: '60' }),
+    );
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout.trim()).toBe('done');
+    const [row] = await listed(project, 1);
+    expect(row.name).toBe('Pipeline.run');
+    expect(await functionsOf(row.id), interpreter!.label).toEqual(expect.arrayContaining(viewerFunctions));
+  }
 });
