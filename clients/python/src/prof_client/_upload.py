@@ -1,6 +1,7 @@
 """Sending profiles: every recording is written to the spool directory first, then sent by a daemon
 thread; what cannot be sent stays spooled for `python -m prof_client upload --spool`."""
 
+import _thread
 import atexit
 import gzip
 import json
@@ -21,7 +22,8 @@ DEFAULT_SERVER = "http://localhost:8080"
 EXIT_WAIT_S = 2.0
 HTTP_TIMEOUT_S = 30.0
 
-_pending: List[threading.Thread] = []
+#: One event per upload started by this process, set when it ends.
+_pending: List[threading.Event] = []
 
 
 class UploadError(Exception):
@@ -177,6 +179,8 @@ def _say(message: str) -> None:
 
 
 def send_in_background(path: str, server: Optional[str], token: Optional[str]) -> None:
+    done = threading.Event()
+
     def run() -> None:
         client_threads.add(threading.get_ident())
         try:
@@ -189,10 +193,11 @@ def send_in_background(path: str, server: Optional[str], token: Optional[str]) -
             _say("profile kept in %s (%r)" % (path, error))
         finally:
             client_threads.discard(threading.get_ident())
+            done.set()
 
-    thread = threading.Thread(target=run, name="prof-client-upload", daemon=True)
-    _pending.append(thread)
-    thread.start()
+    _pending.append(done)
+    # Not threading.Thread: its start() waits for the thread to be scheduled, and exit never waits for this one.
+    _thread.start_new_thread(run, ())
 
 
 @atexit.register
@@ -202,5 +207,5 @@ def _wait_for_uploads() -> None:
     except ValueError:
         wait = EXIT_WAIT_S
     deadline = time.monotonic() + wait
-    for thread in list(_pending):
-        thread.join(max(0.0, deadline - time.monotonic()))
+    for done in list(_pending):
+        done.wait(max(0.0, deadline - time.monotonic()))
