@@ -272,3 +272,40 @@ it('the same workload profiled by prof-client and by the vmprof-viewer client sh
     expect(await functionsOf(row.id), interpreter!.label).toEqual(expect.arrayContaining(viewerFunctions));
   }
 });
+
+it('pip installs clients/python into a fresh venv, and the README example runs as written', async () => {
+  const newest = found.filter((i) => i.label.startsWith('cpython')).at(-1);
+  expect(newest, 'no CPython found').toBeDefined();
+  const venv = join(dir, 'venv');
+  const made = await run(newest!.command, ['-m', 'venv', venv], {});
+  expect(made.code, made.stderr).toBe(0);
+  const pip = await run(
+    join(venv, 'bin', 'pip'),
+    ['install', '--disable-pip-version-check', join(repoRoot, 'clients', 'python')],
+    {},
+    300_000,
+  );
+  expect(pip.code, pip.stderr + pip.stdout).toBe(0);
+  const readme = await readFile(join(repoRoot, 'clients', 'python', 'README.md'), 'utf8');
+  const example = /```python\n([\s\S]*?)```/.exec(readme)![1];
+  await writeFile(join(dir, 'readme_example.py'), example);
+  const done = await run(join(venv, 'bin', 'python'), [join(dir, 'readme_example.py')], {
+    PROF_SERVER: r.url,
+    PROF_SPOOL: join(dir, 'spool-readme'),
+    PROF_EXIT_WAIT: '60',
+  });
+  expect(done.code, done.stderr).toBe(0);
+  expect(done.stdout.trim()).toMatch(/^\d+$/);
+  const rows = await listed('etl', 1);
+  expect(rows.map((x: any) => x.name)).toContain('crunch');
+  expect(rows.find((x: any) => x.name === 'crunch').tags.env).toBe('dev');
+  const typed = await run(
+    join(venv, 'bin', 'python'),
+    [
+      '-c',
+      'import prof_client, os; print(os.path.exists(os.path.join(os.path.dirname(prof_client.__file__), "py.typed")))',
+    ],
+    {},
+  );
+  expect(typed.stdout.trim()).toBe('True');
+});
