@@ -138,7 +138,8 @@ class _Session:
         handle = None
         try:
             path = _upload.new_spool_path()
-            handle = open(path + ".part", "wb")
+            # Readable too: vmprof.disable() reads the file back through the descriptor to add native symbols.
+            handle = open(path + ".part", "w+b")
             meta = {"name": name}
             if settings.project:
                 meta["project"] = settings.project
