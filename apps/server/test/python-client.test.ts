@@ -309,3 +309,38 @@ it('pip installs clients/python into a fresh venv, and the README example runs a
   );
   expect(typed.stdout.trim()).toBe('True');
 });
+
+it('upload() and `python -m prof_client upload FILE` send an existing vmprof file with its project and name', async () => {
+  const newest = found.filter((i) => i.label.startsWith('cpython')).at(-1);
+  expect(newest, 'no CPython found').toBeDefined();
+  const prof = join(fixtures, 'vmprof-fresh', 'cpu_basic.prof');
+  const cli = await run(
+    newest!.command,
+    ['-m', 'prof_client', 'upload', '--project', 'uploaded', '--name', 'from-cli', '--tag', 'via=cli', prof],
+    env(join(dir, 'spool-upload'), r.url),
+  );
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stdout).toMatch(/^sent http:\/\/127\.0\.0\.1:\d+\/profiles\/[a-z2-7]{24}$/m);
+  const api = await run(
+    newest!.command,
+    ['-c', `import prof_client, sys; print(prof_client.upload(sys.argv[1], project="uploaded")["id"])`, prof],
+    env(join(dir, 'spool-upload'), r.url),
+  );
+  expect(api.code, api.stderr).toBe(0);
+  const rows = await listed('uploaded', 2);
+  const byName = new Map(rows.map((row: any) => [row.name, row]));
+  expect(byName.get('from-cli')?.tags.via).toBe('cli');
+  // Without a name the server names a `python -m vmprof` run after its script.
+  expect(byName.get('cpu_basic.py')?.id).toBe(api.stdout.trim());
+  expect(byName.get('cpu_basic.py')?.sampleCount).toBe(1508);
+  // A server that refuses the file: a clear error, exit status 1.
+  const bad = join(dir, 'not-a-profile.prof');
+  await writeFile(bad, 'hello, not a profile');
+  const refused = await run(
+    newest!.command,
+    ['-m', 'prof_client', 'upload', bad],
+    env(join(dir, 'spool-upload'), r.url),
+  );
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('unknown-format');
+});

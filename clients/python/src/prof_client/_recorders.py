@@ -34,7 +34,7 @@ def _rss_reader() -> Any:
     def read() -> Optional[int]:
         try:
             return int(os.pread(fd, 128, 0).split()[1]) * page_kib
-        except (OSError, ValueError, IndexError):
+        except Exception:  # no pread (Windows) or an unreadable value: no memory rather than a wrong one
             return None
 
     read.fd = fd  # type: ignore[attr-defined]
@@ -51,11 +51,11 @@ class SamplerRecording(Recording):
     recorder = "sampler"
 
     def __init__(self, out: Any, period: float, memory: bool, boundary: Optional[FrameType], meta: Dict[str, str]):
-        self._file = out
         self._period = period
         self._boundary = boundary
-        self._memory = memory
         self._rss = _rss_reader() if memory else (lambda: None)
+        # Where RSS cannot be read (no /proc), the profile has no memory series rather than zeros.
+        memory = memory and self._rss() is not None
         interp = "pypy" if platform.python_implementation() == "PyPy" else "cpython"
         meta = dict(meta, recorder=self.recorder)
         self.writer = VmprofWriter(out, int(period * 1_000_000), memory, interp, meta)
