@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, json, repoRoot, startServer, waitForProfile, type Running } from './helpers';
 import { rawRequest } from './raw-http';
+import { decodeDocument } from '@prof/format';
 import { readFile } from 'node:fs/promises';
 import { findInterpreters, run } from './pythons';
 
@@ -65,7 +66,7 @@ print(json.dumps(result), flush=True)
 `;
 
 const RUNNER_SCRIPT = `
-import sys, time
+import sys, threading, time
 def runner_work():
     end = time.time() + 0.5
     total = 0
@@ -73,7 +74,10 @@ def runner_work():
         total += sum(i * i for i in range(2000))
     return total
 print("argv", sys.argv[1:], flush=True)
+helper = threading.Thread(target=runner_work, name="helper-thread")
+helper.start()
 runner_work()
+helper.join()
 sys.exit(3)
 `;
 
@@ -185,6 +189,11 @@ describe.each(found)('prof_client under $label', ({ label, command }) => {
     const names = await stackNames(row.id);
     expect(names).toEqual(expect.arrayContaining(['<module>', 'runner_work']));
     if (expectedRecorder === 'sampler') expect(names).not.toContain('_exec_script');
+    // Thread names: recorded by the sampler (meta thread:<id>); PyPy's _vmprof writes thread id 0 for all.
+    const response = await fetch(`${r.url}/api/profiles/${row.id}/document`);
+    const doc = decodeDocument(new Uint8Array(await response.arrayBuffer()));
+    if (expectedRecorder === 'sampler') expect([...doc.threads.name].sort()).toEqual(['MainThread', 'helper-thread']);
+    else expect(doc.threads.name.every((n) => n !== null)).toBe(true);
   });
 
   it('with a server that never answers, the call returns its value, exit waits at most 2 s, the profile is spooled and sent later', async () => {

@@ -41,6 +41,11 @@ def _rss_reader() -> Any:
     return read
 
 
+def _thread_name(ident: int) -> str:
+    thread = threading._active.get(ident)  # type: ignore[attr-defined]
+    return thread.name if thread is not None else ""
+
+
 class SamplerRecording(Recording):
     """Every `period` seconds, the stacks of all threads (`sys._current_frames()`) and the process RSS.
 
@@ -60,6 +65,7 @@ class SamplerRecording(Recording):
         meta = dict(meta, recorder=self.recorder)
         self.writer = VmprofWriter(out, int(period * 1_000_000), memory, interp, meta)
         self._running = True
+        self.thread_names: Dict[int, str] = {}
         # Waiting on an event instead of sleeping lets stop() end the thread at once, not a period later.
         self._stopped = threading.Event()
         self._finished = threading.Event()
@@ -77,6 +83,7 @@ class SamplerRecording(Recording):
         wait = self._stopped.wait
         rss = self._rss
         period = self._period
+        names = self.thread_names
         try:
             while self._running:
                 if wait(period) or not self._running:
@@ -87,6 +94,8 @@ class SamplerRecording(Recording):
                 for ident, frame in frames.items():
                     if ident in client_threads:
                         continue
+                    if ident not in names:
+                        names[ident] = _thread_name(ident)
                     stack = []
                     f: Optional[FrameType] = frame
                     while f is not None and f is not boundary:
@@ -109,7 +118,7 @@ class SamplerRecording(Recording):
         self._stopped.set()
         self._finished.wait()
         self._boundary = None
-        self.writer.finish()
+        self.writer.finish({k: v for k, v in self.thread_names.items() if v})
         fd = getattr(self._rss, "fd", None)
         if fd is not None:
             os.close(fd)

@@ -84,8 +84,11 @@ class VmprofWriter:
             self._out.write(self._buf)
             self._buf = bytearray()
 
-    def finish(self) -> None:
+    def finish(self, thread_names: Optional[Dict[int, str]] = None) -> None:
+        """Names, thread names (meta `thread:<id>`, which vmprof's format has no record for), the trailer."""
         buf = self._buf
+        for ident, name in (thread_names or {}).items():
+            buf += b"\x07" + _string("thread:%d" % (ident & 0x7FFFFFFFFFFFFFFF)) + _string(name)
         for index, name in enumerate(self._names):
             buf += b"\x02" + _WORD.pack((index + 1) * 4) + _string(name)
         buf += _time_record(0x03, time.time())
