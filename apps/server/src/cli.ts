@@ -15,7 +15,8 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --max-inflated S  largest inflated size of a gzipped upload, the gzip-bomb bound (env PROF_MAX_INFLATED;
                 default 64MiB)
   --anonymous-submit  accept the vmprof-viewer client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
-  --no-demos    do not load the demo profiles into an empty store
+  --default-project P  project of uploads that name none (env PROF_DEFAULT_PROJECT), e.g. from \`python -m vmprof --web\`
+  --anonymous-submit    --no-demos    do not load the demo profiles into an empty store
   -h, --help    this help`;
 
 /** An environment variable, unset when empty. */
@@ -35,6 +36,7 @@ const OPTIONS = {
   'max-size': { type: 'string' },
   'max-inflated': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
+  'default-project': { type: 'string' },
   'no-demos': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     token: values.token ?? env('PROF_TOKEN') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
     maxInflatedBytes,
+    defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,
     retention,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -18,4 +18,6 @@ export interface AppContext extends IngestLimits {
   maxUploadBytes: number;
   /** The vmprof-viewer client's `/submit/` and vmprof 0.3.x jitlogs accepted without the token (their clients cannot send one). */
   anonymousSubmit: boolean;
+  /** Project given to uploads that name none (`--default-project`), or null. */
+  defaultProject: string | null;
 }

@@ -8,7 +8,10 @@ import {
   detectFormat,
   gunzipDocument,
   gzipDocument,
+  nameThreadsByEntry,
   readProfileBytes,
+  scriptFile,
+  scriptName,
   readProfileFile,
   type ProfileDocument,
 } from '@prof/format/node';
@@ -23,6 +26,8 @@ export interface Overrides {
   tags?: Record<string, string>;
   interpreter?: string;
   argv?: string[];
+  /** Project when neither the uploader nor the document names one (the server's `--default-project`). */
+  defaultProject?: string;
 }
 
 export interface Ingested {
@@ -61,7 +66,7 @@ function classify(head: Uint8Array): Kind {
     throw new HttpError(
       400,
       'unknown-format',
-      `not a Prof document, vmprof profile or V8 .cpuprofile (first bytes ${hex || 'none: empty body'})`,
+      `not a Prof document, vmprof profile, V8 .cpuprofile, speedscope JSON, Austin or folded stacks (first bytes ${hex || 'none: empty body'})`,
     );
   }
   return 'profile';
@@ -73,7 +78,25 @@ export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void
   if (overrides.tags) doc.meta.tags = { ...doc.meta.tags, ...overrides.tags };
   if (overrides.interpreter !== undefined && !doc.meta.interpreter) doc.meta.interpreter = overrides.interpreter;
   if (overrides.argv !== undefined && !doc.meta.argv) doc.meta.argv = overrides.argv;
+  if (doc.meta.project === null && overrides.defaultProject) doc.meta.project = overrides.defaultProject;
 }
+
+/**
+ * A vmprof run is named after its script (`cpu_work.py`), never after vmprof's own `__main__.py` or
+ * the top function; its argv gets the script back where `python -m vmprof` lost it (runpy restores
+ * argv[0] before the client reads it), and unnamed threads are named after their entry function.
+ */
+export function nameVmprofRun(doc: ProfileDocument): void {
+  if (doc.meta.source !== 'vmprof') return;
+  const script = scriptFile(doc);
+  if (script !== null) {
+    if (doc.meta.name === null) doc.meta.name = scriptName(doc);
+    const argv = doc.meta.argv;
+    if (argv?.length && VMPROF_MAIN.test(argv[0])) doc.meta.argv = [script, ...argv.slice(1)];
+  }
+  nameThreadsByEntry(doc);
+}
+const VMPROF_MAIN = /(^|[\\/])vmprof[\\/]__main__\.py$/;
 
 const overriddenMeta = (doc: ProfileDocument) => {
   const { project, name, tags, interpreter, argv } = doc.meta;
@@ -82,6 +105,7 @@ const overriddenMeta = (doc: ProfileDocument) => {
 
 async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promise<Ingested> {
   applyOverrides(doc, overrides);
+  nameVmprofRun(doc);
   assertIntegrity(doc); // what a converter built is checked like an upload: nothing stored may fail a view
   assertTextLimits(doc);
   return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };

@@ -1,3 +1,4 @@
+import { apiUrlFromQueryBase } from './protocols/query-base-url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { unlink, writeFile } from 'node:fs/promises';
@@ -51,6 +52,8 @@ export interface ServerOptions {
    * and vmprof 0.3.x's jitlog (`/api/jitlog/`, drained, never kept). Default false.
    */
   anonymousSubmit?: boolean;
+  /** Project of uploads that name none (the vmprof client has no project option). Default none. */
+  defaultProject?: string | null;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -83,6 +86,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+    rewriteUrl: (request) => apiUrlFromQueryBase(request.method, request.url ?? '/'),
   });
   // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
   const store = await openStore({ dir: dataDir, log: app.log });
@@ -103,6 +107,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
+    defaultProject: options.defaultProject || null,
   };
 
   app.setErrorHandler(handleError);

@@ -37,6 +37,7 @@ function start(
     PROF_TOKEN: '',
     PROF_MAX_AGE: '',
     PROF_MAX_SIZE: '',
+    PROF_DEFAULT_PROJECT: '',
     ...options.env,
   };
   const proc = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,6 +81,22 @@ describe('prof-server', () => {
     expect(await readdir(join(dir, 'env-data', 'profiles'))).toEqual([`${id}.msgpack.gz`]);
     expect(await json(await fetch(`${url}/health`))).toMatchObject({ status: 'ok', profiles: 1 });
     expect(await stop(proc)).toBe(0); // SIGTERM closes cleanly
+  });
+
+  it('--default-project files uploads that name no project; a vmprof run is named after its script', async () => {
+    const dir = await tempDir();
+    const { url } = await start(
+      ['--port', '0', '--no-demos', '--data', join(dir, 'data'), '--default-project', 'nightly'],
+      {
+        cwd: dir,
+      },
+    );
+    const body = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
+    const { id } = await json(await fetch(`${url}/api/profiles`, { method: 'POST', body }));
+    expect(await json(await fetch(`${url}/api/profiles/${id}`))).toMatchObject({
+      project: 'nightly',
+      name: 'cpu_basic.py',
+    });
   });
 
   it('flags win over the environment; the default data directory is ./prof-data, with the demos', async () => {

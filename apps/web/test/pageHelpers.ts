@@ -16,6 +16,8 @@ export interface MemoryHook {
 
 export interface FlameHook {
   rootTotal: number;
+  /** Function names of the top row (the root's children). */
+  roots: string[];
   focus: number[];
   nodes: number;
   draws: number;

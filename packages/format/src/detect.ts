@@ -1,6 +1,17 @@
+import { isAustin } from './austin/reader';
+import { isFolded } from './folded/reader';
 import { DOCUMENT_MAGIC } from './schema';
+import { isSpeedscope } from './speedscope/reader';
 
-export type DetectedFormat = 'vmprof' | 'gzip' | 'v8-cpuprofile' | 'prof-document' | 'unknown';
+export type DetectedFormat =
+  | 'vmprof'
+  | 'gzip'
+  | 'v8-cpuprofile'
+  | 'prof-document'
+  | 'speedscope'
+  | 'austin'
+  | 'folded'
+  | 'unknown';
 
 /** How many leading bytes `detectFormat` wants to see (it works with fewer, less surely for JSON). */
 export const DETECT_HEAD_BYTES = 4096;
@@ -46,13 +57,17 @@ function isV8CpuProfile(b: Uint8Array): boolean {
 
 /**
  * Tells the format from the first bytes of a file (pass `DETECT_HEAD_BYTES` of them), never from
- * its name: gzip (`1f 8b`; inflate and ask again), a vmprof `.prof`, a V8 `.cpuprofile`, or a
- * Prof document (msgpack, not gzipped).
+ * its name: gzip (`1f 8b`; inflate and ask again), a vmprof `.prof`, a V8 `.cpuprofile`, a
+ * Prof document (msgpack, not gzipped), speedscope JSON (py-spy), Austin text or folded stacks.
  */
 export function detectFormat(head: Uint8Array): DetectedFormat {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (isVmprofHeader(head)) return 'vmprof';
   if (isProfDocument(head)) return 'prof-document';
   if (isV8CpuProfile(head)) return 'v8-cpuprofile';
+  if (isSpeedscope(head)) return 'speedscope';
+  // Austin's samples are folded stacks too, with a `P<pid>;T<tid>` root and `# austin:` header.
+  if (isAustin(head)) return 'austin';
+  if (isFolded(head)) return 'folded';
   return 'unknown';
 }

@@ -102,7 +102,7 @@ function checkMeta(meta: unknown): void {
   if (argv !== null && !(Array.isArray(argv) && argv.every((a) => typeof a === 'string'))) {
     fail('meta.argv', 'is not a list of strings or null');
   }
-  if (!['vmprof', 'v8-cpuprofile', 'node-client'].includes(meta.source as string)) {
+  if (!['vmprof', 'v8-cpuprofile', 'node-client', 'speedscope', 'folded', 'austin'].includes(meta.source as string)) {
     fail('meta.source', `unknown source ${JSON.stringify(meta.source)}`);
   }
   const vm = meta.vmprof;
@@ -198,7 +198,7 @@ export function assertIntegrity(doc: ProfileDocument): void {
   }
   if (samples.weight != null) checkReadings(samples.weight as Float64Array, 'samples.weight', false);
   if (typeof samples.timeEstimated !== 'boolean') fail('samples.timeEstimated', 'is not a boolean');
-  if (!['recorded', 'spread-start-end', 'period'].includes(samples.timeSource as string)) {
+  if (!['recorded', 'spread-start-end', 'period', 'none'].includes(samples.timeSource as string)) {
     fail('samples.timeSource', `unknown time source ${JSON.stringify(samples.timeSource)}`);
   }
 

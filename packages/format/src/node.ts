@@ -10,6 +10,9 @@ import { decodeDocument, DEFAULT_MAX_INFLATED_BYTES, encodeDocument } from './co
 import { DETECT_HEAD_BYTES, detectFormat } from './detect';
 import { ProfFormatError } from './errors';
 import type { DocumentWarning, ProfileDocument } from './schema';
+import { readAustin } from './austin/reader';
+import { readFolded } from './folded/reader';
+import { readSpeedscope } from './speedscope/reader';
 import { readV8CpuProfile } from './v8/cpuprofile';
 import { inspectFromResult, type VmprofInspection } from './vmprof/inspect';
 import { createVmprofReader } from './vmprof/reader';
@@ -177,6 +180,12 @@ async function readStream(
     }
     case 'v8-cpuprofile':
       return { document: readV8CpuProfile(await collect(all, MAX_JSON_BYTES, 'V8 profile')), vmprof: null };
+    case 'speedscope':
+      return { document: readSpeedscope(await collect(all, MAX_JSON_BYTES, 'speedscope profile')), vmprof: null };
+    case 'austin':
+      return { document: readAustin(await collect(all, MAX_JSON_BYTES, 'Austin profile')), vmprof: null };
+    case 'folded':
+      return { document: readFolded(await collect(all, MAX_JSON_BYTES, 'folded stacks')), vmprof: null };
     case 'prof-document': {
       const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
       return { document: decodeDocument(await collect(all, max, 'document')), vmprof: null };
@@ -187,7 +196,8 @@ async function readStream(
         head.length === 0 ? 'file is empty' : 'not a profile this reader knows',
         {
           offset: 0,
-          expected: 'a vmprof .prof, a V8 .cpuprofile or a Prof .msgpack.gz document (gzipped or not)',
+          expected:
+            'a vmprof .prof, a V8 .cpuprofile, speedscope JSON, Austin or folded stacks, or a Prof .msgpack.gz document (gzipped or not)',
         },
       );
   }

@@ -32,7 +32,7 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 export const FRAME_KIND_NAMES = ['python', 'native', 'jit', 'asm', 'js'] as const;
 
 /** Where a document came from. */
-export type SourceFormat = 'vmprof' | 'v8-cpuprofile' | 'node-client';
+export type SourceFormat = 'vmprof' | 'v8-cpuprofile' | 'node-client' | 'speedscope' | 'folded' | 'austin';
 
 /** A non-fatal problem found while reading; the document holds everything before it. */
 export interface DocumentWarning {
@@ -144,8 +144,12 @@ export interface SampleTable {
   time: Float64Array;
   /** True when `time` is an estimate (vmprof before version 7 has no per-sample time). */
   timeEstimated: boolean;
-  /** How `time` was obtained: `recorded`, or the estimate used (see docs/architecture.md). */
-  timeSource: 'recorded' | 'spread-start-end' | 'period';
+  /**
+   * How `time` was obtained: `recorded`, or the estimate used (see docs/architecture.md); `none` when the
+   * source records no time at all (legacy vmprof call trees): `time` is then the sample's index in ms,
+   * an order only, and the profile's duration is unknown.
+   */
+  timeSource: 'recorded' | 'spread-start-end' | 'period' | 'none';
   /** Row in `threads` of the sampled thread. */
   thread: Uint32Array;
   /** Process memory in bytes at the sample (vmprof RSS, Node RSS), or null when not recorded. */

@@ -1,7 +1,11 @@
+import { isLauncherFile } from './runner-frames';
 import { FrameKind, type ProfileDocument } from './schema';
 
 export interface DocumentSummary {
-  /** Wall-clock length: end − start when both are known, else the span of the sample times. */
+  /**
+   * Wall-clock length: end − start when both are known, else the span of the sample times; 0 when
+   * the source records no time (`timeSource` `none`): unknown, never invented.
+   */
   durationMs: number;
   sampleCount: number;
   /** Highest memory reading in bytes, null without memory. */
@@ -11,16 +15,12 @@ export interface DocumentSummary {
   topFunction: string | null;
 }
 
-// Frames that only start a program: Python's runpy and import machinery, vmprof's CLI, code fed
-// through stdin or a string, PyPy's app_main, Node's module loader and bootstrap.
-const LAUNCHER_FILE =
-  /(^<frozen runpy>$|(^|[\\/])runpy\.py$|^<frozen importlib\._bootstrap(_external)?>$|(^|[\\/])vmprof[\\/](__main__|__init__|profiler|cli)\.py$|^<stdin>$|^<string>$|(^|[\\/])app_main\.py$|^node:internal[\\/]|^internal[\\/])/;
 // Frames that are not functions of the program: module top-level code, V8's pseudo-frames.
 const NOT_A_FUNCTION = new Set(['<module>', '(root)', '(program)', '(idle)', '(garbage collector)', '', '(anonymous)']);
 
 /**
  * The name of the function the program runs under: from the root, follow the heaviest branch
- * (most samples), skipping launcher frames (see `LAUNCHER_FILE`), module top-level code and
+ * (most samples), skipping launcher frames (see `isLauncherFile`), module top-level code and
  * native frames, and wrappers that hand all their samples to one function in another file (a
  * workload runner calling `main`). Returns the first frame past those, e.g. `main`.
  */
@@ -48,7 +48,7 @@ export function topFunction(doc: ProfileDocument): string | null {
     const f = stacks.frame[row];
     const kind = frames.kind[f];
     if (kind === FrameKind.Native || kind === FrameKind.Asm) return true;
-    return NOT_A_FUNCTION.has(strings[frames.name[f]]) || LAUNCHER_FILE.test(strings[frames.file[f]]);
+    return NOT_A_FUNCTION.has(strings[frames.name[f]]) || isLauncherFile(strings[frames.file[f]]);
   };
   const isWrapper = (row: number): boolean => {
     const child = heaviest[row + 1];
@@ -69,7 +69,8 @@ export function documentSummary(doc: ProfileDocument): DocumentSummary {
   const n = samples.length;
   let durationMs = 0;
   if (meta.startTime !== null && meta.endTime !== null) durationMs = Math.max(0, meta.endTime - meta.startTime);
-  else if (n > 0) durationMs = Math.max(0, samples.time[n - 1] - Math.min(0, samples.time[0]));
+  else if (n > 0 && samples.timeSource !== 'none')
+    durationMs = Math.max(0, samples.time[n - 1] - Math.min(0, samples.time[0]));
   let peak = -Infinity;
   const memory = samples.memory;
   if (memory) for (let i = 0; i < n; i++) if (memory[i] > peak) peak = memory[i];

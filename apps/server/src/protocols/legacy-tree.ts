@@ -87,7 +87,8 @@ const DEFAULT_PERIOD_MS = 1;
 /**
  * A legacy (protocol A/B, vmprof 0.1-0.3) call-tree upload as a CPU-only document: every node's
  * self count (inclusive count minus its children's) becomes that many samples of the node's stack.
- * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5).
+ * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5): samples keep the
+ * tree's order one index apart, with time source `none`, so the duration reads as unknown.
  */
 export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileDocument {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -103,6 +104,5 @@ export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileD
   const meta = emptyMeta('vmprof');
   meta.interpreter = typeof upload.VM === 'string' ? upload.VM.toLowerCase() : null;
   meta.argv = typeof upload.argv === 'string' ? upload.argv.slice(0, 4096).split(' ') : null;
-  meta.periodUs = DEFAULT_PERIOD_MS * 1000;
-  return builder.finish({ meta, timeEstimated: true, timeSource: 'period' });
+  return builder.finish({ meta, timeEstimated: true, timeSource: 'none' });
 }

@@ -6,7 +6,16 @@ import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import { assertInflatesWithin, ingestBytes, ingestFile, isGzip, type Ingested, type Overrides } from '../ingest';
+import {
+  applyOverrides,
+  assertInflatesWithin,
+  ingestBytes,
+  ingestFile,
+  isGzip,
+  nameVmprofRun,
+  type Ingested,
+  type Overrides,
+} from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
@@ -28,9 +37,10 @@ const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
 const isMsgpackMap = (byte: number | undefined) =>
   byte !== undefined && ((byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf);
 
-/** Query parameters that fill or override what the document says. */
-function overridesFrom(query: QueryObject): Overrides {
+/** Query parameters that fill or override what the document says, and the server's default project. */
+function overridesFrom(query: QueryObject, ctx: AppContext): Overrides {
   const overrides: Overrides = {};
+  if (ctx.defaultProject) overrides.defaultProject = ctx.defaultProject;
   const project = single(query, 'project');
   const name = single(query, 'name');
   if (project !== undefined) overrides.project = project.slice(0, 500);
@@ -40,10 +50,14 @@ function overridesFrom(query: QueryObject): Overrides {
   return overrides;
 }
 
-/** The vmprof client's `argv` (long, without the script name) and `VM` from `runtime/new`. */
+/**
+ * The vmprof client's `argv` (long, without the script name) and `VM` from `runtime/new`, and the
+ * query of its base URL (`--web-url http://host/?project=etl`).
+ */
 interface RuntimeSession {
   argv: string | null;
   vm: string | null;
+  overrides: Overrides;
 }
 const MAX_SESSIONS = 10_000;
 
@@ -57,7 +71,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/profiles', async (request, reply) => {
     requireToken(ctx.token, request);
-    const overrides = overridesFrom(request.query as QueryObject);
+    const overrides = overridesFrom(request.query as QueryObject, ctx);
     const id = newProfileId();
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
@@ -106,6 +120,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     sessions.set(id, {
       argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
       vm: typeof body.VM === 'string' && body.VM !== 'unknown' ? body.VM.toLowerCase().slice(0, 100) : null,
+      overrides: overridesFrom(request.query as QueryObject, ctx),
     });
     return { status: 'ok', runtime_id: id };
   });
@@ -119,7 +134,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
       throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
     }
     const session = sessions.get(rid);
-    const overrides: Overrides = {};
+    const overrides: Overrides = { ...session?.overrides, ...overridesFrom(request.query as QueryObject, ctx) };
     if (session?.vm) overrides.interpreter = session.vm;
     if (session?.argv) overrides.argv = session.argv.split(' ');
     await acceptForConversion(ctx, request, {
@@ -152,6 +167,8 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
     const row = await ctx.ingest.run(async () => {
       const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
+      applyOverrides(doc, overridesFrom(request.query as QueryObject, ctx));
+      nameVmprofRun(doc);
       assertIntegrity(doc);
       assertTextLimits(doc);
       const bytes = await gzipDocument(doc);

@@ -289,7 +289,10 @@ export function LandingPage({ url }: { url: URL }) {
                     )}
                   </td>
                   <td>{formatDateTime(r.start)}</td>
-                  <td class="num">{formatDuration(r.durationMs)}</td>
+                  {/* no start and no length: a source that records no time (legacy vmprof trees, folded stacks) */}
+                  <td class="num">
+                    {r.start === null && r.durationMs === 0 ? 'unknown' : formatDuration(r.durationMs)}
+                  </td>
                   <td class="num">{r.hasMemory ? formatBytes(r.peakMemory, 2) : <span class="dim">no memory</span>}</td>
                   <td class="num">{formatCount(r.sampleCount)}</td>
                   <td title={formatDateTime(r.uploadedAt)}>{formatAgo(r.uploadedAt)}</td>

@@ -30,6 +30,8 @@ export interface ProfTestHook {
   };
   flame?: {
     rootTotal: number;
+    /** Function names of the top row (the root's children). */
+    roots: string[];
     focus: number[];
     nodes: number;
     paintedAt: number;

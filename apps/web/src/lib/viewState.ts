@@ -26,6 +26,7 @@ export interface ProfileView {
   cpu: CpuMode;
   orient: Orient;
   color: ColorBy;
+  runner: boolean; // show launcher frames (runpy, vmprof's CLI) at the root of flame graph and call tree
   focus: number[]; // flame focus: frame rows root-first
   q: string; // flame/tree search
   fn: number | null; // function table selection (frame row)
@@ -72,6 +73,7 @@ export function parseView(params: URLSearchParams): ProfileView {
     cpu: oneOf(params.get('view'), ['flame', 'tree', 'functions'] as const, 'flame'),
     orient: oneOf(params.get('orient'), ['icicle', 'flame'] as const, 'icicle'),
     color: oneOf(params.get('color'), ['kind', 'file'] as const, 'kind'),
+    runner: params.get('runner') === '1',
     focus,
     q: params.get('q') ?? '',
     fn: num(params.get('fn')),
@@ -101,6 +103,7 @@ export function viewParams(v: Partial<ProfileView>): Record<string, string | nul
   if ('cpu' in v) out.view = v.cpu === 'flame' ? null : v.cpu!;
   if ('orient' in v) out.orient = v.orient === 'icicle' ? null : v.orient!;
   if ('color' in v) out.color = v.color === 'kind' ? null : v.color!;
+  if ('runner' in v) out.runner = v.runner ? '1' : null;
   if ('focus' in v) out.focus = v.focus?.length ? v.focus.join('.') : null;
   if ('q' in v) out.q = v.q || null;
   if ('fn' in v) out.fn = v.fn == null ? null : String(v.fn);

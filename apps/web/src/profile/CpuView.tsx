@@ -34,12 +34,12 @@ export function CpuView({ row, view, info, session, dark }: Props) {
   useEffect(() => {
     const my = ++seq.current;
     setBusy(true);
-    session.tree({ from: view.selFrom, to: view.selTo, thread: view.thread }).then((t) => {
+    session.tree({ from: view.selFrom, to: view.selTo, thread: view.thread }, view.runner).then((t) => {
       if (my !== seq.current) return;
       setTree(t);
       setBusy(false);
     });
-  }, [session, view.selFrom, view.selTo, view.thread]);
+  }, [session, view.selFrom, view.selTo, view.thread, view.runner]);
 
   // Typing updates the URL after a short pause, so history is not one entry per key.
   useEffect(() => {
@@ -130,6 +130,22 @@ export function CpuView({ row, view, info, session, dark }: Props) {
               onChange={(v) => navigate(withParams(viewParams({ color: v as ProfileView['color'] })))}
             />
           </>
+        )}
+        {info.hasRunnerFrames && view.cpu !== 'functions' && (
+          <label
+            class="runner-toggle"
+            title="Frames that only start the program (runpy, python -m vmprof): hidden, as vmprof's own tree does"
+          >
+            <input
+              type="checkbox"
+              checked={view.runner}
+              data-testid="runner-toggle"
+              onChange={(e) =>
+                navigate(withParams(viewParams({ runner: (e.target as HTMLInputElement).checked, focus: [] })))
+              }
+            />{' '}
+            runner frames
+          </label>
         )}
         <button type="button" class="btn" title="Export as speedscope JSON" onClick={exportSpeedscope}>
           speedscope ⤓

@@ -103,10 +103,13 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
     }
     hits.current = rowsHits;
     const focusPath = pathOf(tree, focusNode);
+    const roots: string[] = [];
+    for (let i = 1; i < tree.parent.length; i++) if (tree.parent[i] === 0) roots.push(frames.name[tree.frame[i]]);
     afterPaint((paintedAt) => {
       const hook = testHook();
       hook.flame = {
         rootTotal,
+        roots,
         focus: focusPath,
         nodes: drawn,
         paintedAt,

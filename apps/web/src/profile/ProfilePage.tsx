@@ -120,6 +120,20 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
   );
 }
 
+/** What each recorder of the Python client implies (its `recorder` tag). */
+const RECORDERS: Record<string, string> = {
+  sampler:
+    "prof-client's sampling thread: wall-clock samples with true times; a thread is seen only when it holds or releases the GIL",
+  vmprof: 'vmprof: signal-driven sampling of CPU time in C; idle time is not sampled',
+  _vmprof: "PyPy's built-in vmprof: signal-driven sampling of CPU time; idle time is not sampled",
+};
+
+/** A source that records no time (legacy vmprof trees, folded stacks) has no duration: never show an invented one. */
+function durationUnknown(row: ProfileRow, info: DocInfo | null): boolean {
+  if (info) return info.timeSource === 'none';
+  return row.start === null && row.durationMs === 0;
+}
+
 function ProfileHeader({
   row,
   info,
@@ -157,9 +171,11 @@ function ProfileHeader({
         </h1>
         <p class="facts">
           <span title="start of the run" data-testid="started">
-            {formatDateTime(row.start, zone)} {zone ?? 'UTC'}
+            {row.start === null ? 'start unknown' : `${formatDateTime(row.start, zone)} ${zone ?? 'UTC'}`}
           </span>
-          <span>{formatDuration(row.durationMs)}</span>
+          <span data-testid="duration">
+            {durationUnknown(row, info) ? 'duration unknown' : formatDuration(row.durationMs)}
+          </span>
           <span>{formatCount(row.sampleCount)} samples</span>
           {row.hasMemory && <span>peak {formatBytes(row.peakMemory, 2)}</span>}
           {row.interpreter && <span>{row.interpreter}</span>}
@@ -169,7 +185,7 @@ function ProfileHeader({
             </span>
           )}
           {Object.entries(row.tags ?? {}).map(([k, v]) => (
-            <span class="tag clip" key={k} title={`${k}=${v}`}>
+            <span class="tag clip" key={k} title={k === 'recorder' ? RECORDERS[v] : `${k}=${v}`}>
               {k}={v}
             </span>
           ))}

@@ -80,8 +80,9 @@ export class ProfileSession {
     return () => void this.listeners.delete(l);
   }
 
-  tree(q: RangeQuery): Promise<CallTreeData> {
-    return this.ask((req) => ({ kind: 'tree', req, ...q }));
+  /** The call tree of a range; launcher frames at the root are cut unless `runner`. */
+  tree(q: RangeQuery, runner = false): Promise<CallTreeData> {
+    return this.ask((req) => ({ kind: 'tree', req, runner, ...q }));
   }
 
   speedscope(q: RangeQuery, title: string): Promise<string> {

@@ -1,6 +1,6 @@
 // Web worker owning one decoded profile document: download (with progress), decode, then answer
 // range/thread queries, so the page stays responsive on 60 MB profiles.
-import { decodeDocument, type ProfileDocument } from '@prof/format';
+import { decodeDocument, runnerStackRows, type ProfileDocument } from '@prof/format';
 import { aggregateCallTree, functionCalls, functionTable } from '@prof/binning';
 import { hasLines, lineTable } from './lineTable';
 import { sampleRun } from './sampleRun';
@@ -8,6 +8,21 @@ import { toSpeedscope } from './speedscope';
 import type { DocInfo, FromWorker, ToWorker } from './protocol';
 
 let doc: ProfileDocument | null = null;
+let runnerRows: Uint8Array | null = null;
+let withoutRunner: ProfileDocument['stacks'] | null = null;
+
+/**
+ * The stack tree with launcher frames cut from the root (as vmprof's own tree shows it): a stack
+ * below them becomes a root. A sample that never left them keeps its stack.
+ */
+function stacksWithoutRunner(d: ProfileDocument): ProfileDocument['stacks'] {
+  if (withoutRunner) return withoutRunner;
+  const rows = runnerRows ?? runnerStackRows(d);
+  const parent = d.stacks.parent.slice();
+  for (let i = 0; i < parent.length; i++) if (!rows[i] && parent[i] >= 0 && rows[parent[i]]) parent[i] = -1;
+  withoutRunner = { ...d.stacks, parent };
+  return withoutRunner;
+}
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(msg, transfer);
@@ -83,6 +98,8 @@ function describe(d: ProfileDocument): DocInfo {
     timeEstimated: d.samples.timeEstimated,
     weighted: d.samples.weight !== null,
     hasLines: hasLines(d),
+    hasRunnerFrames: (runnerRows ?? []).some((v) => v === 1),
+    timeSource: d.samples.timeSource,
     warnings: d.warnings.map((w) => ({ code: w.code, message: w.message })),
   };
 }
@@ -95,11 +112,14 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       post({ kind: 'progress', phase: 'decode', loaded: bytes.length });
       const decoded = decodeDocument(bytes);
       doc = decoded;
+      runnerRows = runnerStackRows(decoded);
+      withoutRunner = null;
       post({ kind: 'progress', phase: 'index', loaded: bytes.length });
       post({ kind: 'ready', info: describe(decoded) });
     } else if (msg.kind === 'tree') {
       if (!doc) throw new Error('profile not loaded');
-      const { stackNode: _unused, ...tree } = aggregateCallTree(doc.stacks, doc.samples.stack, {
+      const stacks = msg.runner ? doc.stacks : stacksWithoutRunner(doc);
+      const { stackNode: _unused, ...tree } = aggregateCallTree(stacks, doc.samples.stack, {
         ...sampleRun(doc, msg),
         weight: doc.samples.weight ?? undefined,
       });

@@ -33,6 +33,10 @@ export interface DocInfo {
   weighted: boolean;
   /** Stacks record the executing line (vmprof --lines): the function pane can list lines. */
   hasLines: boolean;
+  /** Some stacks start with launcher frames (runpy, vmprof's CLI), hidden from the tree unless asked for. */
+  hasRunnerFrames: boolean;
+  /** How the sample times were obtained; `none`: no time recorded, the duration is unknown. */
+  timeSource: string;
   warnings: { code: string; message: string }[];
 }
 
@@ -49,7 +53,7 @@ export interface RangeQuery {
 
 export type ToWorker =
   | { kind: 'load'; url: string }
-  | ({ kind: 'tree'; req: number } & RangeQuery)
+  | ({ kind: 'tree'; req: number; runner?: boolean } & RangeQuery)
   | ({ kind: 'functions'; req: number } & RangeQuery)
   | ({ kind: 'calls'; req: number; frame: number } & RangeQuery)
   | ({ kind: 'lines'; req: number; frame: number } & RangeQuery)

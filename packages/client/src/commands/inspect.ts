@@ -100,7 +100,13 @@ function formatLine(container: Container, doc: ProfileDocument): string {
     ].filter(Boolean);
     source = `vmprof version ${v.version}, ${platform} (${v.wordSize}-byte words, ${v.addrSize}-byte addresses)${modes.length ? `; ${modes.join(', ')}` : ''}`;
   } else {
-    source = doc.meta.source === 'v8-cpuprofile' ? 'V8 CPU profile' : 'Prof Node client profile';
+    const names: Record<string, string> = {
+      'v8-cpuprofile': 'V8 CPU profile',
+      speedscope: 'speedscope profile',
+      folded: 'folded stacks',
+      austin: 'Austin profile',
+    };
+    source = names[doc.meta.source] ?? 'Prof Node client profile';
   }
   if (container.format === 'prof-document')
     return `Prof document (schema ${doc.version}${container.gzipped ? ', gzipped' : ''}) of a ${source}`;

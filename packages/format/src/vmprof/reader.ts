@@ -915,6 +915,10 @@ class VmprofStreamReader implements VmprofReader {
       timeEstimated: times.timeEstimated,
       timeSource: times.timeSource,
     });
+    // Prof's Python client writes meta `thread:<id>` = the thread's name (vmprof has no record for it).
+    document.threads.name = document.threads.name.map(
+      (name, i) => this.meta[`thread:${document.threads.id[i]}`] ?? name,
+    );
     return {
       document,
       symbols: this.symbols,
