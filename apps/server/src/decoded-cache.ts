@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/format/node';
-import { buildMemorySummary, threadIndices, type MemorySummary } from '@prof/binning';
+import { buildMemorySummary, keyedStacks, threadIndices, type KeyedStacks, type MemorySummary } from '@prof/binning';
 import { HttpError } from './http-error';
 import type { BytesCache } from './bytes-cache';
 
@@ -18,6 +18,7 @@ export class DecodedProfile {
   private readonly threadRows = new Map<number, Uint32Array>();
   private readonly memorySummaries = new Map<string, MemorySummary>();
   private readonly growthColumns = new Map<MemorySeries, Float64Array>();
+  private keyed: KeyedStacks | null = null;
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
@@ -84,6 +85,25 @@ export class DecodedProfile {
       this.bytes += summary.bytes + (rows && rows !== threadRows ? rows.byteLength : 0);
     }
     return summary;
+  }
+
+  /**
+   * The stack tree with frames merged by function identity (name, file, first line): how a
+   * comparison matches this profile's functions with another's.
+   */
+  functionStacks(): KeyedStacks {
+    if (!this.keyed) {
+      const { frames } = this.doc;
+      const strings = this.doc.strings;
+      const keys = Array.from(
+        frames.name,
+        (name, i) => `${strings[name]}\0${strings[frames.file[i]]}\0${frames.line[i]}`,
+      );
+      this.keyed = keyedStacks(this.doc.stacks, keys);
+      this.bytes += this.keyed.stacks.parent.byteLength * 2 + this.keyed.frameOf.byteLength;
+      for (const key of this.keyed.keys) this.bytes += 40 + key.length * 2;
+    }
+    return this.keyed;
   }
 
   /**

@@ -7,6 +7,7 @@ import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
 import { registerReadApi } from './routes/read-api';
+import { registerCompareApi } from './routes/compare-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
@@ -87,6 +88,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
 
   app.setErrorHandler(handleError);
   registerReadApi(app, ctx);
+  registerCompareApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 
