@@ -28,6 +28,18 @@ export interface ProfTestHook {
     rank: 'count' | 'growth';
     top: { count: number; growth?: number }[];
   };
+  /** The comparison page's flame graph: every box drawn, with its fill. */
+  compareFlame?: {
+    boxes: { name: string; added: boolean; change: number; fill: string; x: number; y: number; w: number }[];
+    scale: number;
+    mode: 'share' | 'abs';
+    paintedAt: number;
+    draws: number;
+  };
+  /** The comparison page's memory chart: its series labels and bins. */
+  compareMemory?: { series: string[]; bins: number; withDelta: number; draws: number };
+  /** The comparison page's function table: the rows shown, in order. */
+  compareTable?: { rows: { name: string; added: boolean; removed: boolean }[]; sort: string; draws: number };
   flame?: {
     rootTotal: number;
     focus: number[];
