@@ -56,8 +56,8 @@ const views = [
   `/api/compare/tree?base=${base}&target=${target}`,
   `/api/compare/memory?base=${base}&target=${target}&bins=400`,
 ];
-const server = await createServer(options);
-const url = await server.listen({ port: 0, host: '127.0.0.1' });
+let server = await createServer(options);
+let url = await server.listen({ port: 0, host: '127.0.0.1' });
 async function firstView(label) {
   const t0 = performance.now();
   const each = await Promise.all(
@@ -73,7 +73,15 @@ async function firstView(label) {
     `${label}: first view (3 requests at once) ${(performance.now() - t0).toFixed(0)} ms — ${each.join(', ')}`,
   );
 }
-await firstView('cold (after a restart: both documents decoded)');
-for (let i = 0; i < 3; i++) await firstView('warm');
+await firstView('cold (after a restart: both documents decoded first)');
+for (let i = 0; i < 2; i++) await firstView('again (folded runs cached)');
+await server.close();
+
+// As after an upload or a visit of both profiles: documents decoded, never compared.
+server = await createServer(options);
+url = await server.listen({ port: 0, host: '127.0.0.1' });
+for (const id of ids) await (await fetch(`${url}/api/profiles/${id}/memory?bins=1`)).arrayBuffer();
+await firstView('documents in the cache, first comparison');
+console.log('cache:', JSON.stringify((await (await fetch(`${url}/health`)).json()).cache));
 await server.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,14 @@
 import { LRUCache } from 'lru-cache';
 import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/format/node';
-import { buildMemorySummary, keyedStacks, threadIndices, type KeyedStacks, type MemorySummary } from '@prof/binning';
+import {
+  buildMemorySummary,
+  compactRun,
+  keyedStacks,
+  threadIndices,
+  type CompactRun,
+  type KeyedStacks,
+  type MemorySummary,
+} from '@prof/binning';
 import { HttpError } from './http-error';
 import type { BytesCache } from './bytes-cache';
 
@@ -19,6 +27,8 @@ export class DecodedProfile {
   private readonly memorySummaries = new Map<string, MemorySummary>();
   private readonly growthColumns = new Map<MemorySeries, Float64Array>();
   private keyed: KeyedStacks | null = null;
+  /** The last few sample runs folded per distinct stack, by `thread:start:end`. */
+  private readonly compactRuns = new Map<string, CompactRun>();
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
@@ -107,6 +117,27 @@ export class DecodedProfile {
   }
 
   /**
+   * A run of samples (positions `start..end` of the thread's rows) folded to one weighted entry per
+   * distinct stack: the one O(samples) pass of a comparison, shared by its function table and call
+   * tree and by the next views of the same range.
+   */
+  compactRun(thread: number | undefined, start: number, end: number): CompactRun {
+    const key = `${thread ?? 'all'}:${start}:${end}`;
+    let run = this.compactRuns.get(key);
+    if (!run) {
+      run = compactRun(this.doc.stacks, this.doc.samples.stack, { start, end, indices: this.rowsOf(thread) });
+      if (this.compactRuns.size >= COMPACT_RUNS_KEPT) {
+        const [oldest, old] = this.compactRuns.entries().next().value as [string, CompactRun];
+        this.compactRuns.delete(oldest);
+        this.bytes -= old.sampleStack.byteLength + old.weight.byteLength;
+      }
+      this.compactRuns.set(key, run);
+      this.bytes += run.sampleStack.byteLength + run.weight.byteLength;
+    }
+    return run;
+  }
+
+  /**
    * The series as `analyzeStacks` takes it to credit growth: the column itself, or, when some
    * readings are missing, a copy holding the last known reading there (so a gap gains nothing and
    * the growth across it goes to the sample that observed it).
@@ -123,6 +154,8 @@ export class DecodedProfile {
     return filled;
   }
 }
+
+const COMPACT_RUNS_KEPT = 8;
 
 const finiteColumns = new WeakMap<Float64Array, boolean>();
 

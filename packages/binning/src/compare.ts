@@ -1,3 +1,4 @@
+import { accumulateStacks, type AggregateOptions } from './accumulate.js';
 import type { CallTree } from './callTree.js';
 import type { FunctionTable } from './functionTable.js';
 import { queryBins, type BinResult } from './query.js';
@@ -293,4 +294,36 @@ export function compareMemory(
     diff.maxDelta[i] = tt.max[i] - bb.max[i];
   }
   return diff;
+}
+
+/** A sample run folded to one pseudo-sample per distinct stack, weighted by its samples (or weights). */
+export interface CompactRun {
+  /** Distinct stack rows of the run (-1 for the empty stack), in first-seen order. */
+  sampleStack: Int32Array;
+  /** Weight of each: its sample count, or the sum of its samples' weights. */
+  weight: Float64Array;
+  /** Samples of the original run. */
+  samples: number;
+}
+
+/**
+ * Folds a run so the function table and the call tree of it cost O(distinct stacks) instead of
+ * O(samples): `functionTable(stacks, c.sampleStack, { start: 0, end: c.sampleStack.length, weight: c.weight })`
+ * gives the run's self, total and weightTotal exactly (sums of integers; `samples` is then the
+ * number of distinct stacks, the original count being `c.samples`). A comparison folds each side
+ * once and derives both views from it.
+ */
+export function compactRun(stacks: StackTree, sampleStack: Int32Array, options: AggregateOptions): CompactRun {
+  const acc = accumulateStacks(stacks, sampleStack, options, 'compactRun');
+  const out: CompactRun = {
+    sampleStack: new Int32Array(acc.distinct),
+    weight: new Float64Array(acc.distinct),
+    samples: acc.samples,
+  };
+  for (let i = 0; i < acc.distinct; i++) {
+    const slot = acc.seen[i];
+    out.sampleStack[i] = slot === acc.rows ? -1 : slot;
+    out.weight[i] = acc.weights[slot];
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export {
   diffFunctionTables,
   diffCallTrees,
   compareMemory,
+  compactRun,
+  type CompactRun,
   type FrameMatch,
   type KeyedStacks,
   type Weights,

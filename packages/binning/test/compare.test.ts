@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateCallTree,
   buildMemorySummary,
+  compactRun,
   compareMemory,
   diffCallTrees,
   diffFunctionTables,
@@ -57,6 +58,39 @@ describe('comparison of a profile with itself', () => {
           const empty = md.base.count[i] === 0;
           expect(empty ? Number.isNaN(md.meanDelta[i]) : md.meanDelta[i] === 0).toBe(true);
           expect(empty ? Number.isNaN(md.maxDelta[i]) : md.maxDelta[i] === 0).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('compactRun', () => {
+  it('gives the same function table and call tree as the run it folds', () => {
+    fc.assert(
+      fc.property(runArb, ({ p, run }) => {
+        const c = compactRun(p, p.sampleStack, run);
+        expect(c.samples).toBe(run.end - run.start);
+        const folded = { start: 0, end: c.sampleStack.length, weight: c.weight };
+        const a = functionTable(p, p.sampleStack, run);
+        const b = functionTable(p, c.sampleStack, folded);
+        const byFrame = (t: typeof a) => new Map(Array.from(t.frame, (f, i) => [f, [t.self[i], t.total[i]]]));
+        expect(byFrame(b).size).toBe(a.length);
+        for (const [f, w] of byFrame(a))
+          expect(
+            byFrame(b)
+              .get(f)!
+              .map((x, i) => close(x, w[i])),
+          ).toEqual([true, true]);
+        expect(close(b.weightTotal, a.weightTotal)).toBe(true);
+        const ta = aggregateCallTree(p, p.sampleStack, run);
+        const tb = aggregateCallTree(p, c.sampleStack, folded);
+        expect(tb.length).toBe(ta.length);
+        // Counts are exact integers, so sibling order (by total) is the same; float weights may break ties apart.
+        if (!run.weight) {
+          expect([...tb.frame]).toEqual([...ta.frame]);
+          expect([...tb.total]).toEqual([...ta.total]);
+          expect([...tb.self]).toEqual([...ta.self]);
         }
       }),
       { numRuns: 200 },

@@ -8,6 +8,7 @@ import {
   matchFrames,
   MAX_BINS,
   sampleRange,
+  type AggregateOptions,
 } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
@@ -219,6 +220,12 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     samples: s.end - s.start,
   });
 
+  /** A side's run folded per distinct stack (cached on its document), as aggregation arguments. */
+  function folded(s: SideRun): [Int32Array, AggregateOptions] {
+    const c = s.decoded.compactRun(s.thread, s.start, s.end);
+    return [c.sampleStack, { start: 0, end: c.sampleStack.length, weight: c.weight }];
+  }
+
   /** Re-measures cached entries whose derived data (keyed stacks, summaries) grew. */
   function remeasure(runs: SideRun[], before: number[]): void {
     runs.forEach((s, i) => {
@@ -232,7 +239,7 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     const runs = await sides(query);
     const before = runs.map((s) => s.decoded.bytes);
     const keyed = runs.map((s) => s.decoded.functionStacks());
-    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, s.decoded.doc.samples.stack, s));
+    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, ...folded(s)));
     remeasure(runs, before);
     const diff = diffFunctionTables(tables[0], tables[1], matchFrames(keyed[0].keys, keyed[1].keys));
     const [base, target] = runs;
@@ -265,7 +272,7 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     const runs = await sides(query);
     const before = runs.map((s) => s.decoded.bytes);
     const keyed = runs.map((s) => s.decoded.functionStacks());
-    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, s.decoded.doc.samples.stack, s));
+    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, ...folded(s)));
     remeasure(runs, before);
     const diff = diffCallTrees(trees[0], trees[1], matchFrames(keyed[0].keys, keyed[1].keys));
     const tree = diff.target;
