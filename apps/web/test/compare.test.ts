@@ -59,7 +59,8 @@ beforeAll(async () => {
     });
   [server, browser] = await Promise.all([startServer(), launchBrowser(), record('base'), record('target')]);
   for (const side of ['base', 'target'] as const) {
-    const res = await fetch(`${server.url}/api/profiles?project=compare&name=${side}`, {
+    // One function name for both runs (as two nightly runs of one job), told apart by a tag.
+    const res = await fetch(`${server.url}/api/profiles?project=compare&name=work&tag=run=${side}`, {
       method: 'POST',
       body: readFileSync(join(dir, `${side}.prof`)),
     });
@@ -100,8 +101,8 @@ describe('comparing two runs', () => {
     await page.waitForSelector('[data-testid=profile-table] tbody tr');
     // Newest first: tick the base (older) first, so it is the comparison's base.
     const rows = page.locator('[data-testid=profile-table] tbody tr');
-    await rows.filter({ hasText: 'base' }).locator('[data-testid=pick]').check();
-    await rows.filter({ hasText: 'target' }).locator('[data-testid=pick]').check();
+    await rows.filter({ hasText: 'run=base' }).locator('[data-testid=pick]').check();
+    await rows.filter({ hasText: 'run=target' }).locator('[data-testid=pick]').check();
     await page.click('[data-testid=compare-picked]');
     await page.waitForURL(`**/compare/${ids.base}/${ids.target}`);
 
@@ -129,6 +130,20 @@ describe('comparing two runs', () => {
       await fetch(`${server.url}/api/compare/memory?base=${ids.base}&target=${ids.target}&bins=1`)
     ).json();
     expect(api.bins[0].target.max).toBeGreaterThan(api.bins[0].base.max);
+  });
+
+  it("opens from a profile page as a comparison with the function's previous run", async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/profiles/${ids.target}`);
+    await page.click('[data-testid=compare-previous]');
+    await page.waitForURL(`**/compare/${ids.base}/${ids.target}`);
+    expect((await flame(page)).boxes.some((b) => b.name === EXTRA && b.added)).toBe(true);
+    // The first run has no previous one.
+    const first = await newPage(browser);
+    await first.goto(`${server.url}/profiles/${ids.base}`);
+    await first.waitForFunction((id) => window.__profTest?.previousRun?.of === id, ids.base, { timeout: 30_000 });
+    expect(await first.evaluate(() => window.__profTest.previousRun!.previous)).toBeNull();
+    expect(await first.locator('[data-testid=compare-previous]').count()).toBe(0);
   });
 
   it('keeps the view in the URL: functions sorted by change, restored in a new page', async () => {

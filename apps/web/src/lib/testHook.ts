@@ -28,6 +28,8 @@ export interface ProfTestHook {
     rank: 'count' | 'growth';
     top: { count: number; growth?: number }[];
   };
+  /** The profile page's search for the previous run of its function was answered. */
+  previousRun?: { of: string; previous: string | null };
   /** The comparison page's flame graph: every box drawn, with its fill. */
   compareFlame?: {
     boxes: { name: string; added: boolean; change: number; fill: string; x: number; y: number; w: number }[];
