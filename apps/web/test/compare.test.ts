@@ -57,7 +57,9 @@ beforeAll(async () => {
     run('pypy3', [join(dir, 'work.py'), join(dir, `${side}.prof`), side === 'target' ? 'extra' : 'plain'], {
       timeout: 60_000,
     });
-  [server, browser] = await Promise.all([startServer(), launchBrowser(), record('base'), record('target')]);
+  // One after the other: the target must start later, as the next run of a job does.
+  const recorded = record('base').then(() => record('target'));
+  [server, browser] = await Promise.all([startServer(), launchBrowser(), recorded]);
   for (const side of ['base', 'target'] as const) {
     // One function name for both runs (as two nightly runs of one job), told apart by a tag.
     const res = await fetch(`${server.url}/api/profiles?project=compare&name=work&tag=run=${side}`, {
@@ -179,5 +181,30 @@ describe('comparing two runs', () => {
     const selfChanges = await again.locator('[data-testid=diff-table] tbody tr td:nth-child(7)').allTextContents();
     const values = selfChanges.map((t) => Math.abs(Number(t.replace(/[^\d]/g, ''))));
     expect(values).toEqual([...values].sort((a, b) => b - a));
+  });
+
+  it('compares two ranges of one profile, set in the page and kept in the URL', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/compare/${ids.target}/${ids.target}`);
+    const whole = await flame(page);
+    expect(whole.boxes.every((b) => b.change === 0)).toBe(true);
+    await page.fill('[data-testid=range-form] input[name=baseTo]', '0.5');
+    await page.fill('[data-testid=range-form] input[name=targetFrom]', '0.6');
+    await page.click('[data-testid=range-form] button[type=submit]');
+    await page.waitForURL(/baseTo=500&targetFrom=600|targetFrom=600&baseTo=500/);
+    const ranged = await flame(page, whole.draws);
+    const api = await (
+      await fetch(`${server.url}/api/compare/tree?base=${ids.target}&target=${ids.target}&baseTo=500&targetFrom=600`)
+    ).json();
+    expect([api.base.to, api.target.from]).toEqual([500, 600]);
+    expect(ranged.totals).toEqual({ base: api.base.samples, target: api.target.samples });
+    expect(ranged.totals.base).toBeLessThan(whole.totals.base);
+    expect(ranged.totals.target).toBeLessThan(whole.totals.target);
+    expect(ranged.boxes.some((b) => b.change !== 0)).toBe(true);
+    await expect(page.locator('[data-testid=side-base]').textContent()).resolves.toContain('range start–500 ms');
+    const again = await newPage(browser);
+    await again.goto(page.url());
+    await flame(again);
+    expect(await again.inputValue('[data-testid=range-form] input[name=targetFrom]')).toBe('0.6');
   });
 });

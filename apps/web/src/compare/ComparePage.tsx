@@ -17,6 +17,7 @@ import { CompareMemoryChart } from './CompareMemoryChart';
 import { DiffFlameGraph } from './DiffFlameGraph';
 import { DiffFunctionTable, type DiffSort, SORTS } from './DiffFunctionTable';
 import { type DiffMode, layoutDiff } from './diffLayout';
+import { RangeForm } from './RangeForm';
 
 const SIDE_PARAMS = ['baseFrom', 'baseTo', 'baseThread', 'targetFrom', 'targetTo', 'targetThread'] as const;
 const MEMORY_BINS = 400;
@@ -156,6 +157,7 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
             onChange={(v) => set({ mode: v === 'share' ? null : v })}
           />
         </div>
+        <RangeForm url={url} />
       </header>
       {failed ? (
         <p class="error" data-testid="compare-error">

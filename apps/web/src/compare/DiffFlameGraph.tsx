@@ -74,7 +74,14 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
     afterPaint((paintedAt) => {
       const h = testHook();
       const prev = h.compareFlame?.draws ?? 0;
-      h.compareFlame = { boxes: hook, scale, mode, paintedAt, draws: prev + 1 };
+      h.compareFlame = {
+        boxes: hook,
+        scale,
+        mode,
+        totals: { base: nodes[0].base.total, target: nodes[0].target.total },
+        paintedAt,
+        draws: prev + 1,
+      };
     });
   }, [layout, width, dark, rows, mode]);
 

@@ -35,6 +35,8 @@ export interface ProfTestHook {
     boxes: { name: string; added: boolean; change: number; fill: string; x: number; y: number; w: number }[];
     scale: number;
     mode: 'share' | 'abs';
+    /** Samples of each side's range (the root's weights). */
+    totals: { base: number; target: number };
     paintedAt: number;
     draws: number;
   };
