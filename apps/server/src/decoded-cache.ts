@@ -4,6 +4,7 @@ import {
   buildMemorySummary,
   compactRun,
   keyedStacks,
+  memoryGrowth,
   threadIndices,
   type CompactRun,
   type KeyedStacks,
@@ -29,6 +30,7 @@ export class DecodedProfile {
   private keyed: KeyedStacks | null = null;
   /** The last few sample runs folded per distinct stack, by `thread:start:end`. */
   private readonly compactRuns = new Map<string, CompactRun>();
+  private readonly growthWeights = new Map<MemorySeries, Float64Array>();
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
@@ -121,11 +123,12 @@ export class DecodedProfile {
    * distinct stack: the one O(samples) pass of a comparison, shared by its function table and call
    * tree and by the next views of the same range.
    */
-  compactRun(thread: number | undefined, start: number, end: number): CompactRun {
-    const key = `${thread ?? 'all'}:${start}:${end}`;
+  compactRun(thread: number | undefined, start: number, end: number, growthOf?: MemorySeries): CompactRun {
+    const key = `${thread ?? 'all'}:${start}:${end}:${growthOf ?? 'samples'}`;
     let run = this.compactRuns.get(key);
     if (!run) {
-      run = compactRun(this.doc.stacks, this.doc.samples.stack, { start, end, indices: this.rowsOf(thread) });
+      const weight = growthOf ? this.growth(growthOf) : undefined;
+      run = compactRun(this.doc.stacks, this.doc.samples.stack, { start, end, indices: this.rowsOf(thread), weight });
       if (this.compactRuns.size >= COMPACT_RUNS_KEPT) {
         const [oldest, old] = this.compactRuns.entries().next().value as [string, CompactRun];
         this.compactRuns.delete(oldest);
@@ -135,6 +138,17 @@ export class DecodedProfile {
       this.bytes += run.sampleStack.byteLength + run.weight.byteLength;
     }
     return run;
+  }
+
+  /** Bytes gained at each sample in a series (0 when it fell): the weight of "which code grew memory". */
+  growth(series: MemorySeries): Float64Array {
+    let weights = this.growthWeights.get(series);
+    if (!weights) {
+      weights = memoryGrowth(this.growthColumn(series));
+      this.growthWeights.set(series, weights);
+      this.bytes += weights.byteLength;
+    }
+    return weights;
   }
 
   /**

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { functionTable, sampleRange } from '@prof/binning';
+import { functionTable, memoryGrowth, sampleRange } from '@prof/binning';
 import { gunzipDocument, type ProfileDocument } from '@prof/format/node';
 import { fixtures, json, startServer, type Running } from './helpers';
 
@@ -21,6 +21,7 @@ function tableByKey(
   doc: ProfileDocument,
   from = -Infinity,
   to = Infinity,
+  weight?: Float64Array,
 ): Map<string, { self: number; total: number }> {
   const { start, end } = sampleRange(doc.samples.time, from, to);
   const key = (f: number) =>
@@ -40,10 +41,11 @@ function tableByKey(
     for (let s = start; s < end; s++) {
       const stack = doc.samples.stack[s];
       if (stack < 0) continue;
-      if (frames.has(doc.stacks.frame[stack])) self++;
+      const w = weight ? weight[s] : 1;
+      if (frames.has(doc.stacks.frame[stack])) self += w;
       for (let n = stack; n >= 0; n = doc.stacks.parent[n]) {
         if (frames.has(doc.stacks.frame[n])) {
-          total++;
+          total += w;
           break;
         }
       }
@@ -134,6 +136,47 @@ describe('GET /api/compare/functions', () => {
       ]);
     }
     expect(body.functions.some((f: any) => f.delta.total !== 0)).toBe(true);
+  });
+});
+
+describe('weight=growth', () => {
+  it('gives each function the memory growth under it on both sides', async () => {
+    const [a, b] = [ids.memory_spiky, ids.memory_cputimer];
+    const { status, body } = await get(`/api/compare/functions?base=${a}&target=${b}&weight=growth&top=100000`);
+    expect(status).toBe(200);
+    expect(body.unit).toBe('bytes');
+    const base = tableByKey(docs.memory_spiky, -Infinity, Infinity, memoryGrowth(docs.memory_spiky.samples.memory!));
+    const target = tableByKey(
+      docs.memory_cputimer,
+      -Infinity,
+      Infinity,
+      memoryGrowth(docs.memory_cputimer.samples.memory!),
+    );
+    const near = (x: number, y: number) => Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y));
+    for (const f of body.functions) {
+      const k = rowKey(f);
+      const x = base.get(k) ?? { self: 0, total: 0 };
+      const y = target.get(k) ?? { self: 0, total: 0 };
+      expect([near(f.base.total, x.total), near(f.base.self, x.self), near(f.target.total, y.total)], k).toEqual([
+        true,
+        true,
+        true,
+      ]);
+    }
+    expect(body.functions.some((f: any) => f.target.total > 0)).toBe(true);
+    const tree = await get(`/api/compare/tree?base=${a}&target=${b}&weight=growth&minShare=0`);
+    expect(tree.body.unit).toBe('bytes');
+    expect(
+      near(
+        tree.body.nodes[0].base.total,
+        [...memoryGrowth(docs.memory_spiky.samples.memory!)].reduce((p, q) => p + q, 0),
+      ),
+    ).toBe(true);
+    const bad = await get(`/api/compare/functions?base=${a}&target=${b}&weight=cpu`);
+    expect([bad.status, bad.body.error.message]).toEqual([400, 'weight="cpu": expected samples or growth']);
+    const cpu = await get(`/api/compare/tree?base=${ids.cpu_basic}&target=${b}&weight=growth`);
+    expect([cpu.status, cpu.body.error.code]).toEqual([409, 'no-memory']);
+    expect(cpu.body.error.message).toMatch(/^base: /);
   });
 });
 

@@ -14,7 +14,7 @@ import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
-import type { DecodedProfile } from '../decoded-cache';
+import type { DecodedProfile, MemorySeries } from '../decoded-cache';
 import { frameJson, seriesParam, windowOf, type FrameJson } from './read-api';
 
 type Side = 'base' | 'target';
@@ -43,6 +43,18 @@ function sideId(query: QueryObject, side: Side): string {
       `${side}=${JSON.stringify(String(id).slice(0, 64))} is not a profile id: expected 24 characters of [a-z2-7]`,
     );
   return id;
+}
+
+/**
+ * `weight=samples` (default: CPU samples) or `weight=growth`: bytes of memory gained while each stack
+ * was on top, in `series` (rss or heap), so the views show whose memory growth changed.
+ */
+function weightParam(query: QueryObject): MemorySeries | undefined {
+  const weight = single(query, 'weight') ?? 'samples';
+  if (weight === 'samples') return undefined;
+  if (weight !== 'growth')
+    throw new HttpError(400, 'bad-query', `weight=${JSON.stringify(weight)}: expected samples or growth`);
+  return seriesParam(query);
 }
 
 /** `baseFrom` etc. for one side, falling back to the shared `from`, `to`, `thread`. */
@@ -90,7 +102,7 @@ export const COMPARE_FUNCTIONS_RESPONSE = {
   properties: {
     base: sideInfo,
     target: sideInfo,
-    unit: { type: 'string', enum: ['samples'] },
+    unit: { type: 'string', enum: ['samples', 'bytes'] },
     count: { type: 'integer' },
     functions: {
       type: 'array',
@@ -121,7 +133,7 @@ export const COMPARE_TREE_RESPONSE = {
   properties: {
     base: sideInfo,
     target: sideInfo,
-    unit: { type: 'string', enum: ['samples'] },
+    unit: { type: 'string', enum: ['samples', 'bytes'] },
     minShare: { type: 'number' },
     nodes: {
       type: 'array',
@@ -221,8 +233,8 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
   });
 
   /** A side's run folded per distinct stack (cached on its document), as aggregation arguments. */
-  function folded(s: SideRun): [Int32Array, AggregateOptions] {
-    const c = s.decoded.compactRun(s.thread, s.start, s.end);
+  function folded(s: SideRun, side: Side, growthOf: MemorySeries | undefined): [Int32Array, AggregateOptions] {
+    const c = onSide(side, () => s.decoded.compactRun(s.thread, s.start, s.end, growthOf));
     return [c.sampleStack, { start: 0, end: c.sampleStack.length, weight: c.weight }];
   }
 
@@ -236,17 +248,18 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
   app.get('/api/compare/functions', { schema: { response: { 200: COMPARE_FUNCTIONS_RESPONSE } } }, async (request) => {
     const query = request.query as QueryObject;
     const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
+    const growthOf = weightParam(query);
     const runs = await sides(query);
     const before = runs.map((s) => s.decoded.bytes);
     const keyed = runs.map((s) => s.decoded.functionStacks());
-    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, ...folded(s)));
+    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
     remeasure(runs, before);
     const diff = diffFunctionTables(tables[0], tables[1], matchFrames(keyed[0].keys, keyed[1].keys));
     const [base, target] = runs;
     return {
       base: info(base),
       target: info(target),
-      unit: 'samples',
+      unit: growthOf ? 'bytes' : 'samples',
       count: diff.rows.length,
       functions: diff.rows.slice(0, top).map((r) => ({
         ...(r.targetFrame >= 0
@@ -269,10 +282,11 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     const minShare = optionalNumber(query, 'minShare') ?? DEFAULT_MIN_SHARE;
     if (!(minShare >= 0 && minShare <= 1))
       throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
+    const growthOf = weightParam(query);
     const runs = await sides(query);
     const before = runs.map((s) => s.decoded.bytes);
     const keyed = runs.map((s) => s.decoded.functionStacks());
-    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, ...folded(s)));
+    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
     remeasure(runs, before);
     const diff = diffCallTrees(trees[0], trees[1], matchFrames(keyed[0].keys, keyed[1].keys));
     const tree = diff.target;
@@ -305,7 +319,7 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       });
       n++;
     }
-    return { base: info(runs[0]), target: info(runs[1]), unit: 'samples', minShare, nodes };
+    return { base: info(runs[0]), target: info(runs[1]), unit: growthOf ? 'bytes' : 'samples', minShare, nodes };
   });
 
   app.get('/api/compare/memory', { schema: { response: { 200: COMPARE_MEMORY_RESPONSE } } }, async (request) => {
