@@ -175,6 +175,7 @@ describe('comparing two runs', () => {
     );
     expect(await again.locator('[data-testid=compare-page] button.seg.on').allTextContents()).toEqual([
       'functions',
+      'CPU time',
       'samples',
     ]);
     // Largest change of self samples first, as the header says.
@@ -206,5 +207,46 @@ describe('comparing two runs', () => {
     await again.goto(page.url());
     await flame(again);
     expect(await again.inputValue('[data-testid=range-form] input[name=targetFrom]')).toBe('0.6');
+  });
+
+  it('a drag on the memory chart picks the same moment of both runs; memory growth is a measure too', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/compare/${ids.base}/${ids.target}`);
+    const whole = await flame(page);
+    await page.waitForFunction(() => (window.__profTest?.compareMemory?.draws ?? 0) > 0, null, { timeout: 30_000 });
+    const box = (await page.locator('[data-testid=compare-memory] .u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForURL(/targetTo=/);
+    const q = new URL(page.url()).searchParams;
+    const [bf, bt, tf, tt] = ['baseFrom', 'baseTo', 'targetFrom', 'targetTo'].map((k) => Number(q.get(k)));
+    expect([bf, bt]).toEqual([tf, tt]);
+    expect(bf).toBeGreaterThan(0);
+    expect(bt).toBeGreaterThan(bf);
+    const ranged = await flame(page, whole.draws);
+    expect(ranged.totals.target).toBeLessThan(whole.totals.target);
+
+    await page.click('[data-testid=compare-page] button:has-text("memory growth")');
+    await page.waitForURL(/by=growth/);
+    const api = await (
+      await fetch(
+        `${server.url}/api/compare/tree?base=${ids.base}&target=${ids.target}&baseFrom=${bf}&baseTo=${bt}&targetFrom=${tf}&targetTo=${tt}&weight=growth`,
+      )
+    ).json();
+    expect(api.unit).toBe('bytes');
+    // The page draws the growth tree once it has it: wait for that drawing, not for any redraw.
+    await page.waitForFunction(
+      (t) => {
+        const f = window.__profTest?.compareFlame;
+        return f?.totals.base === t.base && f.totals.target === t.target;
+      },
+      { base: api.nodes[0].base.total, target: api.nodes[0].target.total },
+      { timeout: 30_000 },
+    );
+    const grown = await flame(page);
+    expect(grown.boxes[0].w).toBeGreaterThan(0);
+    expect(grown.totals.target).toBeGreaterThan(0);
   });
 });

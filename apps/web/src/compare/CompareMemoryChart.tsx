@@ -15,7 +15,16 @@ function cssVar(name: string, fallback: string): string {
  * Both runs' memory on one time axis (seconds since each run's start, as the server aligned them),
  * each binned as the single view bins it (a stepped mean and max per bin), and their difference.
  */
-export function CompareMemoryChart({ bins, dark }: { bins: CompareMemoryBin[]; dark: boolean }) {
+export function CompareMemoryChart({
+  bins,
+  dark,
+  onSelect,
+}: {
+  bins: CompareMemoryBin[];
+  dark: boolean;
+  /** A dragged range, ms since each run's (window's) start. */
+  onSelect(from: number, to: number): void;
+}) {
   const wrap = useRef<HTMLDivElement>(null);
   const width = useWidth(wrap);
 
@@ -51,6 +60,18 @@ export function CompareMemoryChart({ bins, dark }: { bins: CompareMemoryBin[]; d
         width,
         height: 300,
         scales: { x: { time: false } },
+        // A drag selects a moment of both runs (it does not zoom): the CPU views then show that range.
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 3) return;
+              const from = u.posToVal(u.select.left, 'x');
+              const to = u.posToVal(u.select.left + u.select.width, 'x');
+              onSelect(Math.max(0, from) * 1000, to * 1000);
+            },
+          ],
+        },
         axes: [
           { stroke: text, grid, label: 'seconds since each run started' },
           {

@@ -106,16 +106,22 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
   const sort: DiffSort = sortParam && SORTS.includes(sortParam) ? sortParam : 'dtotal';
   const dir = url.searchParams.get('dir') === 'asc' ? 'asc' : 'desc';
   const dark = theme === 'dark';
+  const growth = url.searchParams.get('by') === 'growth';
+  const weight = growth ? { weight: 'growth' } : {};
+  const weightKey = `${key}&by=${growth ? 'growth' : 'cpu'}`;
 
   const rows = useLoad(
     (signal) => Promise.all([api.profile(base, signal), api.profile(target, signal)]),
     `${base}/${target}`,
   );
   const functions = useLoad<{ functions: FunctionChange[] }>(
-    (signal) => compareApi.functions(base, target, params, signal),
-    key,
+    (signal) => compareApi.functions(base, target, { ...params, ...weight }, signal),
+    weightKey,
   );
-  const tree = useLoad<{ nodes: DiffNode[] }>((signal) => compareApi.tree(base, target, params, signal), key);
+  const tree = useLoad<{ nodes: DiffNode[] }>(
+    (signal) => compareApi.tree(base, target, { ...params, ...weight }, signal),
+    weightKey,
+  );
   const memory = useLoad<{ bins: CompareMemoryBin[] }>(
     (signal) => compareApi.memory(base, target, { ...params, bins: MEMORY_BINS }, signal),
     key,
@@ -125,6 +131,16 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
     [tree.state === 'ready' ? tree.value : null, mode],
   );
   const set = (changes: Record<string, string | null>) => navigate(withParams(changes, url), { replace: true });
+  // The chart's offsets count from each side's current range start: the same moment of both runs.
+  const selectMoment = (from: number, to: number) => {
+    const changes: Record<string, string> = {};
+    for (const side of ['base', 'target']) {
+      const start = Number(url.searchParams.get(`${side}From`) ?? 0) || 0;
+      changes[`${side}From`] = String(Math.round(start + from));
+      changes[`${side}To`] = String(Math.round(start + to));
+    }
+    navigate(withParams(changes, url));
+  };
   const [baseRow, targetRow] = rows.state === 'ready' ? rows.value : [];
   const failed = [functions, tree].find((l) => l.state === 'error') as { error: ApiError } | undefined;
 
@@ -148,11 +164,20 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
             onChange={(v) => set({ view: v === 'flame' ? null : v })}
           />
           <Segmented
+            label="measure"
+            value={growth ? 'growth' : 'cpu'}
+            options={[
+              ['cpu', 'CPU time'],
+              ['growth', 'memory growth'],
+            ]}
+            onChange={(v) => set({ by: v === 'cpu' ? null : v })}
+          />
+          <Segmented
             label="weights"
             value={mode}
             options={[
               ['share', 'share of each run'],
-              ['abs', 'samples'],
+              ['abs', growth ? 'bytes' : 'samples'],
             ]}
             onChange={(v) => set({ mode: v === 'share' ? null : v })}
           />
@@ -173,19 +198,28 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
             {memory.error.message}
           </p>
         )}
-        {memory.state === 'ready' && <CompareMemoryChart bins={memory.value.bins} dark={dark} />}
+        {memory.state === 'ready' && (
+          <CompareMemoryChart bins={memory.value.bins} dark={dark} onSelect={selectMoment} />
+        )}
       </section>
 
       <section class="compare-section">
         <h3>CPU</h3>
         {view === 'flame' ? (
           layout ? (
-            <DiffFlameGraph layout={layout} mode={mode} dark={dark} />
+            <DiffFlameGraph layout={layout} mode={mode} dark={dark} unit={growth ? 'bytes' : 'samples'} />
           ) : (
             !failed && <p class="dim">Loading call tree…</p>
           )
         ) : functions.state === 'ready' ? (
-          <DiffFunctionTable functions={functions.value.functions} sort={sort} dir={dir} mode={mode} url={url} />
+          <DiffFunctionTable
+            functions={functions.value.functions}
+            sort={sort}
+            dir={dir}
+            mode={mode}
+            unit={growth ? 'bytes' : 'samples'}
+            url={url}
+          />
         ) : (
           !failed && <p class="dim">Loading functions…</p>
         )}

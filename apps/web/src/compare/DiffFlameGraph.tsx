@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { afterPaint, testHook } from '../lib/testHook';
-import { formatCount, formatPercent } from '../lib/units';
+import { formatBytes, formatCount, formatPercent } from '../lib/units';
 import { useWidth } from '../lib/useWidth';
 import { diffColor, legendGradient } from './diffColors';
 import type { DiffLayout, DiffMode } from './diffLayout';
@@ -15,16 +15,33 @@ interface Box {
   w: number;
 }
 
+/** What the weights count: CPU samples, or bytes of memory growth. */
+export type Unit = 'samples' | 'bytes';
+
+export function formatAmount(v: number, unit: Unit): string {
+  return unit === 'bytes' ? formatBytes(v, 1) : formatCount(v);
+}
+
 /** Formats a change in the view's unit: percentage points of share, or samples. */
-export function formatChange(change: number, mode: DiffMode): string {
+export function formatChange(change: number, mode: DiffMode, unit: Unit = 'samples'): string {
   const sign = change > 0 ? '+' : change < 0 ? '−' : '±';
   return mode === 'abs'
-    ? `${sign}${formatCount(Math.abs(change))}`
+    ? `${sign}${formatAmount(Math.abs(change), unit)}`
     : `${sign}${(Math.abs(change) * 100).toFixed(Math.abs(change) < 0.001 ? 2 : 1)} pp`;
 }
 
 /** The target's flame graph (icicle), each box coloured by how its share changed from the base. */
-export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mode: DiffMode; dark: boolean }) {
+export function DiffFlameGraph({
+  layout,
+  mode,
+  dark,
+  unit,
+}: {
+  layout: DiffLayout;
+  mode: DiffMode;
+  dark: boolean;
+  unit: Unit;
+}) {
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const tip = useRef<HTMLDivElement>(null);
@@ -62,7 +79,10 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
       ctx.fillStyle = fill;
       ctx.fillRect(x, y, Math.max(w - 0.5, 0.5), ROW - 1);
       if (w > charW * 3) {
-        const label = n === 0 ? `all (${formatCount(nodes[0].target.total)} samples)` : nodes[n].name || '<anonymous>';
+        const label =
+          n === 0
+            ? `all (${formatAmount(nodes[0].target.total, unit)}${unit === 'bytes' ? ' grown' : ' samples'})`
+            : nodes[n].name || '<anonymous>';
         const fit = Math.floor((w - 6) / charW);
         ctx.fillStyle = dark ? '#e8e8e8' : '#1d1d1d';
         ctx.fillText(label.length > fit ? `${label.slice(0, Math.max(fit - 1, 1))}…` : label, x + 3, y + ROW / 2);
@@ -83,7 +103,7 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
         draws: prev + 1,
       };
     });
-  }, [layout, width, dark, rows, mode]);
+  }, [layout, width, dark, rows, mode, unit]);
 
   function hitAt(ev: MouseEvent): number {
     const r = canvas.current!.getBoundingClientRect();
@@ -103,7 +123,7 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
     const node = nodes[n];
     const root = nodes[0];
     const side = (w: { self: number; total: number }, all: number) =>
-      `total ${formatCount(w.total)} (${formatPercent(all ? w.total / all : 0)}) · self ${formatCount(w.self)} (${formatPercent(all ? w.self / all : 0)})`;
+      `total ${formatAmount(w.total, unit)} (${formatPercent(all ? w.total / all : 0)}) · self ${formatAmount(w.self, unit)} (${formatPercent(all ? w.self / all : 0)})`;
     const lines: [string, string][] = [
       ['', n === 0 ? 'all samples' : node.name || '<anonymous>'],
       ...(n > 0 && node.file
@@ -111,10 +131,10 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
         : []),
       ['base', node.added ? 'not called (added)' : side(node.base, root.base.total)],
       ['target', side(node.target, root.target.total)],
-      ['change', formatChange(change[n], mode)],
+      ['change', formatChange(change[n], mode, unit)],
       ...(node.removedTotal > 0
         ? [
-            ['gone', `${formatCount(node.removedTotal)} base samples in calls the target no longer makes`] as [
+            ['gone', `${formatAmount(node.removedTotal, unit)} of the base in calls the target no longer makes`] as [
               string,
               string,
             ],
@@ -144,12 +164,13 @@ export function DiffFlameGraph({ layout, mode, dark }: { layout: DiffLayout; mod
   return (
     <div>
       <div class="diff-legend" data-testid="diff-legend">
-        <span>faster {formatChange(-scale, mode)}</span>
+        <span>faster {formatChange(-scale, mode, unit)}</span>
         <span class="diff-legend-bar" style={{ background: legendGradient(dark) }} />
-        <span>slower {formatChange(scale, mode)}</span>
+        <span>slower {formatChange(scale, mode, unit)}</span>
         <span class="dim">
           · width: the target's time · colour: change of each call path's{' '}
-          {mode === 'abs' ? 'samples' : 'share of its run'} · full red: not in the base
+          {mode === 'abs' ? (unit === 'bytes' ? 'memory growth' : 'samples') : 'share of its run'} · full red: not in
+          the base
         </span>
       </div>
       <div class="flame-wrap" ref={wrap} data-testid="diff-flame">

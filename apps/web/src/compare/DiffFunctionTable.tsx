@@ -2,9 +2,9 @@ import { useEffect } from 'preact/hooks';
 import type { FunctionChange } from '../lib/api';
 import { navigate, withParams } from '../lib/router';
 import { testHook } from '../lib/testHook';
-import { formatCount, formatPercent } from '../lib/units';
+import { formatPercent } from '../lib/units';
 import type { DiffMode } from './diffLayout';
-import { formatChange } from './DiffFlameGraph';
+import { formatAmount, formatChange, type Unit } from './DiffFlameGraph';
 
 /** Sort keys of the table, as the URL names them. */
 export const SORTS = ['dtotal', 'dself', 'total', 'self', 'name'] as const;
@@ -34,9 +34,10 @@ export function DiffFunctionTable(props: {
   sort: DiffSort;
   dir: 'asc' | 'desc';
   mode: DiffMode;
+  unit: Unit;
   url: URL;
 }) {
-  const { functions, sort, dir, mode, url } = props;
+  const { functions, sort, dir, mode, unit, url } = props;
   // Changes sort by size (a big drop matters as much as a big rise); `asc` puts the faster first.
   const rows = [...functions].sort((a, b) => {
     const x = sortValue(a, sort, mode);
@@ -69,7 +70,7 @@ export function DiffFunctionTable(props: {
     </th>
   );
   const value = (w: { self: number; total: number }, share: { self: number; total: number }, key: 'self' | 'total') =>
-    mode === 'abs' ? formatCount(w[key]) : formatPercent(share[key]);
+    mode === 'abs' ? formatAmount(w[key], unit) : formatPercent(share[key]);
   return (
     <table class="data-table diff-table" data-testid="diff-table">
       <thead>
@@ -107,10 +108,10 @@ export function DiffFunctionTable(props: {
               </td>
               <td class="num">{value(f.base, f.baseShare, 'total')}</td>
               <td class="num">{value(f.target, f.targetShare, 'total')}</td>
-              <td class={`num ${cls(d.total)}`}>{formatChange(d.total, mode)}</td>
+              <td class={`num ${cls(d.total)}`}>{formatChange(d.total, mode, unit)}</td>
               <td class="num">{value(f.base, f.baseShare, 'self')}</td>
               <td class="num">{value(f.target, f.targetShare, 'self')}</td>
-              <td class={`num ${cls(d.self)}`}>{formatChange(d.self, mode)}</td>
+              <td class={`num ${cls(d.self)}`}>{formatChange(d.self, mode, unit)}</td>
             </tr>
           );
         })}

@@ -205,12 +205,12 @@ export type CompareParams = Partial<
 >;
 
 export const compareApi = {
-  functions: (base: string, target: string, p: CompareParams, signal?: AbortSignal) =>
+  functions: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
     getJson<{ base: CompareSide; target: CompareSide; count: number; functions: FunctionChange[] }>(
       `/api/compare/functions${query({ base, target, top: 2000, ...p })}`,
       signal,
     ),
-  tree: (base: string, target: string, p: CompareParams, signal?: AbortSignal) =>
+  tree: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
     getJson<{ base: CompareSide; target: CompareSide; nodes: DiffNode[] }>(
       `/api/compare/tree${query({ base, target, ...p })}`,
       signal,
