@@ -240,7 +240,7 @@ describe('comparing two runs', () => {
     await page.waitForFunction(
       (t) => {
         const f = window.__profTest?.compareFlame;
-        return f?.totals.base === t.base && f.totals.target === t.target;
+        return f?.totals.base === t.base && f?.totals.target === t.target;
       },
       { base: api.nodes[0].base.total, target: api.nodes[0].target.total },
       { timeout: 30_000 },
