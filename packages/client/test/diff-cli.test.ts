@@ -108,6 +108,34 @@ describe('prof diff', () => {
     expect(bySelf.functions).toEqual(expected);
   });
 
+  it('--by growth compares the memory gained under each function', async () => {
+    const { code, stdout } = await runProf([
+      'diff',
+      ids.memory_spiky,
+      ids.memory_spiky,
+      '-s',
+      server.url,
+      '--by',
+      'growth',
+      '--top',
+      '3',
+    ]);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^total memory growth, share of each run/);
+    expect(lines[1]).toMatch(/change\s+base\s+target\s+grown\s+function/);
+    const api = await (
+      await fetch(
+        `${server.url}/api/compare/functions?base=${ids.memory_spiky}&target=${ids.memory_spiky}&weight=growth`,
+      )
+    ).json();
+    expect(api.unit).toBe('bytes');
+    expect(lines[2]).toContain(api.functions[0].name);
+    expect(lines[2]).toMatch(/ [\d.]+ [kMG]B → [\d.]+ [kMG]B /);
+    const bad = await runProf(['diff', ids.cpu_basic, ids.cpu_basic, '-s', server.url, '--by', 'heap']);
+    expect([bad.code, bad.stderr]).toEqual([2, 'prof diff: --by "heap": expected cpu or growth\n']);
+  });
+
   it('exits with the documented codes: usage 2, unreachable 4, refused 5', async () => {
     const usage = await runProf(['diff', 'nope', ids.cpu_basic, '--server', server.url]);
     expect(usage.code).toBe(2);

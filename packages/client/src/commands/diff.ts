@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { resolveServer } from '../config';
 import { UploadError } from '../transport/http-upload';
 import { reportFailure, UsageError } from './exit-codes';
-import { clip, formatCount } from './text';
+import { clip, formatBytes, formatCount } from './text';
 
 export interface DiffCliOptions {
   server?: string;
   json?: boolean;
   top: string;
   sort: string;
+  by: string;
   baseFrom?: string;
   baseTo?: string;
   targetFrom?: string;
@@ -38,6 +39,7 @@ export interface FunctionChange {
 }
 
 interface CompareAnswer {
+  unit: 'samples' | 'bytes';
   base: { id: string; samples: number };
   target: { id: string; samples: number };
   count: number;
@@ -56,6 +58,7 @@ export function registerDiff(program: Command): void {
     .option('-s, --server <url>', 'Prof server (default: the URL given, $PROF_SERVER or http://localhost:8080)')
     .option('--top <n>', 'rows to print', '20')
     .option('--sort <column>', 'rank by the change of share of `total` or `self` time', 'total')
+    .option('--by <measure>', '`cpu` (samples) or `growth` (bytes of memory gained under each function)', 'cpu')
     .option('--base-from <ms>', "start of the base's range, ms from its start")
     .option('--base-to <ms>', "end of the base's range")
     .option('--target-from <ms>', "start of the target's range")
@@ -90,8 +93,10 @@ export async function runDiff(baseText: string, targetText: string, opts: DiffCl
     if (!SORTS.includes(opts.sort as (typeof SORTS)[number]))
       throw new UsageError(`--sort "${opts.sort}": expected total or self`);
     const sort = opts.sort as (typeof SORTS)[number];
+    if (opts.by !== 'cpu' && opts.by !== 'growth') throw new UsageError(`--by "${opts.by}": expected cpu or growth`);
     const server = resolveServer(opts.server ?? target.server ?? base.server);
     const params = new URLSearchParams({ base: base.id, target: target.id, top: '1000000' });
+    if (opts.by === 'growth') params.set('weight', 'growth');
     for (const [key, value] of Object.entries({
       baseFrom: opts.baseFrom,
       baseTo: opts.baseTo,
@@ -149,7 +154,9 @@ const pp = (share: number) => `${share > 0 ? '+' : share < 0 ? '−' : ' '}${Mat
 
 /** A fixed-width table: change in percentage points first, then both shares, samples and the function. */
 export function changeTable(answer: CompareAnswer, rows: FunctionChange[], sort: 'total' | 'self'): string {
-  const head = ['change', 'base', 'target', 'samples', 'function'];
+  const bytes = answer.unit === 'bytes';
+  const amount = (v: number) => (bytes ? formatBytes(Math.round(v)) : formatCount(v));
+  const head = ['change', 'base', 'target', bytes ? 'grown' : 'samples', 'function'];
   const lines = rows.map((r) => {
     const mark = r.added ? ' (added)' : r.removed ? ' (removed)' : '';
     const where = r.file ? `  ${clip(r.file, 50, 'start')}${r.line > 0 ? `:${r.line}` : ''}` : '';
@@ -157,7 +164,7 @@ export function changeTable(answer: CompareAnswer, rows: FunctionChange[], sort:
       pp(r.deltaShare[sort]),
       pct(r.baseShare[sort]),
       pct(r.targetShare[sort]),
-      `${formatCount(r.base[sort])} → ${formatCount(r.target[sort])}`,
+      `${amount(r.base[sort])} → ${amount(r.target[sort])}`,
       `${clip(r.name, 60, 'end')}${mark}${where}`,
     ];
   });
@@ -165,7 +172,7 @@ export function changeTable(answer: CompareAnswer, rows: FunctionChange[], sort:
   const format = (cells: string[]) =>
     cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padStart(widths[c]))).join('  ');
   const title =
-    `${sort} time, share of each run (base ${answer.base.id}: ${formatCount(answer.base.samples)} samples, ` +
+    `${sort} ${bytes ? 'memory growth' : 'time'}, share of each run (base ${answer.base.id}: ${formatCount(answer.base.samples)} samples, ` +
     `target ${answer.target.id}: ${formatCount(answer.target.samples)}); change in percentage points\n`;
   const more = answer.count > rows.length ? `… ${answer.count - rows.length} more functions (--top)\n` : '';
   return `${title}${format(head)}\n${lines.map(format).join('\n')}${lines.length ? '\n' : ''}${more}`;
