@@ -1,6 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/format/node';
-import { buildMemorySummary, threadIndices, type MemorySummary } from '@prof/binning';
+import {
+  buildMemorySummary,
+  compactRun,
+  keyedStacks,
+  memoryGrowth,
+  threadIndices,
+  type CompactRun,
+  type KeyedStacks,
+  type MemorySummary,
+} from '@prof/binning';
 import { HttpError } from './http-error';
 import type { BytesCache } from './bytes-cache';
 
@@ -18,6 +27,10 @@ export class DecodedProfile {
   private readonly threadRows = new Map<number, Uint32Array>();
   private readonly memorySummaries = new Map<string, MemorySummary>();
   private readonly growthColumns = new Map<MemorySeries, Float64Array>();
+  private keyed: KeyedStacks | null = null;
+  /** The last few sample runs folded per distinct stack, by `thread:start:end`. */
+  private readonly compactRuns = new Map<string, CompactRun>();
+  private readonly growthWeights = new Map<MemorySeries, Float64Array>();
   /** Bytes held, for the cache's bound; grows as summaries are added. */
   bytes: number;
 
@@ -87,6 +100,58 @@ export class DecodedProfile {
   }
 
   /**
+   * The stack tree with frames merged by function identity (name, file, first line): how a
+   * comparison matches this profile's functions with another's.
+   */
+  functionStacks(): KeyedStacks {
+    if (!this.keyed) {
+      const { frames } = this.doc;
+      const strings = this.doc.strings;
+      const keys = Array.from(
+        frames.name,
+        (name, i) => `${strings[name]}\0${strings[frames.file[i]]}\0${frames.line[i]}`,
+      );
+      this.keyed = keyedStacks(this.doc.stacks, keys);
+      this.bytes += this.keyed.stacks.parent.byteLength * 2 + this.keyed.frameOf.byteLength;
+      for (const key of this.keyed.keys) this.bytes += 40 + key.length * 2;
+    }
+    return this.keyed;
+  }
+
+  /**
+   * A run of samples (positions `start..end` of the thread's rows) folded to one weighted entry per
+   * distinct stack: the one O(samples) pass of a comparison, shared by its function table and call
+   * tree and by the next views of the same range.
+   */
+  compactRun(thread: number | undefined, start: number, end: number, growthOf?: MemorySeries): CompactRun {
+    const key = `${thread ?? 'all'}:${start}:${end}:${growthOf ?? 'samples'}`;
+    let run = this.compactRuns.get(key);
+    if (!run) {
+      const weight = growthOf ? this.growth(growthOf) : undefined;
+      run = compactRun(this.doc.stacks, this.doc.samples.stack, { start, end, indices: this.rowsOf(thread), weight });
+      if (this.compactRuns.size >= COMPACT_RUNS_KEPT) {
+        const [oldest, old] = this.compactRuns.entries().next().value as [string, CompactRun];
+        this.compactRuns.delete(oldest);
+        this.bytes -= old.sampleStack.byteLength + old.weight.byteLength;
+      }
+      this.compactRuns.set(key, run);
+      this.bytes += run.sampleStack.byteLength + run.weight.byteLength;
+    }
+    return run;
+  }
+
+  /** Bytes gained at each sample in a series (0 when it fell): the weight of "which code grew memory". */
+  growth(series: MemorySeries): Float64Array {
+    let weights = this.growthWeights.get(series);
+    if (!weights) {
+      weights = memoryGrowth(this.growthColumn(series));
+      this.growthWeights.set(series, weights);
+      this.bytes += weights.byteLength;
+    }
+    return weights;
+  }
+
+  /**
    * The series as `analyzeStacks` takes it to credit growth: the column itself, or, when some
    * readings are missing, a copy holding the last known reading there (so a gap gains nothing and
    * the growth across it goes to the sample that observed it).
@@ -103,6 +168,8 @@ export class DecodedProfile {
     return filled;
   }
 }
+
+const COMPACT_RUNS_KEPT = 8;
 
 const finiteColumns = new WeakMap<Float64Array, boolean>();
 

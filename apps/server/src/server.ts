@@ -11,6 +11,7 @@ import { handleError } from './http-error';
 import { armBodyTimeout } from './body';
 import { Limiter } from './limiter';
 import { registerReadApi } from './routes/read-api';
+import { registerCompareApi } from './routes/compare-api';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
@@ -116,6 +117,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
   });
   registerReadApi(app, ctx);
+  registerCompareApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 

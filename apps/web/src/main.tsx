@@ -2,6 +2,7 @@ import { type JSX, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
+import { ComparePage } from './compare/ComparePage';
 import { LandingPage } from './landing/LandingPage';
 import { prefetchProfile } from './lib/api';
 import { navigate, profileIdOfVmprofLink, useUrl, withParams } from './lib/router';
@@ -10,6 +11,7 @@ import { viewParams } from './lib/viewState';
 import { linkTo, ProfilePage } from './profile/ProfilePage';
 
 const PROFILE_PATH = /^\/profiles\/([A-Za-z0-9_-]{1,128})\/?$/;
+const COMPARE_PATH = /^\/compare\/([a-z2-7]{24})\/([a-z2-7]{24})\/?$/;
 
 function initialTheme(): string {
   const saved = localStorage.getItem('prof-theme');
@@ -66,8 +68,10 @@ function App() {
   }, []);
 
   const m = PROFILE_PATH.exec(url.pathname);
+  const c = COMPARE_PATH.exec(url.pathname);
   let page: JSX.Element;
   if (url.pathname === '/' || url.pathname === '') page = <LandingPage url={url} />;
+  else if (c) page = <ComparePage key={`${c[1]}/${c[2]}`} base={c[1]} target={c[2]} url={url} theme={theme} />;
   else if (m) page = <ProfilePage key={m[1]} id={m[1]} url={url} theme={theme} />;
   else
     page = (

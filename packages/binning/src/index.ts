@@ -1,6 +1,6 @@
 /**
  * @prof/binning — exact memory resampling, stack common-prefix analysis and range aggregation
- * over a profile's typed-array columns. Pure: no Node built-ins, no runtime dependencies.
+ * over a profile's typed-array columns, and the comparison of two of them. Pure: no Node built-ins, no runtime dependencies.
  */
 export type { StackTree, SampleRun } from './types.js';
 export { buildMemorySummary, type MemorySummary, type SummaryLevel } from './summary.js';
@@ -18,3 +18,20 @@ export {
   type FunctionCalls,
   type CallEdge,
 } from './functionTable.js';
+export {
+  matchFrames,
+  keyedStacks,
+  diffFunctionTables,
+  diffCallTrees,
+  compareMemory,
+  compactRun,
+  type CompactRun,
+  type FrameMatch,
+  type KeyedStacks,
+  type Weights,
+  type FunctionDiff,
+  type FunctionDiffRow,
+  type CallTreeDiff,
+  type MemoryWindow,
+  type MemoryDiff,
+} from './compare.js';

@@ -6,12 +6,14 @@ import { registerRun } from './commands/run';
 import { registerSpool } from './commands/spool';
 import { registerInspect } from './commands/inspect';
 import { registerConvert } from './commands/convert';
+import { registerDiff } from './commands/diff';
 
-const program = new Command('prof').description('Prof: convert, inspect and upload profiles');
+const program = new Command('prof').description('Prof: convert, inspect, upload and compare profiles');
 registerUpload(program);
 registerRun(program);
 registerSpool(program);
 registerInspect(program);
 registerConvert(program);
+registerDiff(program);
 
 await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decode
 const DEFAULT_BINS = 500;
 const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
 
-function idParam(request: FastifyRequest): string {
+export function idParam(request: FastifyRequest): string {
   const id = (request.params as { id: string }).id;
   if (!isProfileId(id))
     throw new HttpError(
@@ -31,7 +31,7 @@ export interface FrameJson {
   kind: string;
 }
 
-function frameJson(doc: ProfileDocument, frame: number): FrameJson {
+export function frameJson(doc: ProfileDocument, frame: number): FrameJson {
   const f = doc.frames;
   return {
     name: doc.strings[f.name[frame]],
@@ -42,7 +42,7 @@ function frameJson(doc: ProfileDocument, frame: number): FrameJson {
 }
 
 /** The whole run when absent: `to` is exclusive in @prof/binning, so it goes just past the last sample. */
-function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to: number } {
+export function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to: number } {
   const time = doc.samples.time;
   const last = time.length ? time[time.length - 1] : 0;
   const from = optionalNumber(query, 'from') ?? Math.min(0, time.length ? time[0] : 0);
@@ -52,7 +52,7 @@ function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to:
 }
 
 /** `series=rss|heap`, default `rss`. */
-function seriesParam(query: QueryObject): MemorySeries {
+export function seriesParam(query: QueryObject): MemorySeries {
   const series = single(query, 'series') ?? 'rss';
   if (!MEMORY_SERIES.includes(series as MemorySeries)) {
     throw new HttpError(400, 'bad-query', `series=${JSON.stringify(series)}: expected ${MEMORY_SERIES.join(' or ')}`);

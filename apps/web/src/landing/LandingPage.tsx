@@ -34,6 +34,9 @@ export function LandingPage({ url }: { url: URL }) {
   const [error, setError] = useState<string | null>(null);
   const [qInput, setQInput] = useState(f.q);
   const [copied, setCopied] = useState(false);
+  // Rows ticked for a comparison, in the order ticked: the first is the base.
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id].slice(-2)));
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => setQInput(f.q), [f.q]);
@@ -239,7 +242,17 @@ export function LandingPage({ url }: { url: URL }) {
               ({formatCount(result.total)}
               {anyFilter ? ' matching' : ''})
             </span>
-          )}
+          )}{' '}
+          <button
+            type="button"
+            class="btn"
+            data-testid="compare-picked"
+            disabled={picked.length !== 2}
+            title="tick two profiles: the first ticked is the base"
+            onClick={() => navigate(`/compare/${picked[0]}/${picked[1]}`)}
+          >
+            Compare{picked.length ? ` (${picked.length}/2)` : ''}
+          </button>
         </h2>
         {result && result.items.length === 0 && (
           <p class="empty">
@@ -252,6 +265,9 @@ export function LandingPage({ url }: { url: URL }) {
           <table class="data-table profile-table" data-testid="profile-table">
             <thead>
               <tr>
+                <th title="tick two to compare them">
+                  <span class="sr-only">compare</span>
+                </th>
                 <th>Function</th>
                 <th>Project</th>
                 <th>Started (UTC)</th>
@@ -264,6 +280,15 @@ export function LandingPage({ url }: { url: URL }) {
             <tbody>
               {result.items.map((r) => (
                 <tr key={r.id}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      data-testid="pick"
+                      aria-label={`compare ${r.name ?? r.id}`}
+                      checked={picked.includes(r.id)}
+                      onChange={() => toggle(r.id)}
+                    />
+                  </td>
                   <td>
                     <a
                       class="fn-name clip"

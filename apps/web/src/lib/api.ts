@@ -156,3 +156,68 @@ export function profileRow(id: string, signal?: AbortSignal): Promise<ProfileRow
   prefetched.delete(id);
   return pending ?? api.profile(id, signal);
 }
+
+/** Both sides of a comparison (`/api/compare/*`): the profile, window and thread used, and its samples. */
+export interface CompareSide {
+  id: string;
+  from: number;
+  to: number;
+  thread: number | null;
+  samples: number;
+}
+
+export interface Weights {
+  self: number;
+  total: number;
+}
+
+export interface FunctionChange extends ApiFrame {
+  base: Weights;
+  target: Weights;
+  baseShare: Weights;
+  targetShare: Weights;
+  delta: Weights;
+  deltaShare: Weights;
+  added: boolean;
+  removed: boolean;
+}
+
+export interface DiffNode extends ApiFrame {
+  parent: number;
+  depth: number;
+  base: Weights;
+  target: Weights;
+  added: boolean;
+  removedTotal: number;
+}
+
+export interface CompareMemoryBin {
+  start: number;
+  end: number;
+  base: { count: number; mean: number | null; max: number | null; min: number | null };
+  target: { count: number; mean: number | null; max: number | null; min: number | null };
+  delta: { mean: number | null; max: number | null };
+}
+
+/** Per-side windows and threads of a comparison, as the URL and the API name them. */
+export type CompareParams = Partial<
+  Record<'baseFrom' | 'baseTo' | 'targetFrom' | 'targetTo' | 'baseThread' | 'targetThread', string>
+>;
+
+export const compareApi = {
+  functions: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
+    getJson<{ base: CompareSide; target: CompareSide; count: number; functions: FunctionChange[] }>(
+      `/api/compare/functions${query({ base, target, top: 2000, ...p })}`,
+      signal,
+    ),
+  tree: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
+    getJson<{ base: CompareSide; target: CompareSide; nodes: DiffNode[] }>(
+      `/api/compare/tree${query({ base, target, ...p })}`,
+      signal,
+    ),
+  memory: (base: string, target: string, p: CompareParams & { bins: number }, signal?: AbortSignal) =>
+    getJson<{ base: CompareSide; target: CompareSide; bins: CompareMemoryBin[] }>(
+      `/api/compare/memory${query({ base, target, ...p })}`,
+      signal,
+    ),
+};

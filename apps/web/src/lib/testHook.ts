@@ -28,6 +28,22 @@ export interface ProfTestHook {
     rank: 'count' | 'growth';
     top: { count: number; growth?: number }[];
   };
+  /** The profile page's search for the previous run of its function was answered. */
+  previousRun?: { of: string; previous: string | null };
+  /** The comparison page's flame graph: every box drawn, with its fill. */
+  compareFlame?: {
+    boxes: { name: string; added: boolean; change: number; fill: string; x: number; y: number; w: number }[];
+    scale: number;
+    mode: 'share' | 'abs';
+    /** Samples of each side's range (the root's weights). */
+    totals: { base: number; target: number };
+    paintedAt: number;
+    draws: number;
+  };
+  /** The comparison page's memory chart: its series labels and bins. */
+  compareMemory?: { series: string[]; bins: number; withDelta: number; draws: number };
+  /** The comparison page's function table: the rows shown, in order. */
+  compareTable?: { rows: { name: string; added: boolean; removed: boolean }[]; sort: string; draws: number };
   flame?: {
     rootTotal: number;
     /** Function names of the top row (the root's children). */

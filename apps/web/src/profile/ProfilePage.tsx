@@ -1,3 +1,4 @@
+import { PreviousRunLink } from '../compare/PreviousRunLink';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, profileRow, type ProfileRow } from '../lib/api';
 import { navigate, withParams } from '../lib/router';
@@ -189,6 +190,7 @@ function ProfileHeader({
               {k}={v}
             </span>
           ))}
+          <PreviousRunLink row={row} />
         </p>
         {info?.meta.argv && (
           <p class="argv" title={info.meta.argv.join(' ')}>

@@ -1,0 +1,349 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  aggregateCallTree,
+  compareMemory,
+  diffCallTrees,
+  diffFunctionTables,
+  functionTable,
+  matchFrames,
+  MAX_BINS,
+  sampleRange,
+  type AggregateOptions,
+} from '@prof/binning';
+import { isProfileId } from '@prof/store';
+import { HttpError } from '../http-error';
+import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
+import type { AppContext } from '../context';
+import type { DecodedProfile, MemorySeries } from '../decoded-cache';
+import { frameJson, seriesParam, windowOf, type FrameJson } from './read-api';
+
+type Side = 'base' | 'target';
+const SIDES: Side[] = ['base', 'target'];
+
+/** One side of a comparison: its profile, window and thread, with the parameters it came from. */
+interface SideRun {
+  id: string;
+  decoded: DecodedProfile;
+  from: number;
+  to: number;
+  thread: number | undefined;
+  indices: Uint32Array | undefined;
+  start: number;
+  end: number;
+}
+
+function sideId(query: QueryObject, side: Side): string {
+  const id = single(query, side);
+  if (id === undefined || id === '')
+    throw new HttpError(400, 'bad-query', `query parameter ${side} (a profile id) is required`);
+  if (!isProfileId(id))
+    throw new HttpError(
+      400,
+      'bad-id',
+      `${side}=${JSON.stringify(String(id).slice(0, 64))} is not a profile id: expected 24 characters of [a-z2-7]`,
+    );
+  return id;
+}
+
+/**
+ * `weight=samples` (default: CPU samples) or `weight=growth`: bytes of memory gained while each stack
+ * was on top, in `series` (rss or heap), so the views show whose memory growth changed.
+ */
+function weightParam(query: QueryObject): MemorySeries | undefined {
+  const weight = single(query, 'weight') ?? 'samples';
+  if (weight === 'samples') return undefined;
+  if (weight !== 'growth')
+    throw new HttpError(400, 'bad-query', `weight=${JSON.stringify(weight)}: expected samples or growth`);
+  return seriesParam(query);
+}
+
+/** `baseFrom` etc. for one side, falling back to the shared `from`, `to`, `thread`. */
+function sideQuery(query: QueryObject, side: Side): QueryObject {
+  const pick = (key: string) => {
+    const own = `${side}${key[0].toUpperCase()}${key.slice(1)}`;
+    return single(query, own) ?? single(query, key);
+  };
+  return { from: pick('from'), to: pick('to'), thread: pick('thread') };
+}
+
+function sideError(side: Side, error: unknown): never {
+  if (error instanceof HttpError) throw new HttpError(error.status, error.code, `${side}: ${error.message}`);
+  throw error;
+}
+
+/** Runs `fn` for one side, so a client error says which side it is about. */
+function onSide<T>(side: Side, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    sideError(side, error);
+  }
+}
+
+const weights = {
+  type: 'object',
+  required: ['self', 'total'],
+  properties: { self: { type: 'number' }, total: { type: 'number' } },
+} as const;
+const sideInfo = {
+  type: 'object',
+  required: ['id', 'from', 'to', 'samples'],
+  properties: {
+    id: { type: 'string' },
+    from: { type: 'number' },
+    to: { type: 'number' },
+    thread: { type: ['integer', 'null'] },
+    samples: { type: 'integer' },
+  },
+} as const;
+export const COMPARE_FUNCTIONS_RESPONSE = {
+  type: 'object',
+  required: ['base', 'target', 'unit', 'count', 'functions'],
+  properties: {
+    base: sideInfo,
+    target: sideInfo,
+    unit: { type: 'string', enum: ['samples', 'bytes'] },
+    count: { type: 'integer' },
+    functions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'file', 'line', 'kind', 'base', 'target', 'baseShare', 'targetShare', 'delta', 'deltaShare'],
+        properties: {
+          name: { type: 'string' },
+          file: { type: 'string' },
+          line: { type: 'integer' },
+          kind: { type: 'string' },
+          base: weights,
+          target: weights,
+          baseShare: weights,
+          targetShare: weights,
+          delta: weights,
+          deltaShare: weights,
+          added: { type: 'boolean' },
+          removed: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+export const COMPARE_TREE_RESPONSE = {
+  type: 'object',
+  required: ['base', 'target', 'unit', 'minShare', 'nodes'],
+  properties: {
+    base: sideInfo,
+    target: sideInfo,
+    unit: { type: 'string', enum: ['samples', 'bytes'] },
+    minShare: { type: 'number' },
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'file', 'line', 'kind', 'parent', 'depth', 'base', 'target', 'added', 'removedTotal'],
+        properties: {
+          name: { type: 'string' },
+          file: { type: 'string' },
+          line: { type: 'integer' },
+          kind: { type: 'string' },
+          parent: { type: 'integer' },
+          depth: { type: 'integer' },
+          base: weights,
+          target: weights,
+          added: { type: 'boolean' },
+          removedTotal: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+const binSide = {
+  type: 'object',
+  required: ['count', 'mean', 'max', 'min'],
+  properties: {
+    count: { type: 'integer' },
+    mean: { type: ['number', 'null'] },
+    max: { type: ['number', 'null'] },
+    min: { type: ['number', 'null'] },
+  },
+} as const;
+export const COMPARE_MEMORY_RESPONSE = {
+  type: 'object',
+  required: ['base', 'target', 'unit', 'series', 'bins'],
+  properties: {
+    base: sideInfo,
+    target: sideInfo,
+    unit: { type: 'string', enum: ['bytes'] },
+    series: { type: 'string' },
+    bins: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['start', 'end', 'base', 'target', 'delta'],
+        properties: {
+          start: { type: 'number' },
+          end: { type: 'number' },
+          base: binSide,
+          target: binSide,
+          delta: {
+            type: 'object',
+            required: ['mean', 'max'],
+            properties: { mean: { type: ['number', 'null'] }, max: { type: ['number', 'null'] } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const DEFAULT_TOP = 1000;
+const DEFAULT_MIN_SHARE = 0.0002;
+const DEFAULT_BINS = 500;
+const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
+
+/**
+ * `/api/compare/*`: what changed between two profiles (or two ranges of one). Each side is
+ * computed from the same cached decoded document and summaries as the single views, so comparing
+ * two long profiles costs two range aggregations, not a re-read.
+ */
+export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void {
+  async function sides(query: QueryObject): Promise<[SideRun, SideRun]> {
+    const ids = SIDES.map((side) => sideId(query, side));
+    const decoded = await Promise.all(
+      ids.map((id, i) => ctx.cache.get(id).catch((error: unknown) => sideError(SIDES[i], error))),
+    );
+    return SIDES.map((side, i) =>
+      onSide(side, (): SideRun => {
+        const q = sideQuery(query, side);
+        const d = decoded[i];
+        const thread = optionalInteger(q, 'thread', 0, Number.MAX_SAFE_INTEGER);
+        const { from, to } = windowOf(q, d.doc);
+        const indices = d.rowsOf(thread);
+        const { start, end } = sampleRange(d.doc.samples.time, from, to, indices);
+        return { id: ids[i], decoded: d, from, to, thread, indices, start, end };
+      }),
+    ) as [SideRun, SideRun];
+  }
+
+  const info = (s: SideRun) => ({
+    id: s.id,
+    from: s.from,
+    to: s.to,
+    thread: s.thread ?? null,
+    samples: s.end - s.start,
+  });
+
+  /** A side's run folded per distinct stack (cached on its document), as aggregation arguments. */
+  function folded(s: SideRun, side: Side, growthOf: MemorySeries | undefined): [Int32Array, AggregateOptions] {
+    const c = onSide(side, () => s.decoded.compactRun(s.thread, s.start, s.end, growthOf));
+    return [c.sampleStack, { start: 0, end: c.sampleStack.length, weight: c.weight }];
+  }
+
+  /** Re-measures cached entries whose derived data (keyed stacks, summaries) grew. */
+  function remeasure(runs: SideRun[], before: number[]): void {
+    runs.forEach((s, i) => {
+      if (s.decoded.bytes !== before[i]) ctx.cache.touch(s.id, s.decoded);
+    });
+  }
+
+  app.get('/api/compare/functions', { schema: { response: { 200: COMPARE_FUNCTIONS_RESPONSE } } }, async (request) => {
+    const query = request.query as QueryObject;
+    const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
+    const growthOf = weightParam(query);
+    const runs = await sides(query);
+    const before = runs.map((s) => s.decoded.bytes);
+    const keyed = runs.map((s) => s.decoded.functionStacks());
+    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
+    remeasure(runs, before);
+    const diff = diffFunctionTables(tables[0], tables[1], matchFrames(keyed[0].keys, keyed[1].keys));
+    const [base, target] = runs;
+    return {
+      base: info(base),
+      target: info(target),
+      unit: growthOf ? 'bytes' : 'samples',
+      count: diff.rows.length,
+      functions: diff.rows.slice(0, top).map((r) => ({
+        ...(r.targetFrame >= 0
+          ? frameJson(target.decoded.doc, keyed[1].frameOf[r.targetFrame])
+          : frameJson(base.decoded.doc, keyed[0].frameOf[r.baseFrame])),
+        base: r.base,
+        target: r.target,
+        baseShare: r.baseShare,
+        targetShare: r.targetShare,
+        delta: r.delta,
+        deltaShare: r.deltaShare,
+        added: r.added,
+        removed: r.removed,
+      })),
+    };
+  });
+
+  app.get('/api/compare/tree', { schema: { response: { 200: COMPARE_TREE_RESPONSE } } }, async (request) => {
+    const query = request.query as QueryObject;
+    const minShare = optionalNumber(query, 'minShare') ?? DEFAULT_MIN_SHARE;
+    if (!(minShare >= 0 && minShare <= 1))
+      throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
+    const growthOf = weightParam(query);
+    const runs = await sides(query);
+    const before = runs.map((s) => s.decoded.bytes);
+    const keyed = runs.map((s) => s.decoded.functionStacks());
+    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
+    remeasure(runs, before);
+    const diff = diffCallTrees(trees[0], trees[1], matchFrames(keyed[0].keys, keyed[1].keys));
+    const tree = diff.target;
+    const doc = runs[1].decoded.doc;
+    const names = new Map<number, FrameJson>();
+    const frameOf = (key: number) => {
+      let f = names.get(key);
+      if (!f) names.set(key, (f = frameJson(doc, keyed[1].frameOf[key])));
+      return f;
+    };
+    // Nodes too thin to draw are dropped with their subtrees; the parent's total still counts them.
+    const limit = minShare * diff.targetWeight;
+    const newId = new Int32Array(tree.length).fill(-1);
+    const nodes: unknown[] = [];
+    for (let n = 0; n < tree.length; ) {
+      if (n > 0 && tree.total[n] < limit) {
+        n = tree.subtreeEnd[n];
+        continue;
+      }
+      newId[n] = nodes.length;
+      const frame = n === 0 ? { name: '(root)', file: '', line: 0, kind: 'root' } : frameOf(tree.frame[n]);
+      nodes.push({
+        ...frame,
+        parent: n === 0 ? -1 : newId[tree.parent[n]],
+        depth: tree.depth[n],
+        base: { self: diff.baseSelf[n], total: diff.baseTotal[n] },
+        target: { self: tree.self[n], total: tree.total[n] },
+        added: diff.baseNode[n] < 0,
+        removedTotal: diff.removedTotal[n],
+      });
+      n++;
+    }
+    return { base: info(runs[0]), target: info(runs[1]), unit: growthOf ? 'bytes' : 'samples', minShare, nodes };
+  });
+
+  app.get('/api/compare/memory', { schema: { response: { 200: COMPARE_MEMORY_RESPONSE } } }, async (request) => {
+    const query = request.query as QueryObject;
+    const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+    const series = seriesParam(query);
+    const runs = await sides(query);
+    const before = runs.map((s) => s.decoded.bytes);
+    const summaries = runs.map((s, i) => onSide(SIDES[i], () => s.decoded.memorySummary(s.thread, series)));
+    remeasure(runs, before);
+    const [base, target] = runs;
+    const diff = compareMemory(summaries[0], summaries[1], { base, target, bins });
+    const stats = (r: typeof diff.base, i: number) =>
+      r.count[i] === 0
+        ? { count: 0, mean: null, max: null, min: null }
+        : { count: r.count[i], mean: r.mean[i], max: r.max[i], min: r.min[i] };
+    const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+    const rows = Array.from(diff.start, (start, i) => ({
+      start,
+      end: diff.end[i],
+      base: stats(diff.base, i),
+      target: stats(diff.target, i),
+      delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
+    }));
+    return { base: info(base), target: info(target), unit: 'bytes', series, bins: rows };
+  });
+}
