@@ -230,7 +230,7 @@ async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job
     await streamBodyToFile(request.raw, path, ctx.maxUploadBytes);
     const head = await headOf(path, 2);
     if (isGzip(head)) await assertInflatesWithin(createReadStream(path), ctx.maxInflatedBytes);
-    if (job.kind === 'seed' && !isMsgpackMap(head[0])) {
+    if (job.kind === 'vmprof-viewer' && !isMsgpackMap(head[0])) {
       throw new HttpError(
         400,
         'bad-submit',
