@@ -13,3 +13,13 @@ export {
 export { CompositeProfileStore, DuplicateIdError, openStore } from './embedded-store';
 export type { OpenStoreOptions, RepairReport } from './embedded-store';
 export { fieldsFromDocument } from './from-document';
+export { PostgresProfileIndex, parsePostgresUrl, MIGRATIONS, type PostgresIndexOptions } from './postgres-index';
+export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './s3-blob-store';
+export {
+  SharedProfileStore,
+  openConfiguredStore,
+  DEFAULT_GRACE_MS,
+  type SweepReport,
+  type OpenSharedStoreOptions,
+} from './shared-store';
+export { StoreUnavailableError, isStoreUnavailable } from './unavailable';
