@@ -13,4 +13,6 @@ export interface AppContext extends IngestLimits {
   maxUploadBytes: number;
   /** Seed `/submit/` accepted without the token (its client cannot send one). */
   anonymousSubmit: boolean;
+  /** The index is shared with other instances (PostgreSQL): cached profiles are checked against it. */
+  shared?: boolean;
 }

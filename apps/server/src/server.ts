@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { openStore, type CompositeProfileStore } from '@prof/store';
+import { SharedProfileStore, openConfiguredStore, type CompositeProfileStore } from '@prof/store';
 import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
@@ -12,15 +12,26 @@ import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
 import { startRetention, type RetentionPolicy } from './retention';
 import type { AppContext } from './context';
+import { registerMetrics } from './metrics';
+import { registerReady, startSweeps } from './shared';
 
 export interface ServerOptions {
   /** Data directory (profiles, index, incoming uploads). Default `./prof-data`. */
   dataDir?: string;
+  /** `postgres://...`: the index in PostgreSQL, shared with other instances. Default: SQLite in `dataDir`. */
+  index?: string;
+  /** `s3://bucket/prefix?endpoint=...&region=...`: the documents in a bucket. Default: files in `dataDir`. */
+  blobs?: string;
+  /**
+   * With a shared store: a blob without a row is removed once older than this (an upload that failed
+   * between its blob and its row); swept at start and every `graceMs`. Default 10 minutes.
+   */
+  graceMs?: number;
   /** Token required for uploads and deletes; null or absent = open. */
   token?: string | null;
   /** Built web app; default `apps/web/dist` of this checkout; null serves no pages. */
   webRoot?: string | null;
-  /** Profiles loaded into an empty store on first start; default `apps/server/demo`; null = none. */
+  /** Profiles loaded into an empty store on first start; default `apps/server/demo` (none with a shared store); null = none. */
   demoDir?: string | null;
   /** Largest upload body. Default 2 GiB. */
   maxUploadBytes?: number;
@@ -58,7 +69,13 @@ export const DEFAULT_DEMO_DIR = resolve(here, '../demo');
 
 export async function createServer(options: ServerOptions = {}): Promise<ProfServer> {
   const dataDir = resolve(options.dataDir ?? './prof-data');
-  const store = await openStore({ dir: dataDir });
+  const store = await openConfiguredStore({
+    dir: dataDir,
+    index: options.index,
+    blobs: options.blobs,
+    graceMs: options.graceMs,
+  });
+  const shared = store instanceof SharedProfileStore;
   const app = Fastify({
     logger: options.logger ?? false,
     routerOptions: {
@@ -83,17 +100,22 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
+    shared: shared && options.index !== undefined,
   };
 
   app.setErrorHandler(handleError);
+  registerMetrics(app, { store, cache });
+  registerReady(app, store);
   registerReadApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 
   await uploads.start();
-  const demoDir = options.demoDir === undefined ? DEFAULT_DEMO_DIR : options.demoDir;
+  // Several instances starting on one empty shared store would each load the demos.
+  const demoDir = options.demoDir === undefined ? (shared ? null : DEFAULT_DEMO_DIR) : options.demoDir;
   if (demoDir) await loadDemosOnFirstStart(store, dataDir, demoDir, { maxInflatedBytes }, app.log);
   const stopRetention = startRetention(ctx, options.retention ?? {}, app.log);
+  const stopSweeps = store instanceof SharedProfileStore ? startSweeps(store, app.log) : async () => {};
 
   let closed = false;
   return {
@@ -114,6 +136,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       closed = true;
       await app.close();
       await stopRetention();
+      await stopSweeps();
       await uploads.idle();
       await store.close();
     },
