@@ -15,13 +15,6 @@ import { startPostgres, startS3 } from '../../../scripts/services.mjs';
 import { fixtures, json, startServer } from './helpers';
 import { rawRequest } from './raw-http';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgUrl: string;
-    s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; url: string };
-  }
-}
-
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TOKEN = 'shared-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
