@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createServer } from './server';
 import { parseDuration, parseSize, type RetentionPolicy } from './retention';
+import { migrateCommand } from './migrate';
 
 const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
   --port P      port to listen on (env PORT; default 8080; 0 = any free port)
@@ -19,7 +20,10 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --no-demos    do not load the demo profiles into an empty store (never loaded with --index or --blobs)
   --log-level L request and error logs, JSON on stdout: fatal, error, warn, info (one line per request),
                 debug, trace, silent (env PROF_LOG_LEVEL; default warn)
-  -h, --help    this help`;
+  -h, --help    this help
+
+       prof-server migrate --from DIR --to-index postgres://... --to-blobs s3://...
+                moves an embedded store to a shared one, resumable (prof-server migrate --help)`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -103,7 +107,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error) => {
+const run =
+  process.argv[2] === 'migrate' ? migrateCommand(process.argv.slice(3)).then((code) => process.exit(code)) : main();
+run.catch((error) => {
   console.error(`prof-server: ${(error as Error).message}`);
   process.exit(1);
 });

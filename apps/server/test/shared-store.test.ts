@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
-import { PostgresProfileIndex, S3BlobStore, SharedProfileStore } from '@prof/store';
+import { PostgresProfileIndex, S3BlobStore, SharedProfileStore, openStore } from '@prof/store';
 import { startPostgres, startS3 } from '../../../scripts/services.mjs';
 import { fixtures, json, startServer } from './helpers';
 import { rawRequest } from './raw-http';
@@ -196,6 +196,70 @@ describe('several servers on one PostgreSQL and one bucket', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('prof-server migrate', () => {
+  /** Runs the bin to its end; resolves with its exit code and output. */
+  function migrate(args: string[]): Promise<{ code: number | null; out: string }> {
+    const proc = spawn(process.execPath, [cli, 'migrate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out })));
+  }
+
+  it('moves an embedded store into the shared one with the same ids, rows and bytes, and resumes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prof-migrate-'));
+    dirs.push(dir);
+    const urls = sharedStoreUrls();
+    const fieldsOf = (i: number) => ({
+      project: `p${i % 3}`,
+      name: `f${i}`,
+      tags: { i: String(i) },
+      interpreter: 'cpython',
+      host: null,
+      start: i % 2 ? 1000 + i : null,
+      end: null,
+      durationMs: i,
+      sampleCount: i,
+      peakMemory: i % 2 ? i * 10 : null,
+      hasMemory: i % 2 === 1,
+      threads: 1,
+      zone: 'UTC',
+    });
+    const source = await openStore({ dir });
+    for (let i = 0; i < 30; i++) await source.put(randomBytes(1000 + i), fieldsOf(i), { uploadedAt: 10_000 + i });
+    await source.close();
+    const args = ['--from', dir, '--to-index', urls.index, '--to-blobs', urls.blobs];
+    const first = await migrate(args);
+    expect(first.out).toMatch(/done: copied 30 profiles/);
+    expect(first.code).toBe(0);
+
+    // more uploads to the old server, and a copy interrupted between its blob and its row
+    const more = await openStore({ dir });
+    const added = [];
+    for (let i = 30; i < 40; i++) added.push(await more.put(randomBytes(500), fieldsOf(i), { uploadedAt: 20_000 + i }));
+    await more.close();
+    const target = new SharedProfileStore(S3BlobStore.fromUrl(urls.blobs), await PostgresProfileIndex.open(urls.index));
+    try {
+      await target.blobs.put(added[0].id, Buffer.from('half-copied'));
+      const second = await migrate(args);
+      expect(second.code).toBe(0);
+      expect(second.out).toMatch(/copied 10 profiles .* skipped 30 already there/);
+      const reread = await openStore({ dir });
+      const all = await reread.search({ limit: 1000, sort: 'uploadedAt', order: 'asc' });
+      expect(await target.search({ limit: 1000, sort: 'uploadedAt', order: 'asc' })).toEqual(all);
+      expect(await target.projects()).toEqual(await reread.projects());
+      for (const row of all.items) {
+        expect(Buffer.compare((await target.getBytes(row.id))!, (await reread.getBytes(row.id))!)).toBe(0);
+      }
+      await reread.close();
+    } finally {
+      await target.close();
+    }
+    expect((await migrate(['--from', dir])).code).toBe(2); // no target: usage
   });
 });
 
