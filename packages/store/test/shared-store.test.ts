@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import {
+  MIGRATIONS,
   PostgresProfileIndex,
   S3BlobStore,
   SharedProfileStore,
@@ -90,7 +91,7 @@ describe('PostgreSQL index', () => {
       Array.from({ length: 4 }, () => PostgresProfileIndex.open(inject('pgUrl'), { schema })),
     );
     closing.push(...indexes);
-    for (const index of indexes) expect(await index.schemaVersion()).toBe(1);
+    for (const index of indexes) expect(await index.schemaVersion()).toBe(MIGRATIONS.length);
     const row = { ...fields(), id: newProfileId(), sizeBytes: 3, uploadedAt: 1 };
     await indexes[0].insert(row);
     expect(await indexes[3].get(row.id)).toMatchObject({ id: row.id, sizeBytes: 3 });
