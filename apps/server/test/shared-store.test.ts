@@ -246,7 +246,7 @@ describe('prof-server migrate', () => {
     try {
       await target.blobs.put(added[0].id, Buffer.from('half-copied'));
       const second = await migrate(args);
-      expect(second.code).toBe(0);
+      expect(second.code, second.out).toBe(0);
       expect(second.out).toMatch(/copied 10 profiles .* skipped 30 already there/);
       const reread = await openStore({ dir });
       const all = await reread.search({ limit: 1000, sort: 'uploadedAt', order: 'asc' });
