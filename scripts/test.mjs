@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: installs what the tests need (workspace packages, Debian's chromium and pypy3 when
+// `npm test`: installs what the tests need (workspace packages, Debian's chromium, pypy3 and postgresql when
 // missing and we may), builds, runs every vitest project, then prints one line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,17 @@ function have(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Debian's PostgreSQL lives outside PATH, in /usr/lib/postgresql/<major>/bin. */
+function havePostgres() {
+  return spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
+}
+
 function ensureDebianPackages() {
   const missing = [
     ['chromium', 'chromium'],
     ['pypy3', 'pypy3'],
-  ].filter(([bin]) => !have(bin));
+    ['postgresql', 'postgresql'], // the shared-store tests start a throwaway cluster
+  ].filter(([bin]) => (bin === 'postgresql' ? !havePostgres() : !have(bin)));
   if (missing.length === 0) return;
   const names = missing.map(([, pkg]) => pkg);
   if (process.getuid?.() !== 0) {

@@ -3,5 +3,6 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@prof/source'] },
   ssr: { resolve: { conditions: ['@prof/source'] } },
-  test: { testTimeout: 60_000, hookTimeout: 60_000 },
+  // PostgreSQL and an S3-protocol server for the shared-store tests (started once, stopped after)
+  test: { testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['../../scripts/vitest-services.mjs'] },
 });

@@ -35,6 +35,9 @@ export class BytesCache {
   private readonly loading = new Map<string, Promise<Buffer | null>>();
   private readonly largest: number;
   private readonly verified = new Set<string>();
+  /** Lookups answered from memory, and the others (for /metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly store: ProfileStore,
@@ -50,7 +53,11 @@ export class BytesCache {
 
   async get(id: string): Promise<Buffer | null> {
     const hit = this.lru.get(id);
-    if (hit) return hit;
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.store.getBytes(id).then(async (bytes) => {

@@ -3,12 +3,18 @@ import { parseArgs } from 'node:util';
 import { createServer } from './server';
 import { parseDuration, parseSize, type RetentionPolicy } from './retention';
 import { reindexCommand } from './reindex-command';
+import { migrateCommand } from './migrate';
 
 const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
        prof-server reindex [--data DIR]   rebuild the index from the stored documents (server stopped)
   --port P      port to listen on (env PORT; default 8080; 0 = any free port)
   --host H      interface (env HOST; default 127.0.0.1; 0.0.0.0 for every interface)
   --data DIR    data directory (env PROF_DATA; default ./prof-data)
+  --index URL   postgres://user:password@host:5432/db[?schema=s]: the index in PostgreSQL, shared by
+                every instance given the same URL (env PROF_INDEX; default SQLite in the data directory)
+  --blobs URL   s3://[key:secret@]bucket/prefix?endpoint=http://host:9000&region=us-east-1: the documents in
+                S3 or an S3-compatible store (env PROF_BLOBS; default files in the data directory;
+                credentials also from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
@@ -16,8 +22,15 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
                 default 64MiB)
   --anonymous-submit  accept the vmprof-viewer client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
   --default-project P  project of uploads that name none (env PROF_DEFAULT_PROJECT), e.g. from \`python -m vmprof --web\`
-  --anonymous-submit    --no-demos    do not load the demo profiles into an empty store
-  -h, --help    this help`;
+  --no-demos    do not load the demo profiles into an empty store (never loaded with --index or --blobs)
+  --log-level L request and error logs, JSON on stdout: fatal, error, warn, info (one line per request),
+                debug, trace, silent (env PROF_LOG_LEVEL; default warn)
+  -h, --help    this help
+
+       prof-server migrate --from DIR --to-index postgres://... --to-blobs s3://...
+                moves an embedded store to a shared one, resumable (prof-server migrate --help)`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** An environment variable, unset when empty. */
 const env = (name: string) => process.env[name] || undefined;
@@ -31,6 +44,9 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   data: { type: 'string' },
+  index: { type: 'string' },
+  blobs: { type: 'string' },
+  'log-level': { type: 'string' },
   token: { type: 'string' },
   'max-age': { type: 'string' },
   'max-size': { type: 'string' },
@@ -74,15 +90,23 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  const logLevel = values['log-level'] ?? env('PROF_LOG_LEVEL') ?? env('LOG_LEVEL') ?? 'warn';
+  if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+  const index = values.index ?? env('PROF_INDEX');
+  const blobs = values.blobs ?? env('PROF_BLOBS');
+  if (index && !/^postgres(ql)?:\/\//.test(index)) fail('--index: expected a postgres:// URL');
+  if (blobs && !blobs.startsWith('s3://')) fail('--blobs: expected an s3:// URL');
   const server = await createServer({
     dataDir: values.data ?? env('PROF_DATA') ?? './prof-data',
+    index,
+    blobs,
     token: values.token ?? env('PROF_TOKEN') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
     maxInflatedBytes,
     defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,
     retention,
-    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+    logger: { level: logLevel },
   });
   const url = await server.listen({ port, host: values.host ?? env('HOST') ?? '127.0.0.1' });
   console.log(`Prof server listening on ${url}`);
@@ -99,7 +123,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error) => {
+const run =
+  process.argv[2] === 'migrate' ? migrateCommand(process.argv.slice(3)).then((code) => process.exit(code)) : main();
+run.catch((error) => {
   console.error(`prof-server: ${(error as Error).message}`);
   process.exit(1);
 });

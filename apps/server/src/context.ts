@@ -20,4 +20,6 @@ export interface AppContext extends IngestLimits {
   anonymousSubmit: boolean;
   /** Project given to uploads that name none (`--default-project`), or null. */
   defaultProject: string | null;
+  /** The index is shared with other instances (PostgreSQL): cached profiles are checked against it. */
+  shared?: boolean;
 }

@@ -224,6 +224,8 @@ function documentBytes(doc: ProfileDocument): number {
 export class DecodedCache {
   private readonly lru: LRUCache<string, DecodedProfile>;
   private readonly loading = new Map<string, Promise<DecodedProfile>>();
+  private hits = 0;
+  private misses = 0;
 
   constructor(
     /** The stored bytes the documents are decoded from (also what the document route serves). */
@@ -239,7 +241,11 @@ export class DecodedCache {
 
   async get(id: string): Promise<DecodedProfile> {
     const hit = this.lru.get(id);
-    if (hit) return hit;
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.load(id).finally(() => this.loading.delete(id));
@@ -273,6 +279,14 @@ export class DecodedCache {
   forget(id: string): void {
     this.lru.delete(id);
     this.bytes.forget(id);
+  }
+
+  /** Hits and misses of both caches (for /metrics). */
+  stats() {
+    return {
+      bytes: { hits: this.bytes.hits, misses: this.bytes.misses },
+      decoded: { hits: this.hits, misses: this.misses },
+    };
   }
 
   get size(): { entries: number; bytes: number } {

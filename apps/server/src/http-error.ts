@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isProfFormatError } from '@prof/format';
-import { InvalidIdError } from '@prof/store';
+import { InvalidIdError, isStoreUnavailable } from '@prof/store';
 import { RETRY_AFTER_SECONDS } from './limiter';
 
 /** A client error with a stable code; rendered as `{ error: { code, message } }`. */
@@ -58,6 +58,12 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
   if (error instanceof InvalidIdError) {
     void reply.code(400).send(errorBody(error.code, error.message));
+    return;
+  }
+  if (isStoreUnavailable(error)) {
+    // The request was fine: PostgreSQL or S3 is down; clients may retry, load balancers route elsewhere.
+    request.log.warn({ err: error }, 'store unavailable');
+    void reply.code(503).header('Retry-After', '2').send(errorBody(error.code, error.message));
     return;
   }
   const fastifyError = error as FastifyError;

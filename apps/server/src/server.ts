@@ -3,7 +3,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { fileURLToPath } from 'node:url';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openStore, STORED_MAX_INFLATED_BYTES, type CompositeProfileStore } from '@prof/store';
+import {
+  openConfiguredStore,
+  SharedProfileStore,
+  STORED_MAX_INFLATED_BYTES,
+  type CompositeProfileStore,
+} from '@prof/store';
 import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
@@ -17,15 +22,26 @@ import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
 import { startRetention, type RetentionPolicy } from './retention';
 import type { AppContext } from './context';
+import { registerMetrics } from './metrics';
+import { registerReady, startSweeps } from './shared';
 
 export interface ServerOptions {
   /** Data directory (profiles, index, incoming uploads). Default `./prof-data`. */
   dataDir?: string;
+  /** `postgres://...`: the index in PostgreSQL, shared with other instances. Default: SQLite in `dataDir`. */
+  index?: string;
+  /** `s3://bucket/prefix?endpoint=...&region=...`: the documents in a bucket. Default: files in `dataDir`. */
+  blobs?: string;
+  /**
+   * With a shared store: a blob without a row is removed once older than this (an upload that failed
+   * between its blob and its row); swept at start and every `graceMs`. Default 10 minutes.
+   */
+  graceMs?: number;
   /** Token required for uploads and deletes; null or absent = open. */
   token?: string | null;
   /** Built web app; default `apps/web/dist` of this checkout; null serves no pages. */
   webRoot?: string | null;
-  /** Profiles loaded into an empty store on first start; default `apps/server/demo`; null = none. */
+  /** Profiles loaded into an empty store on first start; default `apps/server/demo` (none with a shared store); null = none. */
   demoDir?: string | null;
   /** Largest upload body. Default 2 GiB. */
   maxUploadBytes?: number;
@@ -90,7 +106,14 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     rewriteUrl: (request) => apiUrlFromQueryBase(request.method, request.url ?? '/'),
   });
   // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
-  const store = await openStore({ dir: dataDir, log: app.log });
+  const store = await openConfiguredStore({
+    dir: dataDir,
+    index: options.index,
+    blobs: options.blobs,
+    graceMs: options.graceMs,
+    log: app.log,
+  });
+  const shared = store instanceof SharedProfileStore;
   const maxInflatedBytes = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const cache = new DecodedCache(
     new BytesCache(store, options.bytesCacheBytes ?? 256 * 1024 ** 2, STORED_MAX_INFLATED_BYTES),
@@ -109,6 +132,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
     defaultProject: options.defaultProject || null,
+    shared: shared && options.index !== undefined,
   };
 
   app.setErrorHandler(handleError);
@@ -116,6 +140,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
   });
+  registerMetrics(app, { store, cache });
+  registerReady(app, store);
   registerReadApi(app, ctx);
   registerCompareApi(app, ctx);
   await app.register(async (scope) => registerUploads(scope, ctx));
@@ -125,9 +151,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   // Tells `prof-server reindex` that this data directory is in use (it must not swap the index under us).
   const pidFile = join(dataDir, 'server.pid');
   await writeFile(pidFile, `${process.pid}\n`);
-  const demoDir = options.demoDir === undefined ? DEFAULT_DEMO_DIR : options.demoDir;
+  // Several instances starting on one empty shared store would each load the demos.
+  const demoDir = options.demoDir === undefined ? (shared ? null : DEFAULT_DEMO_DIR) : options.demoDir;
   if (demoDir) await loadDemosOnFirstStart(store, dataDir, demoDir, { maxInflatedBytes }, app.log);
   const stopRetention = startRetention(ctx, options.retention ?? {}, app.log);
+  const stopSweeps = store instanceof SharedProfileStore ? startSweeps(store, app.log) : async () => {};
 
   let closed = false;
   return {
@@ -148,6 +176,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       closed = true;
       await app.close();
       await stopRetention();
+      await stopSweeps();
       await uploads.idle();
       await store.close();
       await unlink(pidFile).catch(() => {});

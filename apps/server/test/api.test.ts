@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeDocument, gzipDocument, readProfileFile, type ProfileDocument } from '@prof/format/node';
 import { CONTENT_SECURITY_POLICY } from '../src/index';
-import { fixtures, json, startServer, type Running } from './helpers';
+import { fixtures, json, startServer, storedBytes, storedIds, type Running } from './helpers';
 
 const TOKEN = 's3cret-token';
 let r: Running;
@@ -56,7 +56,7 @@ describe('our protocol', () => {
     const etag = doc.headers.get('etag')!;
     expect(etag).toBe(`"${spikyId}"`);
     // fetch inflates gzip itself: compare against what the file on disk holds, byte for byte
-    const onDisk = await readFile(join(r.dir, 'data/profiles', `${spikyId}.msgpack.gz`));
+    const onDisk = await storedBytes(r, spikyId);
     expect(Buffer.compare(onDisk, spikyGz)).toBe(0);
     expect(Buffer.compare(Buffer.from(await doc.arrayBuffer()), Buffer.from(encodeDocument(spiky)))).toBe(0);
 
@@ -227,7 +227,7 @@ describe('our protocol', () => {
     expect(del.status).toBe(200);
     expect((await fetch(`${r.url}/api/profiles/${threadsId}`)).status).toBe(404);
     expect((await fetch(`${r.url}/api/profiles/${threadsId}/document`)).status).toBe(404);
-    expect(await readdir(join(r.dir, 'data/profiles'))).not.toContain(`${threadsId}.msgpack.gz`);
+    expect(await storedIds(r)).not.toContain(threadsId);
     expect((await fetch(`${r.url}/api/profiles/${threadsId}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixtures, json, startServer, waitForProfile, type Running } from './helpers';
+import { fixtures, json, startServer, storedIds, waitForProfile, type Running } from './helpers';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -69,7 +69,7 @@ describe('faults in one process', () => {
     }
     await r.server.uploads.idle();
     expect(await readdir(join(dataDir, 'incoming'))).toEqual([]);
-    expect(await readdir(join(dataDir, 'profiles'))).toEqual([]);
+    expect(await storedIds(r)).toEqual([]);
     expect((await json(await fetch(`${r.url}/api/profiles`))).total).toBe(0);
     expect((await fetch(`${r.url}/api/profiles/${rid}`)).status).toBe(404);
   });
@@ -85,7 +85,7 @@ describe('faults in one process', () => {
     expect(ids.size).toBe(24);
     const list = await json(await fetch(`${r.url}/api/profiles?limit=100`));
     expect(list.total).toBe(24);
-    const files = (await readdir(join(r.dir, 'data/profiles'))).map((n) => n.replace('.msgpack.gz', '')).sort();
+    const files = await storedIds(r);
     expect(files).toEqual([...ids].sort());
     const projects = await json(await fetch(`${r.url}/api/projects`));
     expect(projects.projects.map((p: any) => p.count)).toEqual([6, 6, 6, 6]);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeStacks, binRows, buildMemorySummary, queryBins } from '@prof/binning';
 import { gunzipDocument, gzipDocument, readProfileFile, type ProfileDocument } from '@prof/format/node';
-import { fixtures, json, repoRoot, startServer, type Running } from './helpers';
+import { fixtures, json, repoRoot, startServer, storedBytes, type Running } from './helpers';
 
 const execFileAsync = promisify(execFile);
 const clientCli = join(repoRoot, 'packages/client/dist/cli.js');
@@ -63,7 +63,7 @@ beforeAll(async () => {
   const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
   expect(report.ok, run.stdout).toBe(true);
   id = report.results[0].id;
-  doc = await gunzipDocument(await readFile(join(r.dir, 'data/profiles', `${id}.msgpack.gz`)));
+  doc = await gunzipDocument(await storedBytes(r, id));
   const spiky = await readProfileFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
   const uploaded = await fetch(`${r.url}/api/profiles?project=etl`, {
     method: 'POST',

@@ -2,6 +2,8 @@ import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { createServer, type ProfServer, type ServerOptions } from '../src/index';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
 
@@ -16,6 +18,27 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string;
+    s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; url: string };
+  }
+}
+
+/**
+ * With PROF_TEST_STORE=shared the suite runs on the shared store: a fresh PostgreSQL schema and
+ * bucket prefix per server, on the services the globalSetup started.
+ */
+function sharedStoreOptions(): Pick<ServerOptions, 'index' | 'blobs'> {
+  if (process.env.PROF_TEST_STORE !== 'shared') return {};
+  const tag = randomBytes(6).toString('hex');
+  const s3 = inject('s3');
+  return {
+    index: `${inject('pgUrl')}?schema=t_${tag}`,
+    blobs: `s3://${s3.accessKeyId}:${s3.secretAccessKey}@${s3.bucket}/t-${tag}?endpoint=${encodeURIComponent(s3.endpoint)}&region=us-east-1`,
+  };
+}
+
 /** A real server on a random loopback port over a fresh data directory, with a tiny web root. */
 export async function startServer(options: ServerOptions = {}): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'prof-server-test-'));
@@ -26,7 +49,13 @@ export async function startServer(options: ServerOptions = {}): Promise<Running>
     '<!doctype html><title>Prof</title><script type="module" src="/assets/app.js"></script>',
   );
   await writeFile(join(webRoot, 'assets', 'app.js'), 'console.log("prof")');
-  const server = await createServer({ dataDir: join(dir, 'data'), webRoot, demoDir: null, ...options });
+  const server = await createServer({
+    dataDir: join(dir, 'data'),
+    webRoot,
+    demoDir: null,
+    ...sharedStoreOptions(),
+    ...options,
+  });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
     server,
@@ -60,4 +89,16 @@ export async function waitForProfile(url: string, id: string, timeoutMs = 30_000
       throw new Error(`profile ${id}: ${response.status} ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The stored bytes of a profile, from whichever blob store the server runs on. */
+export async function storedBytes(r: Running, id: string): Promise<Buffer> {
+  const bytes = await r.server.store.blobs.get(id);
+  if (!bytes) throw new Error(`profile ${id} has no stored bytes`);
+  return bytes;
+}
+
+/** The ids of every stored document, sorted. */
+export async function storedIds(r: Running): Promise<string[]> {
+  return (await r.server.store.blobs.list()).sort();
 }

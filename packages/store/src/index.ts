@@ -22,3 +22,13 @@ export {
   type RebuildReport,
   type StoreLog,
 } from './reindex';
+export { PostgresProfileIndex, parsePostgresUrl, MIGRATIONS, type PostgresIndexOptions } from './postgres-index';
+export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './s3-blob-store';
+export {
+  SharedProfileStore,
+  openConfiguredStore,
+  DEFAULT_GRACE_MS,
+  type SweepReport,
+  type OpenSharedStoreOptions,
+} from './shared-store';
+export { StoreUnavailableError, isStoreUnavailable } from './unavailable';

@@ -132,18 +132,30 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     return value;
   }
 
+  /**
+   * With a shared index another instance may have deleted the profile: the caches of this one are
+   * only trusted once the row is still there (one primary-key lookup).
+   */
+  async function ensureLive(id: string): Promise<void> {
+    if (!ctx.shared || (await ctx.store.get(id))) return;
+    ctx.cache.forget(id);
+    throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+  }
+
+  // Liveness: the process answers even while the index is down (that is what /ready tells).
   app.get('/health', async () => {
-    const stats = await ctx.store.stats();
+    // Liveness: a down shared index leaves the counts unknown, never the answer.
+    const stats = await ctx.store.stats().catch(() => null);
     const disk = await freeSpace(ctx.dataDir);
     return {
       // degraded: the data directory's disk is (nearly) full, so uploads will get 507 storage-full
       status: disk.low ? 'degraded' : 'ok',
       freeBytes: disk.freeBytes,
-      profiles: stats.count,
-      storedBytes: stats.totalBytes,
+      profiles: stats?.count ?? null,
+      storedBytes: stats?.totalBytes ?? null,
       cache: ctx.cache.size,
       // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
-      quarantined: await ctx.store.quarantined(),
+      quarantined: await ctx.store.quarantined().catch(() => null),
       // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
       failedUploads: ctx.uploads.failedCount(),
     };
@@ -171,6 +183,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/api/profiles/:id/document', async (request, reply) => {
     const id = idParam(request);
+    await ensureLive(id);
     const etag = `"${id}"`; // a profile's bytes never change once stored
     const ifNoneMatch = request.headers['if-none-match'];
     const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
@@ -191,6 +204,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/profiles/:id/memory', { schema: { response: { 200: MEMORY_RESPONSE } } }, async (request) => {
     const id = idParam(request);
     const query = request.query as QueryObject;
+    await ensureLive(id);
     const decoded = await ctx.cache.get(id);
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
     const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
@@ -213,6 +227,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/profiles/:id/stacks', { schema: { response: { 200: STACKS_RESPONSE } } }, async (request) => {
     const id = idParam(request);
     const query = request.query as QueryObject;
+    await ensureLive(id);
     const decoded = await ctx.cache.get(id);
     const doc = decoded.doc;
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);

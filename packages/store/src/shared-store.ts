@@ -1,0 +1,121 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BlobStore, ProfileIndex, PruneOptions, PruneResult } from './types';
+import { CompositeProfileStore, openStore } from './embedded-store';
+import type { StoreLog } from './reindex';
+import { FileBlobStore } from './file-blob-store';
+import { SqliteProfileIndex } from './sqlite-index';
+import { type LOCKS, PostgresProfileIndex } from './postgres-index';
+import { S3BlobStore } from './s3-blob-store';
+
+/** What a blob store or an index may offer beyond its contract. */
+interface Pingable {
+  ping?(): Promise<void>;
+}
+interface Lockable {
+  exclusive?<T>(key: keyof typeof LOCKS, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+}
+
+export interface SweepReport {
+  /** Interrupted multipart uploads aborted. */
+  incomplete: number;
+  /** Blobs older than the grace period without an index row (an upload that failed between blob and row). */
+  orphans: number;
+}
+
+/** How long a blob without a row is left alone: another instance may be between its blob and its row. */
+export const DEFAULT_GRACE_MS = 10 * 60_000;
+
+/**
+ * A store several servers share (PostgreSQL index, S3 bucket). The write order of
+ * `CompositeProfileStore` holds (blob, then row; row, then blob), so a failure between the two
+ * leaves only a blob without a row, which `sweep` removes once older than the grace period.
+ * Retention and sweeps run on one instance at a time (PostgreSQL advisory locks).
+ */
+export class SharedProfileStore extends CompositeProfileStore {
+  constructor(
+    blobs: BlobStore & Pingable,
+    index: ProfileIndex & Pingable & Lockable,
+    readonly graceMs = DEFAULT_GRACE_MS,
+  ) {
+    super(blobs, index);
+  }
+
+  /** Resolves when both the index and the blob store answer; rejects with the first failure. */
+  async ready(): Promise<void> {
+    await Promise.all([(this.index as Pingable).ping?.(), (this.blobs as Pingable).ping?.()]);
+  }
+
+  private exclusive<T>(key: keyof typeof LOCKS, fn: () => Promise<T>) {
+    const index = this.index as Lockable;
+    return index.exclusive ? index.exclusive(key, fn) : fn().then((value) => ({ ran: true as const, value }));
+  }
+
+  /** Removes what failed uploads left, older than the grace period; null when another instance is sweeping. */
+  async sweep(options: { graceMs?: number; now?: number } = {}): Promise<SweepReport | null> {
+    const result = await this.exclusive('sweep', async () => {
+      const bound = { modifiedBefore: (options.now ?? Date.now()) - (options.graceMs ?? this.graceMs) };
+      const incomplete = await this.blobs.removeIncomplete(bound);
+      // Blobs first, rows after: a row committed after the listing is still seen.
+      const old = await this.blobs.list(bound);
+      if (!old.length) return { incomplete, orphans: 0 };
+      const rows = new Set(await this.index.ids());
+      const orphans = old.filter((id) => !rows.has(id));
+      for (const id of orphans) await this.blobs.delete(id);
+      return { incomplete, orphans: orphans.length };
+    });
+    return result.ran ? result.value : null;
+  }
+
+  /** Prunes on one instance at a time; the others find nothing to do (an empty result). */
+  override async prune(options: PruneOptions): Promise<PruneResult> {
+    const result = await this.exclusive('retention', () => super.prune(options));
+    return result.ran ? result.value : { deleted: [], freedBytes: 0 };
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await (this.blobs as { close?(): Promise<void> }).close?.();
+  }
+}
+
+export interface OpenSharedStoreOptions {
+  /** Where the embedded store's start-up repair reports what it re-indexed or quarantined. */
+  log?: StoreLog;
+  /** Data directory for what is not shared (default `./prof-data`). */
+  dir?: string;
+  /** `postgres://...` for a shared index; absent: SQLite in `dir`. */
+  index?: string;
+  /** `s3://bucket/prefix?endpoint=...` for shared blobs; absent: files in `dir`. */
+  blobs?: string;
+  graceMs?: number;
+}
+
+/**
+ * The store a server runs on: the embedded one (SQLite + directory, repaired at start) when neither
+ * `index` nor `blobs` is given, a `SharedProfileStore` otherwise (swept at start, with the grace period).
+ */
+export async function openConfiguredStore(options: OpenSharedStoreOptions): Promise<CompositeProfileStore> {
+  if (!options.index && !options.blobs) return openStore({ dir: options.dir, log: options.log });
+  const dir = resolve(options.dir ?? './prof-data');
+  if (!options.index || !options.blobs) await mkdir(dir, { recursive: true });
+  const blobs = options.blobs ? S3BlobStore.fromUrl(options.blobs) : await FileBlobStore.open(join(dir, 'profiles'));
+  let index: ProfileIndex;
+  try {
+    index = options.index
+      ? await PostgresProfileIndex.open(options.index)
+      : new SqliteProfileIndex(join(dir, 'index.sqlite'));
+  } catch (error) {
+    await (blobs as { close?(): Promise<void> }).close?.();
+    throw error;
+  }
+  const store = new SharedProfileStore(blobs, index, options.graceMs);
+  try {
+    await store.ready();
+    await store.sweep();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

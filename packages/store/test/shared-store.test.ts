@@ -1,0 +1,189 @@
+// The shared store for real: PostgreSQL index and an S3-protocol server (started by the globalSetup).
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import {
+  MIGRATIONS,
+  PostgresProfileIndex,
+  S3BlobStore,
+  SharedProfileStore,
+  StoreUnavailableError,
+  newProfileId,
+  openConfiguredStore,
+  parseS3Url,
+  type ProfileFields,
+} from '../src/index';
+import { freshPostgresIndex, freshS3Store, freshS3Url } from './services';
+
+function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
+  return {
+    project: 'etl',
+    name: 'main',
+    tags: {},
+    interpreter: 'cpython',
+    host: 'box',
+    start: 1_700_000_000_000,
+    end: 1_700_000_010_000,
+    durationMs: 10_000,
+    sampleCount: 100,
+    peakMemory: 1024,
+    hasMemory: true,
+    threads: 1,
+    ...overrides,
+  };
+}
+
+const closing: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const c of closing.splice(0)) await c.close();
+});
+
+describe('S3 blob store', () => {
+  it('parses s3:// URLs and says what is wrong with a bad one', () => {
+    expect(parseS3Url('s3://ak:s%2Fk@bucket/a/b?endpoint=http://h:9000&region=eu-west-1&forcePathStyle=false')).toEqual(
+      {
+        bucket: 'bucket',
+        prefix: 'a/b',
+        credentials: { accessKeyId: 'ak', secretAccessKey: 's/k' },
+        endpoint: 'http://h:9000',
+        region: 'eu-west-1',
+        forcePathStyle: false,
+      },
+    );
+    expect(parseS3Url('s3://bucket')).toEqual({ bucket: 'bucket' });
+    expect(() => parseS3Url('http://bucket/x')).toThrow(/expected s3:\/\/bucket/);
+    expect(() => parseS3Url('s3://bucket/x?endpont=x')).toThrow(/"endpont" is unknown/);
+  });
+
+  it('stores bytes, multipart for large ones, and gives them back identical', async () => {
+    const blobs = freshS3Store({ multipartThreshold: 6 * 1024 ** 2, partSize: 5 * 1024 ** 2 });
+    closing.push(blobs);
+    const small = randomBytes(1000);
+    const large = randomBytes(12 * 1024 ** 2 + 17); // three parts
+    const [a, b] = [newProfileId(), newProfileId()];
+    await blobs.put(a, small);
+    await blobs.put(b, large);
+    expect(Buffer.compare((await blobs.get(a))!, small)).toBe(0);
+    expect(Buffer.compare((await blobs.get(b))!, large)).toBe(0);
+    expect((await blobs.list()).sort()).toEqual([a, b].sort());
+    expect(await blobs.list({ modifiedBefore: Date.now() - 60_000 })).toEqual([]);
+    expect(await blobs.get(newProfileId())).toBeNull();
+    expect(await blobs.get('../x')).toBeNull();
+    await blobs.delete(a);
+    await blobs.delete(a); // deleting what is gone is fine
+    expect(await blobs.list()).toEqual([b]);
+    expect(await blobs.removeIncomplete()).toBe(0);
+    await blobs.ping();
+  });
+
+  it('fails with StoreUnavailableError when the server cannot be reached', async () => {
+    const blobs = S3BlobStore.fromUrl('s3://k:s@prof/x?endpoint=http://127.0.0.1:9&region=us-east-1');
+    closing.push(blobs);
+    await expect(blobs.get(newProfileId())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(blobs.put(newProfileId(), Buffer.from('x'))).rejects.toThrow(/blob store is unavailable/);
+    await expect(blobs.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('PostgreSQL index', () => {
+  it('applies its migrations once when several instances open one database at the same time', async () => {
+    const schema = `m_${randomBytes(6).toString('hex')}`;
+    const indexes = await Promise.all(
+      Array.from({ length: 4 }, () => PostgresProfileIndex.open(inject('pgUrl'), { schema })),
+    );
+    closing.push(...indexes);
+    for (const index of indexes) expect(await index.schemaVersion()).toBe(MIGRATIONS.length);
+    const row = { ...fields(), id: newProfileId(), sizeBytes: 3, uploadedAt: 1 };
+    await indexes[0].insert(row);
+    expect(await indexes[3].get(row.id)).toMatchObject({ id: row.id, sizeBytes: 3 });
+  });
+
+  it('fails with StoreUnavailableError when the database cannot be reached', async () => {
+    await expect(PostgresProfileIndex.open('postgres://prof@127.0.0.1:9/postgres')).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    await expect(PostgresProfileIndex.open('mysql://x@y/z')).rejects.toThrow(/expected a postgres:\/\/ URL/);
+  });
+});
+
+describe('shared store (PostgreSQL + S3)', () => {
+  async function open(blobsUrl = freshS3Url(), index?: PostgresProfileIndex) {
+    const store = new SharedProfileStore(S3BlobStore.fromUrl(blobsUrl), index ?? (await freshPostgresIndex()));
+    closing.push(store);
+    return store;
+  }
+
+  it('is what openConfiguredStore opens for a postgres:// index and an s3:// bucket', async () => {
+    const schema = `o_${randomBytes(6).toString('hex')}`;
+    const store = await openConfiguredStore({ index: `${inject('pgUrl')}?schema=${schema}`, blobs: freshS3Url() });
+    closing.push(store);
+    expect(store).toBeInstanceOf(SharedProfileStore);
+    const row = await store.put(Buffer.from('bytes'), fields());
+    expect((await store.getBytes(row.id))!.toString()).toBe('bytes');
+    expect((await store.search()).items.map((r) => r.id)).toEqual([row.id]);
+  });
+
+  it('shows a profile to another instance once stored, and forgets it everywhere once deleted', async () => {
+    const url = freshS3Url();
+    const a = await open(url);
+    const b = await open(url, await reopen(a));
+    const bytes = randomBytes(50_000);
+    const row = await a.put(bytes, fields());
+    expect(await b.get(row.id)).toEqual(row);
+    expect(Buffer.compare((await b.getBytes(row.id))!, bytes)).toBe(0);
+    expect(await b.delete(row.id)).toBe(true);
+    expect(await a.get(row.id)).toBeNull();
+    expect(await a.getBytes(row.id)).toBeNull();
+  });
+
+  it('leaves no row and no blob when the row cannot be committed', async () => {
+    const store = await open();
+    // PostgreSQL refuses a thread count beyond its integer column after the blob is written
+    await expect(store.put(Buffer.from('x'), fields({ threads: 2 ** 40 }))).rejects.toThrow(/out of range/);
+    expect(await store.blobs.list()).toEqual([]);
+    expect(await store.stats()).toEqual({ count: 0, totalBytes: 0 });
+  });
+
+  it('sweeps blobs left without a row once older than the grace period, one instance at a time', async () => {
+    const url = freshS3Url();
+    const store = await open(url);
+    const kept = await store.put(Buffer.from('kept'), fields());
+    const orphan = newProfileId(); // an instance died between its blob and its row
+    await store.blobs.put(orphan, Buffer.from('never indexed'));
+    expect(await store.sweep()).toEqual({ incomplete: 0, orphans: 0 }); // young: maybe still being indexed
+    expect((await store.blobs.list()).sort()).toEqual([kept.id, orphan].sort());
+    const other = await open(url, await reopen(store));
+    let release!: () => void;
+    const held = (store.index as PostgresProfileIndex).exclusive(
+      'sweep',
+      () => new Promise<void>((r) => (release = r)),
+    );
+    await expect.poll(() => release !== undefined).toBe(true);
+    expect(await other.sweep({ now: Date.now() + store.graceMs + 1000 })).toBeNull(); // the lock is held
+    release();
+    await held;
+    expect(await other.sweep({ now: Date.now() + store.graceMs + 1000 })).toEqual({ incomplete: 0, orphans: 1 });
+    expect(await store.blobs.list()).toEqual([kept.id]);
+    expect((await store.getBytes(kept.id))!.toString()).toBe('kept');
+  });
+
+  it('prunes on one instance at a time', async () => {
+    const store = await open();
+    await store.put(Buffer.alloc(10), fields(), { uploadedAt: 1 });
+    let release!: () => void;
+    const held = (store.index as PostgresProfileIndex).exclusive(
+      'retention',
+      () => new Promise<void>((r) => (release = r)),
+    );
+    await expect.poll(() => release !== undefined).toBe(true);
+    expect(await store.prune({ maxTotalBytes: 0 })).toEqual({ deleted: [], freedBytes: 0 });
+    release();
+    await held;
+    expect((await store.prune({ maxTotalBytes: 0 })).freedBytes).toBe(10);
+    expect(await store.blobs.list()).toEqual([]);
+  });
+});
+
+/** A second connection pool on the same schema as `store`'s index: another instance. */
+async function reopen(store: SharedProfileStore): Promise<PostgresProfileIndex> {
+  return PostgresProfileIndex.open(inject('pgUrl'), { schema: (store.index as PostgresProfileIndex).schema });
+}
