@@ -38,12 +38,13 @@ describe('CPU recording through node:inspector', () => {
   });
 
   it('maps monotonic time to the wall clock', () => {
-    // Bracketed by two wall-clock readings, so a preemption between the calls cannot fail it.
+    // Bracketed by two wall-clock readings, so a preemption between the calls cannot fail it; the
+    // slack covers Date.now()'s whole-ms truncation and the clock's slewing since calibration.
     const before = Date.now();
     const mapped = monotonicToEpochMs(monotonicNowMs());
     const after = Date.now();
-    expect(mapped).toBeGreaterThanOrEqual(before - 2);
-    expect(mapped).toBeLessThanOrEqual(after + 2);
+    expect(mapped).toBeGreaterThanOrEqual(before - 5);
+    expect(mapped).toBeLessThanOrEqual(after + 5);
   });
 });
 
