@@ -9,7 +9,7 @@ import { decodeColumn, encodeColumn, ORDERS, type ColumnOrder, type ColumnType }
 import { ProfFormatError } from './errors';
 import { assertIntegrity } from './integrity';
 import { DOCUMENT_MAGIC, SCHEMA_VERSION, type ProfileDocument } from './schema';
-import { isPlainObject } from './shared';
+import { isPlainObject } from './plain-values';
 
 // Plain msgpack maps (no msgpackr record extension), so other msgpack readers can read documents.
 const packr = new Packr({ useRecords: false, variableMapSize: true });

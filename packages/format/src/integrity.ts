@@ -4,7 +4,7 @@
  */
 import { ProfFormatError } from './errors';
 import { DOCUMENT_MAGIC, FRAME_KIND_NAMES, SCHEMA_VERSION, type ProfileDocument } from './schema';
-import { isPlainObject } from './shared';
+import { isPlainObject } from './plain-values';
 
 type Ctor = Uint8ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;
 

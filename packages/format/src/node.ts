@@ -17,7 +17,7 @@ import { readV8CpuProfile } from './v8/cpuprofile';
 import { inspectFromResult, type VmprofInspection } from './vmprof/inspect';
 import { createVmprofReader } from './vmprof/reader';
 import type { VmprofReadResult } from './vmprof/types';
-import { concatBytes } from './shared';
+import { concatBytes } from './plain-values';
 
 export * from './index';
 

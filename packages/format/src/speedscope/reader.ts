@@ -8,7 +8,7 @@
 import { DocumentBuilder, emptyMeta } from '../builder';
 import { ProfFormatError } from '../errors';
 import { FrameKind, type ProfileDocument } from '../schema';
-import { isPlainObject } from '../shared';
+import { isPlainObject } from '../plain-values';
 import { headText, pushInTimeOrder, textOf, type PendingSample } from '../text-input';
 import type { ReadOptions } from '../vmprof/types';
 

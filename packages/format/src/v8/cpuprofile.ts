@@ -8,7 +8,7 @@ import { DocumentBuilder, emptyMeta } from '../builder';
 import { ProfFormatError } from '../errors';
 import { FrameKind, type DocumentWarning, type ProfileDocument } from '../schema';
 import type { ReadOptions } from '../vmprof/types';
-import { isPlainObject } from '../shared';
+import { isPlainObject } from '../plain-values';
 
 /** Memory readings taken beside the CPU profile (the Node client samples RSS on a timer). */
 export interface MemoryReadings {

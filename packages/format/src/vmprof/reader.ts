@@ -6,7 +6,7 @@ import { decodeUtf8 } from './text';
 import { sampleTimes } from './time';
 import type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './types';
 import { isSafeHi, signedDecimal, signedHex, toNumber } from './words';
-import { concatBytes } from '../shared';
+import { concatBytes } from '../plain-values';
 
 /** Memory readings at or above this many bytes are damage, not RSS (assertIntegrity's bound). */
 const MAX_MEMORY_BYTES = 2 ** 53;
