@@ -12,29 +12,11 @@ import {
   SORT_KEYS,
   newProfileId,
   type IndexRowInput,
-  type ProfileFields,
   type ProfileIndex,
   type SearchQuery,
 } from '../src/index';
 import { freshPostgresIndex } from './services';
-
-function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
-  return {
-    project: 'etl',
-    name: 'main',
-    tags: {},
-    interpreter: 'cpython',
-    host: 'box',
-    start: 1_700_000_000_000,
-    end: 1_700_000_010_000,
-    durationMs: 10_000,
-    sampleCount: 100,
-    peakMemory: 1024,
-    hasMemory: true,
-    threads: 1,
-    ...overrides,
-  };
-}
+import { fields } from './rows';
 
 const kinds: { kind: string; open: (dir: string) => Promise<ProfileIndex> }[] = [
   { kind: 'sqlite', open: async (dir) => new SqliteProfileIndex(join(dir, 'index.sqlite')) },

@@ -10,27 +10,9 @@ import {
   newProfileId,
   openConfiguredStore,
   parseS3Url,
-  type ProfileFields,
 } from '../src/index';
 import { freshPostgresIndex, freshS3Store, freshS3Url } from './services';
-
-function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
-  return {
-    project: 'etl',
-    name: 'main',
-    tags: {},
-    interpreter: 'cpython',
-    host: 'box',
-    start: 1_700_000_000_000,
-    end: 1_700_000_010_000,
-    durationMs: 10_000,
-    sampleCount: 100,
-    peakMemory: 1024,
-    hasMemory: true,
-    threads: 1,
-    ...overrides,
-  };
-}
+import { fields } from './rows';
 
 const closing: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -10,27 +10,9 @@ import {
   newProfileId,
   SqliteProfileIndex,
   type CompositeProfileStore,
-  type ProfileFields,
   type SearchQuery,
 } from '../src/index';
-
-function fields(overrides: Partial<ProfileFields> = {}): ProfileFields {
-  return {
-    project: 'etl',
-    name: 'main',
-    tags: {},
-    interpreter: 'cpython',
-    host: 'box',
-    start: 1_700_000_000_000,
-    end: 1_700_000_010_000,
-    durationMs: 10_000,
-    sampleCount: 100,
-    peakMemory: 1024,
-    hasMemory: true,
-    threads: 1,
-    ...overrides,
-  };
-}
+import { fields } from './rows';
 
 let dir: string;
 let store: CompositeProfileStore;
