@@ -102,6 +102,9 @@ describe('SIGKILL during an upload, then restart', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** Output of the server processes this test started, in the failure message of any request that fails. */
+  let serverOutput = '';
+
   function startCli(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
     if (!existsSync(cli))
       throw new Error(`${cli} is missing: build @prof/server first (node scripts/pnpm.mjs -r run build)`);
@@ -111,23 +114,43 @@ describe('SIGKILL during an upload, then restart', () => {
     child = proc;
     return new Promise((resolve, reject) => {
       let out = '';
-      proc.stdout!.on('data', (d) => {
+      const collect = (d: Buffer) => {
         out += d;
-        const m = /Prof server listening on (http:\/\/\S+)/.exec(out);
+        serverOutput += d;
+        // the whole line: a chunk cut inside the port number would name another port
+        const m = /Prof server listening on (http:\/\/\S+)\n/.exec(out);
         if (m) resolve({ url: m[1], proc });
+      };
+      proc.stdout!.on('data', collect);
+      proc.stderr!.on('data', collect); // drained too: a full stderr pipe would block the server
+      proc.on('exit', (code, signal) => {
+        serverOutput += `\n[server exited: ${code ?? signal}]\n`;
+        reject(new Error(`server exited ${code ?? signal}: ${out}`));
       });
-      proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
     });
   }
 
+  /** fetch, failing with what the server printed (a crash, a log line) rather than a bare socket error. */
+  async function request(url: string, init?: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? '';
+      throw new Error(
+        `${init?.method ?? 'GET'} ${url}: ${(error as Error).message} ${cause}\nserver output:\n${serverOutput}`,
+      );
+    }
+  }
+
   it('leaves the store intact with no trace of the killed uploads', async () => {
+    serverOutput = '';
     dir = await mkdtemp(join(tmpdir(), 'prof-sigkill-'));
     const dataDir = join(dir, 'data');
     const first = await startCli(dataDir);
     const prof = await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
-    const kept = await json(await fetch(`${first.url}/api/profiles?project=kept`, { method: 'POST', body: prof }));
+    const kept = await json(await request(`${first.url}/api/profiles?project=kept`, { method: 'POST', body: prof }));
     const keptBytes = await readFile(join(dataDir, 'profiles', `${kept.id}.msgpack.gz`));
-    const rid = (await json(await fetch(`${first.url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id;
+    const rid = (await json(await request(`${first.url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id;
 
     // two uploads in flight, both spooling to disk, when the process dies
     const a = await partialUpload(first.url, '/api/profiles', 60 * 1024 * 1024, prof);
@@ -142,14 +165,14 @@ describe('SIGKILL during an upload, then restart', () => {
     const second = await startCli(dataDir);
     expect(await readdir(join(dataDir, 'incoming'))).toEqual([]);
     expect(await readdir(join(dataDir, 'profiles'))).toEqual([`${kept.id}.msgpack.gz`]);
-    const list = await json(await fetch(`${second.url}/api/profiles`));
+    const list = await json(await request(`${second.url}/api/profiles`));
     expect(list.items.map((x: any) => x.id)).toEqual([kept.id]);
     expect(Buffer.compare(await readFile(join(dataDir, 'profiles', `${kept.id}.msgpack.gz`)), keptBytes)).toBe(0);
-    expect((await fetch(`${second.url}/api/profiles/${rid}`)).status).toBe(404);
+    expect((await request(`${second.url}/api/profiles/${rid}`)).status).toBe(404);
     const row = await waitForProfile(second.url, kept.id);
     expect(row.project).toBe('kept');
     // and it still takes uploads
-    const again = await fetch(`${second.url}/api/profiles`, { method: 'POST', body: prof });
+    const again = await request(`${second.url}/api/profiles`, { method: 'POST', body: prof });
     expect(again.status).toBe(201);
   });
 });

@@ -47,7 +47,7 @@ export async function startServer(options = {}) {
     /** @param {Buffer} b */
     const onData = (b) => {
       log += b.toString();
-      const m = /Prof server listening on (http:\/\/\S+)/.exec(log);
+      const m = /Prof server listening on (http:\/\/\S+)\n/.exec(log);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -38,7 +38,7 @@ export async function startProfServer(extraArgs: string[] = []): Promise<ProfSer
     let out = '';
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/\S+)\n/.exec(out);
       if (m) resolve(m[1].replace(/\/+$/, ''));
     };
     child.stdout!.on('data', onData);
