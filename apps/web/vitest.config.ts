@@ -8,6 +8,5 @@ export default defineProject({
     globalSetup: ['test/globalSetup.ts'],
     testTimeout: 120_000,
     hookTimeout: 240_000,
-    fileParallelism: false,
   },
 });

@@ -65,7 +65,11 @@ describe('faults in one process', () => {
       if (path !== '/api/profiles')
         await until(async () => (await incomingTemps(dataDir)).length > 0, 'the upload to start spooling');
       socket.destroy();
-      await until(async () => (await incomingTemps(dataDir)).length === 0, 'the temp file to go');
+      // The temp file goes first and the job file after it: wait for both, not for the first sign.
+      await until(
+        async () => (await readdir(join(dataDir, 'incoming')).catch(() => [])).length === 0,
+        `every file of the ${path} upload to go`,
+      );
     }
     await r.server.uploads.idle();
     expect(await readdir(join(dataDir, 'incoming'))).toEqual([]);

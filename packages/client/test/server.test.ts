@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipDocument, readProfileFile } from '@prof/format/node';
 import { documentSummary, type ProfileDocument } from '@prof/format';
 import { flushProfiles, profile, type DeliveryOutcome } from '../src/index';
+import { DEFAULT_MEMORY_INTERVAL_MS, samplerFor } from '../src/decorator/profile';
 import { listSpool } from '../src/spool/spool-dir';
 import {
   built,
@@ -19,6 +20,7 @@ import {
   startRawServer,
   tempDir,
   type ProfServer,
+  spinUntil,
 } from './helpers';
 
 // The built server and CLI are what users run; the test command builds them first.
@@ -100,9 +102,14 @@ describe('with a real Prof server', () => {
         onDelivered: (o: DeliveryOutcome) => outcomes.push(o),
       };
       const hold: Buffer[] = [];
+      const sampler = samplerFor(DEFAULT_MEMORY_INTERVAL_MS);
       const syncWork = profile(function syncWork(n: number) {
-        const end = performance.now() + 60;
-        while (performance.now() < end) hold.push(Buffer.alloc(1 << 20, n));
+        // A reading before and readings after the 40 MB, whatever the scheduler did with the sampler's thread.
+        const before = sampler.readingsTaken();
+        spinUntil(() => sampler.readingsTaken() >= before + 2, 'two memory readings before the allocation');
+        for (let i = 0; i < 40; i++) hold.push(Buffer.alloc(1 << 20, n));
+        const seen = sampler.readingsTaken();
+        spinUntil(() => sampler.readingsTaken() >= seen + 3, 'three memory readings after the allocation');
         return hold.length;
       }, opts);
       const asyncWork = profile(async function asyncWork() {
@@ -122,7 +129,7 @@ describe('with a real Prof server', () => {
         );
       }
 
-      expect(syncWork(1)).toBeGreaterThan(5);
+      expect(syncWork(1)).toBe(40);
       expect(await asyncWork()).toBe('done');
       expect(() => throwing()).toThrow(err);
       expect(new Service().handle(21)).toBe(42);
