@@ -26,9 +26,10 @@ def square_sum(n):
     return total
 
 def allocate_and_burn(seconds, megabytes):
+    # Paced over \`seconds\`, but every MiB is allocated however little CPU a loaded machine leaves us.
     end = time.time() + seconds
     step = seconds / megabytes
-    while time.time() < end:
+    while len(keep) < megabytes or time.time() < end:
         if len(keep) < megabytes:
             keep.append(bytearray(b"\\x01" * 16) * (1 << 16))  # a new, written MiB each time
         next_alloc = time.time() + step
