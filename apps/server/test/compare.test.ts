@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { functionTable, memoryGrowth, sampleRange } from '@prof/binning';
-import { gunzipDocument, type ProfileDocument } from '@prof/format/node';
+import { gunzipDocument, gzipDocument, type ProfileDocument } from '@prof/format/node';
 import { fixtures, json, startServer, type Running } from './helpers';
 
 let r: Running;
@@ -240,6 +240,61 @@ describe('GET /api/compare/memory', () => {
     }
     const self = await get(`/api/compare/memory?base=${a}&target=${a}&bins=20`);
     expect(self.body.bins.every((x: any) => x.delta.mean === 0 && x.delta.max === 0)).toBe(true);
+  });
+});
+
+describe('GET /api/compare/memory?align=clock', () => {
+  it('puts both runs on the wall clock: the same moment in the same bin, over the union of both windows', async () => {
+    const [a, b] = [ids.memory_spiky, ids.memory_cputimer];
+    const [startA, startB] = [docs.memory_spiky.meta.startTime!, docs.memory_cputimer.meta.startTime!];
+    expect(startA !== startB).toBe(true);
+    const { status, body } = await get(`/api/compare/memory?base=${a}&target=${b}&bins=50&align=clock`);
+    expect(status).toBe(200);
+    expect(body.align).toBe('clock');
+    // Offset 0 is one wall-clock moment on both sides, the earlier of the two starts.
+    expect(startA + body.base.from).toBeCloseTo(startB + body.target.from, 3);
+    expect(body.origin).toBeCloseTo(Math.min(startA, startB), 3);
+    expect(body.offsets.base).toBeCloseTo(startA - body.origin, 3);
+    expect(body.offsets.target).toBeCloseTo(startB - body.origin, 3);
+    const span = body.bins.at(-1).end;
+    // The union covers both whole runs: every memory sample of each side is in a bin.
+    const counted = (side: 'base' | 'target') => body.bins.reduce((n: number, x: any) => n + x[side].count, 0);
+    for (const [side, id] of [
+      ['base', a],
+      ['target', b],
+    ] as const) {
+      const whole = await get(`/api/profiles/${id}/memory?bins=10`);
+      expect(counted(side)).toBe(whole.body.bins.reduce((n: number, x: any) => n + x.count, 0));
+    }
+    // Each side is binned as its own single view of the widened window.
+    for (const [side, id] of [
+      ['base', a],
+      ['target', b],
+    ] as const) {
+      const from = body[side].from;
+      const single = await get(`/api/profiles/${id}/memory?from=${from}&to=${from + span}&bins=50`);
+      expect(body.bins.map((x: any) => x[side])).toEqual(
+        single.body.bins.map(({ count, mean, max, min }: any) => ({ count, mean, max, min })),
+      );
+    }
+    const runtime = await get(`/api/compare/memory?base=${a}&target=${b}&bins=50`);
+    expect([runtime.body.align, runtime.body.origin]).toEqual(['runtime', undefined]);
+  });
+
+  it('answers 409 no-clock for a profile without a start time and 400 for an unknown alignment', async () => {
+    const undated = { ...docs.memory_spiky, meta: { ...docs.memory_spiky.meta, startTime: null, endTime: null } };
+    const upload = await fetch(`${r.url}/api/profiles`, {
+      method: 'POST',
+      body: (await gzipDocument(undated)) as unknown as BodyInit,
+    });
+    expect(upload.status).toBe(201);
+    const id = (await json(upload)).id;
+    const noClock = await get(`/api/compare/memory?base=${ids.memory_spiky}&target=${id}&align=clock`);
+    expect([noClock.status, noClock.body.error.code]).toEqual([409, 'no-clock']);
+    expect(noClock.body.error.message).toMatch(/^target: this profile has no wall-clock start time/);
+    const bad = await get(`/api/compare/memory?base=${id}&target=${id}&align=sideways`);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'bad-query']);
+    expect(bad.body.error.message).toMatch(/align="sideways"/);
   });
 });
 

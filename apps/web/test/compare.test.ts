@@ -182,6 +182,7 @@ describe('comparing two runs', () => {
       'functions',
       'CPU time',
       'samples',
+      'time since start',
     ]);
     // Largest change of self samples first, as the header says.
     const selfChanges = await again.locator('[data-testid=diff-table] tbody tr td:nth-child(7)').allTextContents();
@@ -252,5 +253,49 @@ describe('comparing two runs', () => {
     const grown = await flame(page);
     expect(grown.boxes[0].w).toBeGreaterThan(0);
     expect(grown.totals.target).toBeGreaterThan(0);
+  });
+
+  it('shows the differential call tree opened along the biggest change, and memory on the clock', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/compare/${ids.base}/${ids.target}?view=tree`);
+    await page.waitForFunction(() => (window.__profTest?.compareTree?.draws ?? 0) > 0, null, { timeout: 30_000 });
+    const tree = await page.evaluate(() => window.__profTest.compareTree!);
+    const extra = tree.rows.find((r) => r.name === EXTRA);
+    expect(extra, JSON.stringify(tree.rows.slice(0, 20))).toMatchObject({ added: true });
+    expect(tree.rows.find((r) => r.name === 'prof_leaf')?.added).toBe(false);
+    await expect(
+      page.locator('[data-testid=diff-tree] tr.added', { hasText: EXTRA }).locator('td.slower').count(),
+    ).resolves.toBeGreaterThan(0);
+
+    // Memory by clock time: both runs where they were on the clock, the target after the base.
+    await page.waitForFunction(() => (window.__profTest?.compareMemory?.draws ?? 0) > 0, null, { timeout: 30_000 });
+    const runtimeDraws = await page.evaluate(() => window.__profTest.compareMemory!.draws);
+    await page.click('[data-testid=compare-page] button:has-text("clock time")');
+    await page.waitForURL(/align=clock/);
+    await page.waitForFunction(
+      (n) => (window.__profTest?.compareMemory?.draws ?? 0) > n && window.__profTest.compareMemory!.axis === 'date',
+      runtimeDraws,
+      { timeout: 30_000 },
+    );
+    expect(await page.evaluate(() => window.__profTest.compareMemory!.xAxisText)).toMatch(/\d\d:\d\d:\d\d/);
+    const api = await (
+      await fetch(`${server.url}/api/compare/memory?base=${ids.base}&target=${ids.target}&bins=400&align=clock`)
+    ).json();
+    expect(api.offsets.target).toBeGreaterThan(api.offsets.base);
+    // The target started after the base ended: its first memory bin comes after the base's last.
+    const first = (side: 'base' | 'target') => api.bins.findIndex((b: any) => b[side].count > 0);
+    const last = (side: 'base' | 'target') => api.bins.findLastIndex((b: any) => b[side].count > 0);
+    expect(first('target')).toBeGreaterThanOrEqual(last('base'));
+
+    const again = await newPage(browser);
+    await again.goto(page.url());
+    await again.waitForFunction(() => window.__profTest?.compareMemory?.axis === 'date', null, { timeout: 30_000 });
+    await again.waitForSelector('[data-testid=diff-tree]');
+    expect(await again.locator('[data-testid=compare-page] button.seg.on').allTextContents()).toEqual([
+      'call tree',
+      'CPU time',
+      'share of each run',
+      'clock time',
+    ]);
   });
 });

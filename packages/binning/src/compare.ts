@@ -296,6 +296,46 @@ export function compareMemory(
   return diff;
 }
 
+/** Two windows on one wall clock: what `compareMemory` needs to put the same moment in the same bin. */
+export interface ClockWindows {
+  /** Each side's window widened to the union of both on the clock, in that side's own time (ms since its start). */
+  base: MemoryWindow;
+  target: MemoryWindow;
+  /** Wall-clock time (ms since the epoch) of offset 0 of the comparison: the earlier window start. */
+  origin: number;
+  /** How far each side's own start (its time 0) lies after `origin`, ms; negative when before. */
+  offsets: { base: number; target: number };
+}
+
+/**
+ * Aligns two windows by wall-clock time: both become the union of the two on the clock, so bin i of
+ * either side covers the same moment (runs that overlapped in time, or a nightly job against the
+ * same hours of the night before once shifted by whole days). Worked out in the base's time frame,
+ * so sub-millisecond offsets survive: epoch times (~1.7e12) leave a float64 only 0.2 µs of precision.
+ */
+export function clockWindows(
+  base: MemoryWindow & { startTime: number },
+  target: MemoryWindow & { startTime: number },
+): ClockWindows {
+  for (const [side, w] of [
+    ['base', base],
+    ['target', target],
+  ] as const) {
+    if (!Number.isFinite(w.startTime) || !Number.isFinite(w.from) || !Number.isFinite(w.to) || !(w.to > w.from)) {
+      throw new RangeError(`clockWindows: the ${side} window is not a finite, non-empty span on a known clock`);
+    }
+  }
+  const shift = target.startTime - base.startTime;
+  const lo = Math.min(base.from, target.from + shift);
+  const hi = Math.max(base.to, target.to + shift);
+  return {
+    base: { from: lo, to: hi },
+    target: { from: lo - shift, to: hi - shift },
+    origin: base.startTime + lo,
+    offsets: { base: -lo, target: shift - lo },
+  };
+}
+
 /** A sample run folded to one pseudo-sample per distinct stack, weighted by its samples (or weights). */
 export interface CompactRun {
   /** Distinct stack rows of the run (-1 for the empty stack), in first-seen order. */

@@ -24,6 +24,7 @@ export {
   diffFunctionTables,
   diffCallTrees,
   compareMemory,
+  clockWindows,
   compactRun,
   type CompactRun,
   type FrameMatch,
@@ -33,5 +34,6 @@ export {
   type FunctionDiffRow,
   type CallTreeDiff,
   type MemoryWindow,
+  type ClockWindows,
   type MemoryDiff,
 } from './compare.js';

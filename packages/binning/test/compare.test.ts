@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateCallTree,
   buildMemorySummary,
+  clockWindows,
   compactRun,
   compareMemory,
   diffCallTrees,
@@ -219,6 +220,55 @@ describe('comparison of two profiles', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('aligned by clock, puts the same wall-clock moment in the same bin of both sides', () => {
+    const epoch = 1.7e12;
+    const windowArb = fc
+      .tuple(fc.integer({ min: -5000, max: 5000 }), fc.integer({ min: 1, max: 20000 }))
+      .map(([from, length]) => ({ from, to: from + length }));
+    fc.assert(
+      fc.property(
+        windowArb,
+        windowArb,
+        fc.double({ min: -86_400_000, max: 86_400_000, noNaN: true }),
+        fc.integer({ min: 1, max: 60 }),
+        (wa, wb, shift, bins) => {
+          const base = { ...wa, startTime: epoch };
+          const target = { ...wb, startTime: epoch + shift };
+          const c = clockWindows(base, target);
+          // One span, starting at one moment on both sides, covering both windows.
+          expect(close(c.base.to - c.base.from, c.target.to - c.target.from, 1e-9)).toBe(true);
+          expect(close(base.startTime + c.base.from, target.startTime + c.target.from, 1e-9)).toBe(true);
+          expect(c.base.from <= wa.from && c.base.to >= wa.to).toBe(true);
+          expect(c.target.from <= wb.from + 1e-6 && c.target.to >= wb.to - 1e-6).toBe(true);
+          expect(close(c.origin + c.offsets.base, base.startTime, 1e-9)).toBe(true);
+          expect(close(c.origin + c.offsets.target, target.startTime, 1e-9)).toBe(true);
+          expect(Math.min(c.offsets.base + wa.from, c.offsets.target + wb.from)).toBeCloseTo(0, 3);
+
+          // A sample of each side at the same clock moment lands in the same bin index.
+          const moment = base.startTime + (wa.from + wa.to) / 2;
+          const ta = Float64Array.of(moment - base.startTime);
+          const tb = Float64Array.of(moment - target.startTime);
+          const md = compareMemory(
+            buildMemorySummary(ta, Float64Array.of(1)),
+            buildMemorySummary(tb, Float64Array.of(2)),
+            { base: c.base, target: c.target, bins },
+          );
+          const filled = (r: typeof md.base) => [...r.count].findIndex((n) => n > 0);
+          const at = filled(md.base);
+          // Float edges may put a sample exactly on a bin edge on one side and a hair past it on the other.
+          expect(Math.abs(at - filled(md.target))).toBeLessThanOrEqual(at >= 0 ? 1 : 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a window without a known clock', () => {
+    expect(() => clockWindows({ from: 0, to: 1, startTime: Number.NaN }, { from: 0, to: 1, startTime: 0 })).toThrow(
+      /base window/,
     );
   });
 });

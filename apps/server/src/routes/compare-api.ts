@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   aggregateCallTree,
+  clockWindows,
   compareMemory,
   diffCallTrees,
   diffFunctionTables,
@@ -168,12 +169,20 @@ const binSide = {
 } as const;
 export const COMPARE_MEMORY_RESPONSE = {
   type: 'object',
-  required: ['base', 'target', 'unit', 'series', 'bins'],
+  required: ['base', 'target', 'unit', 'series', 'align', 'bins'],
   properties: {
     base: sideInfo,
     target: sideInfo,
     unit: { type: 'string', enum: ['bytes'] },
     series: { type: 'string' },
+    align: { type: 'string', enum: ['runtime', 'clock'] },
+    /** With align=clock: wall-clock ms since the epoch of offset 0, and each side's start after it. */
+    origin: { type: 'number' },
+    offsets: {
+      type: 'object',
+      required: ['base', 'target'],
+      properties: { base: { type: 'number' }, target: { type: 'number' } },
+    },
     bins: {
       type: 'array',
       items: {
@@ -194,6 +203,24 @@ export const COMPARE_MEMORY_RESPONSE = {
     },
   },
 } as const;
+
+/** The two windows on one wall clock; 409 when a side's start time is unknown (e.g. a V8 profile). */
+function clockAligned(base: SideRun, target: SideRun) {
+  const startOf = (s: SideRun, side: Side) => {
+    const t = s.decoded.doc.meta.startTime;
+    if (t === null || !Number.isFinite(t))
+      throw new HttpError(
+        409,
+        'no-clock',
+        `${side}: this profile has no wall-clock start time; compare with align=runtime`,
+      );
+    return t;
+  };
+  return clockWindows(
+    { from: base.from, to: base.to, startTime: startOf(base, 'base') },
+    { from: target.from, to: target.to, startTime: startOf(target, 'target') },
+  );
+}
 
 const DEFAULT_TOP = 1000;
 const DEFAULT_MIN_SHARE = 0.0002;
@@ -326,11 +353,24 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     const query = request.query as QueryObject;
     const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
     const series = seriesParam(query);
+    const align = single(query, 'align') ?? 'runtime';
+    if (align !== 'runtime' && align !== 'clock')
+      throw new HttpError(400, 'bad-query', `align=${JSON.stringify(align)}: expected runtime or clock`);
     const runs = await sides(query);
     const before = runs.map((s) => s.decoded.bytes);
     const summaries = runs.map((s, i) => onSide(SIDES[i], () => s.decoded.memorySummary(s.thread, series)));
     remeasure(runs, before);
     const [base, target] = runs;
+    const clock = align === 'clock' ? clockAligned(base, target) : undefined;
+    if (clock) {
+      // Both sides now span the union of the two windows on the clock.
+      [base.from, base.to, target.from, target.to] = [
+        clock.base.from,
+        clock.base.to,
+        clock.target.from,
+        clock.target.to,
+      ];
+    }
     const diff = compareMemory(summaries[0], summaries[1], { base, target, bins });
     const stats = (r: typeof diff.base, i: number) =>
       r.count[i] === 0
@@ -344,6 +384,14 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       target: stats(diff.target, i),
       delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
     }));
-    return { base: info(base), target: info(target), unit: 'bytes', series, bins: rows };
+    return {
+      base: info(base),
+      target: info(target),
+      unit: 'bytes',
+      series,
+      align,
+      ...(clock ? { origin: clock.origin, offsets: clock.offsets } : {}),
+      bins: rows,
+    };
   });
 }

@@ -3,6 +3,14 @@ import uPlot from 'uplot';
 import type { CompareMemoryBin } from '../lib/api';
 import { afterPaint, testHook } from '../lib/testHook';
 import { formatBytes } from '../lib/units';
+import {
+  describeTime,
+  TIME_INCRS,
+  type TimeAxisMode,
+  timeAxisLabel,
+  timeSplits,
+  timeValues,
+} from '../profile/timeAxis';
 import { useWidth } from '../lib/useWidth';
 
 const SERIES = ['base mean', 'base max', 'target mean', 'target max', 'target − base (mean)'];
@@ -12,15 +20,22 @@ function cssVar(name: string, fallback: string): string {
 }
 
 /**
- * Both runs' memory on one time axis (seconds since each run's start, as the server aligned them),
- * each binned as the single view bins it (a stepped mean and max per bin), and their difference.
+ * Both runs' memory on one time axis (seconds since each run's start, or wall-clock time when the
+ * server aligned them by clock), each binned as the single view bins it (a stepped mean and max per
+ * bin), and their difference.
  */
 export function CompareMemoryChart({
   bins,
+  origin,
+  zone,
   dark,
   onSelect,
 }: {
   bins: CompareMemoryBin[];
+  /** Epoch ms of offset 0 when aligned by clock: the axis then reads clock time. */
+  origin?: number;
+  /** Zone to read clock time in (the base profile's). */
+  zone: string | null;
   dark: boolean;
   /** A dragged range, ms since each run's (window's) start. */
   onSelect(from: number, to: number): void;
@@ -53,6 +68,11 @@ export function CompareMemoryChart({
       paths: stepped,
       value: (_u, v) => (v == null ? '–' : formatBytes(v, 2)),
     });
+    const mode: TimeAxisMode = { axis: origin === undefined ? 'rel' : 'date', startTime: origin ?? null, zone };
+    const modeOf = () => mode;
+    // uPlot draws tick labels on the canvas: keep the last ones drawn for the page's test hook.
+    const tickLabels = timeValues(modeOf);
+    let xLabels: string[] = [];
     const text = cssVar('--text-dim', '#888');
     const grid = { stroke: cssVar('--grid', 'rgba(0,0,0,0.07)') };
     const plot = new uPlot(
@@ -73,7 +93,15 @@ export function CompareMemoryChart({
           ],
         },
         axes: [
-          { stroke: text, grid, label: 'seconds since each run started' },
+          {
+            stroke: text,
+            grid,
+            label: origin === undefined ? 'runtime since each run started' : timeAxisLabel(mode),
+            incrs: TIME_INCRS,
+            splits: timeSplits(modeOf),
+            values: (u, splits, axis, space, incr) => (xLabels = tickLabels(u, splits, axis, space, incr)),
+            size: origin === undefined ? 40 : 56,
+          },
           {
             stroke: text,
             grid,
@@ -82,7 +110,7 @@ export function CompareMemoryChart({
           },
         ],
         series: [
-          { label: 'time (s)' },
+          { label: 'time', value: (_u, v) => (v == null ? '–' : describeTime(mode, v)) },
           line(SERIES[0], baseColor),
           line(SERIES[1], baseColor, [4, 3]),
           line(SERIES[2], targetColor),
@@ -97,13 +125,16 @@ export function CompareMemoryChart({
       const h = testHook();
       h.compareMemory = {
         series: SERIES,
+        axis: mode.axis,
+        // The x axis's tick labels as drawn: clock times or runtimes.
+        xAxisText: xLabels.join(' '),
         bins: bins.length,
         withDelta: bins.filter((b) => b.delta.mean !== null).length,
         draws: (h.compareMemory?.draws ?? 0) + 1,
       };
     });
     return () => plot.destroy();
-  }, [bins, width, dark]);
+  }, [bins, width, dark, origin, zone]);
 
   return <div class="compare-memory" ref={wrap} data-testid="compare-memory" />;
 }

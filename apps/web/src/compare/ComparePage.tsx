@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   ApiError,
   api,
-  type CompareMemoryBin,
+  type CompareMemory,
   type CompareParams,
   compareApi,
   type DiffNode,
@@ -14,6 +14,7 @@ import { formatDateTime, formatDuration } from '../lib/units';
 import { linkTo } from '../profile/ProfilePage';
 import { Segmented } from '../profile/Segmented';
 import { CompareMemoryChart } from './CompareMemoryChart';
+import { DiffCallTreeTable } from './DiffCallTreeTable';
 import { DiffFlameGraph } from './DiffFlameGraph';
 import { DiffFunctionTable, type DiffSort, SORTS } from './DiffFunctionTable';
 import { type DiffMode, layoutDiff } from './diffLayout';
@@ -100,7 +101,9 @@ function SideLabel({ which, id, row, params }: { which: string; id: string; row?
 export function ComparePage({ base, target, url, theme }: { base: string; target: string; url: URL; theme: string }) {
   const params = sideParams(url);
   const key = `${base}/${target}?${new URLSearchParams(params as Record<string, string>)}`;
-  const view = url.searchParams.get('view') === 'table' ? 'table' : 'flame';
+  const viewParam = url.searchParams.get('view');
+  const view = viewParam === 'table' || viewParam === 'tree' ? viewParam : 'flame';
+  const align = url.searchParams.get('align') === 'clock' ? 'clock' : 'runtime';
   const mode: DiffMode = url.searchParams.get('mode') === 'abs' ? 'abs' : 'share';
   const sortParam = url.searchParams.get('sort') as DiffSort | null;
   const sort: DiffSort = sortParam && SORTS.includes(sortParam) ? sortParam : 'dtotal';
@@ -122,20 +125,22 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
     (signal) => compareApi.tree(base, target, { ...params, ...weight }, signal),
     weightKey,
   );
-  const memory = useLoad<{ bins: CompareMemoryBin[] }>(
-    (signal) => compareApi.memory(base, target, { ...params, bins: MEMORY_BINS }, signal),
-    key,
+  const memory = useLoad<CompareMemory>(
+    (signal) => compareApi.memory(base, target, { ...params, bins: MEMORY_BINS, align }, signal),
+    `${key}&align=${align}`,
   );
   const layout = useMemo(
     () => (tree.state === 'ready' ? layoutDiff(tree.value.nodes, mode) : null),
     [tree.state === 'ready' ? tree.value : null, mode],
   );
   const set = (changes: Record<string, string | null>) => navigate(withParams(changes, url), { replace: true });
-  // The chart's offsets count from each side's current range start: the same moment of both runs.
+  // The chart's offsets count from each side's window start as the server used it (widened to the
+  // union of both on the clock when aligned by clock): the same moment of both runs.
   const selectMoment = (from: number, to: number) => {
+    if (memory.state !== 'ready') return;
     const changes: Record<string, string> = {};
-    for (const side of ['base', 'target']) {
-      const start = Number(url.searchParams.get(`${side}From`) ?? 0) || 0;
+    for (const side of ['base', 'target'] as const) {
+      const start = memory.value[side].from;
       changes[`${side}From`] = String(Math.round(start + from));
       changes[`${side}To`] = String(Math.round(start + to));
     }
@@ -159,6 +164,7 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
             value={view}
             options={[
               ['flame', 'flame graph'],
+              ['tree', 'call tree'],
               ['table', 'functions'],
             ]}
             onChange={(v) => set({ view: v === 'flame' ? null : v })}
@@ -191,7 +197,18 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
       ) : null}
 
       <section class="compare-section">
-        <h3>Memory</h3>
+        <div class="section-head">
+          <h3>Memory</h3>
+          <Segmented
+            label="align"
+            value={align}
+            options={[
+              ['runtime', 'time since start'],
+              ['clock', 'clock time'],
+            ]}
+            onChange={(v) => set({ align: v === 'runtime' ? null : v })}
+          />
+        </div>
         {memory.state === 'loading' && <p class="dim">Loading memory…</p>}
         {memory.state === 'error' && (
           <p class="dim" data-testid="compare-memory-none">
@@ -199,15 +216,25 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
           </p>
         )}
         {memory.state === 'ready' && (
-          <CompareMemoryChart bins={memory.value.bins} dark={dark} onSelect={selectMoment} />
+          <CompareMemoryChart
+            bins={memory.value.bins}
+            origin={memory.value.origin}
+            zone={baseRow?.zone ?? null}
+            dark={dark}
+            onSelect={selectMoment}
+          />
         )}
       </section>
 
       <section class="compare-section">
         <h3>CPU</h3>
-        {view === 'flame' ? (
+        {view === 'flame' || view === 'tree' ? (
           layout ? (
-            <DiffFlameGraph layout={layout} mode={mode} dark={dark} unit={growth ? 'bytes' : 'samples'} />
+            view === 'flame' ? (
+              <DiffFlameGraph layout={layout} mode={mode} dark={dark} unit={growth ? 'bytes' : 'samples'} />
+            ) : (
+              <DiffCallTreeTable layout={layout} mode={mode} unit={growth ? 'bytes' : 'samples'} />
+            )
           ) : (
             !failed && <p class="dim">Loading call tree…</p>
           )

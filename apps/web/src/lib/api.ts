@@ -199,6 +199,16 @@ export interface CompareMemoryBin {
   delta: { mean: number | null; max: number | null };
 }
 
+/** `/api/compare/memory`: with `align: 'clock'`, `origin` is the epoch ms of offset 0. */
+export interface CompareMemory {
+  base: CompareSide;
+  target: CompareSide;
+  align: 'runtime' | 'clock';
+  origin?: number;
+  offsets?: { base: number; target: number };
+  bins: CompareMemoryBin[];
+}
+
 /** Per-side windows and threads of a comparison, as the URL and the API name them. */
 export type CompareParams = Partial<
   Record<'baseFrom' | 'baseTo' | 'targetFrom' | 'targetTo' | 'baseThread' | 'targetThread', string>
@@ -215,9 +225,10 @@ export const compareApi = {
       `/api/compare/tree${query({ base, target, ...p })}`,
       signal,
     ),
-  memory: (base: string, target: string, p: CompareParams & { bins: number }, signal?: AbortSignal) =>
-    getJson<{ base: CompareSide; target: CompareSide; bins: CompareMemoryBin[] }>(
-      `/api/compare/memory${query({ base, target, ...p })}`,
-      signal,
-    ),
+  memory: (
+    base: string,
+    target: string,
+    p: CompareParams & { bins: number; align?: 'runtime' | 'clock' },
+    signal?: AbortSignal,
+  ) => getJson<CompareMemory>(`/api/compare/memory${query({ base, target, ...p })}`, signal),
 };

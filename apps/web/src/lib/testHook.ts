@@ -41,7 +41,15 @@ export interface ProfTestHook {
     draws: number;
   };
   /** The comparison page's memory chart: its series labels and bins. */
-  compareMemory?: { series: string[]; bins: number; withDelta: number; draws: number };
+  compareMemory?: {
+    series: string[];
+    axis: 'date' | 'rel';
+    xAxisText: string;
+    bins: number;
+    withDelta: number;
+    draws: number;
+  };
+  compareTree?: { rows: { name: string; depth: number; added: boolean }[]; draws: number };
   /** The comparison page's function table: the rows shown, in order. */
   compareTable?: { rows: { name: string; added: boolean; removed: boolean }[]; sort: string; draws: number };
   flame?: {
