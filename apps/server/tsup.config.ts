@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  // worker/tasks: the worker pool's module, loaded by path (work-pool.ts)
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'worker/tasks': 'src/worker/tasks.ts' },
   format: ['esm'],
   dts: true,
   clean: true,

@@ -2,7 +2,7 @@ import type { ProfileStore } from '@prof/store';
 import type { DecodedCache } from './decoded-cache';
 import type { UploadQueue } from './upload-queue';
 import type { IngestLimits } from './ingest';
-import type { Limiter } from './limiter';
+import type { WorkPool } from './work-pool';
 
 /** What every route module shares. */
 export interface AppContext extends IngestLimits {
@@ -12,8 +12,8 @@ export interface AppContext extends IngestLimits {
   token: string | null;
   /** The data directory (its disk's free space is reported by /health). */
   dataDir: string;
-  /** Uploads validated or converted in the request at once; beyond its queue, 503 busy. */
-  ingest: Limiter;
+  /** The worker threads every heavy task runs on (inflate, decode, convert, check); beyond its queue, 503 busy. */
+  pool: WorkPool;
   /** Largest upload body accepted, bytes. */
   maxUploadBytes: number;
   /** The vmprof-viewer client's `/submit/` and vmprof 0.3.x jitlogs accepted without the token (their clients cannot send one). */

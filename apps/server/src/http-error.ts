@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isProfFormatError } from '@prof/format';
 import { InvalidIdError, isStoreUnavailable } from '@prof/store';
-import { RETRY_AFTER_SECONDS } from './limiter';
+
+/** Seconds a client is asked to wait when the server is saturated (503 `busy`). */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** A client error with a stable code; rendered as `{ error: { code, message } }`. */
 export class HttpError extends Error {

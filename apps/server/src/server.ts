@@ -14,7 +14,7 @@ import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
 import { armBodyTimeout } from './body';
-import { Limiter } from './limiter';
+import { WorkPool } from './work-pool';
 import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
 import { registerUploads } from './routes/uploads';
@@ -54,9 +54,9 @@ export interface ServerOptions {
   maxInflatedBytes?: number;
   /** A request whose body stops arriving for this long is dropped (its temp file removed). Default 30 s; 0 = never. */
   bodyIdleTimeoutMs?: number;
-  /** Uploads validated or converted at once (the rest wait, bodies over 1 MiB on disk). Default 2. */
+  /** Worker threads of the pool that validates and converts uploads (the rest wait, bodies over 1 MiB on disk). Default: the available cores. */
   maxConcurrentIngest?: number;
-  /** Uploads waiting for that; more get 503 `busy` with Retry-After. Default 1000. */
+  /** Tasks waiting for a thread; more get 503 `busy` with Retry-After. Default 1000. */
   maxWaitingIngest?: number;
   /** Bound of the decoded-document cache. Default 256 MiB (1 GiB let 200 concurrent big uploads reach 1.4 GB RSS). */
   cacheBytes?: number;
@@ -120,14 +120,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     options.cacheBytes ?? 256 * 1024 ** 2,
     Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
-  const uploads = new UploadQueue(join(dataDir, 'incoming'), store, cache, { maxInflatedBytes }, app.log);
+  const pool = new WorkPool({ threads: options.maxConcurrentIngest, maxQueue: options.maxWaitingIngest });
+  const uploads = new UploadQueue(join(dataDir, 'incoming'), store, pool, { maxInflatedBytes }, app.log);
   const ctx: AppContext = {
     store,
     cache,
     uploads,
     token: options.token || null,
     dataDir,
-    ingest: new Limiter(options.maxConcurrentIngest ?? 2, options.maxWaitingIngest ?? 1000),
+    pool,
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
@@ -178,6 +179,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       await stopRetention();
       await stopSweeps();
       await uploads.idle();
+      await pool.close();
       await store.close();
       await unlink(pidFile).catch(() => {});
     },

@@ -2,13 +2,9 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { DuplicateIdError, TEMP_PREFIX, isProfileId, writeFileAtomic, type ProfileStore } from '@prof/store';
-import { applyOverrides, ingestBytes, ingestFile, type IngestLimits, type Ingested, type Overrides } from './ingest';
-import { multipartBoundary, multipartPart } from './multipart';
-import { vmprofViewerSubmitToDocument } from './protocols/vmprof-viewer-submit';
-import { assertIntegrity, gzipDocument } from '@prof/format/node';
-import { fieldsFromDocument } from '@prof/store';
-import type { DecodedCache } from './decoded-cache';
-import { assertTextLimits } from './text-limits';
+import type { IngestLimits, Overrides } from './ingest';
+import type { WorkPool } from './work-pool';
+import type { Converted } from './worker/tasks';
 
 /** An upload accepted before conversion (vmprof runtime API, vmprof-viewer `/submit/`). */
 export interface UploadJob {
@@ -34,7 +30,7 @@ export class UploadQueue {
   constructor(
     readonly dir: string,
     private readonly store: ProfileStore,
-    private readonly cache: DecodedCache,
+    private readonly pool: WorkPool,
     private readonly limits: IngestLimits,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -159,8 +155,8 @@ export class UploadQueue {
       const job = JSON.parse(await readFile(this.jobPath(id), 'utf8')) as UploadJob;
       const ingested = await this.ingest(job);
       try {
+        // Not put in the decoded cache: only views fill it (200 fresh uploads held it full of documents no one read).
         await this.store.put(ingested.bytes, ingested.fields, { id, uploadedAt: job.receivedAt });
-        this.cache.remember(id, ingested.doc, ingested.bytes, ingested.fields.durationMs);
       } catch (error) {
         if (!(error instanceof DuplicateIdError)) throw error; // already stored before a crash
       }
@@ -175,18 +171,21 @@ export class UploadQueue {
     }
   }
 
-  private async ingest(job: UploadJob): Promise<Ingested> {
+  /** Converted on the worker pool; never refused as busy: this queue is one job at a time and already on disk. */
+  private ingest(job: UploadJob): Promise<Converted> {
     const path = this.bodyPath(job.id);
     // Jobs queued on disk before the rename still say 'seed'.
-    if (job.kind === 'vmprof-viewer' || (job.kind as string) === 'seed') {
-      const doc = await vmprofViewerSubmitToDocument(await readFile(path), this.limits.maxInflatedBytes);
-      applyOverrides(doc, job.overrides);
-      assertIntegrity(doc); // the vmprof-viewer client's numbers are the uploader's: checked like a document
-      assertTextLimits(doc);
-      return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
-    }
-    const boundary = multipartBoundary(job.contentType ?? undefined);
-    if (boundary) return ingestBytes(multipartPart(await readFile(path), boundary, 'file'), job.overrides, this.limits);
-    return ingestFile(path, job.overrides, this.limits);
+    if (job.kind === 'vmprof-viewer' || (job.kind as string) === 'seed')
+      return this.pool.run('convertSubmit', { path, overrides: job.overrides, limits: this.limits }, { always: true });
+    return this.pool.run(
+      'ingestUpload',
+      {
+      path,
+      contentType: job.contentType,
+      overrides: job.overrides,
+      limits: this.limits,
+      },
+      { always: true },
+    );
   }
 }

@@ -6,23 +6,12 @@ import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import {
-  applyOverrides,
-  assertInflatesWithin,
-  ingestBytes,
-  ingestFile,
-  isGzip,
-  nameVmprofRun,
-  type Ingested,
-  type Overrides,
-} from '../ingest';
+import { assertInflatesWithin, isGzip, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
-import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import type { AppContext } from '../context';
-import { assertTextLimits } from '../text-limits';
 import type { UploadJob } from '../upload-queue';
-import { assertIntegrity, gzipDocument } from '@prof/format/node';
-import { fieldsFromDocument } from '@prof/store';
+import { movable } from '../work-pool';
+import type { Converted } from '../worker/tasks';
 
 /**
  * Bodies up to this size are read into memory; larger ones are spooled to disk first, so uploads
@@ -82,24 +71,23 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
         `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
       );
     }
-    // Validating, converting and indexing run in a bounded number of slots; the body is read first.
-    const store = (ingest: () => Promise<Ingested>) =>
-      ctx.ingest.run(async () => {
-        const ingested = await ingest();
-        const row = await ctx.store.put(ingested.bytes, ingested.fields, { id });
-        ctx.cache.remember(row.id, ingested.doc, ingested.bytes, row.durationMs);
-        return row;
-      });
+    // Validated or converted on the worker pool once the body is read (503 busy when its queue is full);
+    // not put in the decoded cache: only views fill it.
+    const store = async (converting: Promise<Converted>) => {
+      const converted = await converting;
+      return ctx.store.put(converted.bytes, converted.fields, { id });
+    };
+    const limits = { maxInflatedBytes: ctx.maxInflatedBytes };
     let row: ProfileRow;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
       const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
-      row = await store(() => ingestBytes(body, overrides, ctx));
+      row = await store(ctx.pool.run('ingestUpload', { bytes: body, overrides, limits }, { transfer: movable(body) }));
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
       try {
         // A spool is read back once and deleted: no fsync (the stored document gets one).
         await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
-        row = await store(() => ingestFile(spool, overrides, ctx));
+        row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }));
       } finally {
         await unlink(spool).catch(() => {});
       }
@@ -165,17 +153,9 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     requireToken(ctx.token, request);
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
-    const row = await ctx.ingest.run(async () => {
-      const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
-      applyOverrides(doc, overridesFrom(request.query as QueryObject, ctx));
-      nameVmprofRun(doc);
-      assertIntegrity(doc);
-      assertTextLimits(doc);
-      const bytes = await gzipDocument(doc);
-      const stored = await ctx.store.put(bytes, fieldsFromDocument(doc));
-      ctx.cache.remember(stored.id, doc, bytes, stored.durationMs);
-      return stored;
-    });
+    const overrides = overridesFrom(request.query as QueryObject, ctx);
+    const converted = await ctx.pool.run('convertLegacyTree', { body, overrides }, { transfer: movable(body) });
+    const row = await ctx.store.put(converted.bytes, converted.fields);
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };

@@ -1,0 +1,106 @@
+// The tasks of the server's worker pool (`work-pool.ts`), one named export each; run from the built
+// dist/worker/tasks.js. Each returns plain data or a `TaskFailure`: an error crossing the thread
+// boundary keeps only its message, and the routes need its status and code.
+import { readFile } from 'node:fs/promises';
+import { assertIntegrity, gzipDocument, isProfFormatError, type ProfileDocument } from '@prof/format/node';
+import { fieldsFromDocument, type ProfileFields } from '@prof/store';
+import { applyOverrides, ingestBytes, ingestFile, nameVmprofRun, type IngestLimits, type Overrides } from '../ingest';
+import { HttpError } from '../http-error';
+import { multipartBoundary, multipartPart } from '../multipart';
+import { legacyTreeToDocument } from '../protocols/legacy-tree';
+import { vmprofViewerSubmitToDocument } from '../protocols/vmprof-viewer-submit';
+import { assertTextLimits } from '../text-limits';
+import { parseJsonBody } from '../body';
+
+export interface TaskFailure {
+  failed: true;
+  error:
+    | { kind: 'http'; status: number; code: string; message: string }
+    | { kind: 'format'; code: string; message: string }
+    | { kind: 'other'; code?: string; message: string };
+}
+
+/** A checked document ready to store: its `.msgpack.gz` bytes and its index row. */
+export interface Converted {
+  bytes: Uint8Array;
+  fields: ProfileFields;
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T | TaskFailure> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof HttpError)
+      return { failed: true, error: { kind: 'http', status: error.status, code: error.code, message: error.message } };
+    if (isProfFormatError(error)) return { failed: true, error: { kind: 'format', code: error.code, message: error.message } };
+    const code = (error as { code?: unknown }).code;
+    return {
+      failed: true,
+      error: { kind: 'other', message: String((error as Error)?.message ?? error), ...(typeof code === 'string' ? { code } : {}) },
+    };
+  }
+}
+
+async function checked(doc: ProfileDocument, overrides: Overrides): Promise<Converted> {
+  applyOverrides(doc, overrides);
+  assertIntegrity(doc); // the uploader's numbers: checked like a document
+  assertTextLimits(doc);
+  return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc) };
+}
+
+/**
+ * An upload of any supported format, in memory (`bytes`) or spooled (`path`, read as a stream when
+ * large), a multipart form's `file` part when `contentType` says so: inflated within the bound,
+ * decoded or converted, checked.
+ */
+export function ingestUpload(input: {
+  bytes?: Uint8Array;
+  path?: string;
+  contentType?: string | null;
+  overrides: Overrides;
+  limits: IngestLimits;
+}): Promise<Converted | TaskFailure> {
+  return guarded(async () => {
+    const { overrides, limits } = input;
+    const boundary = multipartBoundary(input.contentType ?? undefined);
+    let ingested;
+    if (input.path !== undefined) {
+      ingested = boundary
+        ? await ingestBytes(multipartPart(await readFile(input.path), boundary, 'file'), overrides, limits)
+        : await ingestFile(input.path, overrides, limits);
+    } else {
+      const bytes = Buffer.from(input.bytes!.buffer, input.bytes!.byteOffset, input.bytes!.byteLength);
+      ingested = await ingestBytes(boundary ? multipartPart(bytes, boundary, 'file') : bytes, overrides, limits);
+    }
+    return { bytes: ingested.bytes, fields: ingested.fields };
+  });
+}
+
+/** A vmprof-viewer client's `/submit/` body (one msgpack map), spooled at `path`. */
+export function convertSubmit(input: {
+  path: string;
+  overrides: Overrides;
+  limits: IngestLimits;
+}): Promise<Converted | TaskFailure> {
+  return guarded(async () => {
+    const doc = await vmprofViewerSubmitToDocument(await readFile(input.path), input.limits.maxInflatedBytes);
+    return checked(doc, input.overrides);
+  });
+}
+
+/** A vmprof 0.1-0.3 call-tree upload (JSON): work bounded by what the body holds (see legacy-tree.ts). */
+export function convertLegacyTree(input: { body: Uint8Array; overrides: Overrides }): Promise<Converted | TaskFailure> {
+  return guarded(async () => {
+    const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+    const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
+    applyOverrides(doc, input.overrides);
+    nameVmprofRun(doc);
+    return checked(doc, {});
+  });
+}
+
+export interface Tasks {
+  ingestUpload: typeof ingestUpload;
+  convertSubmit: typeof convertSubmit;
+  convertLegacyTree: typeof convertLegacyTree;
+}
