@@ -180,10 +180,10 @@ export class UploadQueue {
     return this.pool.run(
       'ingestUpload',
       {
-      path,
-      contentType: job.contentType,
-      overrides: job.overrides,
-      limits: this.limits,
+        path,
+        contentType: job.contentType,
+        overrides: job.overrides,
+        limits: this.limits,
       },
       { always: true },
     );

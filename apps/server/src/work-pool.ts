@@ -75,7 +75,9 @@ export class WorkPool {
       );
     this.inFlight++;
     try {
-      const result = (await this.pool.run(input, { name, transferList: options.transfer ?? [] })) as TaskOutput<K> | TaskFailure;
+      const result = (await this.pool.run(input, { name, transferList: options.transfer ?? [] })) as
+        | TaskOutput<K>
+        | TaskFailure;
       if (isFailure(result)) throw rebuild(result);
       return result;
     } finally {

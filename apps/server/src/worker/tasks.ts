@@ -4,7 +4,15 @@
 import { readFile } from 'node:fs/promises';
 import { assertIntegrity, gzipDocument, isProfFormatError, type ProfileDocument } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
-import { applyOverrides, ingestBytes, ingestFile, nameVmprofRun, type IngestLimits, type Overrides } from '../ingest';
+import {
+  applyOverrides,
+  ingestBytes,
+  ingestFile,
+  nameVmprofRun,
+  type Ingested,
+  type IngestLimits,
+  type Overrides,
+} from '../ingest';
 import { HttpError } from '../http-error';
 import { multipartBoundary, multipartPart } from '../multipart';
 import { legacyTreeToDocument } from '../protocols/legacy-tree';
@@ -32,11 +40,16 @@ async function guarded<T>(work: () => Promise<T>): Promise<T | TaskFailure> {
   } catch (error) {
     if (error instanceof HttpError)
       return { failed: true, error: { kind: 'http', status: error.status, code: error.code, message: error.message } };
-    if (isProfFormatError(error)) return { failed: true, error: { kind: 'format', code: error.code, message: error.message } };
+    if (isProfFormatError(error))
+      return { failed: true, error: { kind: 'format', code: error.code, message: error.message } };
     const code = (error as { code?: unknown }).code;
     return {
       failed: true,
-      error: { kind: 'other', message: String((error as Error)?.message ?? error), ...(typeof code === 'string' ? { code } : {}) },
+      error: {
+        kind: 'other',
+        message: String((error as Error)?.message ?? error),
+        ...(typeof code === 'string' ? { code } : {}),
+      },
     };
   }
 }
@@ -63,7 +76,7 @@ export function ingestUpload(input: {
   return guarded(async () => {
     const { overrides, limits } = input;
     const boundary = multipartBoundary(input.contentType ?? undefined);
-    let ingested;
+    let ingested: Ingested;
     if (input.path !== undefined) {
       ingested = boundary
         ? await ingestBytes(multipartPart(await readFile(input.path), boundary, 'file'), overrides, limits)
