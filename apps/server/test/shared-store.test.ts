@@ -135,6 +135,8 @@ describe('several servers on one PostgreSQL and one bucket', () => {
     // every instance has the profile warm (bytes and decoded), then one deletes it
     const victim = ids[0];
     for (const s of [a, b, c]) expect((await fetch(`${s.url}/api/profiles/${victim}/memory`)).status).toBe(200);
+    // a decoded-cache hit: views fill the cache (uploads do not)
+    expect((await fetch(`${a.url}/api/profiles/${victim}/memory`)).status).toBe(200);
     const deleted = await fetch(`${b.url}/api/profiles/${victim}`, { method: 'DELETE', headers: auth });
     expect(deleted.status).toBe(200);
     for (const s of [a, c]) {
