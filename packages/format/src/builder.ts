@@ -50,6 +50,30 @@ export interface FrameSpec {
   address: string;
 }
 
+/** Samples handed to a `SampleSink`: rows `start` to `start + length` (views, valid during the call only). */
+export interface SampleChunk {
+  start: number;
+  length: number;
+  stack: Int32Array;
+  time: Float64Array;
+  thread: Uint32Array;
+  memory: Float64Array | null;
+  weight: Float64Array | null;
+  heap: Float64Array | null;
+}
+
+/** Takes samples off the builder as they come, so a long run's columns need not fit in memory. */
+export interface SampleSink {
+  write(chunk: SampleChunk): void;
+}
+
+export interface BuilderOptions {
+  /** Where full chunks of samples go; then `finish` gives a document without sample columns. */
+  sink?: SampleSink;
+  /** Samples per chunk handed to `sink` (default 65,536). */
+  chunkSamples?: number;
+}
+
 export interface FinishOptions {
   meta: DocumentMeta;
   warnings?: DocumentWarning[];
@@ -91,6 +115,16 @@ export class DocumentBuilder {
   private readonly threadIds = new Map<string, number>();
   private readonly threadId: string[] = [];
   private readonly threadName: (string | null)[] = [];
+
+  private readonly sink: SampleSink | null;
+  private readonly chunkSamples: number;
+  /** Samples already handed to the sink. */
+  private flushed = 0;
+
+  constructor(options: BuilderOptions = {}) {
+    this.sink = options.sink ?? null;
+    this.chunkSamples = options.chunkSamples ?? 65536;
+  }
 
   /** Index of `s` in the string table, adding it if new. */
   string(s: string): number {
@@ -196,6 +230,33 @@ export class DocumentBuilder {
       if (!this.sampleHeap) this.sampleHeap = this.backfilled(i, NaN);
       this.sampleHeap.push(heap);
     } else if (this.sampleHeap) this.sampleHeap.push(NaN);
+    if (this.sink !== null && i + 1 === this.chunkSamples) this.flushSamples();
+  }
+
+  /** The time column of the samples still held (all of them without a sink). */
+  heldTimes(): Float64Array {
+    return this.sampleTime.array.subarray(0, this.sampleTime.length);
+  }
+
+  /** Hands the samples held to the sink and starts the next chunk. */
+  private flushSamples(): void {
+    const length = this.sampleStack.length;
+    if (this.sink === null || length === 0) return;
+    const view = (g: Growable<Float64Array> | null) => (g ? g.array.subarray(0, length) : null);
+    this.sink.write({
+      start: this.flushed,
+      length,
+      stack: this.sampleStack.array.subarray(0, length),
+      time: this.sampleTime.array.subarray(0, length),
+      thread: this.sampleThread.array.subarray(0, length),
+      memory: view(this.sampleMemory),
+      weight: view(this.sampleWeight),
+      heap: view(this.sampleHeap),
+    });
+    this.flushed += length;
+    for (const g of [this.sampleStack, this.sampleTime, this.sampleThread, this.sampleMemory, this.sampleWeight])
+      if (g) g.length = 0;
+    if (this.sampleHeap) this.sampleHeap.length = 0;
   }
 
   private backfilled(count: number, value: number): Growable<Float64Array> {
@@ -206,13 +267,21 @@ export class DocumentBuilder {
   }
 
   get sampleCount(): number {
-    return this.sampleStack.length;
+    return this.flushed + this.sampleStack.length;
   }
 
+  /**
+   * The document. With a sink, every sample goes to it first, and the sample columns are empty
+   * (`samples.length` still counts every sample, `options.time` is ignored).
+   */
   finish(options: FinishOptions): ProfileDocument {
-    const n = this.sampleStack.length;
-    const time = options.time ?? this.sampleTime.toArray();
-    if (time.length !== n) throw new Error(`time column has ${time.length} values for ${n} samples`);
+    this.flushSamples();
+    const n = this.sampleCount;
+    const held = this.sink === null;
+    const time = held ? (options.time ?? this.sampleTime.toArray()) : new Float64Array(0);
+    if (held && time.length !== n) throw new Error(`time column has ${time.length} values for ${n} samples`);
+    const column = <T extends Int32Array | Uint32Array | Float64Array>(g: Growable<T>): T =>
+      held ? g.toArray() : (g.array.slice(0, 0) as T);
     return {
       magic: DOCUMENT_MAGIC,
       version: SCHEMA_VERSION,
@@ -235,14 +304,14 @@ export class DocumentBuilder {
       },
       samples: {
         length: n,
-        stack: this.sampleStack.toArray(),
+        stack: column(this.sampleStack),
         time,
         timeEstimated: options.timeEstimated,
         timeSource: options.timeSource,
-        thread: this.sampleThread.toArray(),
-        memory: this.sampleMemory ? this.sampleMemory.toArray() : null,
-        weight: this.sampleWeight ? this.sampleWeight.toArray() : null,
-        heap: this.sampleHeap ? this.sampleHeap.toArray() : null,
+        thread: column(this.sampleThread),
+        memory: this.sampleMemory ? column(this.sampleMemory) : null,
+        weight: this.sampleWeight ? column(this.sampleWeight) : null,
+        heap: this.sampleHeap ? column(this.sampleHeap) : null,
       },
       threads: { length: this.threadId.length, id: this.threadId.slice(), name: this.threadName.slice() },
       warnings: options.warnings ?? [],

@@ -5,7 +5,17 @@
  * `Content-Encoding: gzip` or `decodeDocumentGzip` in the browser.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { decodeColumn, encodeColumn, ORDERS, type ColumnOrder, type ColumnType } from './column-codec';
+import {
+  type ColumnChunks,
+  type ColumnOrder,
+  type ColumnPlan,
+  type ColumnType,
+  decodeColumn,
+  encodeColumn,
+  ORDERS,
+  planColumn,
+  writeColumn,
+} from './column-codec';
 import { ProfFormatError } from './errors';
 import { assertIntegrity } from './integrity';
 import { DOCUMENT_MAGIC, SCHEMA_VERSION, type ProfileDocument } from './schema';
@@ -37,21 +47,99 @@ function encodeTable(table: object, name: string, columns: Columns, optional: Co
   return out;
 }
 
-/** Encodes a document as msgpack bytes (not gzipped). */
-export function encodeDocument(doc: ProfileDocument): Uint8Array {
+function wireOf(doc: ProfileDocument, samples: Record<string, unknown>) {
   // `magic` and `version` come first so `detectFormat` finds them in the first bytes.
-  const wire = {
+  return {
     magic: doc.magic,
     version: doc.version,
     meta: doc.meta,
     strings: doc.strings,
     frames: encodeTable(doc.frames, 'frames', FRAME_COLUMNS),
     stacks: encodeTable(doc.stacks, 'stacks', STACK_COLUMNS),
-    samples: encodeTable(doc.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS),
+    samples,
     threads: doc.threads,
     warnings: doc.warnings,
   };
-  return packr.pack(wire);
+}
+
+/** Encodes a document as msgpack bytes (not gzipped). */
+export function encodeDocument(doc: ProfileDocument): Uint8Array {
+  return packr.pack(wireOf(doc, encodeTable(doc.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS)));
+}
+
+/** The sample columns a streamed document can take from chunks instead of arrays. */
+export type SampleColumnName = 'stack' | 'time' | 'thread' | 'memory' | 'weight' | 'heap';
+
+/** `planColumn` with the delta orders `encodeDocument` tries for this sample column. */
+export function planSampleColumn(name: SampleColumnName, column: ColumnChunks): ColumnPlan {
+  return planColumn(column, COLUMN_ORDERS[`samples.${name}`]);
+}
+
+/**
+ * `encodeDocument` for a document whose sample columns are too long to hold: `columns` gives each
+ * one as chunks with its plan (the document's own sample columns are ignored; `samples.length`
+ * and the optional columns' presence come from `columns`). Yields the msgpack bytes in pieces, the
+ * same bytes `encodeDocument` gives for the whole document.
+ */
+export function* encodeDocumentStreamed(
+  doc: ProfileDocument,
+  columns: Partial<Record<SampleColumnName, { column: ColumnChunks; plan: ColumnPlan }>>,
+): Generator<Uint8Array> {
+  // Everything but the column data is packed by msgpackr; each column's data is a unique 16-byte
+  // placeholder, replaced in the output by its real length and the data written pass by pass.
+  const names = (Object.keys(columns) as SampleColumnName[]).filter((k) => columns[k]);
+  const markers = names.map(() => Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256)));
+  const samples: Record<string, unknown> = { ...doc.samples };
+  for (const key of [...Object.keys(SAMPLE_COLUMNS), ...Object.keys(OPTIONAL_SAMPLE_COLUMNS)]) {
+    const i = names.indexOf(key as SampleColumnName);
+    if (i < 0) {
+      if (key in SAMPLE_COLUMNS) throw new Error(`streamed document lacks column samples.${key}`);
+      samples[key] = null;
+      continue;
+    }
+    const { bytes: _, ...wire } = columns[names[i]]!.plan;
+    samples[key] = { ...wire, d: markers[i] };
+  }
+  // A copy: msgpackr's buffer is shared with later pack() calls, and this one is read across yields.
+  const packed = Uint8Array.from(packr.pack(wireOf(doc, samples)));
+  const found = markers.map((m) => findMarker(packed, m));
+  const order = names.map((_, i) => i).sort((a, b) => found[a] - found[b]);
+  let at = 0;
+  for (const i of order) {
+    const { column, plan } = columns[names[i]]!;
+    yield packed.subarray(at, found[i] - 2); // up to the placeholder's bin8 header (c4 10)
+    yield binHeader(plan.bytes);
+    let written = 0;
+    for (const piece of writeColumn(column, plan)) {
+      written += piece.length;
+      yield piece;
+    }
+    if (written !== plan.bytes)
+      throw new Error(`column samples.${names[i]}: ${written} bytes written, ${plan.bytes} planned`);
+    at = found[i] + 16;
+  }
+  yield packed.subarray(at);
+}
+
+function findMarker(bytes: Uint8Array, marker: Uint8Array): number {
+  let found = -1;
+  for (let i = 2; i + 16 <= bytes.length; i++) {
+    if (bytes[i] !== marker[0] || bytes[i - 2] !== 0xc4 || bytes[i - 1] !== 16) continue;
+    let j = 1;
+    while (j < 16 && bytes[i + j] === marker[j]) j++;
+    if (j < 16) continue;
+    if (found >= 0) throw new Error('column placeholder found twice');
+    found = i;
+  }
+  if (found < 0) throw new Error('column placeholder not found');
+  return found;
+}
+
+/** msgpack bin header for `n` bytes, as msgpackr writes it. */
+function binHeader(n: number): Uint8Array {
+  if (n < 0x100) return Uint8Array.of(0xc4, n);
+  if (n < 0x10000) return Uint8Array.of(0xc5, n >>> 8, n & 0xff);
+  return Uint8Array.of(0xc6, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 function decodeTable(wire: unknown, name: string, columns: Columns, optional: Columns = {}): Record<string, unknown> {

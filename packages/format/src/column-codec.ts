@@ -53,25 +53,13 @@ function varintSize(v: number): number {
   return 4 + Math.ceil(Math.log2(z / 0x10000000 + 1) / 7);
 }
 
-/** Picks, among `orders`, the delta order whose varints take the fewest bytes. */
-function bestOrder(get: (i: number) => number, n: number, orders: readonly ColumnOrder[]): ColumnOrder {
-  if (orders.length === 1) return orders[0];
-  const size = { '-1': 0, 0: 0, 1: 0, 2: 0 };
-  let p1 = 0;
-  let p2 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    const d1 = v - p1;
-    size[0] += varintSize(v);
-    size[1] += varintSize(d1);
-    size[2] += varintSize(d1 - p2);
-    size['-1'] += varintSize(i - v);
-    p1 = v;
-    p2 = d1;
-  }
-  let best = orders[0];
-  for (const o of orders) if (size[o] < size[best]) best = o;
-  return best;
+/** Bytes `ByteWriter.signed64(hi, lo)` writes. */
+function varint64Size(hi: number, lo: number): number {
+  const sign = hi >> 31;
+  const zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
+  const zlo = ((lo << 1) ^ sign) >>> 0;
+  const bits = zhi !== 0 ? 64 - Math.clz32(zhi) : 32 - Math.clz32(zlo);
+  return bits <= 7 ? 1 : Math.ceil(bits / 7);
 }
 
 function gcd(a: number, b: number): number {
@@ -83,40 +71,54 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+// div: 1 (integers), 1000 (milliseconds with microsecond steps), 1e6 (nanosecond steps).
+const DIVS = [1, 1000, 1e6] as const;
+
 /**
- * Finds an exact integer representation of a Float64 column: value = k * mul / div with integer
- * k, verified value by value with the same arithmetic the decoder uses. Returns null if none.
+ * Finds an exact integer representation of a Float64 column, chunk by chunk: value = k * mul / div
+ * with integer k, verified value by value with the same arithmetic the decoder uses.
  */
-function findIntegerForm(a: Float64Array): { mul: number; div: number } | null {
-  // div: 1 (integers), 1000 (milliseconds with microsecond steps), 1e6 (nanosecond steps).
-  for (const div of [1, 1000, 1e6]) {
-    let ok = true;
-    let g = 0;
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i];
-      const k = Math.round(v * div);
-      if (!(Math.abs(k) <= INT_LIMIT) || k / div !== v || Object.is(v, -0)) {
-        ok = false;
-        break;
+class IntegerFormScan {
+  private readonly ok = [true, true, true];
+  private g = 0;
+  add(a: Float64Array): void {
+    const ok = this.ok;
+    for (let d = 0; d < 3; d++) {
+      if (!ok[d]) continue;
+      const div = DIVS[d];
+      let g = this.g;
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i];
+        const k = Math.round(v * div);
+        if (!(Math.abs(k) <= INT_LIMIT) || k / div !== v || Object.is(v, -0)) {
+          ok[d] = false;
+          break;
+        }
+        if (d === 0 && g !== 1 && k % g !== 0) g = gcd(g, Math.abs(k));
       }
-      if (div === 1 && g !== 1 && k % g !== 0) g = gcd(g, Math.abs(k));
+      if (d === 0) this.g = g;
     }
-    if (!ok) continue;
-    // A common factor (RSS is KiB * 1024) is divided out so the varints shrink.
-    if (div === 1 && g > 1) return { mul: g, div: 1 };
-    return { mul: 1, div };
   }
-  return null;
+  /** The form, or null if none. */
+  result(): { mul: number; div: number } | null {
+    for (let d = 0; d < 3; d++) {
+      if (!this.ok[d]) continue;
+      // A common factor (RSS is KiB * 1024) is divided out so the varints shrink.
+      if (d === 0 && this.g > 1) return { mul: this.g, div: 1 };
+      return { mul: 1, div: DIVS[d] };
+    }
+    return null;
+  }
 }
 
-/** A growable byte buffer for varints. */
+/** A growable byte buffer for varints; `take` empties it for the next chunk of a streamed column. */
 class ByteWriter {
   bytes: Uint8Array;
   pos = 0;
   constructor(capacity: number) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
   }
-  private ensure(extra: number): void {
+  ensure(extra: number): void {
     if (this.pos + extra <= this.bytes.length) return;
     const next = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + extra));
     next.set(this.bytes.subarray(0, this.pos));
@@ -167,65 +169,176 @@ export const ORDERS = {
   series: [0, 1, 2] as const,
 };
 
-/** Encodes a typed-array column, trying only the delta orders in `orders`. */
-export function encodeColumn(a: TypedColumn, orders: readonly ColumnOrder[] = ORDERS.series): EncodedColumn {
-  const t = typeOf(a);
-  const n = a.length;
-  if (a instanceof Float64Array) {
-    const form = findIntegerForm(a);
-    if (form) {
-      const { mul, div } = form;
-      const k = (i: number) => Math.round((a[i] * div) / mul);
-      const allowed = orders.filter((x) => x >= 0);
-      const o = bestOrder(k, n, allowed.length ? allowed : ORDERS.series);
-      return { t, n, m: 'i', o, x: mul, y: div, d: writeInts(k, n, o) };
-    }
-    return { t, n, m: 'b', o: 2, d: writeBits(a) };
-  }
-  const get = (i: number) => a[i];
-  const o = bestOrder(get, n, orders);
-  return { t, n, m: 'i', o, d: writeInts(get, n, o) };
+/** How a column is written: its wire fields but the data, and the data's length in bytes. */
+export type ColumnPlan = Omit<EncodedColumn, 'd'> & { bytes: number };
+
+/**
+ * A column given chunk by chunk, as often as asked (each call of `chunks` starts over): a column
+ * too long to hold is read back from disk once per pass. Plain arrays are one chunk.
+ */
+export interface ColumnChunks {
+  type: ColumnType;
+  chunks(): Iterable<TypedColumn>;
 }
 
-function writeInts(get: (i: number) => number, n: number, order: number): Uint8Array {
-  const w = new ByteWriter(n * 2);
+const one = (a: TypedColumn): ColumnChunks => ({ type: typeOf(a), chunks: () => [a] });
+
+/**
+ * The integers a column is coded as, per chunk, in `out` (a reused buffer): the values, or the
+ * Float64 values scaled by `x / y` (`Math.round(v * y / x)`, as the decoder multiplies back).
+ */
+function intsOf(a: TypedColumn, plan: { t: ColumnType; x?: number; y?: number }, out: Float64Array): Float64Array {
+  const view = out.length >= a.length ? out.subarray(0, a.length) : new Float64Array(a.length);
+  if (plan.t !== 'f64') {
+    view.set(a);
+    return view;
+  }
+  const mul = plan.x ?? 1;
+  const div = plan.y ?? 1;
+  for (let i = 0; i < a.length; i++) view[i] = Math.round((a[i] * div) / mul);
+  return view;
+}
+
+/** First passes: the column's coding (integer form, delta order) and its data length, without writing it. */
+export function planColumn(column: ColumnChunks, orders: readonly ColumnOrder[] = ORDERS.series): ColumnPlan {
+  const t = column.type;
+  let n = 0;
+  let form: { mul: number; div: number } | null = null;
+  if (t === 'f64') {
+    const scan = new IntegerFormScan();
+    for (const a of column.chunks()) scan.add(a as Float64Array);
+    form = scan.result();
+    if (!form) {
+      let bytes = 0;
+      const bits = new BitsDelta();
+      for (const a of column.chunks()) {
+        n += a.length;
+        bits.each(a as Float64Array, (hi, lo) => {
+          bytes += varint64Size(hi, lo);
+        });
+      }
+      return { t, n, m: 'b', o: 2, bytes };
+    }
+    const allowed = orders.filter((x) => x >= 0);
+    orders = allowed.length ? allowed : ORDERS.series;
+  }
+  const plan = { t, x: form?.mul, y: form?.div };
+  // Sizes of every order, in one pass (bestOrder of the in-memory coder, chunk by chunk).
+  const size = { '-1': 0, 0: 0, 1: 0, 2: 0 };
+  const wanted = new Set(orders);
+  const all = wanted.size > 1 || !wanted.has(0);
   let p1 = 0;
   let p2 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    if (order === 0) w.signed(v);
-    else if (order === -1) w.signed(i - v);
-    else {
-      const d1 = v - p1;
-      w.signed(order === 1 ? d1 : d1 - p2);
-      p1 = v;
-      p2 = d1;
+  const buffer = new Float64Array(1 << 16);
+  for (const a of column.chunks()) {
+    const k = intsOf(a, plan, buffer.length >= a.length ? buffer : new Float64Array(a.length));
+    if (!all) {
+      for (let i = 0; i < k.length; i++) size[0] += varintSize(k[i]);
+    } else {
+      for (let i = 0; i < k.length; i++) {
+        const v = k[i];
+        const d1 = v - p1;
+        size[0] += varintSize(v);
+        size[1] += varintSize(d1);
+        size[2] += varintSize(d1 - p2);
+        size['-1'] += varintSize(n + i - v);
+        p1 = v;
+        p2 = d1;
+      }
     }
+    n += a.length;
   }
-  return w.result();
+  let o = orders[0];
+  for (const x of orders) if (size[x] < size[o]) o = x;
+  const bytes = size[o];
+  return form ? { t, n, m: 'i', o, x: form.mul, y: form.div, bytes } : { t, n, m: 'i', o, bytes };
 }
 
-/** Float64 bit patterns, second differences in wrapping 64-bit arithmetic (exact for any bits). */
-function writeBits(a: Float64Array): Uint8Array {
-  const u = wordsOf(a);
-  const w = new ByteWriter(a.length * 3);
-  let ph = 0,
-    pl = 0; // previous value
-  let dh = 0,
-    dl = 0; // previous first difference
-  for (let i = 0; i < a.length; i++) {
-    const l = u[2 * i],
-      h = u[2 * i + 1];
-    // d1 = v - prev
-    const d1l = (l - pl) >>> 0;
-    const d1h = (h - ph - (l < pl ? 1 : 0)) >>> 0;
-    // d2 = d1 - prevD1
-    const d2l = (d1l - dl) >>> 0;
-    const d2h = (d1h - dh - (d1l < dl ? 1 : 0)) >>> 0;
-    w.signed64(d2h, d2l);
-    (pl = l), (ph = h), (dl = d1l), (dh = d1h);
+/** Float64 bit patterns as second differences in wrapping 64-bit arithmetic (exact for any bits). */
+class BitsDelta {
+  private ph = 0;
+  private pl = 0; // previous value
+  private dh = 0;
+  private dl = 0; // previous first difference
+  each(a: Float64Array, emit: (hi: number, lo: number) => void): void {
+    const u = wordsOf(a);
+    let { ph, pl, dh, dl } = this;
+    for (let i = 0; i < a.length; i++) {
+      const l = u[2 * i];
+      const h = u[2 * i + 1];
+      // d1 = v - prev
+      const d1l = (l - pl) >>> 0;
+      const d1h = (h - ph - (l < pl ? 1 : 0)) >>> 0;
+      // d2 = d1 - prevD1
+      const d2l = (d1l - dl) >>> 0;
+      const d2h = (d1h - dh - (d1l < dl ? 1 : 0)) >>> 0;
+      emit(d2h, d2l);
+      pl = l;
+      ph = h;
+      dl = d1l;
+      dh = d1h;
+    }
+    Object.assign(this, { ph, pl, dh, dl });
   }
-  return w.result();
+}
+
+/**
+ * Last pass: the column's data as `plan` says, in pieces of about `pieceBytes` (each piece is
+ * valid until the next is asked for). Their lengths add up to `plan.bytes`.
+ */
+export function* writeColumn(column: ColumnChunks, plan: ColumnPlan, pieceBytes = 1 << 20): Generator<Uint8Array> {
+  const w = new ByteWriter(Math.min(pieceBytes + 16, Math.max(16, plan.bytes)));
+  if (plan.m === 'b') {
+    const bits = new BitsDelta();
+    for (const a of column.chunks()) {
+      // One chunk's varints at most 10 bytes each: write it whole, then hand it on.
+      bits.each(a as Float64Array, (hi, lo) => w.signed64(hi, lo));
+      if (w.pos >= pieceBytes) {
+        yield w.bytes.subarray(0, w.pos);
+        w.pos = 0;
+      }
+    }
+  } else {
+    const order = plan.o;
+    let p1 = 0;
+    let p2 = 0;
+    let row = 0;
+    const buffer = new Float64Array(1 << 16);
+    for (const a of column.chunks()) {
+      const k = intsOf(a, plan, buffer);
+      for (let i = 0; i < k.length; i++) {
+        const v = k[i];
+        if (order === 0) w.signed(v);
+        else if (order === -1) w.signed(row + i - v);
+        else {
+          const d1 = v - p1;
+          w.signed(order === 1 ? d1 : d1 - p2);
+          p1 = v;
+          p2 = d1;
+        }
+      }
+      row += k.length;
+      if (w.pos >= pieceBytes) {
+        yield w.bytes.subarray(0, w.pos);
+        w.pos = 0;
+      }
+    }
+  }
+  if (w.pos > 0) yield w.bytes.subarray(0, w.pos);
+}
+
+/** Encodes a typed-array column, trying only the delta orders in `orders`. */
+export function encodeColumn(a: TypedColumn, orders: readonly ColumnOrder[] = ORDERS.series): EncodedColumn {
+  const column = one(a);
+  const plan = planColumn(column, orders);
+  const { bytes, ...wire } = plan;
+  const d = new Uint8Array(bytes);
+  let at = 0;
+  for (const piece of writeColumn(column, plan, Math.max(1 << 20, bytes))) {
+    d.set(piece, at);
+    at += piece.length;
+  }
+  return { ...wire, d };
 }
 
 function wordsOf(a: Float64Array): Uint32Array {

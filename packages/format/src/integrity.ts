@@ -23,31 +23,31 @@ const MAX_READING = 2 ** 53;
 const MAX_EPOCH_MS = 8.64e15;
 
 /** Finite and non-decreasing: every binning, range and bisection of the views relies on it. */
-function checkTimes(time: Float64Array): void {
-  let previous = -Infinity;
+function checkTimes(time: Float64Array, row = 0, previous = -Infinity): number {
   for (let i = 0; i < time.length; i++) {
     const t = time[i];
     if (!Number.isFinite(t))
-      failValue(`samples.time[${i}]`, `${t} is not a finite number`, 'finite ms since the start');
+      failValue(`samples.time[${row + i}]`, `${t} is not a finite number`, 'finite ms since the start');
     if (t < previous)
       failValue(
-        `samples.time[${i}]`,
+        `samples.time[${row + i}]`,
         `${t} is before the previous sample's ${previous}`,
         'times in non-decreasing order',
       );
     previous = t;
   }
+  return previous;
 }
 
 /** Each value in [0, 2^53); NaN only where `missing` allows it (a memory reading not taken). */
-function checkReadings(col: Float64Array, where: string, missing: boolean): void {
+function checkReadings(col: Float64Array, where: string, missing: boolean, row = 0): void {
   for (let i = 0; i < col.length; i++) {
     const v = col[i];
     if (Number.isNaN(v)) {
-      if (!missing) failValue(`${where}[${i}]`, 'NaN is not a number', 'a number from 0 to 2^53');
+      if (!missing) failValue(`${where}[${row + i}]`, 'NaN is not a number', 'a number from 0 to 2^53');
       continue;
     }
-    if (!(v >= 0 && v < MAX_READING)) failValue(`${where}[${i}]`, `${v} is out of range`, `0 <= value < 2^53`);
+    if (!(v >= 0 && v < MAX_READING)) failValue(`${where}[${row + i}]`, `${v} is out of range`, `0 <= value < 2^53`);
   }
 }
 
@@ -65,10 +65,10 @@ function column(table: Record<string, unknown>, name: string, key: string, ctor:
 }
 
 /** Every value of `col` in [min, max); names the first offending row. */
-function inRange(col: ArrayLike<number>, where: string, min: number, max: number, what: string): void {
+function inRange(col: ArrayLike<number>, where: string, min: number, max: number, what: string, row = 0): void {
   for (let i = 0; i < col.length; i++) {
     const v = col[i];
-    if (v < min || v >= max) fail(`${where}[${i}]`, `${v} is out of range (${what})`, `${min} <= value < ${max}`);
+    if (v < min || v >= max) fail(`${where}[${row + i}]`, `${v} is out of range (${what})`, `${min} <= value < ${max}`);
   }
 }
 
@@ -130,7 +130,7 @@ function checkMeta(meta: unknown): void {
  * memory/heap readings outside [0, 2^53) (NaN = no reading is allowed), weights not finite or
  * negative, start/end times outside a Date's range.
  */
-export function assertIntegrity(doc: ProfileDocument): void {
+export function assertIntegrity(doc: ProfileDocument, options: { streamedSamples?: boolean } = {}): void {
   const d = doc as unknown as Record<string, unknown>;
   if (!isPlainObject(d)) fail('document', 'is not an object');
   if (d.magic !== DOCUMENT_MAGIC) fail('magic', `is ${JSON.stringify(d.magic)}`, JSON.stringify(DOCUMENT_MAGIC));
@@ -184,13 +184,15 @@ export function assertIntegrity(doc: ProfileDocument): void {
   const samples = d.samples;
   if (!isPlainObject(samples)) fail('samples', 'is not a table');
   const n = checkLength(samples, 'samples');
-  const stack = column(samples, 'samples', 'stack', Int32Array, n);
+  // Streamed samples are not in the document (they are checked chunk by chunk, SampleChunkCheck).
+  const rows = options.streamedSamples ? 0 : n;
+  const stack = column(samples, 'samples', 'stack', Int32Array, rows);
   inRange(stack, 'samples.stack', -1, stackCount, `stacks has ${stackCount} rows`);
-  const time = column(samples, 'samples', 'time', Float64Array, n);
-  const thread = column(samples, 'samples', 'thread', Uint32Array, n);
+  const time = column(samples, 'samples', 'time', Float64Array, rows);
+  const thread = column(samples, 'samples', 'thread', Uint32Array, rows);
   inRange(thread, 'samples.thread', 0, threadCount, `threads has ${threadCount} rows`);
   for (const key of ['memory', 'weight', 'heap'] as const) {
-    if (samples[key] != null) column(samples, 'samples', key, Float64Array, n);
+    if (samples[key] != null) column(samples, 'samples', key, Float64Array, rows);
   }
   checkTimes(time as Float64Array);
   for (const key of ['memory', 'heap'] as const) {
@@ -210,4 +212,33 @@ export function assertIntegrity(doc: ProfileDocument): void {
     }
     if (w.offset !== undefined && typeof w.offset !== 'number') fail(`warnings[${i}].offset`, 'is not a number');
   });
+}
+
+/**
+ * `assertIntegrity`'s checks of the sample columns, for samples that come chunk by chunk in row
+ * order (a document streamed to disk); the rest of the document is checked by
+ * `assertIntegrity(doc, { streamedSamples: true })`.
+ */
+export class SampleChunkCheck {
+  private previous = -Infinity;
+  private row = 0;
+  constructor(
+    private readonly stackCount: number,
+    private readonly threadCount: number,
+  ) {}
+  check(
+    stack: Int32Array,
+    thread: Uint32Array,
+    time: Float64Array,
+    readings: { memory?: Float64Array | null; heap?: Float64Array | null; weight?: Float64Array | null } = {},
+  ): void {
+    const row = this.row;
+    inRange(stack, 'samples.stack', -1, this.stackCount, `stacks has ${this.stackCount} rows`, row);
+    inRange(thread, 'samples.thread', 0, this.threadCount, `threads has ${this.threadCount} rows`, row);
+    this.previous = checkTimes(time, row, this.previous);
+    if (readings.memory) checkReadings(readings.memory, 'samples.memory', true, row);
+    if (readings.heap) checkReadings(readings.heap, 'samples.heap', true, row);
+    if (readings.weight) checkReadings(readings.weight, 'samples.weight', false, row);
+    this.row += stack.length;
+  }
 }

@@ -69,8 +69,8 @@ async function inflateBounded(bytes: Uint8Array, max: number): Promise<Buffer> {
   }
 }
 
-/** File chunks, reporting progress as they are read. */
-async function* fileChunks(path: string, onProgress?: (read: number, total: number) => void) {
+/** File chunks, reporting progress as they are read. @internal */
+export async function* fileChunks(path: string, onProgress?: (read: number, total: number) => void) {
   const total = (await stat(path)).size;
   let read = 0;
   onProgress?.(0, total);
@@ -81,14 +81,15 @@ async function* fileChunks(path: string, onProgress?: (read: number, total: numb
   }
 }
 
-/** Result of gunzipping a stream that may end early. */
-interface GunzipState {
+/** Result of gunzipping a stream that may end early. @internal */
+export interface GunzipState {
   /** Set when the gzip stream was cut short or corrupt after some output. */
   warning: DocumentWarning | null;
   inflated: number;
 }
 
-async function* gunzipChunks(source: AsyncIterable<Uint8Array>, state: GunzipState) {
+/** @internal */
+export async function* gunzipChunks(source: AsyncIterable<Uint8Array>, state: GunzipState) {
   const gz = createGunzip({ chunkSize: 1 << 18 });
   const input = Readable.from(source);
   input.on('error', (e) => gz.destroy(e));
@@ -250,3 +251,4 @@ export async function inspectFile(path: string): Promise<VmprofInspection> {
     { createHash: () => createHash('sha256') },
   );
 }
+export * from './convert-stream';

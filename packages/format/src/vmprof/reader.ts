@@ -3,7 +3,7 @@ import { ProfFormatError } from '../errors';
 import { FrameKind, type DocumentWarning, type ProfileDocument, type VmprofInfo } from '../schema';
 import { UNKNOWN_CODE, chooseNames, parseVmprofName } from './names';
 import { decodeUtf8 } from './text';
-import { sampleTimes } from './time';
+import { sampleTimes, timeRule } from './time';
 import type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './types';
 import { isSafeHi, signedDecimal, signedHex, toNumber } from './words';
 import { concatBytes } from '../plain-values';
@@ -78,7 +78,7 @@ class Damage extends Error {
 }
 
 class VmprofStreamReader implements VmprofReader {
-  private readonly builder = new DocumentBuilder();
+  private readonly builder: DocumentBuilder;
   private readonly warnings: DocumentWarning[] = [];
   private readonly symbols: VmprofSymbolRecord[] = [];
 
@@ -125,7 +125,9 @@ class VmprofStreamReader implements VmprofReader {
   // Samples.
   private gcSamples = 0;
   private objInfo = 0;
-  private rawTimes: Float64Array | null = null;
+  /** v7: each sample's raw stamp is its builder time until the times are made. */
+  private stamped = false;
+  private firstStamp = Number.NaN;
   private cpuSamples = 0;
   private records = 0;
   private negativeLine: VmprofReadResult['negativeLine'] = null;
@@ -153,7 +155,9 @@ class VmprofStreamReader implements VmprofReader {
   private prevInts = new Int32Array(256);
   private prevStack = new Int32Array(256);
 
-  constructor(private readonly options: ReadOptions) {}
+  constructor(private readonly options: ReadOptions) {
+    this.builder = new DocumentBuilder({ sink: options.sink, chunkSamples: options.chunkSamples });
+  }
 
   push(chunk: Uint8Array): void {
     if (this.failure) throw this.failure;
@@ -526,7 +530,7 @@ class VmprofStreamReader implements VmprofReader {
     this.memorySlot = version === 3 || (mode & 0x01) !== 0;
     this.kindPairs = (mode & 0x08) !== 0 || interp === 'pypy' || version === 2;
     this.linePairs = (mode & 0x02) !== 0 && !this.kindPairs;
-    if (version >= 7) this.rawTimes = new Float64Array(1024);
+    if (version >= 7) this.stamped = true;
     return p + size;
   }
 
@@ -760,18 +764,11 @@ class VmprofStreamReader implements VmprofReader {
       // A reading no machine has (damaged word) is no reading: NaN, as the schema says for missing.
       const valid = bytes >= 0 && bytes < MAX_MEMORY_BYTES;
       if (!valid) this.badMemory++;
-      builder.sample(parent, 0, thread, valid ? bytes : Number.NaN);
+      builder.sample(parent, stamp, thread, valid ? bytes : Number.NaN);
     } else {
-      builder.sample(parent, 0, thread);
+      builder.sample(parent, stamp, thread);
     }
-    if (this.rawTimes) {
-      if (this.cpuSamples === this.rawTimes.length) {
-        const next = new Float64Array(this.rawTimes.length * 2);
-        next.set(this.rawTimes);
-        this.rawTimes = next;
-      }
-      this.rawTimes[this.cpuSamples] = stamp;
-    }
+    if (this.cpuSamples === 0) this.firstStamp = stamp;
     this.cpuSamples++;
     return p + size;
   }
@@ -854,9 +851,10 @@ class VmprofStreamReader implements VmprofReader {
     const mode = this.modeByte;
     const hasMode = mode !== null;
     const realTime = hasMode ? (mode & 0x10) !== 0 : null;
-    const rawTimes = this.rawTimes ? this.rawTimes.slice(0, this.cpuSamples) : null;
+    const streamed = this.options.sink !== undefined;
+    const rawTimes = this.stamped && !streamed ? builder.heldTimes().slice(0, this.cpuSamples) : null;
     const startOffset = this.meta.start_time_offset !== undefined ? Number(this.meta.start_time_offset) : NaN;
-    const times = sampleTimes({
+    const timeInputs = {
       sampleCount: this.cpuSamples,
       rawTimes,
       startOffsetSec: Number.isFinite(startOffset) ? startOffset : null,
@@ -864,26 +862,33 @@ class VmprofStreamReader implements VmprofReader {
       endTimeMs: this.endTimeMs,
       periodUs: this.periodUs,
       realTime,
-    });
-
-    if (times.reorderedStamps) {
-      this.warnings.push({
-        code: 'time-reordered',
-        message: `${times.reorderedStamps} sample time stamps are earlier than the one before; each was given the previous sample's time`,
-      });
-    }
-    if (this.badMemory > 0) {
-      this.warnings.push({
-        code: 'bad-memory',
-        message: `${this.badMemory} memory readings are negative or beyond 2^53 bytes; they were left out (no reading)`,
-      });
-    }
-    if (times.invalidStamps > 0) {
-      this.warnings.push({
-        code: 'bad-time',
-        message: `${times.invalidStamps} sample time stamps are not finite numbers; each was given the previous sample's time`,
-      });
-    }
+    };
+    // Streamed, the times are made (and their warnings known) only as the sink's columns are written.
+    const times = streamed ? null : sampleTimes(timeInputs);
+    const streamedRule = () => timeRule({ ...timeInputs, rawTimes: this.stamped }, this.firstStamp);
+    const timeWarnings = (t: { invalidStamps: number; reorderedStamps?: number }): DocumentWarning[] => {
+      const out: DocumentWarning[] = [];
+      if (t.reorderedStamps) {
+        out.push({
+          code: 'time-reordered',
+          message: `${t.reorderedStamps} sample time stamps are earlier than the one before; each was given the previous sample's time`,
+        });
+      }
+      if (this.badMemory > 0) {
+        out.push({
+          code: 'bad-memory',
+          message: `${this.badMemory} memory readings are negative or beyond 2^53 bytes; they were left out (no reading)`,
+        });
+      }
+      if (t.invalidStamps > 0) {
+        out.push({
+          code: 'bad-time',
+          message: `${t.invalidStamps} sample time stamps are not finite numbers; each was given the previous sample's time`,
+        });
+      }
+      return out;
+    };
+    if (times) this.warnings.push(...timeWarnings(times));
     const vmprof: VmprofInfo = {
       version: this.version,
       wordSize: this.word,
@@ -911,9 +916,9 @@ class VmprofStreamReader implements VmprofReader {
     const document = builder.finish({
       meta,
       warnings: this.warnings,
-      time: times.time,
-      timeEstimated: times.timeEstimated,
-      timeSource: times.timeSource,
+      time: times?.time,
+      timeEstimated: times ? times.timeEstimated : streamedRule().result().timeEstimated,
+      timeSource: times ? times.timeSource : streamedRule().result().timeSource,
     });
     // Prof's Python client writes meta `thread:<id>` = the thread's name (vmprof has no record for it).
     document.threads.name = document.threads.name.map(
@@ -929,6 +934,7 @@ class VmprofStreamReader implements VmprofReader {
       recordCount: this.records,
       cutName: this.cutName,
       negativeLine: this.negativeLine,
+      ...(streamed ? { streamed: { time: streamedRule, warnings: timeWarnings } } : {}),
     };
   }
 }

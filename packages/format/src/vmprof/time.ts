@@ -37,31 +37,65 @@ export interface TimeColumn {
 export function sampleTimes(t: TimeInputs): TimeColumn {
   const n = t.sampleCount;
   const time = new Float64Array(n);
+  const rule = timeRule(t, t.rawTimes && n > 0 ? t.rawTimes[0] : Number.NaN);
+  rule.fill(time, 0, t.rawTimes);
+  return { time, ...rule.result() };
+}
+
+/**
+ * How sample times are made, one chunk at a time in order: `sampleTimes` for a column that is
+ * too long to hold (the streaming converter). `firstRaw` is the first v7 stamp (NaN if none).
+ */
+export interface TimeRule {
+  /** Writes the times of rows `start`… into `out`, from their raw stamps (v7) or their index. */
+  fill(out: Float64Array, start: number, raw: Float64Array | null): void;
+  result(): Omit<TimeColumn, 'time'>;
+}
+
+export function timeRule(t: Omit<TimeInputs, 'rawTimes'> & { rawTimes: unknown }, firstRaw: number): TimeRule {
+  const n = t.sampleCount;
   if (t.rawTimes) {
-    const origin = t.startOffsetSec ?? (n > 0 && Number.isFinite(t.rawTimes[0]) ? t.rawTimes[0] : 0);
+    const origin = t.startOffsetSec ?? (n > 0 && Number.isFinite(firstRaw) ? firstRaw : 0);
     let invalidStamps = 0;
     let reorderedStamps = 0;
-    for (let i = 0; i < n; i++) {
-      const ms = (t.rawTimes[i] - origin) * 1000;
-      const previous = i > 0 ? time[i - 1] : -Infinity;
-      if (!Number.isFinite(ms)) {
-        invalidStamps++;
-        time[i] = i > 0 ? previous : 0;
-      } else if (ms < previous) {
-        // The column must not decrease (every view bisects it); a monotonic clock never goes back.
-        reorderedStamps++;
-        time[i] = previous;
-      } else time[i] = ms;
-    }
-    return { time, invalidStamps, reorderedStamps, timeEstimated: false, timeSource: 'recorded' };
+    let previous = -Infinity;
+    return {
+      fill(out, start, raw) {
+        if (!raw) throw new Error('v7 times need their raw stamps');
+        for (let j = 0; j < out.length; j++) {
+          const i = start + j;
+          const ms = (raw[j] - origin) * 1000;
+          let v: number;
+          if (!Number.isFinite(ms)) {
+            invalidStamps++;
+            v = i > 0 ? previous : 0;
+          } else if (ms < previous) {
+            // The column must not decrease (every view bisects it); a monotonic clock never goes back.
+            reorderedStamps++;
+            v = previous;
+          } else v = ms;
+          out[j] = v;
+          previous = v;
+        }
+      },
+      result: () => ({ invalidStamps, reorderedStamps, timeEstimated: false, timeSource: 'recorded' }),
+    };
   }
   if (t.startTimeMs !== null && t.endTimeMs !== null && t.endTimeMs > t.startTimeMs && n > 0) {
     const step = (t.endTimeMs - t.startTimeMs) / n;
-    for (let i = 0; i < n; i++) time[i] = (i + 0.5) * step;
-    return { time, invalidStamps: 0, timeEstimated: true, timeSource: 'spread-start-end' };
+    return {
+      fill(out, start) {
+        for (let j = 0; j < out.length; j++) out[j] = (start + j + 0.5) * step;
+      },
+      result: () => ({ invalidStamps: 0, timeEstimated: true, timeSource: 'spread-start-end' }),
+    };
   }
   const periodUs = t.realTime ? t.periodUs : Math.max(t.periodUs, CPU_TIMER_FLOOR_US);
   const stepMs = (periodUs > 0 ? periodUs : CPU_TIMER_FLOOR_US) / 1000;
-  for (let i = 0; i < n; i++) time[i] = i * stepMs;
-  return { time, invalidStamps: 0, timeEstimated: true, timeSource: 'period' };
+  return {
+    fill(out, start) {
+      for (let j = 0; j < out.length; j++) out[j] = (start + j) * stepMs;
+    },
+    result: () => ({ invalidStamps: 0, timeEstimated: true, timeSource: 'period' }),
+  };
 }

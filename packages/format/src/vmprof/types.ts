@@ -1,5 +1,7 @@
 import type { ProfFormatError } from '../errors';
-import type { ProfileDocument } from '../schema';
+import type { SampleSink } from '../builder';
+import type { DocumentWarning, ProfileDocument } from '../schema';
+import type { TimeRule } from './time';
 
 /** Options shared by every reader. */
 export interface ReadOptions {
@@ -9,6 +11,13 @@ export interface ReadOptions {
   project?: string;
   name?: string;
   tags?: Record<string, string>;
+  /**
+   * Takes the samples as they are read (see `DocumentBuilder`): the document then has empty sample
+   * columns, and `VmprofReadResult.streamed` says how to finish them.
+   */
+  sink?: SampleSink;
+  /** Samples per chunk handed to `sink`. */
+  chunkSamples?: number;
 }
 
 /** One `0x02` (code object) or `0x08` (native symbol) name record, in file order. */
@@ -49,4 +58,14 @@ export interface VmprofReadResult {
    * frame's first instruction; vmprof's tree code fails on it) and its stack record's byte offset.
    */
   negativeLine: { sample: number; offset: number; line: number } | null;
+  /**
+   * Set when the samples went to `ReadOptions.sink`: the sink's time column holds the raw v7
+   * stamps (zeros before v7); `time()` makes the real times chunk by chunk, and once every time is
+   * made, `warnings(rule.result())` gives the warnings that go after the document's own.
+   */
+  streamed?: {
+    /** A new rule for each pass over the samples. */
+    time(): TimeRule;
+    warnings(times: { invalidStamps: number; reorderedStamps?: number }): DocumentWarning[];
+  };
 }

@@ -1,0 +1,360 @@
+// Bounded-memory conversion of a vmprof file of any length into a `.msgpack.gz` document, byte for
+// byte what `gzipDocument(await readProfileFile(path))` writes. The reader hands its samples to
+// column files on disk in chunks; the frames, stacks, strings and threads (which do not grow with
+// the run's length) stay in memory. Then each column is read back for its planning passes and
+// once more while msgpack + gzip stream out, so memory stays flat whatever the number of samples.
+import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { SampleChunk, SampleSink } from './builder';
+import { encodeDocumentStreamed, planSampleColumn, type SampleColumnName } from './codec';
+import type { ColumnChunks, ColumnPlan, ColumnType } from './column-codec';
+import { DETECT_HEAD_BYTES, detectFormat } from './detect';
+import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, readProfileFile } from './node';
+import { SampleChunkCheck } from './integrity';
+import type { ProfileDocument } from './schema';
+import { createVmprofReader } from './vmprof/reader';
+import type { ReadOptions } from './vmprof/types';
+
+type Typed = Int32Array | Uint32Array | Float64Array;
+const CTOR = { i32: Int32Array, u32: Uint32Array, f64: Float64Array } as const;
+/** Values per read-back chunk: 8 MB of float64s, few system calls per pass. */
+const READ_CHUNK = 1 << 20;
+
+/** One sample column kept in a file, appended chunk by chunk and read back as often as asked. */
+class ColumnFile implements ColumnChunks {
+  private readonly fd: number;
+  length = 0;
+  constructor(
+    readonly path: string,
+    readonly type: Exclude<ColumnType, 'u8'>,
+  ) {
+    this.fd = openSync(path, 'w+');
+  }
+  append(values: Typed): void {
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    let at = 0;
+    while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at, this.length * this.width + at);
+    this.length += values.length;
+  }
+  fill(count: number, value: number): void {
+    const block = new CTOR[this.type](Math.min(count, READ_CHUNK)).fill(value);
+    for (let left = count; left > 0; left -= block.length) this.append(block.subarray(0, Math.min(left, block.length)));
+  }
+  private get width(): number {
+    return this.type === 'f64' ? 8 : 4;
+  }
+  *chunks(): Generator<Typed> {
+    const buffer = new CTOR[this.type](READ_CHUNK);
+    const bytes = new Uint8Array(buffer.buffer);
+    for (let row = 0; row < this.length; ) {
+      const count = Math.min(READ_CHUNK, this.length - row);
+      let got = 0;
+      while (got < count * this.width) {
+        const n = readSync(this.fd, bytes, got, count * this.width - got, row * this.width + got);
+        if (n === 0) throw new Error(`column file ${this.path} is shorter than written`);
+        got += n;
+      }
+      yield buffer.subarray(0, count);
+      row += count;
+    }
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Writes the builder's sample chunks to column files in `dir`. */
+class FileSampleSink implements SampleSink {
+  readonly columns: Partial<Record<SampleColumnName, ColumnFile>> = {};
+  count = 0;
+  constructor(private readonly dir: string) {
+    for (const [name, type] of [
+      ['stack', 'i32'],
+      ['time', 'f64'],
+      ['thread', 'u32'],
+    ] as const)
+      this.columns[name] = new ColumnFile(join(dir, name), type);
+  }
+  write(chunk: SampleChunk): void {
+    const c = this.columns;
+    c.stack!.append(chunk.stack);
+    c.time!.append(chunk.time);
+    c.thread!.append(chunk.thread);
+    // Optional columns appear with their first value; earlier rows read as "none" (as the builder fills them).
+    for (const [name, fill] of [
+      ['memory', Number.NaN],
+      ['weight', 1],
+      ['heap', Number.NaN],
+    ] as const) {
+      const values = chunk[name];
+      if (!values) continue;
+      let file = c[name];
+      if (!file) {
+        file = c[name] = new ColumnFile(join(this.dir, name), 'f64');
+        file.fill(chunk.start, fill);
+      }
+      file.append(values);
+    }
+    this.count += chunk.length;
+  }
+  close(): void {
+    for (const file of Object.values(this.columns)) file.close();
+  }
+}
+
+/** What a pass over the streamed samples learned: the figures of `documentSummary` and the stack counts. */
+export interface StreamedSamples {
+  /** Distinct (stack, thread) pairs in order of first appearance, with their sample counts. */
+  groups: SampleGroups;
+  /** First and last sample time (ms since start), NaN without samples. */
+  firstTime: number;
+  lastTime: number;
+  /** Highest memory reading, -Infinity without any. */
+  peakMemory: number;
+}
+
+/** Samples counted by (stack, thread), in order of first appearance (what name-finding needs, not every sample). */
+export interface SampleGroups {
+  length: number;
+  stack: Int32Array;
+  thread: Uint32Array;
+  count: Float64Array;
+}
+
+export interface ConvertFileOptions extends Pick<ReadOptions, 'project' | 'name' | 'tags'> {
+  /** Called as the file is read, with file bytes so far and in total, and once as the document is written. */
+  onProgress?(bytesRead: number, totalBytes: number, phase: 'read' | 'write'): void;
+  /**
+   * Called before the document is written, with the document (sample columns empty, `samples.length`
+   * set) and what the samples hold: set names and meta here, check it (throwing stops the conversion).
+   */
+  prepare?(doc: ProfileDocument, samples: StreamedSamples): void | Promise<void>;
+  /** Folder for the column files (default: the system's temporary folder). */
+  tmpDir?: string;
+  /** Samples per chunk the reader hands on (tests use small chunks). */
+  chunkSamples?: number;
+}
+
+export interface ConvertFileResult {
+  /** The document without its sample columns (`samples.length` counts them). */
+  document: ProfileDocument;
+  samples: StreamedSamples;
+  /** Bytes written to `outPath`. */
+  bytes: number;
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(DETECT_HEAD_BYTES);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Counts (stack, thread) pairs; consecutive samples mostly repeat the previous pair. */
+class GroupCounter {
+  private readonly index = new Map<number, number>();
+  private stack: number[] = [];
+  private thread: number[] = [];
+  private count: number[] = [];
+  constructor(private readonly stackRows: number) {}
+  add(stacks: Int32Array, threads: Uint32Array): void {
+    const rows = this.stackRows + 1;
+    let lastKey = -1;
+    let last = -1;
+    for (let i = 0; i < stacks.length; i++) {
+      const key = threads[i] * rows + stacks[i] + 1;
+      if (key !== lastKey) {
+        let at = this.index.get(key);
+        if (at === undefined) {
+          at = this.count.length;
+          this.index.set(key, at);
+          this.stack.push(stacks[i]);
+          this.thread.push(threads[i]);
+          this.count.push(0);
+        }
+        lastKey = key;
+        last = at;
+      }
+      this.count[last]++;
+    }
+  }
+  result(): SampleGroups {
+    return {
+      length: this.count.length,
+      stack: Int32Array.from(this.stack),
+      thread: Uint32Array.from(this.thread),
+      count: Float64Array.from(this.count),
+    };
+  }
+}
+
+/**
+ * Converts the profile file `inPath` (vmprof, plain or gzipped) into the `.msgpack.gz` document
+ * `outPath`, in memory bounded by the profile's distinct stacks, never by its number of samples.
+ * Other formats (bounded by their own size limits) are converted in memory.
+ */
+export async function convertProfileFile(
+  inPath: string,
+  outPath: string,
+  options: ConvertFileOptions = {},
+): Promise<ConvertFileResult> {
+  const total = (await stat(inPath)).size;
+  const head = await readHead(inPath);
+  let format = detectFormat(head);
+  let gzipped = false;
+  if (format === 'gzip') {
+    gzipped = true;
+    const inner = await new Promise<Uint8Array>((resolve) => {
+      const gz = createGunzip();
+      const parts: Buffer[] = [];
+      gz.on('data', (c: Buffer) => parts.push(c));
+      gz.on('error', () => resolve(Buffer.concat(parts)));
+      gz.on('end', () => resolve(Buffer.concat(parts)));
+      gz.end(head);
+    });
+    format = detectFormat(inner.subarray(0, DETECT_HEAD_BYTES));
+  }
+  if (format !== 'vmprof') return convertInMemory(inPath, outPath, options);
+
+  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'prof-convert-'));
+  const sink = new FileSampleSink(dir);
+  try {
+    const reader = createVmprofReader({
+      project: options.project,
+      name: options.name,
+      tags: options.tags,
+      sink,
+      chunkSamples: options.chunkSamples,
+    });
+    const file = fileChunks(inPath, (done, all) => options.onProgress?.(done, all, 'read'));
+    // A gzip stream cut short keeps what inflated, with a warning, as readProfileFile does.
+    const gunzip: GunzipState = { warning: null, inflated: 0 };
+    for await (const chunk of gzipped ? gunzipChunks(file, gunzip) : file) reader.push(chunk);
+    const result = reader.finishDetailed();
+    const doc = result.document;
+    if (gzipped && doc.meta.vmprof) doc.meta.vmprof.gzipped = true;
+    const streamed = result.streamed;
+    if (!streamed) throw new Error('vmprof reader did not stream its samples');
+
+    const cols = sink.columns;
+    const n = doc.samples.length;
+    // The time column: made from the raw stamps (v7) or the row index, afresh on every pass.
+    let timeStats = streamed.time().result();
+    const rawTimes = cols.time!;
+    const time: ColumnChunks = {
+      type: 'f64',
+      *chunks() {
+        const rule = streamed.time();
+        const out = new Float64Array(READ_CHUNK);
+        let row = 0;
+        for (const raw of rawTimes.chunks()) {
+          const view = out.subarray(0, raw.length);
+          rule.fill(view, row, raw as Float64Array);
+          row += raw.length;
+          yield view;
+        }
+        timeStats = rule.result();
+      },
+    };
+
+    // One pass over stack, thread, time and memory: checks, counts, summary figures.
+    const groups = new GroupCounter(doc.stacks.length);
+    const samples: StreamedSamples = { groups: groups.result(), firstTime: NaN, lastTime: NaN, peakMemory: -Infinity };
+    {
+      const stacks = cols.stack!.chunks();
+      const threads = cols.thread!.chunks();
+      const times = time.chunks()[Symbol.iterator]();
+      const memory = cols.memory?.chunks();
+      const check = new SampleChunkCheck(doc.stacks.length, doc.threads.length);
+      let row = 0;
+      for (let s = stacks.next(); !s.done; s = stacks.next()) {
+        const th = threads.next().value as Uint32Array;
+        const tm = times.next().value as Float64Array;
+        const mem = memory?.next().value as Float64Array | undefined;
+        check.check(s.value as Int32Array, th, tm, { memory: mem });
+        groups.add(s.value as Int32Array, th);
+        if (row === 0) samples.firstTime = tm[0];
+        samples.lastTime = tm[tm.length - 1];
+        if (mem) for (let i = 0; i < mem.length; i++) if (mem[i] > samples.peakMemory) samples.peakMemory = mem[i];
+        row += s.value.length;
+      }
+      if (!times.next().done) throw new Error('time column longer than the stack column');
+      samples.groups = groups.result();
+    }
+    doc.warnings.push(...streamed.warnings(timeStats));
+    if (gunzip.warning) doc.warnings.push(gunzip.warning);
+    await options.prepare?.(doc, samples);
+
+    const planned: Partial<Record<SampleColumnName, { column: ColumnChunks; plan: ColumnPlan }>> = {};
+    for (const name of ['stack', 'time', 'thread', 'memory', 'weight', 'heap'] as const) {
+      const column = name === 'time' ? time : cols[name];
+      if (column) planned[name] = { column, plan: planSampleColumn(name, column) };
+    }
+    if (planned.stack!.plan.n !== n) throw new Error(`streamed ${planned.stack!.plan.n} samples, read ${n}`);
+
+    let written = 0;
+    // Copied: the encoder reuses its buffers, and zlib reads its input later.
+    const pieces = (function* () {
+      for (const piece of encodeDocumentStreamed(doc, planned)) yield Buffer.from(piece);
+    })();
+    options.onProgress?.(total, total, 'write');
+    const out = createWriteStream(outPath);
+    await pipeline(
+      Readable.from(pieces, { objectMode: false, highWaterMark: 1 }),
+      // Level 9 as gzipDocument: the same bytes, whatever the chunking of the input.
+      createGzip({ level: 9, chunkSize: 1 << 16 }),
+      async function* count(source: AsyncIterable<Buffer>) {
+        for await (const c of source) {
+          written += c.length;
+          yield c;
+        }
+      },
+      out,
+    );
+    return { document: doc, samples, bytes: written };
+  } finally {
+    sink.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function convertInMemory(
+  inPath: string,
+  outPath: string,
+  options: ConvertFileOptions,
+): Promise<ConvertFileResult> {
+  const doc = await readProfileFile(inPath, {
+    onProgress: (done, all) => options.onProgress?.(done, all, 'read'),
+  });
+  if (options.project !== undefined) doc.meta.project = options.project;
+  if (options.name !== undefined) doc.meta.name = options.name;
+  if (options.tags !== undefined) doc.meta.tags = { ...options.tags };
+  const samples = summarizeHeld(doc);
+  await options.prepare?.(doc, samples);
+  const bytes = await gzipDocument(doc);
+  await writeFile(outPath, bytes);
+  return { document: doc, samples, bytes: bytes.length };
+}
+
+/** `StreamedSamples` of a document held in memory. */
+export function summarizeHeld(doc: ProfileDocument): StreamedSamples {
+  const { samples: s, stacks } = doc;
+  const groups = new GroupCounter(stacks.length);
+  groups.add(s.stack, s.thread);
+  let peakMemory = -Infinity;
+  if (s.memory) for (let i = 0; i < s.length; i++) if (s.memory[i] > peakMemory) peakMemory = s.memory[i];
+  return {
+    groups: groups.result(),
+    firstTime: s.length ? s.time[0] : NaN,
+    lastTime: s.length ? s.time[s.length - 1] : NaN,
+    peakMemory,
+  };
+}

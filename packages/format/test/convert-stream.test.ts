@@ -1,0 +1,88 @@
+// The streaming converter writes, byte for byte, what the in-memory one writes: on every vmprof
+// fixture (small chunks, so every fixture crosses chunk boundaries) and on a profile four times
+// longer than big_memory.prof, with the column files left in a folder the test checks is emptied.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
+import { convertProfileFile, gunzipDocument, gzipDocument, readProfileFile } from '../src/node';
+import { fixturesRoot, vmprofFixtureFiles } from './vmprof-helpers';
+
+const work = mkdtempSync(join(tmpdir(), 'prof-convert-stream-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function inMemory(path: string): Promise<Buffer | Error> {
+  try {
+    return await gzipDocument(await readProfileFile(path));
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+async function streamed(path: string, chunkSamples: number): Promise<Buffer | Error> {
+  const out = join(work, 'out.msgpack.gz');
+  const tmpDir = join(work, 'columns');
+  rmSync(tmpDir, { recursive: true, force: true });
+  (await import('node:fs')).mkdirSync(tmpDir);
+  try {
+    const r = await convertProfileFile(path, out, { chunkSamples, tmpDir });
+    const bytes = readFileSync(out);
+    expect(r.bytes).toBe(bytes.length);
+    return bytes;
+  } catch (e) {
+    return e as Error;
+  } finally {
+    expect(readdirSync(tmpDir)).toEqual([]);
+  }
+}
+
+const profiles = vmprofFixtureFiles((f) => /\.(prof|tsprof)(\.gz)?$/.test(f));
+
+describe('convertProfileFile', () => {
+  it.each(profiles.map((p) => [p.slice(fixturesRoot.length + 1), p]))(
+    '%s: the same bytes as gzipDocument(readProfileFile)',
+    async (_, path) => {
+      const want = await inMemory(path);
+      const got = await streamed(path, 97);
+      if (want instanceof Error) {
+        expect(got).toBeInstanceOf(Error);
+        expect((got as Error).message).toBe(want.message);
+      } else {
+        expect(got).toBeInstanceOf(Buffer);
+        expect(Buffer.compare(got as Buffer, want)).toBe(0);
+      }
+    },
+  );
+
+  it('a profile four times longer than big_memory.prof: the same bytes, four times the samples', async () => {
+    const long = join(work, 'x4.prof');
+    const made = makeLongProfile({ source: join(fixturesRoot, 'vmprof-fresh/big_memory.prof'), times: 4, out: long });
+    const want = await inMemory(long);
+    const got = await streamed(long, 65536);
+    expect(Buffer.compare(got as Buffer, want as Buffer)).toBe(0);
+    const doc = await gunzipDocument(got as Buffer);
+    expect(doc.samples.length).toBe(made.samples);
+    expect(doc.samples.memory).not.toBeNull();
+  });
+
+  it('reports the streamed samples: counts by stack and thread, first and last time, peak memory', async () => {
+    const path = join(fixturesRoot, 'vmprof-fresh/big_memory.prof');
+    const out = join(work, 'summary.msgpack.gz');
+    const r = await convertProfileFile(path, out, { chunkSamples: 1000 });
+    const doc = await readProfileFile(path);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < doc.samples.length; i++) {
+      const key = `${doc.samples.stack[i]}/${doc.samples.thread[i]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const g = r.samples.groups;
+    expect(Array.from({ length: g.length }, (_, i) => [`${g.stack[i]}/${g.thread[i]}`, g.count[i]])).toEqual([
+      ...counts,
+    ]);
+    expect(r.samples.firstTime).toBe(doc.samples.time[0]);
+    expect(r.samples.lastTime).toBe(doc.samples.time[doc.samples.length - 1]);
+    expect(r.samples.peakMemory).toBe((doc.samples.memory as Float64Array).reduce((a, b) => Math.max(a, b), -Infinity));
+    expect(r.document.samples.length).toBe(doc.samples.length);
+  });
+});
