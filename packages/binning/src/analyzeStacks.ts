@@ -93,7 +93,27 @@ export function analyzeStacks(
     }
   }
 
-  const samples = end - start;
+  return finishAnalysis(stacks, canonical, counts, growthBy, seen, distinct, end - start, totalGrowth, topK, rankBy);
+}
+
+/**
+ * The part of an analysis after the counting pass: `counts` (and `growthBy`) per canonical slot
+ * (slot `rows` = the empty stack), `seen` listing the `distinct` slots met. Shared with the
+ * summaries, which count from precomputed blocks instead of samples.
+ */
+export function finishAnalysis(
+  stacks: StackTree,
+  canonical: Int32Array,
+  counts: ArrayLike<number>,
+  growthBy: Float64Array | null,
+  seen: Int32Array,
+  distinct: number,
+  samples: number,
+  totalGrowth: number,
+  topK: number,
+  rankBy: 'count' | 'growth',
+): StackAnalysis {
+  const rows = stacks.parent.length;
   const result: StackAnalysis = {
     samples,
     distinct,
@@ -143,7 +163,7 @@ function topSlots(
   seen: Int32Array,
   distinct: number,
   score: ArrayLike<number>,
-  counts: Uint32Array,
+  counts: ArrayLike<number>,
   rows: number,
   k: number,
 ): number[] {

@@ -37,3 +37,4 @@ export {
   type ClockWindows,
   type MemoryDiff,
 } from './compare.js';
+export * from './summaries/index.js';

@@ -50,28 +50,9 @@ export const MAX_BINS = 1_000_000;
 
 /** Bins of a window, O(bins · log n) through the summary, exact (see `BinResult`). */
 export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
-  const { from, to, bins } = query;
-  if (!Number.isFinite(from) || !Number.isFinite(to) || !(from < to)) {
-    throw new RangeError(`queryBins: the window needs finite from < to, got from=${from} to=${to}`);
-  }
-  if (!Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) {
-    throw new RangeError(`queryBins: bins must be an integer from 1 to ${MAX_BINS}, got ${bins}`);
-  }
-  const edges = query.align ? alignedEdges(from, to, bins) : evenEdges(from, to, bins);
-  const count = edges.length - 1;
-  const result: BinResult = {
-    from,
-    to,
-    bins: count,
-    start: edges.slice(0, count),
-    end: edges.slice(1),
-    count: new Uint32Array(count),
-    mean: new Float64Array(count),
-    min: new Float64Array(count),
-    max: new Float64Array(count),
-    firstIndex: new Int32Array(count),
-    endIndex: new Int32Array(count),
-  };
+  const edges = binEdges(query, 'queryBins');
+  const result = emptyBins(query, edges);
+  const count = result.bins;
   const stats = new Float64Array(3);
   let lo = positionOf(summary, edges[0], 0);
   for (let i = 0; i < count; i++) {
@@ -90,6 +71,36 @@ export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
     lo = hi;
   }
   return result;
+}
+
+/** The checked query's bin edges (`bins` + 1 of them, or fewer/more: see `BinResult`). */
+export function binEdges(query: BinQuery, what: string): Float64Array {
+  const { from, to, bins } = query;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || !(from < to)) {
+    throw new RangeError(`${what}: the window needs finite from < to, got from=${from} to=${to}`);
+  }
+  if (!Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) {
+    throw new RangeError(`${what}: bins must be an integer from 1 to ${MAX_BINS}, got ${bins}`);
+  }
+  return query.align ? alignedEdges(from, to, bins) : evenEdges(from, to, bins);
+}
+
+/** A result with its edges set and its columns to fill. */
+export function emptyBins(query: BinQuery, edges: Float64Array): BinResult {
+  const count = edges.length - 1;
+  return {
+    from: query.from,
+    to: query.to,
+    bins: count,
+    start: edges.slice(0, count),
+    end: edges.slice(1),
+    count: new Uint32Array(count),
+    mean: new Float64Array(count),
+    min: new Float64Array(count),
+    max: new Float64Array(count),
+    firstIndex: new Int32Array(count),
+    endIndex: new Int32Array(count),
+  };
 }
 
 /**

@@ -191,7 +191,8 @@ function badInput(
   );
 }
 
-function combineLevel(below: SummaryLevel): SummaryLevel {
+/** The level above `below` (also how the summaries container builds its levels: same sums, same order). */
+export function combineLevel(below: SummaryLevel): SummaryLevel {
   const m = below.sum.length;
   const size = Math.ceil(m / FANOUT);
   const out: SummaryLevel = { sum: new Float64Array(size), min: new Float64Array(size), max: new Float64Array(size) };

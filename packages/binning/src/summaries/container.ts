@@ -1,0 +1,86 @@
+/**
+ * The summaries container: a 32-byte header, typed arrays each starting on an 8-byte boundary
+ * (so a reader maps any element to one byte offset, and an f64 never straddles a page), then a
+ * JSON table of contents. The header says where the table is, so a reader needs two small reads
+ * to open it and then reads only the byte ranges a query touches: a file, an S3 ranged GET or an
+ * in-memory buffer serve it alike.
+ */
+
+export const MAGIC = 'PROFSUM\0';
+export const CONTAINER_VERSION = 1;
+export const HEADER_BYTES = 32;
+
+export type ElementType = 'f64' | 'i32' | 'u32';
+export const ELEMENT_BYTES: Record<ElementType, number> = { f64: 8, i32: 4, u32: 4 };
+
+/** Where one typed array lies in the container. */
+export interface Section {
+  offset: number;
+  /** Elements, not bytes. */
+  length: number;
+  type: ElementType;
+}
+
+/** One memory series (a column, all threads or one thread's rows, finite values only). */
+export interface SeriesToc {
+  length: number;
+  time: Section;
+  value: Section;
+  /** Time of the first sample of each block of MEMORY_BLOCK positions. */
+  blockTime: Section;
+  /** Time of the first sample of each COARSE_BLOCKS blocks: read whole to start a search. */
+  coarseTime: Section;
+  /** Sum, min and max per node, level 0 (one node per block) first, as `buildMemorySummary` makes them. */
+  levels: { sum: Section; min: Section; max: Section }[];
+}
+
+/** One level of the CPU aggregates: node j's entries are `offsets[j]..offsets[j+1]`. */
+export interface CpuLevelToc {
+  offsets: Section;
+  thread: Section;
+  stack: Section;
+  count: Section;
+  weight?: Section;
+  rss?: Section;
+  heap?: Section;
+}
+
+export interface Toc {
+  version: number;
+  samples: number;
+  threads: number;
+  stackRows: number;
+  firstTime: number;
+  lastTime: number;
+  meta: Record<string, unknown>;
+  /** Per-sample columns, read only for the partial blocks at a range's ends and memory bin edges. */
+  columns: {
+    time: Section;
+    stack: Section;
+    thread: Section;
+    memory?: Section;
+    heap?: Section;
+    weight?: Section;
+  };
+  stacks: { parent: Section; frame: Section };
+  cpuBlock: number;
+  cpuFanout: number;
+  /** First time of each CPU block. */
+  cpuBlockTime: Section;
+  /** Last finite reading before each CPU block (NaN when none yet): the start of its growth pass. */
+  carried: { rss?: Section; heap?: Section };
+  cpuLevels: CpuLevelToc[];
+  /** `rss:all`, `heap:3`, …; a string names the series it is identical to. */
+  series: Record<string, SeriesToc | string>;
+  extra: Record<string, Section>;
+  json: Record<string, unknown>;
+}
+
+// Memory blocks and fanout are buildMemorySummary's, so the container's bins are bit-identical to it.
+export { BLOCK as MEMORY_BLOCK, BLOCK_SHIFT as MEMORY_BLOCK_SHIFT, FANOUT as MEMORY_FANOUT } from '../summary.js';
+/** Blocks per coarse time entry (4096 samples). */
+export const COARSE_BLOCKS = 128;
+
+/** Samples per CPU block, and blocks per node of the next level. */
+export const CPU_BLOCK = 4096;
+export const CPU_FANOUT = 16;

@@ -1,0 +1,13 @@
+export { SummariesBuilder, type SummariesBuilderOptions, type SampleChunk } from './builder.js';
+export {
+  openSummaries,
+  bufferSource,
+  PageCache,
+  Summaries,
+  type SummarySource,
+  type OpenSummariesOptions,
+  type MemorySeriesName,
+  type WeightBy,
+  type MemoryBinsOptions,
+  type SummaryStackOptions,
+} from './reader.js';

@@ -1,0 +1,644 @@
+import { finishAnalysis, type StackAnalysis } from '../analyzeStacks.js';
+import type { CompactRun } from '../compare.js';
+import { binEdges, emptyBins, type BinResult } from '../query.js';
+import { lowerBound } from '../search.js';
+import { canonicalRows, gain } from '../stackPath.js';
+import type { StackTree } from '../types.js';
+import {
+  COARSE_BLOCKS,
+  CONTAINER_VERSION,
+  ELEMENT_BYTES,
+  HEADER_BYTES,
+  MAGIC,
+  MEMORY_BLOCK,
+  MEMORY_BLOCK_SHIFT,
+  MEMORY_FANOUT,
+  type CpuLevelToc,
+  type Section,
+  type SeriesToc,
+  type Toc,
+} from './container.js';
+
+/** Where a container's bytes are: a file, an object store (ranged GETs), a buffer. */
+export interface SummarySource {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A buffer as a source. */
+export function bufferSource(bytes: Uint8Array): SummarySource {
+  return { size: bytes.byteLength, read: async (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+const PAGE_SHIFT = 12;
+const PAGE = 1 << PAGE_SHIFT;
+/** Longest single read: a run of missing pages is split so one query never asks for one huge range. */
+const MAX_RUN_PAGES = 64;
+
+/**
+ * Pages read from containers, least recently used evicted past `maxBytes`. One cache can serve
+ * many open containers (a server's), so their total stays bounded whatever the profiles' sizes.
+ */
+export class PageCache {
+  private readonly pages = new Map<string, DataView>();
+  private held = 0;
+  constructor(readonly maxBytes = 16 * 1024 * 1024) {}
+  get(key: string): DataView | undefined {
+    const page = this.pages.get(key);
+    if (page) {
+      this.pages.delete(key);
+      this.pages.set(key, page);
+    }
+    return page;
+  }
+  set(key: string, page: DataView): void {
+    if (this.pages.has(key)) return;
+    this.pages.set(key, page);
+    this.held += page.byteLength;
+    for (const [k, p] of this.pages) {
+      if (this.held <= this.maxBytes) break;
+      this.pages.delete(k);
+      this.held -= p.byteLength;
+    }
+  }
+  get bytes(): number {
+    return this.held;
+  }
+}
+
+export interface OpenSummariesOptions {
+  /** Shared page cache; a private 4 MiB one when omitted. */
+  cache?: PageCache;
+}
+
+export type MemorySeriesName = 'rss' | 'heap';
+export type WeightBy = 'weight' | 'rss' | 'heap';
+
+export interface MemoryBinsOptions {
+  series?: MemorySeriesName;
+  /** As `BinQuery.align`. */
+  align?: boolean;
+}
+
+export interface SummaryStackOptions {
+  topK?: number;
+  rankBy?: 'count' | 'growth';
+  /** Credit memory growth from this series (as `analyzeStacks`' `memory` column). */
+  series?: MemorySeriesName;
+}
+
+let nextId = 0;
+
+/** Reads the table of contents; everything else is read on demand. */
+export async function openSummaries(source: SummarySource, options: OpenSummariesOptions = {}): Promise<Summaries> {
+  if (source.size < HEADER_BYTES) throw new RangeError('openSummaries: not a summaries container (too short)');
+  const head = await source.read(0, HEADER_BYTES);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let magic = '';
+  for (let i = 0; i < MAGIC.length; i++) magic += String.fromCharCode(view.getUint8(i));
+  if (magic !== MAGIC) throw new RangeError('openSummaries: not a summaries container (bad magic)');
+  const version = view.getUint32(8, true);
+  if (version !== CONTAINER_VERSION)
+    throw new RangeError(`openSummaries: container version ${version} is not supported`);
+  const tocLength = view.getUint32(12, true);
+  const tocOffset = view.getFloat64(16, true);
+  if (!(tocOffset >= HEADER_BYTES) || tocOffset + tocLength !== source.size)
+    throw new RangeError('openSummaries: truncated container');
+  const toc = JSON.parse(new TextDecoder().decode(await source.read(tocOffset, tocLength))) as Toc;
+  return new Summaries(source, toc, options.cache ?? new PageCache(4 * 1024 * 1024));
+}
+
+type Resident = Float64Array | Int32Array | Uint32Array;
+
+/** Pages one query has read: pinned for its duration, whatever the shared cache evicts meanwhile. */
+class Pages {
+  private readonly map = new Map<number, DataView>();
+  constructor(private readonly s: Summaries) {}
+
+  /** Makes the bytes of `[start, end)` ranges readable. */
+  async need(ranges: number[]): Promise<void> {
+    const wanted = new Set<number>();
+    for (let i = 0; i < ranges.length; i += 2) {
+      if (ranges[i + 1] <= ranges[i]) continue;
+      const last = (ranges[i + 1] - 1) >>> PAGE_SHIFT;
+      for (let p = ranges[i] >>> PAGE_SHIFT; p <= last; p++) wanted.add(p);
+    }
+    const missing: number[] = [];
+    for (const p of wanted) {
+      if (this.map.has(p)) continue;
+      const cached = this.s.cache.get(`${this.s.id}:${p}`);
+      if (cached) this.map.set(p, cached);
+      else missing.push(p);
+    }
+    missing.sort((a, b) => a - b);
+    const runs: [number, number][] = [];
+    for (const p of missing) {
+      const run = runs[runs.length - 1];
+      if (run && run[1] === p && run[1] - run[0] < MAX_RUN_PAGES) run[1]++;
+      else runs.push([p, p + 1]);
+    }
+    await Promise.all(
+      runs.map(async ([first, end]) => {
+        const offset = first * PAGE;
+        const length = Math.min(end * PAGE, this.s.source.size) - offset;
+        const bytes = await this.s.source.read(offset, length);
+        if (bytes.byteLength !== length) throw new RangeError('summaries: short read from the source');
+        // A copy: the page outlives the read buffer, and its DataView needs no alignment.
+        const copy = new Uint8Array((end - first) * PAGE);
+        copy.set(bytes);
+        for (let p = first; p < end; p++) {
+          const page = new DataView(copy.buffer, (p - first) * PAGE, PAGE);
+          this.map.set(p, page);
+          this.s.cache.set(`${this.s.id}:${p}`, page);
+        }
+      }),
+    );
+  }
+
+  f64(section: Section, i: number): number {
+    const off = section.offset + i * 8;
+    return this.map.get(off >>> PAGE_SHIFT)!.getFloat64(off & (PAGE - 1), true);
+  }
+  i32(section: Section, i: number): number {
+    const off = section.offset + i * 4;
+    return this.map.get(off >>> PAGE_SHIFT)!.getInt32(off & (PAGE - 1), true);
+  }
+  u32(section: Section, i: number): number {
+    const off = section.offset + i * 4;
+    return this.map.get(off >>> PAGE_SHIFT)!.getUint32(off & (PAGE - 1), true);
+  }
+}
+
+/** Byte range of elements [from, to) of a section, appended to `ranges`. */
+function span(ranges: number[], section: Section, from: number, to: number): void {
+  const size = ELEMENT_BYTES[section.type];
+  ranges.push(section.offset + from * size, section.offset + to * size);
+}
+
+/** Per-stack sums over a range (slot `rows` = the empty stack). */
+interface Aggregate {
+  rows: number;
+  count: Float64Array;
+  weight: Float64Array | null;
+  seen: Int32Array;
+  distinct: number;
+  samples: number;
+}
+
+/**
+ * An open summaries container. Queries read only what they touch: O(bins) small ranges for
+ * memory bins, O(screen) precomputed blocks plus two partial blocks for a range's stacks.
+ */
+export class Summaries {
+  readonly id = nextId++;
+  private readonly resident = new Map<number, Promise<Resident>>();
+  private tree: Promise<StackTree> | null = null;
+
+  constructor(
+    readonly source: SummarySource,
+    private readonly toc: Toc,
+    readonly cache: PageCache,
+  ) {}
+
+  /** Samples in the profile. */
+  get samples(): number {
+    return this.toc.samples;
+  }
+  get threads(): number {
+    return this.toc.threads;
+  }
+  /** Time of the first and last sample (NaN when there are none). */
+  get firstTime(): number {
+    return this.toc.firstTime ?? Number.NaN;
+  }
+  get lastTime(): number {
+    return this.toc.lastTime ?? Number.NaN;
+  }
+  /** What the builder was given as `meta`. */
+  get meta(): Record<string, unknown> {
+    return this.toc.meta;
+  }
+  /** Memory series present. */
+  get available(): MemorySeriesName[] {
+    return (['rss', 'heap'] as const).filter((k) => this.toc.series[`${k}:all`] !== undefined);
+  }
+  get hasWeight(): boolean {
+    return this.toc.columns.weight !== undefined;
+  }
+  /** Bytes held by this handle's whole-read sections (the page cache is counted apart). */
+  residentBytes = 0;
+
+  private load(section: Section): Promise<Resident> {
+    let pending = this.resident.get(section.offset);
+    if (!pending) {
+      pending = this.source.read(section.offset, section.length * ELEMENT_BYTES[section.type]).then((bytes) => {
+        // A copy in a buffer of its own (a Node Buffer's slice() would share, and be offset in, a pool).
+        const copy = new Uint8Array(bytes);
+        this.residentBytes += copy.byteLength;
+        const { buffer } = copy;
+        return section.type === 'f64'
+          ? new Float64Array(buffer, 0, section.length)
+          : section.type === 'i32'
+            ? new Int32Array(buffer, 0, section.length)
+            : new Uint32Array(buffer, 0, section.length);
+      });
+      this.resident.set(section.offset, pending);
+    }
+    return pending;
+  }
+
+  /** The stack tree the profile's samples name. */
+  stacks(): Promise<StackTree> {
+    this.tree ??= Promise.all([this.load(this.toc.stacks.parent), this.load(this.toc.stacks.frame)]).then(
+      ([parent, frame]) => ({ parent: parent as Int32Array, frame: frame as Uint32Array }),
+    );
+    return this.tree;
+  }
+
+  /** An extra array stored with `SummariesBuilder.addArray`, or null. */
+  async array(name: string): Promise<Resident | null> {
+    const section = this.toc.extra[name];
+    return section ? this.load(section) : null;
+  }
+
+  /** An extra JSON value stored with `SummariesBuilder.addJson` (undefined when absent). */
+  json(name: string): unknown {
+    return this.toc.json[name];
+  }
+
+  private seriesToc(series: MemorySeriesName, thread: number | undefined): SeriesToc {
+    if (thread !== undefined) this.checkThread(thread, 'memoryBins');
+    let entry = this.toc.series[`${series}:${thread ?? 'all'}`];
+    if (typeof entry === 'string') entry = this.toc.series[entry];
+    if (!entry || typeof entry === 'string') throw new RangeError(`memoryBins: this profile has no ${series} series`);
+    return entry;
+  }
+
+  private checkThread(thread: number, what: string): void {
+    if (!Number.isInteger(thread) || thread < 0 || thread >= this.toc.threads)
+      throw new RangeError(`${what}: thread must be a thread row from 0 to ${this.toc.threads - 1}, got ${thread}`);
+  }
+
+  /**
+   * Memory bins of `[fromMs, toMs)`, identical to `queryBins` over `buildMemorySummary` of the
+   * series' finite readings (of one thread's samples when `thread` is given): same blocks, same
+   * summation order.
+   */
+  async memoryBins(
+    thread: number | undefined,
+    fromMs: number,
+    toMs: number,
+    bins: number,
+    options: MemoryBinsOptions = {},
+  ): Promise<BinResult> {
+    const query = { from: fromMs, to: toMs, bins, align: options.align };
+    const edges = binEdges(query, 'memoryBins');
+    const result = emptyBins(query, edges);
+    const s = this.seriesToc(options.series ?? 'rss', thread);
+    const n = s.length;
+    const positions = await this.positions(s, edges);
+    const pages = new Pages(this);
+    // Raw samples at both ends of a bin lie in its edges' blocks; the nodes between, per level.
+    const ranges: number[] = [];
+    const levels = s.levels.length;
+    const visitNodes = (level: number, a: number, b: number) => {
+      if (b <= a) return;
+      span(ranges, s.levels[level].sum, a, b);
+      span(ranges, s.levels[level].min, a, b);
+      span(ranges, s.levels[level].max, a, b);
+    };
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const lo = positions[i];
+      const hi = positions[i + 1];
+      if (hi > lo) walkMemory(lo, hi, levels, visitNodes);
+    }
+    for (const p of positions) {
+      const block = Math.min(p, n - 1) >>> MEMORY_BLOCK_SHIFT;
+      if (n > 0) span(ranges, s.value, block * MEMORY_BLOCK, Math.min(n, (block + 1) * MEMORY_BLOCK));
+      // The end of a bin is in the block before a block-aligned position.
+      if (n > 0 && p > 0 && (p & (MEMORY_BLOCK - 1)) === 0) span(ranges, s.value, p - MEMORY_BLOCK, p);
+    }
+    await pages.need(ranges);
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    const addRaw = (lo: number, hi: number) => {
+      for (let k = lo; k < hi; k++) {
+        const v = pages.f64(s.value, k);
+        sum += v;
+        min = Math.min(v, min);
+        max = Math.max(v, max);
+      }
+    };
+    const addNodes = (level: number, a: number, b: number) => {
+      const l = s.levels[level];
+      for (let i = a; i < b; i++) {
+        sum += pages.f64(l.sum, i);
+        min = Math.min(pages.f64(l.min, i), min);
+        max = Math.max(pages.f64(l.max, i), max);
+      }
+    };
+    for (let i = 0; i < result.bins; i++) {
+      const lo = positions[i];
+      const hi = positions[i + 1];
+      result.firstIndex[i] = lo;
+      result.endIndex[i] = hi;
+      result.count[i] = hi - lo;
+      if (hi === lo) {
+        result.mean[i] = result.min[i] = result.max[i] = Number.NaN;
+        continue;
+      }
+      sum = 0;
+      min = Infinity;
+      max = -Infinity;
+      walkMemory(lo, hi, levels, addNodes, addRaw);
+      result.mean[i] = sum / (hi - lo);
+      result.min[i] = min;
+      result.max[i] = max;
+    }
+    return result;
+  }
+
+  /** Series position of each edge: the first sample whose time is >= it. */
+  private async positions(s: SeriesToc, edges: Float64Array): Promise<Int32Array> {
+    const n = s.length;
+    const out = new Int32Array(edges.length);
+    if (n === 0) return out;
+    const blocks = Math.ceil(n / MEMORY_BLOCK);
+    const coarse = (await this.load(s.coarseTime)) as Float64Array;
+    const pages = new Pages(this);
+    // Step 1: the coarse entry before each edge narrows it to COARSE_BLOCKS block times.
+    const chunk = new Int32Array(edges.length);
+    const ranges: number[] = [];
+    for (let i = 0; i < edges.length; i++) {
+      chunk[i] = lowerBound(coarse, edges[i], 0, coarse.length) - 1;
+      if (chunk[i] >= 0)
+        span(ranges, s.blockTime, chunk[i] * COARSE_BLOCKS, Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS));
+    }
+    await pages.need(ranges);
+    // Step 2: the block time before it narrows it to one block of raw times.
+    ranges.length = 0;
+    const block = new Int32Array(edges.length).fill(-1);
+    for (let i = 0; i < edges.length; i++) {
+      if (chunk[i] < 0) continue;
+      let lo = chunk[i] * COARSE_BLOCKS + 1;
+      let hi = Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pages.f64(s.blockTime, mid) < edges[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      block[i] = lo - 1;
+      span(ranges, s.time, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
+    }
+    await pages.need(ranges);
+    for (let i = 0; i < edges.length; i++) {
+      if (block[i] < 0) continue;
+      let lo = block[i] * MEMORY_BLOCK;
+      let hi = Math.min(n, lo + MEMORY_BLOCK);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pages.f64(s.time, mid) < edges[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      out[i] = lo;
+    }
+    return out;
+  }
+
+  /** First sample row whose time is >= t. */
+  private async samplePosition(t: number): Promise<number> {
+    const n = this.toc.samples;
+    const blockTime = (await this.load(this.toc.cpuBlockTime)) as Float64Array;
+    const c = lowerBound(blockTime, t, 0, blockTime.length);
+    if (c === 0) return 0;
+    const toc = this.toc;
+    let lo = (c - 1) * toc.cpuBlock;
+    let hi = Math.min(n, c * toc.cpuBlock);
+    const pages = new Pages(this);
+    const ranges: number[] = [];
+    span(ranges, this.toc.columns.time, lo, hi);
+    await pages.need(ranges);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pages.f64(this.toc.columns.time, mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Sample rows `[start, end)` of `[fromMs, toMs)` (all threads). */
+  async sampleRange(fromMs: number, toMs: number): Promise<{ start: number; end: number }> {
+    if (Number.isNaN(fromMs) || Number.isNaN(toMs))
+      throw new RangeError(`sampleRange: from=${fromMs} and to=${toMs} must be numbers`);
+    const start = await this.samplePosition(fromMs);
+    const end = toMs <= fromMs ? start : Math.max(start, await this.samplePosition(toMs));
+    return { start, end };
+  }
+
+  /**
+   * Count (and one weight) per stack of the samples of `[fromMs, toMs)` on `thread` (all when
+   * undefined): whole blocks from the levels, the two partial ones from the per-sample columns.
+   */
+  private async aggregate(
+    thread: number | undefined,
+    fromMs: number,
+    toMs: number,
+    weightBy: WeightBy | null,
+    what: string,
+  ): Promise<Aggregate> {
+    if (thread !== undefined) this.checkThread(thread, what);
+    const toc = this.toc;
+    if (weightBy === 'weight' && !toc.columns.weight) throw new RangeError(`${what}: this profile has no weights`);
+    if (weightBy === 'rss' && !toc.columns.memory) throw new RangeError(`${what}: this profile has no rss series`);
+    if (weightBy === 'heap' && !toc.columns.heap) throw new RangeError(`${what}: this profile has no heap series`);
+    const { start, end } = await this.sampleRange(fromMs, toMs);
+    const rows = toc.stackRows;
+    const count = new Float64Array(rows + 1);
+    const weight = weightBy ? new Float64Array(rows + 1) : null;
+    const seen: number[] = [];
+    let samples = 0;
+    const add = (stack: number, c: number, w: number) => {
+      const slot = stack < 0 ? rows : stack;
+      if (count[slot] === 0) seen.push(slot);
+      count[slot] += c;
+      if (weight) weight[slot] += w;
+      samples += c;
+    };
+
+    const partial: [number, number][] = [];
+    const nodes: [number, number, number][] = [];
+    let a = Math.ceil(start / toc.cpuBlock);
+    let b = Math.floor(end / toc.cpuBlock);
+    if (a >= b) partial.push([start, end]);
+    else {
+      partial.push([start, a * toc.cpuBlock], [b * toc.cpuBlock, end]);
+      for (let level = 0; ; level++) {
+        if (b - a < 2 * toc.cpuFanout || level === toc.cpuLevels.length - 1) {
+          nodes.push([level, a, b]);
+          break;
+        }
+        const na = Math.ceil(a / toc.cpuFanout);
+        const nb = Math.floor(b / toc.cpuFanout);
+        nodes.push([level, a, na * toc.cpuFanout], [level, nb * toc.cpuFanout, b]);
+        a = na;
+        b = nb;
+      }
+    }
+
+    const pages = new Pages(this);
+    const ranges: number[] = [];
+    const offsets = await Promise.all(toc.cpuLevels.map((l) => this.load(l.offsets)));
+    const weightSection = (l: CpuLevelToc) => (weightBy ? l[weightBy] : undefined);
+    for (const [level, x, y] of nodes) {
+      if (y <= x) continue;
+      const l = toc.cpuLevels[level];
+      const e0 = offsets[level][x];
+      const e1 = offsets[level][y];
+      span(ranges, l.thread, e0, e1);
+      span(ranges, l.stack, e0, e1);
+      span(ranges, l.count, e0, e1);
+      const ws = weightSection(l);
+      if (ws) span(ranges, ws, e0, e1);
+    }
+    const { columns } = toc;
+    const readingOf = weightBy === 'rss' ? columns.memory : weightBy === 'heap' ? columns.heap : undefined;
+    for (const [lo, hi] of partial) {
+      if (hi <= lo) continue;
+      span(ranges, columns.stack, lo, hi);
+      span(ranges, columns.thread, lo, hi);
+      if (weightBy === 'weight') span(ranges, columns.weight!, lo, hi);
+      // Growth needs the readings from the block's start, where the carried reading is known.
+      if (readingOf) span(ranges, readingOf, Math.floor(lo / toc.cpuBlock) * toc.cpuBlock, hi);
+    }
+    await pages.need(ranges);
+
+    for (const [level, x, y] of nodes) {
+      if (y <= x) continue;
+      const l = toc.cpuLevels[level];
+      const ws = weightSection(l);
+      for (let e = offsets[level][x]; e < offsets[level][y]; e++) {
+        if (thread !== undefined && pages.u32(l.thread, e) !== thread) continue;
+        add(pages.i32(l.stack, e), pages.f64(l.count, e), ws ? pages.f64(ws, e) : 0);
+      }
+    }
+    const carried = weightBy === 'rss' || weightBy === 'heap' ? await this.load(toc.carried[weightBy]!) : null;
+    for (const [lo, hi] of partial) {
+      if (hi <= lo) continue;
+      let last = Number.NaN;
+      let k = lo;
+      if (readingOf) {
+        const from = Math.floor(lo / toc.cpuBlock) * toc.cpuBlock;
+        last = carried![from / toc.cpuBlock];
+        for (k = from; k < lo; k++) {
+          const v = pages.f64(readingOf, k);
+          if (Number.isFinite(v)) last = v;
+        }
+      }
+      for (; k < hi; k++) {
+        let w = 0;
+        if (readingOf) {
+          const v = pages.f64(readingOf, k);
+          if (Number.isFinite(v)) {
+            if (!Number.isNaN(last)) w = gain(last, v);
+            last = v;
+          }
+        } else if (weightBy === 'weight') w = pages.f64(columns.weight!, k);
+        if (thread !== undefined && pages.u32(columns.thread, k) !== thread) continue;
+        add(pages.i32(columns.stack, k), 1, w);
+      }
+    }
+    return { rows, count, weight, seen: Int32Array.from(seen), distinct: seen.length, samples };
+  }
+
+  /**
+   * The samples of `[fromMs, toMs)` on `thread` folded per distinct stack (as `compactRun` of
+   * @prof/binning, stacks in first-met order of the blocks): weighted by count, or by the samples'
+   * `weight`, or by the memory they grew (`rss`, `heap`).
+   */
+  async compactRun(thread: number | undefined, fromMs: number, toMs: number, weightBy?: WeightBy): Promise<CompactRun> {
+    const agg = await this.aggregate(thread, fromMs, toMs, weightBy ?? null, 'compactRun');
+    const out: CompactRun = {
+      sampleStack: new Int32Array(agg.distinct),
+      weight: new Float64Array(agg.distinct),
+      samples: agg.samples,
+    };
+    const values = agg.weight ?? agg.count;
+    for (let i = 0; i < agg.distinct; i++) {
+      const slot = agg.seen[i];
+      out.sampleStack[i] = slot === agg.rows ? -1 : slot;
+      out.weight[i] = values[slot];
+    }
+    return out;
+  }
+
+  /** As `analyzeStacks` over the samples of `[fromMs, toMs)` on `thread`. */
+  async analyzeStacks(
+    thread: number | undefined,
+    fromMs: number,
+    toMs: number,
+    options: SummaryStackOptions = {},
+  ): Promise<StackAnalysis> {
+    const what = 'analyzeStacks';
+    const topK = options.topK ?? 10;
+    const rankBy = options.rankBy ?? 'count';
+    if (!Number.isInteger(topK) || topK < 0)
+      throw new RangeError(`${what}: topK must be a non-negative integer, got ${topK}`);
+    if (rankBy === 'growth' && !options.series) throw new RangeError(`${what}: rankBy 'growth' needs a series`);
+    const [stacks, agg] = await Promise.all([
+      this.stacks(),
+      this.aggregate(thread, fromMs, toMs, options.series ?? null, what),
+    ]);
+    const rows = agg.rows;
+    const canonical = canonicalRows(stacks);
+    const counts = new Float64Array(rows + 1);
+    const growthBy = agg.weight ? new Float64Array(rows + 1) : null;
+    const seen = new Int32Array(agg.distinct);
+    let distinct = 0;
+    let totalGrowth = 0;
+    for (let i = 0; i < agg.distinct; i++) {
+      const slot = agg.seen[i];
+      const c = slot === rows ? rows : canonical[slot];
+      if (counts[c] === 0) seen[distinct++] = c;
+      counts[c] += agg.count[slot];
+      if (growthBy) {
+        growthBy[c] += agg.weight![slot];
+        totalGrowth += agg.weight![slot];
+      }
+    }
+    return finishAnalysis(stacks, canonical, counts, growthBy, seen, distinct, agg.samples, totalGrowth, topK, rankBy);
+  }
+}
+
+/**
+ * The decomposition `rangeStats` of query.ts makes of positions [lo, hi), in the same order: raw
+ * samples outside whole blocks, then at each level the partial groups at both ends.
+ */
+function walkMemory(
+  lo: number,
+  hi: number,
+  levels: number,
+  nodes: (level: number, a: number, b: number) => void,
+  raw?: (lo: number, hi: number) => void,
+): void {
+  let a = (lo + MEMORY_BLOCK - 1) >>> MEMORY_BLOCK_SHIFT;
+  let b = hi >>> MEMORY_BLOCK_SHIFT;
+  if (a >= b) {
+    raw?.(lo, hi);
+    return;
+  }
+  raw?.(lo, a * MEMORY_BLOCK);
+  raw?.(b * MEMORY_BLOCK, hi);
+  for (let level = 0; ; level++) {
+    if (b - a < 2 * MEMORY_FANOUT || level === levels - 1) {
+      nodes(level, a, b);
+      return;
+    }
+    const na = Math.ceil(a / MEMORY_FANOUT);
+    const nb = Math.floor(b / MEMORY_FANOUT);
+    nodes(level, a, na * MEMORY_FANOUT);
+    nodes(level, nb * MEMORY_FANOUT, b);
+    a = na;
+    b = nb;
+  }
+}

@@ -1,0 +1,333 @@
+// The summaries container against brute force: memory bins must be bit-identical to queryBins
+// over the in-memory summary, range aggregations equal to a pass over the samples, at every
+// block-boundary case (ranges starting or ending exactly on a block edge, empty, one sample,
+// one thread), on random documents and on real vmprof files.
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readProfileFile } from '@prof/format/node';
+import {
+  analyzeStacks,
+  bufferSource,
+  buildMemorySummary,
+  memoryGrowth,
+  openSummaries,
+  PageCache,
+  queryBins,
+  sampleRange,
+  SummariesBuilder,
+  threadIndices,
+  type BinResult,
+  type StackTree,
+  type Summaries,
+} from '../src/index.js';
+import { freshDir } from './fixtures.js';
+
+interface Doc {
+  stacks: StackTree;
+  threads: number;
+  time: Float64Array;
+  stack: Int32Array;
+  thread: Uint32Array;
+  memory: Float64Array | null;
+  heap: Float64Array | null;
+  weight: Float64Array | null;
+}
+
+function build(doc: Doc, cpuBlock?: number, cpuFanout?: number, chunk = 1000): Uint8Array {
+  const b = new SummariesBuilder({
+    stacks: doc.stacks,
+    threads: doc.threads,
+    memory: !!doc.memory,
+    heap: !!doc.heap,
+    weight: !!doc.weight,
+    cpuBlock,
+    cpuFanout,
+    meta: { hello: 'world' },
+  });
+  for (let i = 0; i < doc.time.length; i += chunk) {
+    const j = Math.min(doc.time.length, i + chunk);
+    b.push({
+      time: doc.time.subarray(i, j),
+      stack: doc.stack.subarray(i, j),
+      thread: doc.thread.subarray(i, j),
+      memory: doc.memory?.subarray(i, j),
+      heap: doc.heap?.subarray(i, j),
+      weight: doc.weight?.subarray(i, j),
+    });
+  }
+  const parts = b.finish();
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** What the server did before summaries: finite readings of the thread's rows. */
+function referenceBins(
+  doc: Doc,
+  column: Float64Array,
+  thread: number | undefined,
+  query: { from: number; to: number; bins: number; align?: boolean },
+): BinResult {
+  const rows = thread === undefined ? null : threadIndices(doc.thread, thread);
+  const n = rows ? rows.length : column.length;
+  const finite: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const r = rows ? rows[k] : k;
+    if (Number.isFinite(column[r])) finite.push(r);
+  }
+  const summary = buildMemorySummary(doc.time, column, Uint32Array.from(finite));
+  return queryBins(summary, query);
+}
+
+const carried = (column: Float64Array) => {
+  const out = new Float64Array(column.length);
+  let last = column.find((v) => Number.isFinite(v)) ?? 0;
+  for (let i = 0; i < column.length; i++) out[i] = last = Number.isFinite(column[i]) ? column[i] : last;
+  return out;
+};
+
+function expectSameBins(got: BinResult, want: BinResult, label: string): void {
+  expect(got.bins, label).toBe(want.bins);
+  for (const key of ['start', 'end', 'count', 'mean', 'min', 'max'] as const) {
+    expect(Array.from(got[key]), `${label} ${key}`).toEqual(Array.from(want[key]));
+  }
+}
+
+/** Per-stack sums of a brute-force pass, as a sorted list. */
+function bruteRun(doc: Doc, thread: number | undefined, from: number, to: number, weight: Float64Array | null) {
+  const sums = new Map<number, number>();
+  let samples = 0;
+  for (let i = 0; i < doc.time.length; i++) {
+    if (doc.time[i] < from || doc.time[i] >= to) continue;
+    if (thread !== undefined && doc.thread[i] !== thread) continue;
+    samples++;
+    sums.set(doc.stack[i], (sums.get(doc.stack[i]) ?? 0) + (weight ? weight[i] : 1));
+  }
+  return { samples, entries: [...sums].sort((a, b) => a[0] - b[0]) };
+}
+
+/** Reads as a file would in Node: small Buffers, carved out of a shared pool at an offset. */
+const pooledSource = (bytes: Uint8Array) => ({
+  size: bytes.byteLength,
+  read: async (offset: number, length: number) => Buffer.from(bytes.subarray(offset, offset + length)),
+});
+
+const sorted = (run: { sampleStack: Int32Array; weight: Float64Array }) =>
+  Array.from(run.sampleStack, (s, i) => [s, run.weight[i]] as [number, number]).sort((a, b) => a[0] - b[0]);
+
+async function checkRange(
+  doc: Doc,
+  sum: Summaries,
+  thread: number | undefined,
+  from: number,
+  to: number,
+  label: string,
+) {
+  const want = bruteRun(doc, thread, from, to, null);
+  const got = await sum.compactRun(thread, from, to);
+  expect(got.samples, label).toBe(want.samples);
+  expect(sorted(got), label).toEqual(want.entries);
+  if (doc.weight) {
+    const w = await sum.compactRun(thread, from, to, 'weight');
+    expect(sorted(w), `${label} weight`).toEqual(bruteRun(doc, thread, from, to, doc.weight).entries);
+  }
+  for (const series of ['rss', 'heap'] as const) {
+    const column = series === 'rss' ? doc.memory : doc.heap;
+    if (!column) continue;
+    const growth = memoryGrowth(carried(column));
+    const g = await sum.compactRun(thread, from, to, series);
+    expect(sorted(g), `${label} ${series} growth`).toEqual(bruteRun(doc, thread, from, to, growth).entries);
+    // The stacks panel, as the server computed it from the document.
+    const rows = thread === undefined ? null : threadIndices(doc.thread, thread);
+    const { start, end } = sampleRange(doc.time, from, to, rows);
+    const ref = analyzeStacks(doc.stacks, doc.stack, {
+      start,
+      end,
+      indices: rows,
+      memory: carried(column),
+      topK: 5,
+      rankBy: 'growth',
+    });
+    const res = await sum.analyzeStacks(thread, from, to, { topK: 5, rankBy: 'growth', series });
+    expect(res, `${label} ${series} analyzeStacks`).toEqual(ref);
+  }
+  const refCount = (() => {
+    const rows = thread === undefined ? null : threadIndices(doc.thread, thread);
+    const { start, end } = sampleRange(doc.time, from, to, rows);
+    return analyzeStacks(doc.stacks, doc.stack, { start, end, indices: rows, topK: 7 });
+  })();
+  expect(await sum.analyzeStacks(thread, from, to, { topK: 7 }), `${label} analyzeStacks`).toEqual(refCount);
+}
+
+/** Random stack tree, times with repeats, integer readings with holes, 1-3 threads. */
+const docArb = fc
+  .record({
+    n: fc.integer({ min: 0, max: 3000 }),
+    rows: fc.integer({ min: 1, max: 40 }),
+    threads: fc.integer({ min: 1, max: 3 }),
+    holes: fc.constantFrom(0, 0, 0.1),
+    memory: fc.boolean(),
+    heap: fc.boolean(),
+    weight: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  })
+  .map(({ n, rows, threads, holes, memory, heap, weight, seed }): Doc => {
+    let x = seed;
+    const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const parent = new Int32Array(rows);
+    const frame = new Uint32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      parent[i] = i === 0 || random() < 0.2 ? -1 : Math.floor(random() * i);
+      frame[i] = Math.floor(random() * 8);
+    }
+    const doc: Doc = {
+      stacks: { parent, frame },
+      threads,
+      time: new Float64Array(n),
+      stack: new Int32Array(n),
+      thread: new Uint32Array(n),
+      memory: memory ? new Float64Array(n) : null,
+      heap: heap ? new Float64Array(n) : null,
+      weight: weight ? new Float64Array(n) : null,
+    };
+    let t = random() * 100;
+    let m = 1e6;
+    for (let i = 0; i < n; i++) {
+      t += random() < 0.3 ? 0 : Math.floor(random() * 5);
+      doc.time[i] = t;
+      doc.stack[i] = Math.floor(random() * (rows + 1)) - 1;
+      doc.thread[i] = Math.floor(random() * threads);
+      m = Math.max(0, m + Math.floor((random() - 0.5) * 1e5));
+      if (doc.memory) doc.memory[i] = random() < holes ? Number.NaN : m;
+      if (doc.heap) doc.heap[i] = random() < holes * 2 ? Number.NaN : Math.floor(random() * 1e6);
+      if (doc.weight) doc.weight[i] = Math.floor(random() * 100);
+    }
+    return doc;
+  });
+
+describe('summaries container against brute force', () => {
+  it('memory bins are identical to queryBins, and range aggregations to a pass over the samples (random documents)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        docArb,
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 2, max: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 300 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (doc, cpuBlock, cpuFanout, ranges) => {
+          const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3));
+          const source = doc.time.length % 2 ? pooledSource(bytes) : bufferSource(bytes);
+          const sum = await openSummaries(source, { cache: new PageCache(64 * 1024) });
+          expect(sum.samples).toBe(doc.time.length);
+          expect(sum.meta).toEqual({ hello: 'world' });
+          const n = doc.time.length;
+          const at = (k: number) => (n === 0 ? 0 : doc.time[Math.min(n - 1, k)]);
+          for (const [a, b, bins, align] of ranges) {
+            // Edges on sample times, often exactly on a CPU or memory block edge.
+            const snap = (k: number) => (k % 3 === 0 ? k - (k % cpuBlock) : k % 3 === 1 ? k - (k % 32) : k);
+            const i = snap(a % (n + 1));
+            const j = snap(b % (n + 1));
+            const from = Math.min(at(i), at(j));
+            const to = Math.max(at(i), at(j)) + (a % 2);
+            for (const thread of [undefined, ...Array.from({ length: doc.threads }, (_, t) => t)]) {
+              const label = `n=${n} thread=${thread} [${from}, ${to})`;
+              await checkRange(doc, sum, thread, from, to, label);
+              if (!(from < to)) continue;
+              for (const series of ['rss', 'heap'] as const) {
+                const column = series === 'rss' ? doc.memory : doc.heap;
+                if (!column) continue;
+                const got = await sum.memoryBins(thread, from, to, bins, { series, align });
+                expectSameBins(
+                  got,
+                  referenceBins(doc, column, thread, { from, to, bins, align }),
+                  `${label} ${series}`,
+                );
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('single sample, empty range, one thread only, range ending on the last sample', async () => {
+    const doc: Doc = {
+      stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
+      threads: 2,
+      time: Float64Array.of(5),
+      stack: Int32Array.of(1),
+      thread: Uint32Array.of(1),
+      memory: Float64Array.of(100),
+      heap: null,
+      weight: null,
+    };
+    const sum = await openSummaries(pooledSource(build(doc)));
+    await checkRange(doc, sum, undefined, 5, 6, 'one sample');
+    await checkRange(doc, sum, 0, 5, 6, 'thread without samples');
+    await checkRange(doc, sum, 1, 5, 6, 'its thread');
+    await checkRange(doc, sum, undefined, 6, 6, 'empty');
+    await checkRange(doc, sum, undefined, 0, 5, 'ends on the sample');
+    expectSameBins(
+      await sum.memoryBins(0, 0, 10, 3),
+      referenceBins(doc, doc.memory!, 0, { from: 0, to: 10, bins: 3 }),
+      'empty thread',
+    );
+    expectSameBins(
+      await sum.memoryBins(1, 0, 10, 3),
+      referenceBins(doc, doc.memory!, 1, { from: 0, to: 10, bins: 3 }),
+      'one thread',
+    );
+    await expect(sum.memoryBins(2, 0, 10, 3)).rejects.toThrow(/thread/);
+    await expect(sum.memoryBins(undefined, 0, 10, 3, { series: 'heap' })).rejects.toThrow(/no heap/);
+    await expect(openSummaries(bufferSource(new Uint8Array(40)))).rejects.toThrow(/not a summaries container/);
+  });
+});
+
+describe('summaries of real vmprof files', () => {
+  for (const name of ['memory_spiky', 'threads_memory_realtime_misaligned', 'big_memory', 'lines']) {
+    it(`${name}: bins and range aggregations at block edges equal brute force`, async () => {
+      const d = await readProfileFile(resolve(freshDir, `${name}.prof`));
+      const doc: Doc = {
+        stacks: d.stacks,
+        threads: d.threads.length,
+        time: d.samples.time,
+        stack: d.samples.stack,
+        thread: d.samples.thread,
+        memory: d.samples.memory ?? null,
+        heap: d.samples.heap ?? null,
+        weight: d.samples.weight ?? null,
+      };
+      const bytes = build(doc, undefined, undefined, 65536);
+      const sum = await openSummaries(bufferSource(bytes));
+      const n = doc.time.length;
+      const last = doc.time[n - 1];
+      const ranges: [number, number][] = [
+        [doc.time[0], last + 1],
+        [doc.time[4096], doc.time[Math.min(n - 1, 4096 * 3)]],
+        [doc.time[4095], doc.time[Math.min(n - 1, 4097)]],
+        [doc.time[Math.floor(n / 3)], doc.time[Math.floor(n / 3)] + 0.001],
+        [last, last + 1],
+      ].filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && a < b) as [number, number][];
+      for (const [from, to] of ranges) {
+        for (const thread of doc.threads > 1 ? [undefined, 0, 1] : [undefined]) {
+          const label = `${name} thread=${thread} [${from}, ${to})`;
+          await checkRange(doc, sum, thread, from, to, label);
+          if (doc.memory) {
+            for (const bins of [1, 500, 1500]) {
+              const got = await sum.memoryBins(thread, from, to, bins);
+              expectSameBins(got, referenceBins(doc, doc.memory, thread, { from, to, bins }), `${label} ${bins} bins`);
+            }
+          }
+        }
+      }
+    }, 120_000);
+  }
+});
