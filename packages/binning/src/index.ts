@@ -19,6 +19,17 @@ export {
   type CallEdge,
 } from './functionTable.js';
 export {
+  pruneCallTree,
+  callTreeFromColumns,
+  functionTableFromColumns,
+  functionCallsFromColumns,
+  DEFAULT_MIN_SHARE,
+  DEFAULT_MAX_NODES,
+  type PrunedCallTree,
+  type PruneOptions,
+} from './prune.js';
+export { lineTable, hasLines, type LineRow, type LinedStackTree } from './lineTable.js';
+export {
   matchFrames,
   keyedStacks,
   diffFunctionTables,

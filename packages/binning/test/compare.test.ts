@@ -12,18 +12,9 @@ import {
   keyedStacks,
   matchFrames,
   queryBins,
-  threadIndices,
 } from '../src/index.js';
 import { close } from './reference.js';
-import { profileArb, type RandomProfile } from './trees.js';
-
-const runArb = fc.tuple(profileArb, fc.nat(), fc.nat(), fc.boolean(), fc.boolean()).map(([p, a, b, byThread, w]) => {
-  const indices = byThread ? threadIndices(p.thread, 0) : undefined;
-  const n = indices ? indices.length : p.sampleStack.length;
-  const x = n === 0 ? 0 : a % (n + 1);
-  const y = n === 0 ? 0 : b % (n + 1);
-  return { p, run: { start: Math.min(x, y), end: Math.max(x, y), indices, weight: w ? p.weight : undefined } };
-});
+import { profileArb, runArb, type RandomProfile } from './trees.js';
 
 /** Keys that merge some frames (f and f + 5 are one function), so matching is not the identity. */
 const keysOf = (p: RandomProfile, salt: number) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { PlainSample } from './reference.js';
 import { rowPath } from './reference.js';
+import { threadIndices } from '../src/index.js';
 
 export interface RandomProfile {
   parent: Int32Array;
@@ -74,3 +75,14 @@ export function plainSamples(
   }
   return out;
 }
+
+/** A random profile with a random run of it: whole or one thread's, weighted or not. */
+export const runArb = fc
+  .tuple(profileArb, fc.nat(), fc.nat(), fc.boolean(), fc.boolean())
+  .map(([p, a, b, byThread, w]) => {
+    const indices = byThread ? threadIndices(p.thread, 0) : undefined;
+    const n = indices ? indices.length : p.sampleStack.length;
+    const x = n === 0 ? 0 : a % (n + 1);
+    const y = n === 0 ? 0 : b % (n + 1);
+    return { p, run: { start: Math.min(x, y), end: Math.max(x, y), indices, weight: w ? p.weight : undefined } };
+  });

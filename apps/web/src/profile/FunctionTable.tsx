@@ -1,7 +1,7 @@
 import type { FunctionCalls } from '@prof/binning';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { formatCount, formatPercent } from '../lib/units';
-import type { LineRow } from '../worker/lineTable';
+import type { LineRow } from '@prof/binning';
 import type { FrameInfo, FunctionRows, RangeQuery } from '../worker/protocol';
 import type { ProfileSession } from './session';
 import { kindName } from './flameColors';

@@ -2,7 +2,7 @@
 // the UI and promise-based queries; a newer query for the same purpose makes older answers irrelevant
 // (the caller checks its own sequence).
 import type { FunctionCalls } from '@prof/binning';
-import type { LineRow } from '../worker/lineTable';
+import type { LineRow } from '@prof/binning';
 import type { CallTreeData, DocInfo, FromWorker, FunctionRows, RangeQuery, ToWorker } from '../worker/protocol';
 
 export type LoadState =

@@ -1,8 +1,7 @@
 // Web worker owning one decoded profile document: download (with progress), decode, then answer
 // range/thread queries, so the page stays responsive on 60 MB profiles.
 import { decodeDocument, runnerStackRows, type ProfileDocument } from '@prof/format';
-import { aggregateCallTree, functionCalls, functionTable } from '@prof/binning';
-import { hasLines, lineTable } from './lineTable';
+import { aggregateCallTree, functionCalls, functionTable, hasLines, lineTable } from '@prof/binning';
 import { sampleRun } from './sampleRun';
 import { toSpeedscope } from './speedscope';
 import type { DocInfo, FromWorker, ToWorker } from './protocol';
@@ -97,7 +96,7 @@ function describe(d: ProfileDocument): DocInfo {
     hasMemory: d.samples.memory !== null,
     timeEstimated: d.samples.timeEstimated,
     weighted: d.samples.weight !== null,
-    hasLines: hasLines(d),
+    hasLines: hasLines(d.stacks),
     hasRunnerFrames: (runnerRows ?? []).some((v) => v === 1),
     timeSource: d.samples.timeSource,
     warnings: d.warnings.map((w) => ({ code: w.code, message: w.message })),
@@ -148,7 +147,11 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       post({ kind: 'calls', req: msg.req, calls });
     } else if (msg.kind === 'lines') {
       if (!doc) throw new Error('profile not loaded');
-      post({ kind: 'lines', req: msg.req, lines: lineTable(doc, sampleRun(doc, msg), msg.frame) });
+      const lines = lineTable(doc.stacks, doc.samples.stack, msg.frame, {
+        ...sampleRun(doc, msg),
+        weight: doc.samples.weight ?? undefined,
+      });
+      post({ kind: 'lines', req: msg.req, lines });
     } else if (msg.kind === 'speedscope') {
       if (!doc) throw new Error('profile not loaded');
       post({ kind: 'speedscope', req: msg.req, json: toSpeedscope(doc, msg, msg.title) });

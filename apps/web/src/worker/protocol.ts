@@ -1,5 +1,5 @@
 import type { CallTree, FunctionCalls, FunctionTable } from '@prof/binning';
-import type { LineRow } from './lineTable';
+import type { LineRow } from '@prof/binning';
 
 // Messages between the page and the profile worker. The worker owns the decoded document; the page
 // only ever receives compact typed arrays (transferred, not copied) and the frame strings once.
