@@ -123,11 +123,13 @@ export class DecodedProfile {
    * distinct stack: the one O(samples) pass of a comparison, shared by its function table and call
    * tree and by the next views of the same range.
    */
-  compactRun(thread: number | undefined, start: number, end: number, growthOf?: MemorySeries): CompactRun {
+  compactRun(thread: number | undefined, start: number, end: number, growthOf?: MemorySeries | 'weight'): CompactRun {
     const key = `${thread ?? 'all'}:${start}:${end}:${growthOf ?? 'samples'}`;
     let run = this.compactRuns.get(key);
     if (!run) {
-      const weight = growthOf ? this.growth(growthOf) : undefined;
+      // 'weight': the recorded per-sample weight (V8 µs), what the CPU views sum.
+      const weight =
+        growthOf === 'weight' ? (this.doc.samples.weight ?? undefined) : growthOf ? this.growth(growthOf) : undefined;
       run = compactRun(this.doc.stacks, this.doc.samples.stack, { start, end, indices: this.rowsOf(thread), weight });
       if (this.compactRuns.size >= COMPACT_RUNS_KEPT) {
         const [oldest, old] = this.compactRuns.entries().next().value as [string, CompactRun];

@@ -17,6 +17,8 @@ import { armBodyTimeout } from './body';
 import { WorkPool } from './work-pool';
 import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
+import { registerCpuApi } from './routes/cpu-api';
+import { DecodedCpuSource } from './cpu-source';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
@@ -145,6 +147,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   registerReady(app, store);
   registerReadApi(app, ctx);
   registerCompareApi(app, ctx);
+  const decodedCpu = new DecodedCpuSource(cache);
+  registerCpuApi(app, ctx, (id) => decodedCpu.open(id));
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 

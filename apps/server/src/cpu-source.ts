@@ -1,0 +1,116 @@
+// Where the CPU routes get a range's per-stack counts from. The routes only need, for a (profile,
+// thread, window, weight), the run folded per distinct stack plus the stack and frame tables: a
+// source that reads precomputed summaries answers in O(screen); the decoded document is the
+// fallback that always works.
+import { hasLines, sampleRange, type CompactRun, type LinedStackTree } from '@prof/binning';
+import { runnerStackRows, type ProfileDocument } from '@prof/format';
+import type { DecodedCache, DecodedProfile, MemorySeries } from './decoded-cache';
+import { HttpError } from './http-error';
+
+/** What each stack weighs: a sample each, the recorded per-sample weight (V8 µs), or memory growth. */
+export type WeightBy = 'samples' | 'time' | { growth: MemorySeries };
+
+/** One range's stacks folded per distinct stack row. */
+export interface CpuRun {
+  columns: CompactRun;
+  /** The window actually covered, ms since start (`to` exclusive). */
+  from: number;
+  to: number;
+}
+
+/** Tables and facts of one profile the CPU views name things with; none grows with the run's length. */
+export interface CpuProfile {
+  stacks: LinedStackTree;
+  /** The stack tree with launcher frames cut from the root (as vmprof's own tree shows it). */
+  stacksWithoutRunner(): LinedStackTree;
+  hasRunnerFrames: boolean;
+  hasLines: boolean;
+  frames: ProfileDocument['frames'];
+  strings: string[];
+  threads: { id: string; name: string | null; samples: number }[];
+  sampleCount: number;
+  durationMs: number;
+  /** Per-sample weights exist (V8 µs): the default weight is then `time`. */
+  weighted: boolean;
+  meta: ProfileDocument['meta'];
+  hasMemory: boolean;
+  timeEstimated: boolean;
+  timeSource: string;
+  warnings: { code: string; message: string }[];
+  /** Samples of `thread` (all when undefined) with `from <= time < to`, folded per stack. */
+  run(thread: number | undefined, from: number, to: number, weightBy: WeightBy): CpuRun;
+}
+
+/** Gives the CPU view of a stored profile (404 when there is none). */
+export interface CpuSource {
+  open(id: string): Promise<CpuProfile>;
+}
+
+/** Launcher frames cut from the root: a stack below them becomes a root; a sample that never left them keeps its stack. */
+export function withoutRunner(stacks: LinedStackTree, runner: Uint8Array): LinedStackTree {
+  const parent = stacks.parent.slice();
+  for (let i = 0; i < parent.length; i++) if (!runner[i] && parent[i] >= 0 && runner[parent[i]]) parent[i] = -1;
+  return { ...stacks, parent };
+}
+
+export function checkThread(thread: number | undefined, threads: number): void {
+  if (thread === undefined) return;
+  if (!Number.isInteger(thread) || thread < 0 || thread >= threads)
+    throw new HttpError(
+      400,
+      'bad-thread',
+      threads === 0
+        ? `thread=${thread}: this profile has no threads`
+        : `thread=${thread} is not a thread of this profile: expected a thread row from 0 to ${threads - 1}`,
+    );
+}
+
+/** What a profile's views hold beyond the document, per decoded document (dropped with it). */
+const views = new WeakMap<DecodedProfile, CpuProfile>();
+
+/** The CPU view over the server's decoded-document cache: what works for every stored profile. */
+export class DecodedCpuSource implements CpuSource {
+  constructor(private readonly cache: DecodedCache) {}
+
+  async open(id: string): Promise<CpuProfile> {
+    const decoded = await this.cache.get(id);
+    let view = views.get(decoded);
+    // A folded run is kept on the document: the cache re-measures the entry when it grew.
+    if (!view) views.set(decoded, (view = decodedView(decoded, () => this.cache.touch(id, decoded))));
+    return view;
+  }
+}
+
+function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
+  const doc = decoded.doc;
+  const perThread = new Array<number>(doc.threads.length).fill(0);
+  for (let i = 0; i < doc.samples.length; i++) perThread[doc.samples.thread[i]]++;
+  const runner = runnerStackRows(doc);
+  let cut: LinedStackTree | null = null;
+  return {
+    stacks: doc.stacks,
+    stacksWithoutRunner: () => (cut ??= withoutRunner(doc.stacks, runner)),
+    hasRunnerFrames: runner.includes(1),
+    hasLines: hasLines(doc.stacks),
+    frames: doc.frames,
+    strings: doc.strings,
+    threads: doc.threads.id.map((id, i) => ({ id, name: doc.threads.name[i], samples: perThread[i] })),
+    sampleCount: doc.samples.length,
+    durationMs: decoded.durationMs,
+    weighted: doc.samples.weight !== null,
+    meta: doc.meta,
+    hasMemory: doc.samples.memory !== null,
+    timeEstimated: doc.samples.timeEstimated,
+    timeSource: doc.samples.timeSource,
+    warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
+    run(thread, from, to, weightBy) {
+      checkThread(thread, doc.threads.length);
+      const { start, end } = sampleRange(doc.samples.time, from, to, decoded.rowsOf(thread));
+      const by = weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
+      const before = decoded.bytes;
+      const columns = decoded.compactRun(thread, start, end, by);
+      if (decoded.bytes !== before) grew();
+      return { columns, from, to };
+    },
+  };
+}
