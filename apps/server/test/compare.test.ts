@@ -243,6 +243,34 @@ describe('GET /api/compare/memory', () => {
   });
 });
 
+describe('GET /api/compare/stacks', () => {
+  it('lists the whole call paths whose memory growth differs most, with each side exact', async () => {
+    const [a, b] = [ids.memory_spiky, ids.memory_cputimer];
+    const { status, body } = await get(`/api/compare/stacks?base=${a}&target=${b}&weight=growth&top=1000`);
+    expect(status).toBe(200);
+    expect(body.unit).toBe('bytes');
+    expect(body.count).toBeLessThanOrEqual(1000);
+    expect(body.stacks.length).toBe(body.count);
+    const total = (d: ProfileDocument) => [...memoryGrowth(d.samples.memory!)].reduce((p, q) => p + q, 0);
+    const sum = (k: 'base' | 'target') => body.stacks.reduce((n: number, s: any) => n + s[k], 0);
+    expect(sum('base')).toBeCloseTo(total(docs.memory_spiky), 0);
+    expect(sum('target')).toBeCloseTo(total(docs.memory_cputimer), 0);
+    for (let i = 1; i < body.stacks.length; i++) {
+      expect(Math.abs(body.stacks[i - 1].delta)).toBeGreaterThanOrEqual(Math.abs(body.stacks[i].delta));
+    }
+    for (const s of body.stacks) {
+      expect(s.delta).toBeCloseTo(s.target - s.base, 3);
+      expect([s.added, s.removed]).toEqual([s.base === 0 && s.target > 0, s.target === 0 && s.base > 0]);
+      expect(s.stack.length).toBe(Math.min(s.depth, 64));
+    }
+    const self = await get(`/api/compare/stacks?base=${a}&target=${a}&weight=growth&top=5`);
+    expect(self.body.stacks.length).toBe(5);
+    expect(self.body.stacks.every((s: any) => s.delta === 0 && !s.added && !s.removed)).toBe(true);
+    const bad = await get(`/api/compare/stacks?base=${a}&target=${b}&top=5000`);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'bad-query']);
+  });
+});
+
 describe('GET /api/compare/memory?align=clock', () => {
   it('puts both runs on the wall clock: the same moment in the same bin, over the union of both windows', async () => {
     const [a, b] = [ids.memory_spiky, ids.memory_cputimer];

@@ -232,6 +232,18 @@ describe('comparing two runs', () => {
     expect(bt).toBeGreaterThan(bf);
     const ranged = await flame(page, whole.draws);
     expect(ranged.totals.target).toBeLessThan(whole.totals.target);
+    // Whose memory growth differs in that moment: the page lists the server's top paths in its order.
+    const stacks = await (
+      await fetch(
+        `${server.url}/api/compare/stacks?base=${ids.base}&target=${ids.target}&baseFrom=${bf}&baseTo=${bt}&targetFrom=${tf}&targetTo=${tt}&weight=growth&top=10`,
+      )
+    ).json();
+    const rowsShown = page.locator('[data-testid=growth-stacks] tbody tr');
+    await rowsShown.first().waitFor({ timeout: 30_000 });
+    expect(await rowsShown.count()).toBe(stacks.stacks.length);
+    await expect(rowsShown.first().locator('.fn-name').textContent()).resolves.toBe(
+      stacks.stacks[0].stack.at(-1).name || '<anonymous>',
+    );
 
     await page.click('[data-testid=compare-page] button:has-text("memory growth")');
     await page.waitForURL(/by=growth/);

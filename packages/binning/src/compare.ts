@@ -296,6 +296,87 @@ export function compareMemory(
   return diff;
 }
 
+/** One whole stack (call path, root first) of a comparison, with its weight on each side. */
+export interface StackDiffRow {
+  /** Stack row in the base's tree, -1 when only the target has this path. */
+  baseStack: number;
+  /** Stack row in the target's tree, -1 when only the base has this path. */
+  targetStack: number;
+  base: number;
+  target: number;
+  /** target − base, in the runs' weight (e.g. bytes of memory growth). */
+  delta: number;
+}
+
+/** A folded run: distinct stack rows and their weights (what `compactRun` gives). */
+export interface WeightedStacks {
+  sampleStack: ArrayLike<number>;
+  weight: ArrayLike<number>;
+}
+
+/**
+ * Whole stacks of two runs matched by call path (functions by shared id), ordered by how much their
+ * weight differs: "whose memory growth changed" asked of a range, answered with the exact paths.
+ * Sorted by |delta|, then by the larger side, then by path order so equal inputs give equal output.
+ */
+export function diffStacks(
+  base: { stacks: StackTree; run: WeightedStacks },
+  target: { stacks: StackTree; run: WeightedStacks },
+  match: FrameMatch,
+  top = Number.POSITIVE_INFINITY,
+): { rows: StackDiffRow[]; count: number } {
+  const byPath = new Map<string, StackDiffRow>();
+  const fold = (side: typeof base, ids: Uint32Array, which: 'base' | 'target') => {
+    const pathOf = new Map<number, string>();
+    const path = (node: number): string => {
+      let p = pathOf.get(node);
+      if (p !== undefined) return p;
+      // Iterative walk up to the nearest memoised ancestor: stacks can be thousands of frames deep.
+      const chain: number[] = [];
+      let n = node;
+      while (n >= 0 && !pathOf.has(n)) {
+        chain.push(n);
+        n = side.stacks.parent[n];
+      }
+      p = n >= 0 ? pathOf.get(n)! : '';
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const f = side.stacks.frame[chain[i]];
+        if (f >= ids.length) throw new RangeError(`diffStacks: ${which} stack row ${chain[i]} names frame ${f}`);
+        p = `${p}/${ids[f]}`;
+        pathOf.set(chain[i], p);
+      }
+      return p;
+    };
+    for (let i = 0; i < side.run.sampleStack.length; i++) {
+      const node = side.run.sampleStack[i];
+      const w = side.run.weight[i];
+      if (node < 0 || w === 0) continue;
+      const key = path(node);
+      let row = byPath.get(key);
+      if (!row) byPath.set(key, (row = { baseStack: -1, targetStack: -1, base: 0, target: 0, delta: 0 }));
+      if (which === 'base') {
+        row.base += w;
+        row.baseStack = node;
+      } else {
+        row.target += w;
+        row.targetStack = node;
+      }
+    }
+  };
+  fold(base, match.base, 'base');
+  fold(target, match.target, 'target');
+  const rows = [...byPath.values()];
+  for (const r of rows) r.delta = r.target - r.base;
+  rows.sort(
+    (a, b) =>
+      Math.abs(b.delta) - Math.abs(a.delta) ||
+      Math.max(b.base, b.target) - Math.max(a.base, a.target) ||
+      a.targetStack - b.targetStack ||
+      a.baseStack - b.baseStack,
+  );
+  return { rows: rows.slice(0, top), count: rows.length };
+}
+
 /** Two windows on one wall clock: what `compareMemory` needs to put the same moment in the same bin. */
 export interface ClockWindows {
   /** Each side's window widened to the union of both on the clock, in that side's own time (ms since its start). */

@@ -36,6 +36,7 @@ export {
   diffCallTrees,
   compareMemory,
   clockWindows,
+  diffStacks,
   compactRun,
   type CompactRun,
   type FrameMatch,
@@ -46,6 +47,8 @@ export {
   type CallTreeDiff,
   type MemoryWindow,
   type ClockWindows,
+  type StackDiffRow,
+  type WeightedStacks,
   type MemoryDiff,
 } from './compare.js';
 export * from './summaries/index.js';

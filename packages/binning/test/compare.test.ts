@@ -8,6 +8,7 @@ import {
   compareMemory,
   diffCallTrees,
   diffFunctionTables,
+  diffStacks,
   functionTable,
   keyedStacks,
   matchFrames,
@@ -91,6 +92,61 @@ describe('compactRun', () => {
 });
 
 describe('comparison of two profiles', () => {
+  it('gives each whole call path the difference of its weights, one-sided paths whole', () => {
+    fc.assert(
+      fc.property(runArb, runArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), (a, b, salt, itself) => {
+        if (itself) b = a;
+        const keysA = keysOf(a.p, 0);
+        const keysB = itself ? keysA : keysOf(b.p, salt);
+        const match = matchFrames(keysA, keysB);
+        const runA = compactRun(a.p, a.p.sampleStack, a.run);
+        const runB = compactRun(b.p, b.p.sampleStack, b.run);
+        const { rows, count } = diffStacks({ stacks: a.p, run: runA }, { stacks: b.p, run: runB }, match);
+        expect(count).toBe(rows.length);
+        // Brute force: every sample's call path spelled with its functions' keys, weights summed.
+        const brute = (p: RandomProfile, keys: string[], run: (typeof a)['run']) => {
+          const out = new Map<string, number>();
+          for (let i = run.start; i < run.end; i++) {
+            const s = run.indices ? run.indices[i] : i;
+            const stack = p.sampleStack[s];
+            if (stack < 0) continue;
+            const path: string[] = [];
+            for (let n = stack; n >= 0; n = p.parent[n]) path.unshift(keys[p.frame[n]]);
+            const w = run.weight ? run.weight[s] : 1;
+            if (w !== 0) out.set(path.join('/'), (out.get(path.join('/')) ?? 0) + w);
+          }
+          return out;
+        };
+        const wa = brute(a.p, keysA, a.run);
+        const wb = brute(b.p, keysB, b.run);
+        const pathOf = (p: RandomProfile, keys: string[], n: number) => {
+          const path: string[] = [];
+          for (; n >= 0; n = p.parent[n]) path.unshift(keys[p.frame[n]]);
+          return path.join('/');
+        };
+        const seen = new Set<string>();
+        for (const r of rows) {
+          const key = r.targetStack >= 0 ? pathOf(b.p, keysB, r.targetStack) : pathOf(a.p, keysA, r.baseStack);
+          if (r.baseStack >= 0 && r.targetStack >= 0) expect(pathOf(a.p, keysA, r.baseStack)).toBe(key);
+          expect(seen.has(key)).toBe(false);
+          seen.add(key);
+          expect(close(r.base, wa.get(key) ?? 0)).toBe(true);
+          expect(close(r.target, wb.get(key) ?? 0)).toBe(true);
+          expect(close(r.delta, r.target - r.base)).toBe(true);
+          // A path only one side has carries that side's whole weight.
+          if (!wa.has(key)) expect([r.baseStack, r.base]).toEqual([-1, 0]);
+          if (!wb.has(key)) expect([r.targetStack, r.target]).toEqual([-1, 0]);
+          if (itself) expect(r.delta).toBe(0);
+        }
+        expect(seen).toEqual(new Set([...wa.keys(), ...wb.keys()]));
+        for (let i = 1; i < rows.length; i++) {
+          expect(Math.abs(rows[i - 1].delta)).toBeGreaterThanOrEqual(Math.abs(rows[i].delta));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('gives each function the difference of the two function tables computed separately', () => {
     fc.assert(
       fc.property(runArb, runArb, fc.integer({ min: 0, max: 4 }), (a, b, salt) => {

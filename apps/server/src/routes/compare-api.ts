@@ -5,6 +5,7 @@ import {
   compareMemory,
   diffCallTrees,
   diffFunctionTables,
+  diffStacks,
   functionTable,
   matchFrames,
   MAX_BINS,
@@ -16,7 +17,7 @@ import { HttpError } from '../http-error';
 import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
 import type { DecodedProfile, MemorySeries } from '../decoded-cache';
-import { frameJson, seriesParam, windowOf, type FrameJson } from './read-api';
+import { FRAME, frameJson, seriesParam, windowOf, type FrameJson } from './read-api';
 
 type Side = 'base' | 'target';
 const SIDES: Side[] = ['base', 'target'];
@@ -157,6 +158,32 @@ export const COMPARE_TREE_RESPONSE = {
     },
   },
 } as const;
+export const COMPARE_STACKS_RESPONSE = {
+  type: 'object',
+  required: ['base', 'target', 'unit', 'count', 'stacks'],
+  properties: {
+    base: sideInfo,
+    target: sideInfo,
+    unit: { type: 'string', enum: ['samples', 'bytes'] },
+    count: { type: 'integer' },
+    stacks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['stack', 'depth', 'base', 'target', 'delta', 'added', 'removed'],
+        properties: {
+          stack: { type: 'array', items: FRAME },
+          depth: { type: 'integer' },
+          base: { type: 'number' },
+          target: { type: 'number' },
+          delta: { type: 'number' },
+          added: { type: 'boolean' },
+          removed: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
 const binSide = {
   type: 'object',
   required: ['count', 'mean', 'max', 'min'],
@@ -223,6 +250,9 @@ function clockAligned(base: SideRun, target: SideRun) {
 }
 
 const DEFAULT_TOP = 1000;
+const DEFAULT_TOP_STACKS = 20;
+/** Frames of a listed stack: the ones nearest the leaf, where paths differ; `depth` gives the whole length. */
+const STACK_FRAMES = 64;
 const DEFAULT_MIN_SHARE = 0.0002;
 const DEFAULT_BINS = 500;
 const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
@@ -347,6 +377,47 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       n++;
     }
     return { base: info(runs[0]), target: info(runs[1]), unit: growthOf ? 'bytes' : 'samples', minShare, nodes };
+  });
+
+  app.get('/api/compare/stacks', { schema: { response: { 200: COMPARE_STACKS_RESPONSE } } }, async (request) => {
+    const query = request.query as QueryObject;
+    const top = optionalInteger(query, 'top', 0, 1000) ?? DEFAULT_TOP_STACKS;
+    const growthOf = weightParam(query);
+    const runs = await sides(query);
+    const before = runs.map((s) => s.decoded.bytes);
+    const keyed = runs.map((s) => s.decoded.functionStacks());
+    const folded = runs.map((s, i) => onSide(SIDES[i], () => s.decoded.compactRun(s.thread, s.start, s.end, growthOf)));
+    remeasure(runs, before);
+    const diff = diffStacks(
+      { stacks: keyed[0].stacks, run: folded[0] },
+      { stacks: keyed[1].stacks, run: folded[1] },
+      matchFrames(keyed[0].keys, keyed[1].keys),
+      top,
+    );
+    const pathOf = (i: number, node: number) => {
+      const { stacks, frameOf } = keyed[i];
+      const doc = runs[i].decoded.doc;
+      const frames: FrameJson[] = [];
+      let depth = 0;
+      for (let n = node; n >= 0; n = stacks.parent[n], depth++) {
+        if (depth < STACK_FRAMES) frames.push(frameJson(doc, frameOf[stacks.frame[n]]));
+      }
+      return { stack: frames.reverse(), depth };
+    };
+    return {
+      base: info(runs[0]),
+      target: info(runs[1]),
+      unit: growthOf ? 'bytes' : 'samples',
+      count: diff.count,
+      stacks: diff.rows.map((r) => ({
+        ...(r.targetStack >= 0 ? pathOf(1, r.targetStack) : pathOf(0, r.baseStack)),
+        base: r.base,
+        target: r.target,
+        delta: r.delta,
+        added: r.baseStack < 0,
+        removed: r.targetStack < 0,
+      })),
+    };
   });
 
   app.get('/api/compare/memory', { schema: { response: { 200: COMPARE_MEMORY_RESPONSE } } }, async (request) => {

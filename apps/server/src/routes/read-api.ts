@@ -63,7 +63,7 @@ export function seriesParam(query: QueryObject): MemorySeries {
 // The shapes of the two decoding endpoints, as Fastify response schemas: other tools script
 // against them, so they are written down here (and serialised by fast-json-stringify from them).
 const nullableNumber = { type: ['number', 'null'] } as const;
-const FRAME = {
+export const FRAME = {
   type: 'object',
   required: ['name', 'file', 'line', 'kind'],
   properties: {

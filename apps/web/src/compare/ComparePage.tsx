@@ -8,6 +8,7 @@ import {
   type DiffNode,
   type FunctionChange,
   type ProfileRow,
+  type StackChange,
 } from '../lib/api';
 import { navigate, withParams } from '../lib/router';
 import { formatDateTime, formatDuration } from '../lib/units';
@@ -15,6 +16,7 @@ import { linkTo } from '../profile/ProfilePage';
 import { Segmented } from '../profile/Segmented';
 import { CompareMemoryChart } from './CompareMemoryChart';
 import { DiffCallTreeTable } from './DiffCallTreeTable';
+import { GrowthStacks } from './GrowthStacks';
 import { DiffFlameGraph } from './DiffFlameGraph';
 import { DiffFunctionTable, type DiffSort, SORTS } from './DiffFunctionTable';
 import { type DiffMode, layoutDiff } from './diffLayout';
@@ -129,6 +131,15 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
     (signal) => compareApi.memory(base, target, { ...params, bins: MEMORY_BINS, align }, signal),
     `${key}&align=${align}`,
   );
+  // A range picked on the memory chart (or typed) asks whose memory growth differs in it.
+  const ranged = SIDE_PARAMS.some((k) => !k.endsWith('Thread') && params[k] !== undefined);
+  const growthStacks = useLoad<{ stacks: StackChange[]; count: number } | null>(
+    (signal) =>
+      ranged
+        ? compareApi.stacks(base, target, { ...params, weight: 'growth', top: 10 }, signal)
+        : Promise.resolve(null),
+    `${key}&stacks=${ranged}`,
+  );
   const layout = useMemo(
     () => (tree.state === 'ready' ? layoutDiff(tree.value.nodes, mode) : null),
     [tree.state === 'ready' ? tree.value : null, mode],
@@ -223,6 +234,9 @@ export function ComparePage({ base, target, url, theme }: { base: string; target
             dark={dark}
             onSelect={selectMoment}
           />
+        )}
+        {memory.state === 'ready' && growthStacks.state === 'ready' && growthStacks.value && (
+          <GrowthStacks stacks={growthStacks.value.stacks} count={growthStacks.value.count} />
         )}
       </section>
 

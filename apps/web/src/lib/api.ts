@@ -199,6 +199,17 @@ export interface CompareMemoryBin {
   delta: { mean: number | null; max: number | null };
 }
 
+/** A whole call path of a comparison (root first, at most the 64 frames nearest the leaf). */
+export interface StackChange {
+  stack: ApiFrame[];
+  depth: number;
+  base: number;
+  target: number;
+  delta: number;
+  added: boolean;
+  removed: boolean;
+}
+
 /** `/api/compare/memory`: with `align: 'clock'`, `origin` is the epoch ms of offset 0. */
 export interface CompareMemory {
   base: CompareSide;
@@ -223,6 +234,11 @@ export const compareApi = {
   tree: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
     getJson<{ base: CompareSide; target: CompareSide; nodes: DiffNode[] }>(
       `/api/compare/tree${query({ base, target, ...p })}`,
+      signal,
+    ),
+  stacks: (base: string, target: string, p: CompareParams & { weight?: string; top?: number }, signal?: AbortSignal) =>
+    getJson<{ base: CompareSide; target: CompareSide; count: number; stacks: StackChange[] }>(
+      `/api/compare/stacks${query({ base, target, ...p })}`,
       signal,
     ),
   memory: (
