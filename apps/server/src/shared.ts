@@ -21,7 +21,12 @@ export function startSweeps(store: SharedProfileStore, log: FastifyBaseLogger): 
       running ??= store
         .sweep()
         .then(
-          (r) => void (r && (r.orphans || r.incomplete) && log.info(r, 'swept blobs of failed uploads')),
+          (r) =>
+            void (
+              r &&
+              (r.orphans || r.incomplete || r.orphanSummaries) &&
+              log.info(r, 'swept blobs of failed uploads')
+            ),
           (err) => log.warn({ err }, 'sweep failed'),
         )
         .finally(() => (running = null));

@@ -26,16 +26,19 @@ export async function fsyncDirectory(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(
   finalPath: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | readonly Uint8Array[],
   options: { modifiedAt?: number } = {},
 ): Promise<void> {
   const temp = tempPathFor(finalPath);
   const handle = await open(temp, 'wx', 0o644);
   try {
-    let offset = 0;
-    while (offset < bytes.byteLength) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-      offset += bytesWritten;
+    // Parts are written one after the other: a caller with a large file in pieces never joins them.
+    for (const part of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      let offset = 0;
+      while (offset < part.byteLength) {
+        const { bytesWritten } = await handle.write(part, offset, part.byteLength - offset);
+        offset += bytesWritten;
+      }
     }
     if (options.modifiedAt !== undefined) {
       const at = new Date(options.modifiedAt);

@@ -10,6 +10,7 @@ import type {
   PruneResult,
   PutOptions,
   SearchQuery,
+  SummaryReader,
 } from './types';
 import { FileBlobStore } from './file-blob-store';
 import { InvalidIdError, isProfileId, newProfileId } from './ids';
@@ -37,6 +38,8 @@ export interface RepairReport {
   quarantined: number;
   /** Index rows whose file is gone removed. */
   rowsWithoutFile: number;
+  /** Summaries whose document is gone removed. */
+  orphanSummaries: number;
 }
 
 const isDiskFull = (error: unknown) => {
@@ -61,7 +64,7 @@ export class DuplicateIdError extends Error {
 export class CompositeProfileStore implements ProfileStore {
   /** Ids being written right now, so two puts with one chosen id cannot overwrite each other. */
   private readonly writing = new Set<string>();
-  lastRepair: RepairReport = { tempFiles: 0, reindexed: 0, quarantined: 0, rowsWithoutFile: 0 };
+  lastRepair: RepairReport = { tempFiles: 0, reindexed: 0, quarantined: 0, rowsWithoutFile: 0, orphanSummaries: 0 };
 
   constructor(
     readonly blobs: BlobStore,
@@ -84,6 +87,8 @@ export class CompositeProfileStore implements ProfileStore {
     // Rows before blobs: a put writes its blob before its row, so every row read here has its blob
     // in the listing that follows unless the blob is really gone.
     const rowIds = new Set(await this.index.ids());
+    // Summaries before blobs, for the same reason: a summary is written after its document.
+    const summaryIds = await this.blobs.listSummaries();
     const blobIds = new Set(await this.blobs.list());
     const oldBlobs = options.graceMs ? await this.blobs.list(bound) : [...blobIds];
     const orphans = oldBlobs.filter((id) => !rowIds.has(id));
@@ -101,8 +106,16 @@ export class CompositeProfileStore implements ProfileStore {
       await this.index.remove(missing);
       log.warn({ rowsWithoutFile: missing.length }, `removed ${missing.length} index row(s) whose file is gone`);
     }
-    this.lastRepair = { tempFiles, reindexed, quarantined, rowsWithoutFile: missing.length };
+    const orphanSummaries = await this.removeOrphanSummaries(summaryIds, blobIds);
+    this.lastRepair = { tempFiles, reindexed, quarantined, rowsWithoutFile: missing.length, orphanSummaries };
     return this.lastRepair;
+  }
+
+  /** Deletes the summaries (listed before `blobIds`) whose document is not there. */
+  protected async removeOrphanSummaries(summaryIds: string[], blobIds: Set<string>): Promise<number> {
+    const orphans = summaryIds.filter((id) => !blobIds.has(id));
+    for (const id of orphans) await this.blobs.deleteSummary(id);
+    return orphans.length;
   }
 
   private async reindexOne(id: string, log: StoreLog): Promise<'indexed' | 'quarantined' | 'skipped'> {
@@ -189,6 +202,7 @@ export class CompositeProfileStore implements ProfileStore {
       await this.options.reserve?.restore();
     }
     await this.blobs.delete(id);
+    await this.blobs.deleteSummary(id);
     return removed > 0;
   }
 
@@ -200,12 +214,24 @@ export class CompositeProfileStore implements ProfileStore {
     });
     const ids = candidates.map((c) => c.id);
     if (ids.length) await this.index.remove(ids);
-    for (const id of ids) await this.blobs.delete(id);
+    for (const id of ids) {
+      await this.blobs.delete(id);
+      await this.blobs.deleteSummary(id);
+    }
     return { deleted: ids, freedBytes: candidates.reduce((sum, c) => sum + c.sizeBytes, 0) };
   }
 
   stats() {
     return this.index.stats();
+  }
+
+  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
+    if (!isProfileId(id)) throw new InvalidIdError(id);
+    await this.blobs.putSummary(id, parts);
+  }
+
+  async openSummary(id: string): Promise<SummaryReader | null> {
+    return isProfileId(id) ? this.blobs.openSummary(id) : null;
   }
 
   quarantined() {

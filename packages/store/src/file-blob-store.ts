@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobStore } from './types';
+import type { BlobStore, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { TEMP_PREFIX, fsyncDirectory, writeFileAtomic } from './atomic-file';
 
 const SUFFIX = '.msgpack.gz';
+const SUMMARY_SUFFIX = '.summary';
 
 /**
  * One `<id>.msgpack.gz` per profile in one directory, written atomically. Unreadable files are moved
@@ -44,6 +45,8 @@ export class FileBlobStore implements BlobStore {
     let name = id;
     for (let n = 2; taken.has(name + SUFFIX); n++) name = `${id}.${n}`;
     await rename(this.pathOf(id), join(this.quarantineDir, name + SUFFIX));
+    // A summary is derived from the document: with the document unreadable it describes nothing.
+    await this.deleteSummary(id);
     await writeFile(join(this.quarantineDir, `${name}.reason.txt`), `${new Date().toISOString()} ${reason}\n`);
     await fsyncDirectory(this.quarantineDir);
     await fsyncDirectory(this.dir);
@@ -65,11 +68,52 @@ export class FileBlobStore implements BlobStore {
   }
 
   async delete(id: string): Promise<void> {
-    try {
-      await unlink(this.pathOf(id));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    await unlinkIfPresent(this.pathOf(id));
+  }
+
+  summaryPathOf(id: string): string {
+    assertProfileId(id);
+    return join(this.dir, id + SUMMARY_SUFFIX);
+  }
+
+  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
+    await writeFileAtomic(this.summaryPathOf(id), parts);
+  }
+
+  async openSummary(id: string): Promise<SummaryReader | null> {
+    if (!isProfileId(id)) return null;
+    const handle = await open(this.summaryPathOf(id), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (!handle) return null;
+    const { size } = await handle.stat();
+    return {
+      size,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        const out = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+          if (bytesRead === 0) throw new RangeError(`summary ${id}: read past its end (${offset + length} > ${size})`);
+          done += bytesRead;
+        }
+        return out;
+      },
+      close: () => handle.close(),
+    };
+  }
+
+  async deleteSummary(id: string): Promise<void> {
+    await unlinkIfPresent(this.summaryPathOf(id));
+  }
+
+  async listSummaries(): Promise<string[]> {
+    const names = await readdir(this.dir);
+    return names
+      .filter((name) => name.endsWith(SUMMARY_SUFFIX))
+      .map((name) => name.slice(0, -SUMMARY_SUFFIX.length))
+      .filter((id) => isProfileId(id));
   }
 
   async list(options: { modifiedBefore?: number } = {}): Promise<string[]> {
@@ -98,5 +142,13 @@ export class FileBlobStore implements BlobStore {
     if (bound === undefined) return true;
     const info = await stat(join(this.dir, name)).catch(() => null);
     return info !== null && info.mtimeMs < bound;
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -12,11 +12,13 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { BlobStore } from './types';
+import { Readable } from 'node:stream';
+import type { BlobStore, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { StoreUnavailableError, isNetworkError } from './unavailable';
 
 const SUFFIX = '.msgpack.gz';
+const SUMMARY_SUFFIX = '.summary';
 /** Object metadata holding the upload time (epoch ms), which a re-index reads back like a file's mtime. */
 const UPLOADED_AT = 'uploaded-at';
 /** Under the prefix: unreadable documents moved aside by repair, never deleted. */
@@ -141,16 +143,21 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(id: string, bytes: Uint8Array, options: { modifiedAt?: number } = {}): Promise<void> {
-    const Key = this.keyOf(id);
     const Metadata = { [UPLOADED_AT]: String(Math.floor(options.modifiedAt ?? Date.now())) };
-    const Body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.putObject(this.keyOf(id), [bytes], Metadata);
+  }
+
+  /** One PUT below the multipart threshold; above it, a multipart upload streamed from the parts (never joined). */
+  private async putObject(Key: string, parts: readonly Uint8Array[], Metadata: Record<string, string>): Promise<void> {
+    const size = parts.reduce((n, p) => n + p.byteLength, 0);
+    const buffers = parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
     await this.send(async () => {
-      if (bytes.byteLength < this.multipartThreshold) {
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: bytes.byteLength, Metadata }),
-        );
+      if (size < this.multipartThreshold) {
+        const Body = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, size);
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: size, Metadata }));
         return;
       }
+      const Body = buffers.length === 1 ? buffers[0] : Readable.from(buffers);
       // Aborts the upload on failure: no part is left behind when the store answers the abort.
       const upload = new Upload({
         client: this.client,
@@ -208,6 +215,8 @@ export class S3BlobStore implements BlobStore {
         }),
       );
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      // Derived from the document: with the document unreadable it describes nothing.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.summaryKeyOf(id) }));
     });
   }
 
@@ -234,8 +243,58 @@ export class S3BlobStore implements BlobStore {
     await this.send(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(id) })));
   }
 
-  async list(options: { modifiedBefore?: number } = {}): Promise<string[]> {
-    const ids: string[] = [];
+  summaryKeyOf(id: string): string {
+    assertProfileId(id);
+    return `${this.prefix}${id}${SUMMARY_SUFFIX}`;
+  }
+
+  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
+    await this.putObject(this.summaryKeyOf(id), parts, {});
+  }
+
+  /** Ranged GETs: a query reads the few kilobytes it touches, never the whole object. */
+  async openSummary(id: string): Promise<SummaryReader | null> {
+    if (!isProfileId(id)) return null;
+    const Key = this.summaryKeyOf(id);
+    const size = await this.send(async () => {
+      try {
+        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+        return head.ContentLength ?? 0;
+      } catch (error) {
+        if ((error as Error).name === 'NotFound' || statusOf(error) === 404) return null;
+        throw error;
+      }
+    });
+    if (size === null) return null;
+    return {
+      size,
+      read: (offset: number, length: number) =>
+        this.send(async () => {
+          const response = await this.client.send(
+            new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${offset}-${offset + length - 1}` }),
+          );
+          const body = await response.Body!.transformToByteArray();
+          if (body.byteLength !== length)
+            throw new RangeError(`summary ${id}: asked ${length} bytes at ${offset}, got ${body.byteLength}`);
+          return body;
+        }),
+      close: async () => {},
+    };
+  }
+
+  async deleteSummary(id: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.summaryKeyOf(id) })),
+    );
+  }
+
+  async listSummaries(): Promise<string[]> {
+    return (await this.listKeys(SUMMARY_SUFFIX)).map((k) => k.id);
+  }
+
+  /** Ids of the objects directly under the prefix whose name ends with `suffix`, with their modification time. */
+  private async listKeys(suffix: string): Promise<{ id: string; modifiedAt: number }[]> {
+    const out: { id: string; modifiedAt: number }[] = [];
     let token: string | undefined;
     do {
       const page = await this.send(() =>
@@ -245,16 +304,18 @@ export class S3BlobStore implements BlobStore {
       );
       for (const object of page.Contents ?? []) {
         const name = object.Key?.slice(this.prefix.length) ?? '';
-        if (!name.endsWith(SUFFIX)) continue;
-        const id = name.slice(0, -SUFFIX.length);
-        if (!isProfileId(id)) continue;
-        if (options.modifiedBefore !== undefined && !(object.LastModified!.getTime() < options.modifiedBefore))
-          continue;
-        ids.push(id);
+        if (!name.endsWith(suffix)) continue;
+        const id = name.slice(0, -suffix.length);
+        if (isProfileId(id)) out.push({ id, modifiedAt: object.LastModified!.getTime() });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return ids;
+    return out;
+  }
+
+  async list(options: { modifiedBefore?: number } = {}): Promise<string[]> {
+    const bound = options.modifiedBefore;
+    return (await this.listKeys(SUFFIX)).filter((k) => bound === undefined || k.modifiedAt < bound).map((k) => k.id);
   }
 
   /** Aborts multipart uploads started before the bound; 0 on a server that cannot list them. */

@@ -21,6 +21,8 @@ export interface SweepReport {
   incomplete: number;
   /** Blobs older than the grace period without an index row (an upload that failed between blob and row). */
   orphans: number;
+  /** Summaries whose document is gone. */
+  orphanSummaries: number;
 }
 
 /** How long a blob without a row is left alone: another instance may be between its blob and its row. */
@@ -56,13 +58,22 @@ export class SharedProfileStore extends CompositeProfileStore {
     const result = await this.exclusive('sweep', async () => {
       const bound = { modifiedBefore: (options.now ?? Date.now()) - (options.graceMs ?? this.graceMs) };
       const incomplete = await this.blobs.removeIncomplete(bound);
+      // Summaries before blobs: a summary is written after its document, so one listed here whose
+      // document is not in the next listing has really lost it.
+      const summaries = await this.blobs.listSummaries();
+      const orphanSummaries = summaries.length
+        ? await this.removeOrphanSummaries(summaries, new Set(await this.blobs.list()))
+        : 0;
       // Blobs first, rows after: a row committed after the listing is still seen.
       const old = await this.blobs.list(bound);
-      if (!old.length) return { incomplete, orphans: 0 };
+      if (!old.length) return { incomplete, orphans: 0, orphanSummaries };
       const rows = new Set(await this.index.ids());
       const orphans = old.filter((id) => !rows.has(id));
-      for (const id of orphans) await this.blobs.delete(id);
-      return { incomplete, orphans: orphans.length };
+      for (const id of orphans) {
+        await this.blobs.delete(id);
+        await this.blobs.deleteSummary(id);
+      }
+      return { incomplete, orphans: orphans.length, orphanSummaries };
     });
     return result.ran ? result.value : null;
   }

@@ -152,6 +152,21 @@ export interface ProfileStore {
   stats(): Promise<{ count: number; totalBytes: number }>;
   /** Stored files that could not be read and were moved aside (never deleted) by repair. */
   quarantined(): Promise<number>;
+  /**
+   * Stores a profile's summaries container (`@prof/binning`'s `SummariesBuilder` output, the parts
+   * written one after the other) atomically beside its document. Derived data: deleted and
+   * quarantined with the document, rebuilt from it when missing.
+   */
+  putSummary(id: string, parts: readonly Uint8Array[]): Promise<void>;
+  /** Ranged reads over a stored summary (an `openSummaries` source), or null when there is none. */
+  openSummary(id: string): Promise<SummaryReader | null>;
+  close(): Promise<void>;
+}
+
+/** A stored summary opened for ranged reads; `close` releases its file handle (if any). */
+export interface SummaryReader {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -175,6 +190,12 @@ export interface BlobStore {
   list(options?: { modifiedBefore?: number }): Promise<string[]>;
   /** Removes leftovers of interrupted writes (started before `modifiedBefore`). Returns how many were removed. */
   removeIncomplete(options?: { modifiedBefore?: number }): Promise<number>;
+  /** Writes `<id>.summary` atomically (see `ProfileStore.putSummary`). */
+  putSummary(id: string, parts: readonly Uint8Array[]): Promise<void>;
+  openSummary(id: string): Promise<SummaryReader | null>;
+  deleteSummary(id: string): Promise<void>;
+  /** Ids that have a summary (repair and sweeps drop those whose document is gone). */
+  listSummaries(): Promise<string[]>;
 }
 
 /**

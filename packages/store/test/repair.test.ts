@@ -75,7 +75,13 @@ describe('index loss and damage', () => {
     for (const name of await indexFiles()) await unlink(join(dir, name));
 
     store = await openStore({ dir, log });
-    expect(store.lastRepair).toEqual({ tempFiles: 0, reindexed: 3, quarantined: 0, rowsWithoutFile: 0 });
+    expect(store.lastRepair).toEqual({
+      tempFiles: 0,
+      reindexed: 3,
+      quarantined: 0,
+      rowsWithoutFile: 0,
+      orphanSummaries: 0,
+    });
     expect(messages).toContain('re-indexed 3 profile(s) that had no index row');
     for (const row of rows) expect(await store.get(row.id)).toEqual(row);
     expect(await snapshot(store)).toEqual(before);
@@ -127,7 +133,13 @@ describe('index loss and damage', () => {
     await truncate(join(dir, 'profiles', `${rows[1].id}.msgpack.gz`), Math.floor(rows[1].sizeBytes / 2));
 
     store = await openStore({ dir, log });
-    expect(store.lastRepair).toEqual({ tempFiles: 0, reindexed: 2, quarantined: 2, rowsWithoutFile: 0 });
+    expect(store.lastRepair).toEqual({
+      tempFiles: 0,
+      reindexed: 2,
+      quarantined: 2,
+      rowsWithoutFile: 0,
+      orphanSummaries: 0,
+    });
     expect(await store.get(rows[0].id)).toEqual(rows[0]);
     expect(await store.get(rows[2].id)).toEqual(rows[2]);
     expect(await store.get(rows[1].id)).toBeNull();

@@ -13,6 +13,7 @@ import {
 } from '../src/index';
 import { freshPostgresIndex, freshS3Store, freshS3Url } from './services';
 import { fields } from './rows';
+import { checkSummaryBlobs } from './summary-blobs';
 
 const closing: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -131,7 +132,7 @@ describe('shared store (PostgreSQL + S3)', () => {
     const kept = await store.put(Buffer.from('kept'), fields());
     const orphan = newProfileId(); // an instance died between its blob and its row
     await store.blobs.put(orphan, Buffer.from('never indexed'));
-    expect(await store.sweep()).toEqual({ incomplete: 0, orphans: 0 }); // young: maybe still being indexed
+    expect(await store.sweep()).toEqual({ incomplete: 0, orphans: 0, orphanSummaries: 0 }); // young: maybe still being indexed
     expect((await store.blobs.list()).sort()).toEqual([kept.id, orphan].sort());
     const other = await open(url, await reopen(store));
     let release!: () => void;
@@ -143,9 +144,24 @@ describe('shared store (PostgreSQL + S3)', () => {
     expect(await other.sweep({ now: Date.now() + store.graceMs + 1000 })).toBeNull(); // the lock is held
     release();
     await held;
-    expect(await other.sweep({ now: Date.now() + store.graceMs + 1000 })).toEqual({ incomplete: 0, orphans: 1 });
+    expect(await other.sweep({ now: Date.now() + store.graceMs + 1000 })).toEqual({
+      incomplete: 0,
+      orphans: 1,
+      orphanSummaries: 0,
+    });
     expect(await store.blobs.list()).toEqual([kept.id]);
     expect((await store.getBytes(kept.id))!.toString()).toBe('kept');
+  });
+
+  it('stores summary blobs with ranged reads, deleted, pruned and quarantined with their document', async () => {
+    const store = await open();
+    // Multipart above the threshold: the summary's parts are streamed, never joined.
+    (store.blobs as unknown as { multipartThreshold: number }).multipartThreshold = 50_000;
+    await checkSummaryBlobs(store);
+    expect((await store.sweep())!.orphanSummaries).toBe(1);
+    const [kept] = await store.blobs.listSummaries();
+    await store.blobs.quarantine(kept, 'test');
+    expect(await store.openSummary(kept)).toBeNull();
   });
 
   it('prunes on one instance at a time', async () => {

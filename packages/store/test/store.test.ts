@@ -13,6 +13,7 @@ import {
   type SearchQuery,
 } from '../src/index';
 import { fields } from './rows';
+import { checkSummaryBlobs } from './summary-blobs';
 
 let dir: string;
 let store: CompositeProfileStore;
@@ -434,6 +435,7 @@ describe('embedded store', () => {
       reindexed: 0,
       quarantined: 1,
       rowsWithoutFile: 0,
+      orphanSummaries: 0,
     });
     expect(await readdir(join(dir, 'quarantine'))).toContain(`${old}.msgpack.gz`);
     expect((await readdir(profiles)).sort()).toEqual(
@@ -453,7 +455,13 @@ describe('embedded store', () => {
     await unlink(join(profiles, `${lost.id}.msgpack.gz`));
 
     store = await openStore({ dir });
-    expect(store.lastRepair).toEqual({ tempFiles: 1, reindexed: 0, quarantined: 1, rowsWithoutFile: 1 });
+    expect(store.lastRepair).toEqual({
+      tempFiles: 1,
+      reindexed: 0,
+      quarantined: 1,
+      rowsWithoutFile: 1,
+      orphanSummaries: 0,
+    });
     expect(await readdir(profiles)).toEqual([`${kept.id}.msgpack.gz`]);
     // not a document, so not indexed; moved aside, never deleted
     expect(await readFile(join(dir, 'quarantine', `${orphan}.msgpack.gz`), 'utf8')).toBe(
@@ -462,5 +470,18 @@ describe('embedded store', () => {
     expect(await store.quarantined()).toBe(1);
     expect((await store.search()).items.map((r) => r.id)).toEqual([kept.id]);
     expect(await readFile(join(profiles, `${kept.id}.msgpack.gz`), 'utf8')).toBe('kept');
+  });
+});
+
+describe('summary blobs', () => {
+  it('are stored atomically beside their document, read by range, deleted, pruned and quarantined with it', async () => {
+    await checkSummaryBlobs(store);
+    expect((await store.repair()).orphanSummaries).toBe(1);
+    expect(await store.blobs.listSummaries()).toHaveLength(1);
+    // Quarantined with an unreadable document (moved aside; its summary describes nothing).
+    const [kept] = await store.blobs.listSummaries();
+    await store.blobs.quarantine(kept, 'test');
+    expect(await store.openSummary(kept)).toBeNull();
+    expect((await readdir(join(dir, 'profiles'))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 });
