@@ -16,10 +16,13 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
                 S3 or an S3-compatible store (env PROF_BLOBS; default files in the data directory;
                 credentials also from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
+  --runtime-secret S  secret the vmprof client's runtime ids are signed with (env PROF_RUNTIME_SECRET; default
+                derived from the token, else random in DIR/runtime.secret); servers sharing a store need the same
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
   --max-inflated S  largest inflated size of a gzipped upload, the gzip-bomb bound (env PROF_MAX_INFLATED;
                 default 64MiB)
+  --body-timeout D  drop a request whose body stops arriving for D (env PROF_BODY_TIMEOUT; default 30s; 0 = never)
   --anonymous-submit  accept the vmprof-viewer client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
   --default-project P  project of uploads that name none (env PROF_DEFAULT_PROJECT), e.g. from \`python -m vmprof --web\`
   --no-demos    do not load the demo profiles into an empty store (never loaded with --index or --blobs)
@@ -48,9 +51,11 @@ const OPTIONS = {
   blobs: { type: 'string' },
   'log-level': { type: 'string' },
   token: { type: 'string' },
+  'runtime-secret': { type: 'string' },
   'max-age': { type: 'string' },
   'max-size': { type: 'string' },
   'max-inflated': { type: 'string' },
+  'body-timeout': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
   'default-project': { type: 'string' },
   'no-demos': { type: 'boolean' },
@@ -80,7 +85,10 @@ async function main(): Promise<void> {
   if (!/^\d+$/.test(portText.trim()) || port > 65535) fail(`--port ${portText} is not a port number`);
   const retention: RetentionPolicy = {};
   let maxInflatedBytes: number | undefined;
+  let bodyIdleTimeoutMs: number | undefined;
   try {
+    const bodyTimeout = values['body-timeout'] ?? env('PROF_BODY_TIMEOUT');
+    if (bodyTimeout) bodyIdleTimeoutMs = parseDuration(bodyTimeout, '--body-timeout');
     const maxInflated = values['max-inflated'] ?? env('PROF_MAX_INFLATED');
     if (maxInflated) maxInflatedBytes = parseSize(maxInflated, '--max-inflated');
     const maxAge = values['max-age'] ?? env('PROF_MAX_AGE');
@@ -101,8 +109,10 @@ async function main(): Promise<void> {
     index,
     blobs,
     token: values.token ?? env('PROF_TOKEN') ?? null,
+    runtimeSecret: values['runtime-secret'] ?? env('PROF_RUNTIME_SECRET') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
     maxInflatedBytes,
+    bodyIdleTimeoutMs,
     defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,
     retention,

@@ -3,6 +3,7 @@ import type { DecodedCache } from './decoded-cache';
 import type { UploadQueue } from './upload-queue';
 import type { IngestLimits } from './ingest';
 import type { WorkPool } from './work-pool';
+import type { RuntimeIds } from './runtime-ids';
 
 /** What every route module shares. */
 export interface AppContext extends IngestLimits {
@@ -14,6 +15,8 @@ export interface AppContext extends IngestLimits {
   dataDir: string;
   /** The worker threads every heavy task runs on (inflate, decode, convert, check); beyond its queue, 503 busy. */
   pool: WorkPool;
+  /** Signs the vmprof client's runtime ids; uploads to ids it did not issue get 404 `unknown-runtime`. */
+  runtimeIds: RuntimeIds;
   /** Largest upload body accepted, bytes. */
   maxUploadBytes: number;
   /** The vmprof-viewer client's `/submit/` and vmprof 0.3.x jitlogs accepted without the token (their clients cannot send one). */

@@ -15,6 +15,7 @@ import { UploadQueue } from './upload-queue';
 import { handleError } from './http-error';
 import { armBodyTimeout } from './body';
 import { WorkPool } from './work-pool';
+import { RuntimeIds, runtimeSecret } from './runtime-ids';
 import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
 import { registerCpuApi } from './routes/cpu-api';
@@ -41,6 +42,11 @@ export interface ServerOptions {
   graceMs?: number;
   /** Token required for uploads and deletes; null or absent = open. */
   token?: string | null;
+  /**
+   * Secret the vmprof client's runtime ids are signed with (instances sharing a store need the same one).
+   * Default: derived from the token, else a random one kept in `<data>/runtime.secret`.
+   */
+  runtimeSecret?: string | null;
   /** Built web app; default `apps/web/dist` of this checkout; null serves no pages. */
   webRoot?: string | null;
   /** Profiles loaded into an empty store on first start; default `apps/server/demo` (none with a shared store); null = none. */
@@ -131,6 +137,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     token: options.token || null,
     dataDir,
     pool,
+    runtimeIds: new RuntimeIds(
+      await runtimeSecret({ secret: options.runtimeSecret, token: options.token || null, dataDir }),
+    ),
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { newProfileId } from '@prof/store';
 import { encodeDocument, readProfileFile } from '@prof/format/node';
 import { fixtures, json } from './helpers';
 
@@ -65,6 +64,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A runtime id issued by the server (uploads to any other id get 404 unknown-runtime before their body is read). */
+const rid = async () =>
+  (await json(await fetch(`${url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id as string;
+
 const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', body: new Uint8Array(body) });
 
 async function expectBombRefused(response: Response): Promise<void> {
@@ -94,7 +97,7 @@ describe('gzip bombs', () => {
   });
 
   it('POST /api/runtime/upload/cpu/<rid>/add: 413 before the answer', async () => {
-    await expectBombRefused(await post(`/api/runtime/upload/cpu/${newProfileId()}/add`));
+    await expectBombRefused(await post(`/api/runtime/upload/cpu/${await rid()}/add`));
     expect((await readdir(join(dir, 'data/incoming'))).filter((n) => !n.startsWith('.'))).toEqual([]);
   });
 
@@ -116,9 +119,10 @@ describe('gzip bombs', () => {
         latencies.push(performance.now() - started);
       }
     })();
+    const rids = await Promise.all(Array.from({ length: 8 }, rid));
     const answers = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        post(['/api/profiles', '/submit/', `/api/runtime/upload/cpu/${newProfileId()}/add`][i % 3]),
+        post(['/api/profiles', '/submit/', `/api/runtime/upload/cpu/${rids[i]}/add`][i % 3]),
       ),
     );
     attacking = false;

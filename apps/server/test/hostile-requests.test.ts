@@ -199,10 +199,11 @@ describe('a body that stops arriving', () => {
   it('is dropped after the idle timeout, its temp file removed', async () => {
     const slow = await startServer({ bodyIdleTimeoutMs: 500 });
     try {
+      const rid = (await json(await fetch(`${slow.url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id;
       for (const [path, declared] of [
         ['/api/profiles', 1_000_000], // read into memory
         ['/api/profiles', 1_500_000_000], // spooled to incoming/
-        [`/api/runtime/upload/cpu/${newProfileId()}/add`, 1_000_000], // spooled to incoming/
+        [`/api/runtime/upload/cpu/${rid}/add`, 1_000_000], // spooled to incoming/
       ] as const) {
         const url = new URL(slow.url);
         const socket = (await import('node:net')).connect(Number(url.port), url.hostname);
@@ -235,7 +236,9 @@ describe('incoming/ hygiene', () => {
     const s = await startServer();
     let restarted: Awaited<ReturnType<typeof createServer>> | null = null;
     try {
-      const rid = newProfileId();
+      const issue = async () =>
+        (await json(await fetch(`${s.url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id as string;
+      const rid = await issue();
       const res = await fetch(`${s.url}/api/runtime/upload/cpu/${rid}/add`, { method: 'POST', body: 'no profile' });
       expect(res.status).toBe(200);
       await s.server.uploads.idle();
@@ -252,7 +255,7 @@ describe('incoming/ hygiene', () => {
       expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
       expect(await readdir(incoming)).toEqual([]);
       expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(404);
-      const again = newProfileId();
+      const again = await issue();
       await fetch(`${s.url}/api/runtime/upload/cpu/${again}/add`, { method: 'POST', body: 'no profile either' });
       await s.server.uploads.idle();
       const pruned = await json(await fetch(`${s.url}/api/prune?olderThan=0d`, { method: 'POST' }));

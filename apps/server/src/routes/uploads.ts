@@ -103,7 +103,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
       throw new HttpError(400, 'bad-json', 'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}');
     const body = parsed as { argv?: unknown; VM?: unknown };
-    const id = newProfileId();
+    const id = ctx.runtimeIds.issue();
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     sessions.set(id, {
       argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
@@ -115,9 +115,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/runtime/upload/cpu/:rid/add', async (request) => {
     requireToken(ctx.token, request);
-    const rid = (request.params as { rid: string }).rid;
-    if (!isProfileId(rid))
-      throw new HttpError(404, 'not-found', `unknown runtime id ${JSON.stringify(String(rid).slice(0, 64))}`);
+    const rid = issuedRuntime(ctx, request);
     if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
       throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
     }
@@ -138,14 +136,16 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // We keep no JIT logs: the client needs 200 and JSON; without `jid` it prints the profile's link.
   app.post('/api/runtime/upload/jit/:rid/add', async (request) => {
     requireToken(ctx.token, request);
+    issuedRuntime(ctx, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     return { status: 'ok' };
   });
 
   app.post('/api/runtime/:rid/freeze', async (request) => {
     requireToken(ctx.token, request);
+    const rid = issuedRuntime(ctx, request);
     await readSmallBody(request.raw, SMALL_JSON); // empty, though it claims application/json
-    sessions.delete((request.params as { rid: string }).rid);
+    sessions.delete(rid);
     return { status: 'ok' };
   });
 
@@ -184,6 +184,18 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     });
     return reply.type('text/html; charset=utf-8').send(`/profiles/${id}`);
   });
+}
+
+/** The `:rid` of a runtime route, if this server issued it (`runtime/new`): the client cannot pick its own id. */
+function issuedRuntime(ctx: AppContext, request: FastifyRequest): string {
+  const rid = (request.params as { rid: string }).rid;
+  if (!ctx.runtimeIds.verify(rid))
+    throw new HttpError(
+      404,
+      'unknown-runtime',
+      `runtime id ${JSON.stringify(String(rid).slice(0, 64))} was not issued by this server (POST /api/runtime/new first)`,
+    );
+  return rid;
 }
 
 /** The first bytes of a spooled body. */
