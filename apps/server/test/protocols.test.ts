@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixtures, json, startServer, waitForProfile, type Running } from './helpers';
 import { rawRequest } from './raw-http';
+import { newProfileId } from '@prof/store';
 
 let r: Running;
 const TOKEN = 'abc123token';
@@ -122,6 +123,19 @@ describe('vmprof client, protocol C2 (0.4.10+): raw stream without Content-Type'
       Buffer.from('abcd'),
     );
     expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body.toString()).error.code).toBe('unknown-runtime');
+    // an id of the right shape the server never issued: the client cannot pick its own id
+    const issued = await runtimeNew();
+    const forged = `${issued.slice(0, 12)}${issued[12] === 'a' ? 'b' : 'a'}${issued.slice(13)}`; // one MAC character off
+    for (const rid of [newProfileId(), forged]) {
+      const res = await fetch(`${r.url}/api/runtime/upload/cpu/${rid}/add`, {
+        method: 'POST',
+        body: 'abcd',
+        headers: { authorization: `Token ${TOKEN}` },
+      });
+      expect(res.status).toBe(404);
+      expect((await json(res)).error.code).toBe('unknown-runtime');
+    }
   });
 
   it('keeps an upload that cannot be converted and reports why', async () => {
