@@ -78,13 +78,13 @@ export function planSampleColumn(name: SampleColumnName, column: ColumnChunks): 
 /**
  * `encodeDocument` for a document whose sample columns are too long to hold: `columns` gives each
  * one as chunks with its plan (the document's own sample columns are ignored; `samples.length`
- * and the optional columns' presence come from `columns`). Yields the msgpack bytes in pieces, the
- * same bytes `encodeDocument` gives for the whole document.
+ * and the optional columns' presence come from `columns`). `bytes` is the msgpack's length, known
+ * before it is written; `pieces()` yields it, the same bytes `encodeDocument` gives.
  */
-export function* encodeDocumentStreamed(
+export function encodeDocumentStreamed(
   doc: ProfileDocument,
   columns: Partial<Record<SampleColumnName, { column: ColumnChunks; plan: ColumnPlan }>>,
-): Generator<Uint8Array> {
+): { bytes: number; pieces(): Generator<Uint8Array> } {
   // Everything but the column data is packed by msgpackr; each column's data is a unique 16-byte
   // placeholder, replaced in the output by its real length and the data written pass by pass.
   const names = (Object.keys(columns) as SampleColumnName[]).filter((k) => columns[k]);
@@ -104,21 +104,26 @@ export function* encodeDocumentStreamed(
   const packed = Uint8Array.from(packr.pack(wireOf(doc, samples)));
   const found = markers.map((m) => findMarker(packed, m));
   const order = names.map((_, i) => i).sort((a, b) => found[a] - found[b]);
-  let at = 0;
-  for (const i of order) {
-    const { column, plan } = columns[names[i]]!;
-    yield packed.subarray(at, found[i] - 2); // up to the placeholder's bin8 header (c4 10)
-    yield binHeader(plan.bytes);
-    let written = 0;
-    for (const piece of writeColumn(column, plan)) {
-      written += piece.length;
-      yield piece;
+  let bytes = packed.length;
+  for (const name of names) bytes += binHeader(columns[name]!.plan.bytes).length + columns[name]!.plan.bytes - 18;
+  function* pieces(): Generator<Uint8Array> {
+    let at = 0;
+    for (const i of order) {
+      const { column, plan } = columns[names[i]]!;
+      yield packed.subarray(at, found[i] - 2); // up to the placeholder's bin8 header (c4 10)
+      yield binHeader(plan.bytes);
+      let written = 0;
+      for (const piece of writeColumn(column, plan)) {
+        written += piece.length;
+        yield piece;
+      }
+      if (written !== plan.bytes)
+        throw new Error(`column samples.${names[i]}: ${written} bytes written, ${plan.bytes} planned`);
+      at = found[i] + 16;
     }
-    if (written !== plan.bytes)
-      throw new Error(`column samples.${names[i]}: ${written} bytes written, ${plan.bytes} planned`);
-    at = found[i] + 16;
+    yield packed.subarray(at);
   }
-  yield packed.subarray(at);
+  return { bytes, pieces };
 }
 
 function findMarker(bytes: Uint8Array, marker: Uint8Array): number {

@@ -184,19 +184,22 @@ export interface ColumnChunks {
 const one = (a: TypedColumn): ColumnChunks => ({ type: typeOf(a), chunks: () => [a] });
 
 /**
- * The integers a column is coded as, per chunk, in `out` (a reused buffer): the values, or the
- * Float64 values scaled by `x / y` (`Math.round(v * y / x)`, as the decoder multiplies back).
+ * The integers a chunk is coded as: the values themselves, or the Float64 values scaled by
+ * `x / y` (`Math.round(v * y / x)`, as the decoder multiplies back) in `scratch`'s buffer.
  */
-function intsOf(a: TypedColumn, plan: { t: ColumnType; x?: number; y?: number }, out: Float64Array): Float64Array {
-  const view = out.length >= a.length ? out.subarray(0, a.length) : new Float64Array(a.length);
-  if (plan.t !== 'f64') {
-    view.set(a);
-    return view;
+class IntegerChunks {
+  private buffer = new Float64Array(0);
+  constructor(private readonly plan: { t: ColumnType; x?: number; y?: number }) {}
+  of(a: TypedColumn): ArrayLike<number> {
+    if (this.plan.t !== 'f64') return a;
+    if (this.buffer.length < a.length) this.buffer = new Float64Array(a.length);
+    const out = this.buffer;
+    const mul = this.plan.x ?? 1;
+    const div = this.plan.y ?? 1;
+    if (mul === 1 && div === 1) return a;
+    for (let i = 0; i < a.length; i++) out[i] = Math.round((a[i] * div) / mul);
+    return out;
   }
-  const mul = plan.x ?? 1;
-  const div = plan.y ?? 1;
-  for (let i = 0; i < a.length; i++) view[i] = Math.round((a[i] * div) / mul);
-  return view;
 }
 
 /** First passes: the column's coding (integer form, delta order) and its data length, without writing it. */
@@ -224,30 +227,35 @@ export function planColumn(column: ColumnChunks, orders: readonly ColumnOrder[] 
   }
   const plan = { t, x: form?.mul, y: form?.div };
   // Sizes of every order, in one pass (bestOrder of the in-memory coder, chunk by chunk).
-  const size = { '-1': 0, 0: 0, 1: 0, 2: 0 };
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let sIndex = 0;
   const wanted = new Set(orders);
   const all = wanted.size > 1 || !wanted.has(0);
   let p1 = 0;
   let p2 = 0;
-  const buffer = new Float64Array(1 << 16);
+  const ints = new IntegerChunks(plan);
   for (const a of column.chunks()) {
-    const k = intsOf(a, plan, buffer.length >= a.length ? buffer : new Float64Array(a.length));
+    const k = ints.of(a);
+    const count = a.length;
     if (!all) {
-      for (let i = 0; i < k.length; i++) size[0] += varintSize(k[i]);
+      for (let i = 0; i < count; i++) s0 += varintSize(k[i]);
     } else {
-      for (let i = 0; i < k.length; i++) {
+      for (let i = 0; i < count; i++) {
         const v = k[i];
         const d1 = v - p1;
-        size[0] += varintSize(v);
-        size[1] += varintSize(d1);
-        size[2] += varintSize(d1 - p2);
-        size['-1'] += varintSize(n + i - v);
+        s0 += varintSize(v);
+        s1 += varintSize(d1);
+        s2 += varintSize(d1 - p2);
+        sIndex += varintSize(n + i - v);
         p1 = v;
         p2 = d1;
       }
     }
-    n += a.length;
+    n += count;
   }
+  const size = { '-1': sIndex, 0: s0, 1: s1, 2: s2 };
   let o = orders[0];
   for (const x of orders) if (size[x] < size[o]) o = x;
   const bytes = size[o];
@@ -303,10 +311,11 @@ export function* writeColumn(column: ColumnChunks, plan: ColumnPlan, pieceBytes 
     let p1 = 0;
     let p2 = 0;
     let row = 0;
-    const buffer = new Float64Array(1 << 16);
+    const ints = new IntegerChunks(plan);
     for (const a of column.chunks()) {
-      const k = intsOf(a, plan, buffer);
-      for (let i = 0; i < k.length; i++) {
+      const k = ints.of(a);
+      const count = a.length;
+      for (let i = 0; i < count; i++) {
         const v = k[i];
         if (order === 0) w.signed(v);
         else if (order === -1) w.signed(row + i - v);
@@ -317,7 +326,7 @@ export function* writeColumn(column: ColumnChunks, plan: ColumnPlan, pieceBytes 
           p2 = d1;
         }
       }
-      row += k.length;
+      row += count;
       if (w.pos >= pieceBytes) {
         yield w.bytes.subarray(0, w.pos);
         w.pos = 0;

@@ -14,7 +14,7 @@ import type { SampleChunk, SampleSink } from './builder';
 import { encodeDocumentStreamed, planSampleColumn, type SampleColumnName } from './codec';
 import type { ColumnChunks, ColumnPlan, ColumnType } from './column-codec';
 import { DETECT_HEAD_BYTES, detectFormat } from './detect';
-import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, readProfileFile } from './node';
+import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, gzipLevel, readProfileFile } from './node';
 import { SampleChunkCheck } from './integrity';
 import type { ProfileDocument } from './schema';
 import { createVmprofReader } from './vmprof/reader';
@@ -22,8 +22,10 @@ import type { ReadOptions } from './vmprof/types';
 
 type Typed = Int32Array | Uint32Array | Float64Array;
 const CTOR = { i32: Int32Array, u32: Uint32Array, f64: Float64Array } as const;
-/** Values per read-back chunk: 8 MB of float64s, few system calls per pass. */
-const READ_CHUNK = 1 << 20;
+/** Values per read-back chunk: 2 MB of float64s, few system calls per pass. */
+const READ_CHUNK = 1 << 18;
+/** Bytes per read of the input. */
+const READ_BYTES = 4 << 20;
 
 /** One sample column kept in a file, appended chunk by chunk and read back as often as asked. */
 class ColumnFile implements ColumnChunks {
@@ -73,18 +75,19 @@ class FileSampleSink implements SampleSink {
   readonly columns: Partial<Record<SampleColumnName, ColumnFile>> = {};
   count = 0;
   constructor(private readonly dir: string) {
-    for (const [name, type] of [
-      ['stack', 'i32'],
-      ['time', 'f64'],
-      ['thread', 'u32'],
-    ] as const)
-      this.columns[name] = new ColumnFile(join(dir, name), type);
+    this.columns.stack = new ColumnFile(join(dir, 'stack'), 'i32');
+    this.columns.thread = new ColumnFile(join(dir, 'thread'), 'u32');
   }
   write(chunk: SampleChunk): void {
     const c = this.columns;
     c.stack!.append(chunk.stack);
-    c.time!.append(chunk.time);
     c.thread!.append(chunk.thread);
+    // The time column holds raw v7 stamps; before v7 it is all zeros and is not written at all.
+    if (!c.time && chunk.time.some((t) => !Object.is(t, 0))) {
+      c.time = new ColumnFile(join(this.dir, 'time'), 'f64');
+      c.time.fill(chunk.start, 0);
+    }
+    c.time?.append(chunk.time);
     // Optional columns appear with their first value; earlier rows read as "none" (as the builder fills them).
     for (const [name, fill] of [
       ['memory', Number.NaN],
@@ -101,6 +104,16 @@ class FileSampleSink implements SampleSink {
       file.append(values);
     }
     this.count += chunk.length;
+  }
+  /** The raw time stamps, chunk by chunk (zeros when none was written). */
+  *rawTimes(): Generator<Float64Array> {
+    if (this.columns.time) {
+      yield* this.columns.time.chunks() as Generator<Float64Array>;
+      return;
+    }
+    const zeros = new Float64Array(Math.min(READ_CHUNK, this.count));
+    for (let row = 0; row < this.count; row += zeros.length)
+      yield zeros.subarray(0, Math.min(zeros.length, this.count - row));
   }
   close(): void {
     for (const file of Object.values(this.columns)) file.close();
@@ -234,10 +247,30 @@ export async function convertProfileFile(
       sink,
       chunkSamples: options.chunkSamples,
     });
-    const file = fileChunks(inPath, (done, all) => options.onProgress?.(done, all, 'read'));
     // A gzip stream cut short keeps what inflated, with a warning, as readProfileFile does.
     const gunzip: GunzipState = { warning: null, inflated: 0 };
-    for await (const chunk of gzipped ? gunzipChunks(file, gunzip) : file) reader.push(chunk);
+    if (gzipped) {
+      const file = fileChunks(inPath, (done, all) => options.onProgress?.(done, all, 'read'));
+      for await (const chunk of gunzipChunks(file, gunzip)) reader.push(chunk);
+    } else {
+      // Read synchronously into one reused buffer: the reader keeps no reference to a pushed chunk,
+      // and waiting on the thread pool for each chunk left the reader idle a third of the time.
+      const fd = openSync(inPath, 'r');
+      try {
+        const buffer = new Uint8Array(READ_BYTES);
+        let read = 0;
+        options.onProgress?.(0, total, 'read');
+        for (;;) {
+          const n = readSync(fd, buffer, 0, buffer.length, read);
+          if (n === 0) break;
+          read += n;
+          reader.push(buffer.subarray(0, n));
+          options.onProgress?.(read, total, 'read');
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
     const result = reader.finishDetailed();
     const doc = result.document;
     if (gzipped && doc.meta.vmprof) doc.meta.vmprof.gzipped = true;
@@ -248,14 +281,13 @@ export async function convertProfileFile(
     const n = doc.samples.length;
     // The time column: made from the raw stamps (v7) or the row index, afresh on every pass.
     let timeStats = streamed.time().result();
-    const rawTimes = cols.time!;
     const time: ColumnChunks = {
       type: 'f64',
       *chunks() {
         const rule = streamed.time();
         const out = new Float64Array(READ_CHUNK);
         let row = 0;
-        for (const raw of rawTimes.chunks()) {
+        for (const raw of sink.rawTimes()) {
           const view = out.subarray(0, raw.length);
           rule.fill(view, row, raw as Float64Array);
           row += raw.length;
@@ -301,16 +333,17 @@ export async function convertProfileFile(
     if (planned.stack!.plan.n !== n) throw new Error(`streamed ${planned.stack!.plan.n} samples, read ${n}`);
 
     let written = 0;
+    const msgpack = encodeDocumentStreamed(doc, planned);
     // Copied: the encoder reuses its buffers, and zlib reads its input later.
     const pieces = (function* () {
-      for (const piece of encodeDocumentStreamed(doc, planned)) yield Buffer.from(piece);
+      for (const piece of msgpack.pieces()) yield Buffer.from(piece);
     })();
     options.onProgress?.(total, total, 'write');
     const out = createWriteStream(outPath);
     await pipeline(
       Readable.from(pieces, { objectMode: false, highWaterMark: 1 }),
-      // Level 9 as gzipDocument: the same bytes, whatever the chunking of the input.
-      createGzip({ level: 9, chunkSize: 1 << 16 }),
+      // The level gzipDocument takes: the same bytes, whatever the chunking of the input.
+      createGzip({ level: gzipLevel(msgpack.bytes), chunkSize: 1 << 16 }),
       async function* count(source: AsyncIterable<Buffer>) {
         for await (const c of source) {
           written += c.length;

@@ -106,6 +106,8 @@ describe('chunked pushing', () => {
         () => 1 + Math.floor(random() * 7),
         () => 1 + Math.floor(random() * 300),
         () => (random() < 0.5 ? 1 : 1 + Math.floor(random() * 5000)),
+        // Small pieces then big chunks: records across the seam of a tail and a big chunk.
+        () => (random() < 0.3 ? 1 + Math.floor(random() * 40) : 5000 + Math.floor(random() * 60000)),
       ];
       for (const sizes of bytes.length > 300_000 ? variants.slice(1) : variants) {
         const chunked = readChunked(bytes, sizes);

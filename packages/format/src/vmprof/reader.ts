@@ -24,6 +24,8 @@ export const MAX_STACK_SLOTS = 65536;
 export const MAX_STRING_BYTES = 1 << 20;
 
 const NEED_MORE = -1;
+/** Bytes past what the record at a chunk seam is known to need, copied to finish it (most records are smaller). */
+const SEAM_MARGIN = 4096;
 const MARKER = {
   stack: 0x01,
   virtualIp: 0x02,
@@ -233,7 +235,38 @@ class VmprofStreamReader implements VmprofReader {
   // Buffering
 
   private parsePending(): void {
-    const buf = this.pending.length === 1 ? this.pending[0] : concatBytes(this.pending, this.pendingBytes);
+    if (this.pending.length === 2 && this.state === 'records' && this.pending[1].length > 4 * this.pending[0].length) {
+      this.parseAcross(this.pending[0], this.pending[1]);
+      return;
+    }
+    this.parseBuffer(this.pending.length === 1 ? this.pending[0] : concatBytes(this.pending, this.pendingBytes));
+  }
+
+  /**
+   * Parses a small unconsumed `tail` followed by a big `chunk` without copying the chunk behind
+   * the tail (that copy cost 6% of a conversion): the records across the seam are parsed from a
+   * few copied bytes, then the chunk where it lies.
+   */
+  private parseAcross(first: Uint8Array, chunk: Uint8Array): void {
+    let tail = first;
+    let off = 0;
+    while (tail.length > 0) {
+      const take = Math.min(chunk.length - off, Math.max(this.need - tail.length, 0) + SEAM_MARGIN);
+      this.parseBuffer(concatBytes([tail, chunk.subarray(off, off + take)], tail.length + take));
+      off += take;
+      if (this.state === 'done' || off === chunk.length) return;
+      const rest = this.pendingBytes;
+      if (rest <= take) {
+        off -= rest;
+        break;
+      }
+      tail = this.pending[0];
+    }
+    this.parseBuffer(chunk.subarray(off));
+  }
+
+  /** Parses `buf` (the input from `this.base` on) and keeps a copy of what it could not consume. */
+  private parseBuffer(buf: Uint8Array): void {
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.len = buf.length;
