@@ -35,9 +35,15 @@ export function formatRelative(sec: number, incr: number): string {
   const a = Math.abs(sec);
   if (incr < 1) {
     const dec = Math.min(3, Math.max(0, Math.ceil(-Math.log10(incr) - 1e-9)));
-    if (a < 60) return `${sign}${a.toFixed(dec)}s`;
-    const m = Math.floor(a / 60);
-    return `${sign}${m}:${(a % 60).toFixed(dec).padStart(dec ? dec + 3 : 2, '0')}`;
+    // Rounded once, in whole units of the last digit, so 59.9996 s carries into the minute.
+    const unit = 10 ** dec;
+    const total = Math.round(a * unit);
+    if (total < 60 * unit) return `${sign}${a.toFixed(dec)}s`;
+    const sec = ((total % (60 * unit)) / unit).toFixed(dec).padStart(dec ? dec + 3 : 2, '0');
+    const mins = Math.floor(total / (60 * unit));
+    // Hours of a long run stay hours: 2:03:07.359, never 123:07.359.
+    if (mins < 60) return `${sign}${mins}:${sec}`;
+    return `${sign}${Math.floor(mins / 60)}:${String(mins % 60).padStart(2, '0')}:${sec}`;
   }
   if (a < 60 && incr < 60) return `${sign}${Math.round(a)}s`;
   const h = Math.floor(a / 3600);

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { formatCount, formatPercent } from '../lib/units';
 import type { FrameInfo } from '../worker/protocol';
-import { pathOf, type FlameLayout } from './flameLayout';
+import { cutLabel, pathOf, type FlameLayout } from './flameLayout';
 import { kindName } from './flameColors';
 
 interface Props {
@@ -32,7 +32,8 @@ export function CallTreeTable({ layout, frames, q, unit, onFocus }: Props) {
   const rootTotal = tree.total[0] || 1;
 
   const rows = useMemo(() => {
-    const out: { node: number; depth: number }[] = [];
+    // `cutOf`: the row standing for the children of that node the server left out (too thin to show).
+    const out: { node: number; depth: number; cutOf?: number }[] = [];
     const walk = (node: number, depth: number) => {
       const kids = Array.from(layout.childList.subarray(layout.childStart[node], layout.childStart[node + 1]));
       if (sortBy === 'self') kids.sort((a, b) => tree.self[b] - tree.self[a]);
@@ -40,6 +41,7 @@ export function CallTreeTable({ layout, frames, q, unit, onFocus }: Props) {
         out.push({ node: c, depth });
         if (expanded.has(c)) walk(c, depth + 1);
       }
+      if (tree.cut[node] > 0) out.push({ node: -1, depth, cutOf: node });
     };
     walk(0, 0);
     return out;
@@ -90,9 +92,11 @@ export function CallTreeTable({ layout, frames, q, unit, onFocus }: Props) {
           </tr>
         </thead>
         <tbody>
-          {rows.map(({ node, depth }) => {
+          {rows.map(({ node, depth, cutOf }) => {
+            if (cutOf !== undefined)
+              return <CutRow key={`cut${cutOf}`} tree={tree} node={cutOf} depth={depth} unit={unit} />;
             const f = tree.frame[node];
-            const hasKids = layout.childStart[node + 1] > layout.childStart[node];
+            const hasKids = layout.childStart[node + 1] > layout.childStart[node] || tree.cut[node] > 0;
             const hit = needle && frames.name[f].toLowerCase().includes(needle);
             return (
               <tr
@@ -143,6 +147,29 @@ export function CallTreeTable({ layout, frames, q, unit, onFocus }: Props) {
         </tbody>
       </table>
     </>
+  );
+}
+
+/** The children of `node` too thin for the server to send, as one row: how many, and their weight. */
+function CutRow({ tree, node, depth, unit }: { tree: FlameLayout['tree']; node: number; depth: number; unit: string }) {
+  const rootTotal = tree.total[0] || 1;
+  return (
+    <tr class="cut-row" data-depth={depth} data-total={tree.cut[node]} data-testid="cut-row">
+      <td class="num" title={`${formatCount(tree.cut[node])} ${unit}`}>
+        {formatPercent(tree.cut[node] / rootTotal)}
+      </td>
+      <td class="num" />
+      <td class="fn-cell dim">
+        <span
+          class="indent"
+          ref={(el) => {
+            if (el) el.style.width = `${depth * 14 + 18}px`;
+          }}
+        />
+        {cutLabel(tree, node)}
+      </td>
+      <td class="file dim">each under the share shown</td>
+    </tr>
   );
 }
 

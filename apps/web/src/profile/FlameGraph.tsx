@@ -4,7 +4,7 @@ import { useWidth } from '../lib/useWidth';
 import { formatCount, formatPercent } from '../lib/units';
 import type { FrameInfo } from '../worker/protocol';
 import { fileColor, kindColor, kindName } from './flameColors';
-import { nodeForPath, pathOf, searchMatches, type FlameLayout } from './flameLayout';
+import { cutLabel, cutStart, nodeForPath, pathOf, searchMatches, type FlameLayout } from './flameLayout';
 
 const ROW = 18;
 const FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
@@ -85,6 +85,20 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
       ctx.globalAlpha = 1;
       rowsHits[d].push({ node, x0, x1: x0 + w });
     };
+    // What the server cut under a node: one grey box, hit as `-2 - node` (never focused).
+    const drawCut = (node: number, x0: number, w: number) => {
+      const d = tree.depth[node] + 1;
+      const y = yOf(d);
+      ctx.fillStyle = dark ? '#3a3a3a' : '#e2e2e2';
+      ctx.fillRect(x0, y, Math.max(w - 0.5, 0.5), ROW - 1);
+      if (w > charW * 3) {
+        const label = cutLabel(tree, node);
+        const fit = Math.floor((w - 6) / charW);
+        ctx.fillStyle = textColor;
+        ctx.fillText(label.length > fit ? label.slice(0, Math.max(fit - 1, 1)) + '…' : label, x0 + 3, y + ROW / 2);
+      }
+      rowsHits[d].push({ node: -2 - node, x0, x1: x0 + w });
+    };
     // Ancestors of the focus span the full width, dimmed: they are the way back out.
     for (let n = tree.parent[focusNode]; n >= 0; n = tree.parent[n]) drawBox(n, 0, width, true);
     // Preorder from the focus; a box under half a pixel hides its whole subtree.
@@ -99,6 +113,8 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
       }
       drawBox(n, (tree.offset[n] - fX) * scale, w, false);
       drawn++;
+      const cw = tree.cut[n] * scale;
+      if (cw >= 0.5) drawCut(n, (cutStart(tree, n) - fX) * scale, cw);
       n++;
     }
     hits.current = rowsHits;
@@ -134,36 +150,43 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
   function onMove(ev: MouseEvent) {
     const t = tip.current!;
     const n = hitAt(ev);
-    if (n < 0) {
+    if (n === -1) {
       t.hidden = true;
       return;
     }
     const f = tree.frame[n];
     const pct = (v: number) => `${formatPercent(v / rootTotal)} · ${formatCount(v)} ${unit}`;
+    const cutOf = -2 - n;
     const lines: [string, string][] =
-      n === 0
+      n < -1
         ? [
-            ['', 'all samples in range'],
-            ['total', `${formatCount(tree.total[0])} ${unit}`],
+            ['', cutLabel(tree, cutOf)],
+            ['', `calls under ${frames.name[tree.frame[cutOf]] || 'the root'}, each too thin to draw`],
+            ['total', pct(tree.cut[cutOf])],
           ]
-        : [
-            ['', frames.name[f] || '<anonymous>'],
-            [
-              'file',
-              frames.file[f] ? `${frames.file[f]}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : '(unknown)',
-            ],
-            ['kind', kindName(frames.kind[f])],
-            [
-              'total',
-              pct(tree.total[n]) +
-                (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : ''),
-            ],
-            ['self', pct(tree.self[n])],
-            [
-              'all calls',
-              `total ${formatPercent(layout.frameTotal[f] / rootTotal)} · self ${formatPercent(layout.frameSelf[f] / rootTotal)}`,
-            ],
-          ];
+        : n === 0
+          ? [
+              ['', 'all samples in range'],
+              ['total', `${formatCount(tree.total[0])} ${unit}`],
+            ]
+          : [
+              ['', frames.name[f] || '<anonymous>'],
+              [
+                'file',
+                frames.file[f] ? `${frames.file[f]}${frames.line[f] > 0 ? `:${frames.line[f]}` : ''}` : '(unknown)',
+              ],
+              ['kind', kindName(frames.kind[f])],
+              [
+                'total',
+                pct(tree.total[n]) +
+                  (focusNode !== 0 ? ` · ${formatPercent(tree.total[n] / tree.total[focusNode])} of focus` : ''),
+              ],
+              ['self', pct(tree.self[n])],
+              [
+                'all calls',
+                `total ${formatPercent(layout.frameTotal[f] / rootTotal)} · self ${formatPercent(layout.frameSelf[f] / rootTotal)}`,
+              ],
+            ];
     t.replaceChildren(
       ...lines.map(([k, v]) => {
         const row = document.createElement('div');

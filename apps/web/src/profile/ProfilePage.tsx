@@ -9,7 +9,7 @@ import { CpuView } from './CpuView';
 import { MemoryView } from './MemoryView';
 import { ProfileSession, type LoadState } from './session';
 
-/** Longest wait, on the memory view, before the document starts loading for the CPU view. */
+/** Longest wait, on the memory view, before the CPU view's description is fetched. */
 const START_DOCUMENT_MS = 1500;
 
 export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: string }) {
@@ -32,7 +32,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
         if (err.name === 'AbortError' || ctrl.signal.aborted) return;
         setError({ status: err instanceof ApiError ? err.status : 0, message: err.message });
       });
-    // The worker is ready at once; the document loads when a view needs it (see below).
+    // The CPU view's description is fetched when a view needs it (see below).
     const s = new ProfileSession(id, api.documentUrl(id));
     if (parseView(new URL(location.href).searchParams).tab === 'cpu') s.start();
     setSession(s);
@@ -50,7 +50,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
   // URL asks for the CPU), so its first bins are requested the moment the row arrives.
   const tab = view.tab ?? (row ? (row.hasMemory ? 'memory' : 'cpu') : 'memory');
 
-  // The CPU view needs the document now; the memory view lets it wait for the chart's first paint
+  // The CPU view needs its description now; the memory view lets it wait for the chart's first paint
   // (MemoryView's onPainted), at most START_DOCUMENT_MS.
   useEffect(() => {
     if (!session) return;
@@ -112,7 +112,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
         load.phase === 'ready' && row ? (
           <CpuView row={row} view={view} info={load.info} session={session!} dark={dark} />
         ) : load.phase === 'error' ? (
-          <p class="error">The profile document could not be read: {load.message}</p>
+          <p class="error">The CPU view of this profile could not be read: {load.message}</p>
         ) : (
           <LoadProgress state={load} />
         )
@@ -243,34 +243,14 @@ function ProfileHeader({
   );
 }
 
-const LOAD_STEPS: [LoadState['phase'], string][] = [
-  ['download', 'Download'],
-  ['decode', 'Decode'],
-  ['index', 'Call tree'],
-];
-
-/**
- * The worker's progress through a big profile. The download counts inflated bytes (the browser
- * un-gzips the stream) against no known total, so the bar is an honest count, not a guess at a %.
- */
-function LoadProgress({ state }: { state: LoadState }) {
-  const at = LOAD_STEPS.findIndex(([phase]) => phase === state.phase);
+/** Until the server's description of the profile arrives (small: frames and threads, not samples). */
+function LoadProgress(_: { state: LoadState }) {
   return (
     <div class="progress" data-testid="load-progress" role="status">
-      <ol class="steps">
-        {LOAD_STEPS.map(([phase, label], i) => (
-          <li key={phase} class={i < at ? 'done' : i === at ? 'now' : ''}>
-            {label}
-            {phase === 'download' && state.phase !== 'ready' && state.phase !== 'error' && state.loaded > 0
-              ? ` ${formatBytes(state.loaded)}`
-              : ''}
-          </li>
-        ))}
-      </ol>
       <div class="bar indeterminate">
         <div class="fill" />
       </div>
-      <p class="dim small">The profile is decoded and aggregated in a background worker; the page stays usable.</p>
+      <p class="dim small">Asking the server for the CPU view of this profile…</p>
     </div>
   );
 }

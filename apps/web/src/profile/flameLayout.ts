@@ -41,10 +41,23 @@ export function layoutFlame(tree: CallTreeData, frameCount: number): FlameLayout
   for (let p = 0; p < n; p++) {
     childStart[p] = k;
     for (let c = p + 1; c < tree.subtreeEnd[p]; c = tree.subtreeEnd[c]) childList[k++] = c;
-    if (tree.depth[p] > maxDepth) maxDepth = tree.depth[p];
+    // The "… N more" box of a node's cut children sits one row below it.
+    const depth = tree.depth[p] + (tree.cut[p] > 0 ? 1 : 0);
+    if (depth > maxDepth) maxDepth = depth;
   }
   childStart[n] = k;
   return { tree, childStart, childList, maxDepth, ...frameTotals(tree, frameCount) };
+}
+
+/** Left edge (weight units) of the part of `node` the server cut: right after its kept children. */
+export function cutStart(tree: CallTreeData, node: number): number {
+  return tree.offset[node] + tree.total[node] - tree.self[node] - tree.cut[node];
+}
+
+/** "… 12 more (0.8%)": the children of `node` too thin to send, as one label. */
+export function cutLabel(tree: CallTreeData, node: number): string {
+  const share = tree.cut[node] / (tree.total[0] || 1);
+  return `… ${tree.cutCount[node].toLocaleString('en-US')} more (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`;
 }
 
 /** Node reached by following `path` (frame rows, root-first) from the root; stops where it breaks. */

@@ -1,8 +1,9 @@
-// One worker per open profile, started when a view first needs the document. Exposes load state for
-// the UI and promise-based queries; a newer query for the same purpose makes older answers irrelevant
-// (the caller checks its own sequence).
-import type { FunctionCalls } from '@prof/binning';
-import type { LineRow } from '@prof/binning';
+// One per open profile. The CPU views ask the server for each range (call tree pruned to a screen,
+// function table, callers/callees, lines): the browser never holds every sample, so a 24-hour
+// profile opens like a 4-minute one. A worker decodes the whole document only for the speedscope
+// export, and only when asked.
+import type { FunctionCalls, LineRow } from '@prof/binning';
+import { ApiError } from '../lib/api';
 import type { CallTreeData, DocInfo, FromWorker, FunctionRows, RangeQuery, ToWorker } from '../worker/protocol';
 
 export type LoadState =
@@ -10,41 +11,82 @@ export type LoadState =
   | { phase: 'ready'; info: DocInfo }
   | { phase: 'error'; message: string; status?: number };
 
+interface CpuInfoResponse extends Omit<DocInfo, 'frames'> {
+  frames: { name: string[]; file: string[]; line: number[]; kind: number[] };
+}
+
+interface Columns {
+  length: number;
+  [column: string]: number[] | number;
+}
+
+const enc = encodeURIComponent;
+
 export class ProfileSession {
   state: LoadState = { phase: 'download', loaded: 0 };
-  private worker: Worker | null = null;
   private listeners = new Set<() => void>();
+  private started = false;
+  private worker: Worker | null = null;
+  private workerReady: Promise<void> | null = null;
   private pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextReq = 1;
-
-  private started = false;
 
   constructor(
     readonly id: string,
     private readonly documentUrl: string,
   ) {}
 
-  /**
-   * Starts downloading and decoding the document (once). The memory view does not need it, so a
-   * page opening on memory starts it after the chart's first paint: on a loaded machine the decode
-   * would otherwise compete with the chart for the CPU.
-   */
+  /** Fetches the profile's facts and frame table (once): small, whatever the run's length. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), {
-      type: 'module',
-      name: 'profile',
-    });
-    worker.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
-    worker.onerror = (ev) => this.setState({ phase: 'error', message: ev.message || 'the profile worker failed' });
-    this.worker = worker;
-    this.send({ kind: 'load', url: this.documentUrl });
+    this.get<CpuInfoResponse>('')
+      .then((r) =>
+        this.setState({
+          phase: 'ready',
+          info: {
+            ...r,
+            frames: {
+              name: r.frames.name,
+              file: r.frames.file,
+              line: Int32Array.from(r.frames.line),
+              kind: Uint8Array.from(r.frames.kind),
+            },
+          },
+        }),
+      )
+      .catch((e: Error) =>
+        this.setState({ phase: 'error', message: e.message, status: e instanceof ApiError ? e.status : undefined }),
+      );
   }
 
-  private send(msg: ToWorker): void {
-    this.start();
-    this.worker!.postMessage(msg);
+  private async get<T>(
+    path: string,
+    q?: RangeQuery,
+    extra: Record<string, string | number | boolean> = {},
+  ): Promise<T> {
+    const params = new URLSearchParams();
+    if (q?.from != null) params.set('from', String(q.from));
+    if (q?.to != null) params.set('to', String(q.to));
+    if (q?.thread != null) params.set('thread', String(q.thread));
+    for (const [k, v] of Object.entries(extra)) params.set(k, String(v));
+    const s = params.toString();
+    const res = await fetch(`/api/profiles/${enc(this.id)}/cpu${path}${s ? `?${s}` : ''}`, {
+      headers: { accept: 'application/json' },
+    });
+    if (!res.ok) {
+      let code = `http-${res.status}`;
+      let message = `${res.status} ${res.statusText}`;
+      try {
+        const body = (await res.json()) as { error?: { code?: string; message?: string } };
+        code = body.error?.code ?? code;
+        message = body.error?.message ?? message;
+      } catch {
+        /* not JSON: keep the status line */
+      }
+      throw new ApiError(res.status, code, message);
+    }
+    return (await res.json()) as T;
   }
 
   private setState(s: LoadState): void {
@@ -52,60 +94,102 @@ export class ProfileSession {
     for (const l of this.listeners) l();
   }
 
-  private onMessage(msg: FromWorker): void {
-    if (msg.kind === 'progress') this.setState({ phase: msg.phase, loaded: msg.loaded });
-    else if (msg.kind === 'ready') this.setState({ phase: 'ready', info: msg.info });
-    else if (msg.kind === 'error') {
-      if (msg.req !== undefined) {
-        this.pending.get(msg.req)?.reject(new Error(msg.message));
-        this.pending.delete(msg.req);
-      } else if (this.state.phase !== 'ready')
-        this.setState({ phase: 'error', message: msg.message, status: msg.status });
-      else console.error('profile worker:', msg.message);
-    } else if (msg.kind === 'tree') this.resolve(msg.req, msg.tree);
-    else if (msg.kind === 'speedscope') this.resolve(msg.req, msg.json);
-    else if (msg.kind === 'functions') this.resolve(msg.req, msg.table);
-    else if (msg.kind === 'calls') this.resolve(msg.req, msg.calls);
-    else if (msg.kind === 'lines') this.resolve(msg.req, msg.lines);
-  }
-
-  private resolve(req: number, value: unknown): void {
-    const r = this.pending.get(req);
-    this.pending.delete(req);
-    r?.resolve(value);
-  }
-
   subscribe(l: () => void): () => void {
     this.listeners.add(l);
     return () => void this.listeners.delete(l);
   }
 
-  /** The call tree of a range; launcher frames at the root are cut unless `runner`. */
-  tree(q: RangeQuery, runner = false): Promise<CallTreeData> {
-    return this.ask((req) => ({ kind: 'tree', req, runner, ...q }));
+  /** The call tree of a range, cut by the server to what a screen shows; launcher frames at the root are cut unless `runner`. */
+  async tree(q: RangeQuery, runner = false): Promise<CallTreeData> {
+    const r = await this.get<{ samples: number; nodes: Columns }>('/tree', q, runner ? { runner: 1 } : {});
+    const n = r.nodes;
+    const col = <A>(make: { from(x: number[]): A }, key: string) => make.from(n[key] as number[]);
+    return {
+      length: n.length,
+      frame: col(Int32Array, 'frame'),
+      parent: col(Int32Array, 'parent'),
+      depth: col(Int32Array, 'depth'),
+      self: col(Float64Array, 'self'),
+      total: col(Float64Array, 'total'),
+      subtreeEnd: col(Int32Array, 'subtreeEnd'),
+      offset: col(Float64Array, 'offset'),
+      cut: col(Float64Array, 'cut'),
+      cutCount: col(Int32Array, 'cutCount'),
+      samples: r.samples,
+    };
   }
 
-  speedscope(q: RangeQuery, title: string): Promise<string> {
-    return this.ask((req) => ({ kind: 'speedscope', req, title, ...q }));
-  }
-
-  functions(q: RangeQuery): Promise<FunctionRows> {
-    return this.ask((req) => ({ kind: 'functions', req, ...q }));
+  async functions(q: RangeQuery): Promise<FunctionRows> {
+    const r = await this.get<{
+      samples: number;
+      weightTotal: number;
+      functions: { length: number; frame: number[]; self: number[]; total: number[] };
+    }>('/functions', q);
+    const f = r.functions;
+    return {
+      length: f.length,
+      frame: Uint32Array.from(f.frame),
+      self: Float64Array.from(f.self),
+      total: Float64Array.from(f.total),
+      samples: r.samples,
+      weightTotal: r.weightTotal,
+    };
   }
 
   calls(q: RangeQuery, frame: number): Promise<FunctionCalls> {
-    return this.ask((req) => ({ kind: 'calls', req, frame, ...q }));
+    return this.get<FunctionCalls>('/calls', q, { frame });
   }
 
-  lines(q: RangeQuery, frame: number): Promise<LineRow[]> {
-    return this.ask((req) => ({ kind: 'lines', req, frame, ...q }));
+  async lines(q: RangeQuery, frame: number): Promise<LineRow[]> {
+    return (await this.get<{ lines: LineRow[] }>('/lines', q, { frame })).lines;
+  }
+
+  /** Speedscope JSON of a range: the one thing that needs every sample, so the document is decoded for it. */
+  async speedscope(q: RangeQuery, title: string): Promise<string> {
+    await this.startWorker();
+    return this.ask((req) => ({ kind: 'speedscope', req, title, ...q }));
+  }
+
+  private startWorker(): Promise<void> {
+    if (this.workerReady) return this.workerReady;
+    const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), {
+      type: 'module',
+      name: 'profile',
+    });
+    this.worker = worker;
+    this.workerReady = new Promise<void>((resolve, reject) => {
+      worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+        const msg = ev.data;
+        if (msg.kind === 'ready') resolve();
+        else if (msg.kind === 'speedscope') this.settle(msg.req, msg.json);
+        else if (msg.kind === 'error') {
+          if (msg.req !== undefined) this.settle(msg.req, undefined, new Error(msg.message));
+          else reject(new Error(msg.message));
+        }
+      };
+      worker.onerror = (ev) => reject(new Error(ev.message || 'the profile worker failed'));
+    });
+    // A failed load is retried on the next export rather than remembered.
+    this.workerReady.catch(() => {
+      this.workerReady = null;
+      worker.terminate();
+    });
+    worker.postMessage({ kind: 'load', url: this.documentUrl } satisfies ToWorker);
+    return this.workerReady;
+  }
+
+  private settle(req: number, value: unknown, error?: Error): void {
+    const r = this.pending.get(req);
+    this.pending.delete(req);
+    if (error) r?.reject(error);
+    else r?.resolve(value);
   }
 
   private ask<T>(make: (req: number) => ToWorker): Promise<T> {
     const req = this.nextReq++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(req, { resolve: resolve as (v: unknown) => void, reject });
-      this.send(make(req));
+      this.worker!.postMessage(make(req));
     });
   }
 

@@ -40,18 +40,42 @@ export function timeSplits(modeOf: ModeOf) {
 }
 
 export function timeValues(modeOf: ModeOf) {
-  return (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] => {
+  return (u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] => {
     const mode = modeOf();
-    if (mode.axis === 'rel' || mode.startTime === null) return splits.map((v) => formatRelative(v, incr));
+    if (mode.axis === 'rel' || mode.startTime === null)
+      return keepInside(
+        u,
+        splits,
+        splits.map((v) => formatRelative(v, incr)),
+      );
     let lastDate = '';
-    return splits.map((v) => {
+    const labels = splits.map((v) => {
       const p = zonedParts(mode.startTime! + v * 1000, mode.zone);
       const t = incr >= 1 ? p.time.slice(0, 8) : incr >= 0.1 ? p.time.slice(0, 10) : p.time;
       const label = p.date !== lastDate ? `${t}\n${p.date}` : t;
       lastDate = p.date;
       return label;
     });
+    return keepInside(u, splits, labels);
   };
+}
+
+/** Width of one character of the axis font (11px monospace), CSS px. */
+const AXIS_CHAR_PX = 7;
+
+/**
+ * Labels are centred on their tick: one whose half would cross the chart's edge (the last label of
+ * a 24-hour run, "24:00:00") is left blank, its tick and grid line kept, rather than drawn cut.
+ */
+export function keepInside(u: uPlot, splits: number[], labels: string[]): string[] {
+  const bbox = u.bbox as uPlot.BBox | undefined;
+  if (!bbox || !(u.width > 0)) return labels;
+  const left = bbox.left / (window.devicePixelRatio || 1);
+  return labels.map((label, i) => {
+    const half = (Math.max(...label.split('\n').map((l) => l.length)) * AXIS_CHAR_PX) / 2;
+    const x = left + u.valToPos(splits[i], 'x');
+    return x - half < 0 || x + half > u.width ? '' : label;
+  });
 }
 
 export function describeTime(mode: TimeAxisMode, sec: number): string {

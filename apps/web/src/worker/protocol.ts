@@ -1,8 +1,7 @@
-import type { CallTree, FunctionCalls, FunctionTable } from '@prof/binning';
-import type { LineRow } from '@prof/binning';
+import type { CallTree, FunctionTable } from '@prof/binning';
 
-// Messages between the page and the profile worker. The worker owns the decoded document; the page
-// only ever receives compact typed arrays (transferred, not copied) and the frame strings once.
+// What the CPU view reads: the profile's facts and frame table (`/api/profiles/:id/cpu`), range
+// answers from the server, and the messages of the worker that decodes the document for an export.
 
 export interface FrameInfo {
   name: string[];
@@ -40,8 +39,11 @@ export interface DocInfo {
   warnings: { code: string; message: string }[];
 }
 
-/** @prof/binning's CallTree without the per-stack-row map the page does not need. */
-export type CallTreeData = Omit<CallTree, 'stackNode'>;
+/**
+ * The server's pruned call tree of a range (`/api/profiles/:id/cpu/tree`, @prof/binning's
+ * PrunedCallTree): `cut[n]` is the weight of node n's children too thin to send, `cutCount[n]` how many.
+ */
+export type CallTreeData = Omit<CallTree, 'stackNode'> & { cut: Float64Array; cutCount: Int32Array };
 
 export type FunctionRows = Omit<FunctionTable, never>;
 
@@ -51,20 +53,13 @@ export interface RangeQuery {
   thread: number | null;
 }
 
+// The worker now only serves what needs every sample: the speedscope export of a range.
 export type ToWorker =
   | { kind: 'load'; url: string }
-  | ({ kind: 'tree'; req: number; runner?: boolean } & RangeQuery)
-  | ({ kind: 'functions'; req: number } & RangeQuery)
-  | ({ kind: 'calls'; req: number; frame: number } & RangeQuery)
-  | ({ kind: 'lines'; req: number; frame: number } & RangeQuery)
   | ({ kind: 'speedscope'; req: number; title: string } & RangeQuery);
 
 export type FromWorker =
   | { kind: 'progress'; phase: 'download' | 'decode' | 'index'; loaded: number }
-  | { kind: 'ready'; info: DocInfo }
+  | { kind: 'ready' }
   | { kind: 'error'; message: string; status?: number; req?: number }
-  | { kind: 'tree'; req: number; tree: CallTreeData }
-  | { kind: 'functions'; req: number; table: FunctionRows }
-  | { kind: 'calls'; req: number; calls: FunctionCalls }
-  | { kind: 'lines'; req: number; lines: LineRow[] }
   | { kind: 'speedscope'; req: number; json: string };

@@ -1,0 +1,32 @@
+// Time labels of long runs: hours stay hours at every tick precision.
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatRelative } from '../src/lib/units';
+
+describe('formatRelative', () => {
+  it('prints h:mm:ss.mmm past an hour, whatever the tick step', () => {
+    expect(formatRelative(2 * 3600 + 3 * 60 + 7.359, 0.001)).toBe('2:03:07.359');
+    expect(formatRelative(2 * 3600 + 3 * 60 + 7.359, 0.1)).toBe('2:03:07.4');
+    expect(formatRelative(24 * 3600, 0.5)).toBe('24:00:00.0');
+    expect(formatRelative(86399.9996, 0.001)).toBe('24:00:00.000');
+    expect(formatRelative(3600, 1)).toBe('1:00:00');
+    expect(formatRelative(24 * 3600, 3600)).toBe('24:00:00');
+  });
+
+  it('keeps minutes and seconds below an hour, carrying rounded seconds into the minute', () => {
+    expect(formatRelative(7.359, 0.001)).toBe('7.359s');
+    expect(formatRelative(59.9996, 0.001)).toBe('1:00.000');
+    expect(formatRelative(123.4, 0.1)).toBe('2:03.4');
+    expect(formatRelative(3599.9, 0.5)).toBe('59:59.9');
+    expect(formatRelative(42, 1)).toBe('42s');
+    expect(formatRelative(-90, 30)).toBe('-1:30');
+  });
+});
+
+describe('formatDuration', () => {
+  it('reads as a person would at every scale', () => {
+    expect(formatDuration(0.5)).toBe('500 µs');
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(258_000)).toBe('4m 18s');
+    expect(formatDuration(24 * 3600_000)).toBe('24h 00m');
+  });
+});
