@@ -28,10 +28,9 @@ export const DEFAULT_MIN_SHARE = 1 / 20000;
 export const DEFAULT_MAX_NODES = 50000;
 
 /**
- * Keeps the heaviest nodes of a call tree. A child never weighs more than its parent, and a parent
- * comes before its children in preorder, so ranking by (total desc, preorder) keeps every kept
- * node's ancestors and a prefix of each sibling list: the kept children keep their offsets and the
- * cut part of a node lies right after them.
+ * Keeps the heaviest nodes of a call tree, grown from the root: every kept node's ancestors are kept,
+ * and siblings come heaviest first, so the kept children of a node are a prefix of its children, keep
+ * their offsets, and the cut part of a node lies right after them.
  */
 export function pruneCallTree(tree: CallTree | PrunedCallTree, options: PruneOptions = {}): PrunedCallTree {
   const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
@@ -43,21 +42,20 @@ export function pruneCallTree(tree: CallTree | PrunedCallTree, options: PruneOpt
   const n = tree.length;
   const limit = minShare * (n > 0 ? tree.total[0] : 0);
   const keep = new Uint8Array(n);
+  // Grown from the root, heaviest frontier node first: the kept nodes always form a connected tree,
+  // even where float sums make a child a hair heavier than its parent (then a sort by weight alone
+  // would keep the child and drop the parent).
   const candidates: number[] = [];
-  for (let i = 0; i < n; ) {
-    // A node under the limit has only lighter descendants: its whole subtree goes.
-    if (i > 0 && !(tree.total[i] >= limit)) {
-      i = tree.subtreeEnd[i];
-      continue;
-    }
+  const frontier = new MaxHeap((a, b) => tree.total[a] - tree.total[b] || b - a);
+  if (n > 0) frontier.push(0);
+  while (candidates.length < maxNodes && frontier.size > 0) {
+    const i = frontier.pop();
     candidates.push(i);
-    i++;
+    keep[i] = 1;
+    // A node under the limit has only lighter descendants: its whole subtree goes.
+    for (let c = i + 1; c < tree.subtreeEnd[i]; c = tree.subtreeEnd[c]) if (tree.total[c] >= limit) frontier.push(c);
   }
-  if (candidates.length > maxNodes) {
-    candidates.sort((a, b) => tree.total[b] - tree.total[a] || a - b);
-    candidates.length = maxNodes;
-  }
-  for (const i of candidates) keep[i] = 1;
+  candidates.sort((a, b) => a - b);
 
   const m = candidates.length;
   const out: PrunedCallTree = {
@@ -135,4 +133,45 @@ function compactOptions(c: CompactRun) {
   if (c.weight.length !== c.sampleStack.length)
     throw new RangeError(`columns: weight has ${c.weight.length} entries but sampleStack has ${c.sampleStack.length}`);
   return { start: 0, end: c.sampleStack.length, weight: c.weight };
+}
+
+/** A binary max-heap of node ids (the frontier of `pruneCallTree`). */
+class MaxHeap {
+  private readonly items: number[] = [];
+  constructor(private readonly compare: (a: number, b: number) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: number): void {
+    const h = this.items;
+    h.push(x);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.compare(h[i], h[p]) <= 0) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  pop(): number {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.compare(h[l], h[m]) > 0) m = l;
+        if (r < h.length && this.compare(h[r], h[m]) > 0) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -83,7 +83,10 @@ describe('pruneCallTree', () => {
         const keptPaths = new Set(Array.from({ length: pruned.length }, (_, k) => key(pruned, k)));
         for (let n = 1; n < full.length; n++) {
           if (keptPaths.has(key(full, n))) continue;
-          expect(full.total[n] < limit || full.total[n] <= lightestKept).toBe(true);
+          // (A float sum can make a child a hair heavier than its kept parent.)
+          expect(full.total[n] < limit || full.total[n] <= lightestKept || close(full.total[n], lightestKept)).toBe(
+            true,
+          );
         }
         expect(cutNodes).toBe(countDirectlyCut(full, pruned));
       }),

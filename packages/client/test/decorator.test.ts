@@ -5,7 +5,7 @@ import { flushProfiles, pendingDeliveries, profile, type DeliveryOutcome, type P
 import { DEFAULT_MEMORY_INTERVAL_MS, samplerFor } from '../src/decorator/profile';
 import { listSpool } from '../src/spool/spool-dir';
 import ts from 'typescript';
-import { closedPortUrl, spinUntil, tempDir } from './helpers';
+import { closedPortUrl, cpuSpent, spinUntil, tempDir } from './helpers';
 
 /** Compiles a snippet with TypeScript 5 standard decorators and runs it with `profile` in scope. */
 function decorated<T>(body: string): T {
@@ -182,12 +182,20 @@ describe('a server that is down', () => {
       function allocates() {
         // Busy before the allocation too, so CPU samples see the low memory first.
         const before = sampler.readingsTaken();
-        spinUntil(() => sampler.readingsTaken() >= before + 2, 'two memory readings before the allocation');
+        const busyBefore = cpuSpent(20);
+        spinUntil(
+          () => sampler.readingsTaken() >= before + 2 && busyBefore(),
+          'two memory readings and 20 ms of CPU before the allocation',
+        );
         for (let i = 0; i < 40; i++) hold.push(Buffer.alloc(1 << 20, 7));
         // Hold the 40 MB until the sampler has provably measured it: readings after the allocation
         // (and the CPU samples between them, 1 ms apart) carry it into the document.
         const seen = sampler.readingsTaken();
-        spinUntil(() => sampler.readingsTaken() >= seen + 3, 'three memory readings after the allocation');
+        const busyAfter = cpuSpent(30);
+        spinUntil(
+          () => sampler.readingsTaken() >= seen + 3 && busyAfter(),
+          'three memory readings and 30 ms of CPU after the allocation',
+        );
         return hold.length;
       },
       { ...opts, tags: { run: 'down' } },

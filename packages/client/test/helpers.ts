@@ -139,3 +139,16 @@ export function spinUntil(done: () => boolean, what: string, deadlineMs = 60_000
     if (performance.now() > end) throw new Error(`waited ${deadlineMs} ms for ${what}`);
   }
 }
+
+/**
+ * True once this process has spent `ms` of CPU time since `since()` was called: the V8 sampler
+ * takes a CPU sample per interval of the thread's running time, so a spin that waits for this (and
+ * not for wall time) has provably given the profiler its samples, however loaded the machine is.
+ */
+export function cpuSpent(ms: number): () => boolean {
+  const start = process.cpuUsage();
+  return () => {
+    const now = process.cpuUsage(start);
+    return now.user + now.system >= ms * 1000;
+  };
+}

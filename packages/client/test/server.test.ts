@@ -20,6 +20,7 @@ import {
   startRawServer,
   tempDir,
   type ProfServer,
+  cpuSpent,
   spinUntil,
 } from './helpers';
 
@@ -106,10 +107,18 @@ describe('with a real Prof server', () => {
       const syncWork = profile(function syncWork(n: number) {
         // A reading before and readings after the 40 MB, whatever the scheduler did with the sampler's thread.
         const before = sampler.readingsTaken();
-        spinUntil(() => sampler.readingsTaken() >= before + 2, 'two memory readings before the allocation');
+        const busyBefore = cpuSpent(20);
+        spinUntil(
+          () => sampler.readingsTaken() >= before + 2 && busyBefore(),
+          'two memory readings and 20 ms of CPU before the allocation',
+        );
         for (let i = 0; i < 40; i++) hold.push(Buffer.alloc(1 << 20, n));
         const seen = sampler.readingsTaken();
-        spinUntil(() => sampler.readingsTaken() >= seen + 3, 'three memory readings after the allocation');
+        const busyAfter = cpuSpent(30);
+        spinUntil(
+          () => sampler.readingsTaken() >= seen + 3 && busyAfter(),
+          'three memory readings and 30 ms of CPU after the allocation',
+        );
         return hold.length;
       }, opts);
       const asyncWork = profile(async function asyncWork() {
