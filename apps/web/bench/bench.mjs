@@ -5,22 +5,30 @@
 //   memory chart painted  navigation start → first frame after the chart holds the server's bins
 //                         (server cache warm right after the upload, and cold after a server restart)
 //   zoom redrawn          input event → frame painted with the re-binned window (drag, wheel, reset)
-//   flame first paint     navigation start (?tab=cpu) → first frame of the flame graph, document
-//                         downloaded, decoded and aggregated in the worker
+//   flame first paint     navigation start (?tab=cpu) → first frame of the flame graph, drawn from
+//                         the server's pruned call tree of the range (no document download)
 //   page memory           JS heap of the page's main thread, and how much the renderer processes'
 //                         resident set grew over a blank page (the worker lives there too)
-// Usage: node bench/bench.mjs [--runs N] [--fixture FILE.prof]
+// Usage: node bench/bench.mjs [--runs N] [--fixture FILE.prof] [--repeat N]
+//   --repeat N  the fixture's stack records written N times (scripts/make-long-profile.mjs): a run N
+//               times as long, e.g. 16 for big_memory's 4 minutes → 1.1 hours (kept in the temp dir)
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fixtures, launchBrowser, serverCli, startServer, upload, webRoot } from '../test/harness.mjs';
+import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
+import { fixtures, launchBrowser, serverCli, startServer, webRoot } from '../test/harness.mjs';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'), // pnpm passes its `--` through
-  options: { runs: { type: 'string', default: '3' }, fixture: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    fixture: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
+  },
 });
 const runs = Math.max(1, Number(values.runs) || 3);
+const repeat = Math.max(1, Math.floor(Number(values.repeat) || 1));
 
 function biggestFixture() {
   const profs = readdirSync(fixtures).filter((f) => f.endsWith('.prof'));
@@ -29,6 +37,19 @@ function biggestFixture() {
 }
 
 const fixture = values.fixture ?? biggestFixture();
+const source = join(fixtures, fixture);
+const profilePath = repeat === 1 ? source : join(tmpdir(), `${basename(fixture, '.prof')}-x${repeat}.prof`);
+if (!existsSync(profilePath)) makeLongProfile({ source, times: repeat, out: profilePath });
+
+/** Uploads the profile as a user would (POST /api/profiles, the raw .prof) and returns its id. */
+async function upload(server, path, project, name) {
+  const res = await fetch(`${server.url}/api/profiles?${new URLSearchParams({ project, name })}`, {
+    method: 'POST',
+    body: readFileSync(path),
+  });
+  if (!res.ok) throw new Error(`upload of ${path} failed: ${res.status} ${await res.text()}`);
+  return (await res.json()).id;
+}
 if (!existsSync(serverCli))
   throw new Error(`${serverCli} is missing: build it with node scripts/pnpm.mjs --filter @prof/server run build`);
 if (!existsSync(join(webRoot, 'dist', 'index.html'))) throw new Error('apps/web/dist is missing: run vite build first');
@@ -164,16 +185,16 @@ async function coldMemoryPaint(browser, server, id) {
   return m.paintedAt;
 }
 
-const size = statSync(join(fixtures, fixture)).size;
+const size = statSync(profilePath).size;
 console.log(
-  `prof web bench: ${fixture} (${mb(size)}), ${runs} runs, headless Chromium, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`,
+  `prof web bench: ${fixture}${repeat > 1 ? ` ×${repeat}` : ''} (${mb(size)}), ${runs} runs, headless Chromium, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`,
 );
 let server = await startServer();
 const browser = await launchBrowser();
 console.log(`Chromium ${browser.version()}`);
 try {
   const t0 = performance.now();
-  const id = await upload(server, basename(fixture), 'bench', 'big_memory');
+  const id = await upload(server, profilePath, 'bench', basename(profilePath, '.prof'));
   console.log(`upload + server conversion: ${(performance.now() - t0).toFixed(0)} ms`);
   const row = await (await fetch(`${server.url}/api/profiles/${id}`)).json();
   console.log(
