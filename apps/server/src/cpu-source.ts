@@ -2,7 +2,14 @@
 // thread, window, weight), the run folded per distinct stack plus the stack and frame tables: a
 // source that reads precomputed summaries answers in O(screen); the decoded document is the
 // fallback that always works.
-import { hasLines, sampleRange, type CompactRun, type LinedStackTree } from '@prof/binning';
+import {
+  hasLines,
+  sampleRange,
+  type CompactRun,
+  type LinedStackTree,
+  type Summaries,
+  type WeightBy as SummaryWeight,
+} from '@prof/binning';
 import { runnerStackRows, type ProfileDocument } from '@prof/format';
 import type { DecodedCache, DecodedProfile, MemorySeries } from './decoded-cache';
 import { HttpError } from './http-error';
@@ -25,7 +32,8 @@ export interface CpuProfile {
   stacksWithoutRunner(): LinedStackTree;
   hasRunnerFrames: boolean;
   hasLines: boolean;
-  frames: ProfileDocument['frames'];
+  /** Frame columns, names and files as rows of `strings`. */
+  frames: { name: ArrayLike<number>; file: ArrayLike<number>; line: ArrayLike<number>; kind: ArrayLike<number> };
   strings: string[];
   threads: { id: string; name: string | null; samples: number }[];
   sampleCount: number;
@@ -38,7 +46,7 @@ export interface CpuProfile {
   timeSource: string;
   warnings: { code: string; message: string }[];
   /** Samples of `thread` (all when undefined) with `from <= time < to`, folded per stack. */
-  run(thread: number | undefined, from: number, to: number, weightBy: WeightBy): CpuRun;
+  run(thread: number | undefined, from: number, to: number, weightBy: WeightBy): Promise<CpuRun>;
 }
 
 /** Gives the CPU view of a stored profile (404 when there is none). */
@@ -103,7 +111,7 @@ function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
     timeEstimated: doc.samples.timeEstimated,
     timeSource: doc.samples.timeSource,
     warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
-    run(thread, from, to, weightBy) {
+    async run(thread, from, to, weightBy) {
       checkThread(thread, doc.threads.length);
       const { start, end } = sampleRange(doc.samples.time, from, to, decoded.rowsOf(thread));
       const by = weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
@@ -111,6 +119,118 @@ function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
       const columns = decoded.compactRun(thread, start, end, by);
       if (decoded.bytes !== before) grew();
       return { columns, from, to };
+    },
+  };
+}
+
+/** What the CPU view needs beside a summaries container's columns, stored in it when it is built. */
+export interface CpuFacts {
+  threads: { id: string; name: string | null; samples: number }[];
+  sampleCount: number;
+  durationMs: number;
+  meta: ProfileDocument['meta'];
+  hasMemory: boolean;
+  timeEstimated: boolean;
+  timeSource: string;
+  warnings: { code: string; message: string }[];
+}
+
+/** Names of the extras in a summaries container (`SummariesBuilder.addArray` / `addJson`). */
+export const CPU_EXTRAS = { facts: 'cpu', line: 'stacks.line', runner: 'stacks.runner' } as const;
+
+/**
+ * The extras a summaries container needs so the CPU views never read the document: the executing
+ * line and launcher flag of each stack row, and the profile's facts (`durationMs` as the caller
+ * computed it). None grows with the run's length.
+ */
+export function cpuExtras(
+  doc: ProfileDocument,
+  durationMs: number,
+): { arrays: Record<string, Int32Array | Uint32Array>; json: Record<string, unknown> } {
+  const perThread = new Array<number>(doc.threads.length).fill(0);
+  for (let i = 0; i < doc.samples.length; i++) perThread[doc.samples.thread[i]]++;
+  const facts: CpuFacts = {
+    threads: doc.threads.id.map((id, i) => ({ id, name: doc.threads.name[i], samples: perThread[i] })),
+    sampleCount: doc.samples.length,
+    durationMs,
+    meta: doc.meta,
+    hasMemory: doc.samples.memory !== null,
+    timeEstimated: doc.samples.timeEstimated,
+    timeSource: doc.samples.timeSource,
+    warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
+  };
+  return {
+    arrays: { [CPU_EXTRAS.line]: doc.stacks.line, [CPU_EXTRAS.runner]: Uint32Array.from(runnerStackRows(doc)) },
+    json: { [CPU_EXTRAS.facts]: facts },
+  };
+}
+
+const summaryViews = new WeakMap<Summaries, Promise<CpuProfile>>();
+
+/**
+ * The CPU view over a profile's summaries container: a range's per-stack counts from O(screen)
+ * precomputed blocks plus two partial ones, whatever the run's length. Profiles whose container
+ * lacks the CPU extras (built before them), or that have none, go to `fallback`.
+ */
+export class SummariesCpuSource implements CpuSource {
+  constructor(
+    private readonly summariesOf: (id: string) => Promise<Summaries | null>,
+    private readonly fallback: CpuSource,
+  ) {}
+
+  async open(id: string): Promise<CpuProfile> {
+    const s = await this.summariesOf(id);
+    if (!s || s.json(CPU_EXTRAS.facts) === undefined) return this.fallback.open(id);
+    let view = summaryViews.get(s);
+    if (!view) {
+      view = summaryView(s);
+      summaryViews.set(s, view);
+      view.catch(() => summaryViews.delete(s));
+    }
+    return view;
+  }
+}
+
+async function summaryView(s: Summaries): Promise<CpuProfile> {
+  const facts = s.json(CPU_EXTRAS.facts) as CpuFacts;
+  const [tree, line, runner, name, file, frameLine, kind] = await Promise.all([
+    s.stacks(),
+    s.array(CPU_EXTRAS.line),
+    s.array(CPU_EXTRAS.runner),
+    s.array('frames.name'),
+    s.array('frames.file'),
+    s.array('frames.line'),
+    s.array('frames.kind'),
+  ]);
+  if (!line || !runner || !name || !file || !frameLine || !kind)
+    throw new Error('summaries container: CPU extras or frame columns missing');
+  const stacks: LinedStackTree = { ...tree, line };
+  const runnerRows = Uint8Array.from(runner);
+  let cut: LinedStackTree | null = null;
+  return {
+    stacks,
+    stacksWithoutRunner: () => (cut ??= withoutRunner(stacks, runnerRows)),
+    hasRunnerFrames: runnerRows.includes(1),
+    hasLines: hasLines(stacks),
+    frames: { name, file, line: frameLine, kind },
+    strings: s.json('strings') as string[],
+    threads: facts.threads,
+    sampleCount: facts.sampleCount,
+    durationMs: facts.durationMs,
+    weighted: s.hasWeight,
+    meta: facts.meta,
+    hasMemory: facts.hasMemory,
+    timeEstimated: facts.timeEstimated,
+    timeSource: facts.timeSource,
+    warnings: facts.warnings,
+    async run(thread, from, to, weightBy) {
+      checkThread(thread, facts.threads.length);
+      const by: SummaryWeight | undefined =
+        weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
+      if (by === 'rss' || by === 'heap') {
+        if (!s.available.includes(by)) throw new HttpError(409, 'no-memory', `this profile has no ${by} series`);
+      }
+      return { columns: await s.compactRun(thread, from, to, by), from, to };
     },
   };
 }

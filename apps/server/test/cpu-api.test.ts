@@ -5,7 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   aggregateCallTree,
+  bufferSource,
+  callTreeFromColumns,
   functionCalls,
+  functionTableFromColumns,
+  openSummaries,
+  SummariesBuilder,
   functionTable,
   lineTable,
   pruneCallTree,
@@ -14,7 +19,7 @@ import {
   type AggregateOptions,
 } from '@prof/binning';
 import { gunzipDocument, runnerStackRows, type ProfileDocument } from '@prof/format/node';
-import { withoutRunner } from '../src/cpu-source';
+import { cpuExtras, SummariesCpuSource, withoutRunner, type CpuProfile } from '../src/cpu-source';
 import { fixtures, json, startServer, type Running } from './helpers';
 
 let r: Running;
@@ -217,6 +222,68 @@ describe('bad requests', () => {
       const got = await get(path);
       expect([path, got.status, got.body.error?.code]).toEqual([path, status, code]);
       expect(got.body.error.message).toMatch(message);
+    }
+  });
+});
+
+/** A summaries container of `doc` as the server stores it, with small blocks so every level and edge is met. */
+async function summariesOf(doc: ProfileDocument) {
+  const s = doc.samples;
+  const builder = new SummariesBuilder({
+    stacks: doc.stacks,
+    threads: doc.threads.length,
+    memory: !!s.memory,
+    heap: !!s.heap,
+    weight: !!s.weight,
+    cpuBlock: 16,
+    cpuFanout: 4,
+  });
+  builder.push({ time: s.time, stack: s.stack, thread: s.thread, memory: s.memory, heap: s.heap, weight: s.weight });
+  builder.addArray('frames.name', doc.frames.name);
+  builder.addArray('frames.file', doc.frames.file);
+  builder.addArray('frames.line', doc.frames.line);
+  builder.addArray('frames.kind', Uint32Array.from(doc.frames.kind));
+  builder.addJson('strings', doc.strings);
+  const extras = cpuExtras(doc, 0);
+  for (const [name, array] of Object.entries(extras.arrays)) builder.addArray(name, array);
+  for (const [name, value] of Object.entries(extras.json)) builder.addJson(name, value);
+  const parts = builder.finish();
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.byteLength;
+  }
+  return openSummaries(bufferSource(bytes));
+}
+
+describe('the summaries source', () => {
+  it('folds any range and thread as the samples do, at every block edge', async () => {
+    const noFallback = { open: async (): Promise<CpuProfile> => Promise.reject(new Error('fell back')) };
+    for (const key of Object.keys(FILES)) {
+      const doc = docs[key];
+      const summaries = await summariesOf(doc);
+      const p = await new SummariesCpuSource(async () => summaries, noFallback).open(key);
+      expect(p.threads.map((t) => t.samples).reduce((a, b) => a + b, 0)).toBe(doc.samples.length);
+      if (key === 'lines') expect(p.hasLines).toBe(true);
+      const threads = [undefined, ...doc.threads.id.map((_, i) => i)].slice(0, 4);
+      for (const thread of threads) {
+        for (const [from, to] of [[null, null], ...windows(doc, 8, 3 + key.length)] as [
+          number | null,
+          number | null,
+        ][]) {
+          const run = reference(doc, from, to, thread);
+          const weight = doc.samples.weight ? 'time' : 'samples';
+          const { columns } = await p.run(thread, from ?? -Infinity, to ?? Infinity, weight);
+          expect(columns.samples).toBe(run.end - run.start);
+          const want = aggregateCallTree(doc.stacks, doc.samples.stack, run);
+          const got = callTreeFromColumns(p.stacks, columns);
+          expect(Array.from(got.frame)).toEqual(Array.from(want.frame));
+          expectClose(Array.from(got.total), want.total);
+          const table = functionTableFromColumns(p.stacks, columns);
+          expect(close(table.weightTotal, functionTable(doc.stacks, doc.samples.stack, run).weightTotal)).toBe(true);
+        }
+      }
     }
   });
 });

@@ -143,7 +143,7 @@ export function registerCpuApi(
     const thread = threadParam(query);
     const p = await open(request);
     const weight = weightParam(query, p);
-    const run = p.run(thread, range.from ?? -Infinity, range.to ?? Infinity, weight);
+    const run = await p.run(thread, range.from ?? -Infinity, range.to ?? Infinity, weight);
     return { p, run, thread, range, weight };
   }
 
