@@ -20,8 +20,10 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
                 derived from the token, else random in DIR/runtime.secret); servers sharing a store need the same
   --max-age D   delete profiles uploaded more than D ago, at start and hourly (env PROF_MAX_AGE; 30d, 12h)
   --max-size S  then delete the oldest until the stored profiles fit in S (env PROF_MAX_SIZE; 50GB, 500MiB)
-  --max-inflated S  largest inflated size of a gzipped upload, the gzip-bomb bound (env PROF_MAX_INFLATED;
-                default 64MiB)
+  --max-upload S  largest upload, and largest inflated gzipped vmprof profile (env PROF_MAX_UPLOAD; default
+                32GiB; uploads go to disk and vmprof profiles are converted as a stream)
+  --max-inflated S  largest inflated size of a gzipped upload other than a vmprof profile, the gzip-bomb bound
+                (env PROF_MAX_INFLATED; default 64MiB; past it a gzipped vmprof profile may not inflate 500×)
   --body-timeout D  drop a request whose body stops arriving for D (env PROF_BODY_TIMEOUT; default 30s; 0 = never)
   --anonymous-submit  accept the vmprof-viewer client's /submit/ and vmprof 0.3.x jitlogs without the token (they cannot send one)
   --default-project P  project of uploads that name none (env PROF_DEFAULT_PROJECT), e.g. from \`python -m vmprof --web\`
@@ -55,6 +57,7 @@ const OPTIONS = {
   'max-age': { type: 'string' },
   'max-size': { type: 'string' },
   'max-inflated': { type: 'string' },
+  'max-upload': { type: 'string' },
   'body-timeout': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
   'default-project': { type: 'string' },
@@ -85,12 +88,15 @@ async function main(): Promise<void> {
   if (!/^\d+$/.test(portText.trim()) || port > 65535) fail(`--port ${portText} is not a port number`);
   const retention: RetentionPolicy = {};
   let maxInflatedBytes: number | undefined;
+  let maxUploadBytes: number | undefined;
   let bodyIdleTimeoutMs: number | undefined;
   try {
     const bodyTimeout = values['body-timeout'] ?? env('PROF_BODY_TIMEOUT');
     if (bodyTimeout) bodyIdleTimeoutMs = parseDuration(bodyTimeout, '--body-timeout');
     const maxInflated = values['max-inflated'] ?? env('PROF_MAX_INFLATED');
     if (maxInflated) maxInflatedBytes = parseSize(maxInflated, '--max-inflated');
+    const maxUpload = values['max-upload'] ?? env('PROF_MAX_UPLOAD');
+    if (maxUpload) maxUploadBytes = parseSize(maxUpload, '--max-upload');
     const maxAge = values['max-age'] ?? env('PROF_MAX_AGE');
     const maxSize = values['max-size'] ?? env('PROF_MAX_SIZE');
     if (maxAge) retention.maxAgeMs = parseDuration(maxAge, '--max-age');
@@ -112,6 +118,7 @@ async function main(): Promise<void> {
     runtimeSecret: values['runtime-secret'] ?? env('PROF_RUNTIME_SECRET') ?? null,
     anonymousSubmit: values['anonymous-submit'] ?? false,
     maxInflatedBytes,
+    maxUploadBytes,
     bodyIdleTimeoutMs,
     defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,

@@ -1,9 +1,11 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import {
   assertIntegrity,
+  convertProfileFile,
   decodeDocument,
   detectFormat,
   gunzipDocument,
@@ -14,6 +16,7 @@ import {
   scriptName,
   readProfileFile,
   type ProfileDocument,
+  type SampleGroups,
 } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
 import { HttpError } from './http-error';
@@ -34,31 +37,53 @@ export interface Ingested {
   /** The `.msgpack.gz` bytes to store: as received for our own documents, else freshly encoded. */
   bytes: Buffer;
   fields: ProfileFields;
-  doc: ProfileDocument;
 }
 
 export interface IngestLimits {
   /** Largest inflated size of an uploaded `.msgpack.gz` document (gzip-bomb guard). */
   maxInflatedBytes: number;
+  /**
+   * Largest size a gzipped vmprof profile may inflate to (the raw upload limit: it is converted as a
+   * stream, never held); past `maxInflatedBytes`, a body that inflates more than `BOMB_RATIO` times
+   * is refused as a bomb. Default `maxInflatedBytes`.
+   */
+  maxRawBytes?: number;
 }
+
+/**
+ * Past `maxInflatedBytes`, a gzipped vmprof body inflating more than this many bytes per byte read is
+ * a bomb: real profiles compress 42-242 times (the vmprof fixtures), a stream of zeros 1,032 times.
+ */
+export const BOMB_RATIO = 500;
+
+/** vmprof uploads from this size on (or gzipped) are converted as a stream, in bounded memory. */
+export const STREAM_CONVERT_BYTES = 32 * 1024 * 1024;
 
 const HEAD_BYTES = 64 * 1024;
 
 type Kind = 'prof-document-gz' | 'prof-document' | 'profile';
 
 /** Tells our own (gzipped) documents from the formats that need converting, by content. */
+/** The first inflated bytes of a gzipped head (truncated input allowed), to see what the gzip wraps. */
+function inflatedHead(head: Uint8Array): Buffer {
+  // A smaller piece when the head inflates past the cap: a vmprof head compresses over 100 times.
+  for (const piece of [head, head.subarray(0, 1024)]) {
+    try {
+      return gunzipSync(piece, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') continue;
+      throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
+    }
+  }
+  // Megabytes from 1 KiB: no profile compresses so well, only our own (or a bomb, refused later).
+  return Buffer.alloc(0);
+}
+
 function classify(head: Uint8Array): Kind {
   const format = detectFormat(head);
   if (format === 'gzip') {
-    // Inflate what the head holds (truncated input allowed) to see what the gzip wraps.
-    let inner: Buffer;
-    try {
-      inner = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return 'prof-document-gz';
-      throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
-    }
-    return detectFormat(inner) === 'prof-document' ? 'prof-document-gz' : 'profile';
+    const inner = inflatedHead(head);
+    return inner.length === 0 || detectFormat(inner) === 'prof-document' ? 'prof-document-gz' : 'profile';
   }
   if (format === 'prof-document') return 'prof-document';
   if (format === 'unknown') {
@@ -86,15 +111,15 @@ export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void
  * the top function; its argv gets the script back where `python -m vmprof` lost it (runpy restores
  * argv[0] before the client reads it), and unnamed threads are named after their entry function.
  */
-export function nameVmprofRun(doc: ProfileDocument): void {
+export function nameVmprofRun(doc: ProfileDocument, groups?: SampleGroups): void {
   if (doc.meta.source !== 'vmprof') return;
-  const script = scriptFile(doc);
+  const script = scriptFile(doc, groups);
   if (script !== null) {
-    if (doc.meta.name === null) doc.meta.name = scriptName(doc);
+    if (doc.meta.name === null) doc.meta.name = scriptName(doc, groups);
     const argv = doc.meta.argv;
     if (argv?.length && VMPROF_MAIN.test(argv[0])) doc.meta.argv = [script, ...argv.slice(1)];
   }
-  nameThreadsByEntry(doc);
+  nameThreadsByEntry(doc, groups);
 }
 const VMPROF_MAIN = /(^|[\\/])vmprof[\\/]__main__\.py$/;
 
@@ -108,7 +133,29 @@ async function fromConverted(doc: ProfileDocument, overrides: Overrides): Promis
   nameVmprofRun(doc);
   assertIntegrity(doc); // what a converter built is checked like an upload: nothing stored may fail a view
   assertTextLimits(doc);
-  return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
+  return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc) };
+}
+
+/**
+ * A vmprof file converted as a stream (`convertProfileFile`): its samples go through column files
+ * beside it, so memory stays bounded whatever the run's length (a ×64 big_memory: 4 GB).
+ */
+async function convertStreamed(path: string, overrides: Overrides): Promise<Ingested> {
+  const out = `${path}.converted`;
+  try {
+    const result = await convertProfileFile(path, out, {
+      tmpDir: dirname(path),
+      prepare(doc, samples) {
+        applyOverrides(doc, overrides);
+        nameVmprofRun(doc, samples.groups);
+        assertIntegrity(doc, { streamedSamples: true }); // the samples were checked as they streamed
+        assertTextLimits(doc);
+      },
+    });
+    return { bytes: await readFile(out), fields: fieldsFromDocument(result.document, result.samples) };
+  } finally {
+    await unlink(out).catch(() => {});
+  }
 }
 
 const MiB = 1024 * 1024;
@@ -116,21 +163,41 @@ const sizeText = (bytes: number) => (bytes % MiB === 0 ? `${bytes / MiB} MiB` : 
 
 /**
  * Gzip-bomb guard for every gzipped upload: counts the inflated bytes (keeping none) and refuses
- * the upload once they pass the limit, so a bomb costs at most `max` bytes of zlib work, no memory.
+ * the upload once they pass the limit, so a bomb costs at most `maxInflatedBytes` of zlib work, no
+ * memory. A vmprof profile (converted as a stream, never held) may inflate up to `maxRawBytes`, as
+ * long as it inflates less than `BOMB_RATIO` times what was read.
  */
-export async function assertInflatesWithin(source: Readable, max: number): Promise<void> {
+export async function assertInflatesWithin(source: Readable, limits: IngestLimits): Promise<void> {
   let inflated = 0;
+  let read = 0;
+  let max = limits.maxInflatedBytes;
+  let ratio = Number.POSITIVE_INFINITY;
   // Large output chunks: fewer turns of the loop for the same inflation (4 MiB of zeros per 16 KiB in).
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   source.on('error', (error) => gunzip.destroy(error));
+  source.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+  });
   try {
     for await (const chunk of source.pipe(gunzip)) {
+      if (inflated === 0 && detectFormat(chunk as Buffer) === 'vmprof' && (limits.maxRawBytes ?? 0) > max) {
+        max = limits.maxRawBytes!;
+        ratio = BOMB_RATIO;
+      }
       inflated += (chunk as Buffer).length;
       if (inflated > max)
         throw new HttpError(
           413,
           'too-large',
-          `the gzipped upload inflates to more than ${sizeText(max)}, the server's limit (prof-server --max-inflated)`,
+          max === limits.maxInflatedBytes
+            ? `the gzipped upload inflates to more than ${sizeText(max)}, the server's limit (prof-server --max-inflated)`
+            : `the gzipped profile inflates to more than ${sizeText(max)}, the server's upload limit (prof-server --max-upload)`,
+        );
+      if (inflated > limits.maxInflatedBytes && inflated > ratio * read)
+        throw new HttpError(
+          413,
+          'too-large',
+          `the gzipped upload inflates more than ${BOMB_RATIO} times past ${sizeText(limits.maxInflatedBytes)} (a gzip bomb?); no profile compresses so well`,
         );
     }
   } catch (error) {
@@ -150,7 +217,7 @@ export const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f
 export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: IngestLimits): Promise<Ingested> {
   const kind = classify(bytes.subarray(0, HEAD_BYTES));
   // Counted before anything is inflated into memory, so a bomb costs a pass of zlib, not gigabytes.
-  if (isGzip(bytes)) await assertInflatesWithin(Readable.from([bytes]), limits.maxInflatedBytes);
+  if (isGzip(bytes)) await assertInflatesWithin(Readable.from([bytes]), limits);
   if (kind === 'prof-document-gz') {
     const doc = await gunzipDocument(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
     const before = overriddenMeta(doc);
@@ -158,8 +225,8 @@ export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: I
     assertTextLimits(doc);
     // Kept byte for byte unless the uploader changed what it says: the index is rebuilt from the
     // stored documents, so what the uploader set must be in the document, not only in its row.
-    if (overriddenMeta(doc) === before) return { bytes, fields: fieldsFromDocument(doc), doc };
-    return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc), doc };
+    if (overriddenMeta(doc) === before) return { bytes, fields: fieldsFromDocument(doc) };
+    return { bytes: await gzipDocument(doc), fields: fieldsFromDocument(doc) };
   }
   if (kind === 'prof-document') {
     const doc = decodeDocument(bytes);
@@ -181,7 +248,11 @@ export async function ingestFile(path: string, overrides: Overrides, limits: Ing
   }
   const kind = classify(head.subarray(0, headLength));
   if (kind === 'profile') {
-    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), limits.maxInflatedBytes);
+    const gzipped = isGzip(head);
+    if (gzipped) await assertInflatesWithin(createReadStream(path), limits);
+    const inner = gzipped ? inflatedHead(head.subarray(0, headLength)) : head.subarray(0, headLength);
+    if (detectFormat(inner) === 'vmprof' && (gzipped || (await stat(path)).size >= STREAM_CONVERT_BYTES))
+      return convertStreamed(path, overrides);
     return fromConverted(await readProfileFile(path), overrides);
   }
   return ingestBytes(await readFile(path), overrides, limits);

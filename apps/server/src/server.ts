@@ -51,13 +51,15 @@ export interface ServerOptions {
   webRoot?: string | null;
   /** Profiles loaded into an empty store on first start; default `apps/server/demo` (none with a shared store); null = none. */
   demoDir?: string | null;
-  /** Largest upload body. Default 2 GiB. */
+  /** Largest upload body, and largest inflated gzipped vmprof profile. Default `DEFAULT_MAX_UPLOAD_BYTES` (32 GiB). */
   maxUploadBytes?: number;
   /**
-   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, a gzipped vmprof file, a
-   * vmprof-viewer blob), on every upload route: the gzip-bomb guard, counted as a stream before anything is
-   * inflated into memory. Default `DEFAULT_MAX_INFLATED_BYTES` (64 MiB): 30 times the largest real
-   * document we have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB).
+   * Largest inflated size of a gzipped upload (a `.msgpack.gz` document, a vmprof-viewer blob), on
+   * every upload route: the gzip-bomb guard, counted as a stream before anything is inflated into
+   * memory. Default `DEFAULT_MAX_INFLATED_BYTES` (64 MiB): 30 times the largest real document we
+   * have (big_memory, 2.1 MB inflated), and above its raw vmprof file (59.7 MiB). A gzipped vmprof
+   * file may inflate past it up to `maxUploadBytes` (converted as a stream), unless it inflates more
+   * than 500 times what was read (`BOMB_RATIO`: a bomb).
    */
   maxInflatedBytes?: number;
   /** A request whose body stops arriving for this long is dropped (its temp file removed). Default 30 s; 0 = never. */
@@ -94,6 +96,11 @@ export interface ProfServer {
 }
 
 export const DEFAULT_MAX_INFLATED_BYTES = 64 * 1024 ** 2;
+/**
+ * Largest upload body (and largest inflated gzipped vmprof profile): uploads go to disk and vmprof
+ * profiles are converted as a stream, so only disk bounds them; a 24-hour big_memory run is 16.9 GB.
+ */
+export const DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 ** 3;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 // Both src/ (tests) and dist/ (built) sit one level below apps/server.
@@ -129,7 +136,14 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
   );
   const pool = new WorkPool({ threads: options.maxConcurrentIngest, maxQueue: options.maxWaitingIngest });
-  const uploads = new UploadQueue(join(dataDir, 'incoming'), store, pool, { maxInflatedBytes }, app.log);
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const uploads = new UploadQueue(
+    join(dataDir, 'incoming'),
+    store,
+    pool,
+    { maxInflatedBytes, maxRawBytes: maxUploadBytes },
+    app.log,
+  );
   const ctx: AppContext = {
     store,
     cache,
@@ -140,7 +154,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     runtimeIds: new RuntimeIds(
       await runtimeSecret({ secret: options.runtimeSecret, token: options.token || null, dataDir }),
     ),
-    maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
+    maxUploadBytes,
     maxInflatedBytes,
     anonymousSubmit: options.anonymousSubmit ?? false,
     defaultProject: options.defaultProject || null,

@@ -16,6 +16,7 @@ import type { ColumnChunks, ColumnPlan, ColumnType } from './column-codec';
 import { DETECT_HEAD_BYTES, detectFormat } from './detect';
 import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, gzipLevel, readProfileFile } from './node';
 import { SampleChunkCheck } from './integrity';
+import type { SampleGroups, StreamedSamples } from './sample-groups';
 import type { ProfileDocument } from './schema';
 import { createVmprofReader } from './vmprof/reader';
 import type { ReadOptions } from './vmprof/types';
@@ -118,25 +119,6 @@ class FileSampleSink implements SampleSink {
   close(): void {
     for (const file of Object.values(this.columns)) file.close();
   }
-}
-
-/** What a pass over the streamed samples learned: the figures of `documentSummary` and the stack counts. */
-export interface StreamedSamples {
-  /** Distinct (stack, thread) pairs in order of first appearance, with their sample counts. */
-  groups: SampleGroups;
-  /** First and last sample time (ms since start), NaN without samples. */
-  firstTime: number;
-  lastTime: number;
-  /** Highest memory reading, -Infinity without any. */
-  peakMemory: number;
-}
-
-/** Samples counted by (stack, thread), in order of first appearance (what name-finding needs, not every sample). */
-export interface SampleGroups {
-  length: number;
-  stack: Int32Array;
-  thread: Uint32Array;
-  count: Float64Array;
 }
 
 export interface ConvertFileOptions extends Pick<ReadOptions, 'project' | 'name' | 'tags'> {

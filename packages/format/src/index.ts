@@ -24,6 +24,7 @@ export { Sha256, type IncrementalHash } from './vmprof/compat-sha256';
 export { encodeDocument, decodeDocument, decodeDocumentGzip, DEFAULT_MAX_INFLATED_BYTES } from './codec';
 export { assertIntegrity } from './integrity';
 export { documentSummary, topFunction, type DocumentSummary } from './summary';
+export { eachSample, type SampleGroups, type StreamedSamples } from './sample-groups';
 export { isLauncherFile, nameThreadsByEntry, runnerStackRows, scriptFile, scriptName } from './runner-frames';
 export { detectFormat, DETECT_HEAD_BYTES, type DetectedFormat } from './detect';
 export { readSpeedscope, isSpeedscope } from './speedscope/reader';

@@ -1,3 +1,4 @@
+import { eachSample, type SampleGroups } from './sample-groups';
 import { FrameKind, type ProfileDocument } from './schema';
 
 // Frames that only start a program: Python's runpy and import machinery, vmprof's CLI, code fed
@@ -41,8 +42,8 @@ export function runnerStackRows(doc: ProfileDocument): Uint8Array {
  * The script a vmprof profile ran: the file of the first `<module>` frame below the runner frames,
  * weighed by samples when several scripts appear (e.g. `/home/me/cpu_work.py`); null when none is found.
  */
-export function scriptFile(doc: ProfileDocument): string | null {
-  const { stacks, frames, strings, samples } = doc;
+export function scriptFile(doc: ProfileDocument, groups?: SampleGroups): string | null {
+  const { stacks, frames, strings } = doc;
   const runner = runnerStackRows(doc);
   const scriptOf = new Int32Array(stacks.length).fill(-1);
   for (let row = 0; row < stacks.length; row++) {
@@ -57,18 +58,17 @@ export function scriptFile(doc: ProfileDocument): string | null {
     if (strings[frames.name[f]] === '<module>' && file && frames.kind[f] !== FrameKind.Native) scriptOf[row] = f;
   }
   const weight = new Map<number, number>();
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples.stack[i];
-    if (s >= 0 && scriptOf[s] >= 0) weight.set(scriptOf[s], (weight.get(scriptOf[s]) ?? 0) + 1);
-  }
+  eachSample(doc, groups, (s, _, count) => {
+    if (s >= 0 && scriptOf[s] >= 0) weight.set(scriptOf[s], (weight.get(scriptOf[s]) ?? 0) + count);
+  });
   let best = -1;
   for (const [frame, count] of weight) if (best < 0 || count > (weight.get(best) ?? 0)) best = frame;
   return best < 0 ? null : strings[frames.file[best]];
 }
 
 /** The file name of `scriptFile` (`cpu_work.py`), the name a run is listed under. */
-export function scriptName(doc: ProfileDocument): string | null {
-  const file = scriptFile(doc);
+export function scriptName(doc: ProfileDocument, groups?: SampleGroups): string | null {
+  const file = scriptFile(doc, groups);
   return file === null ? null : baseName(file);
 }
 
@@ -76,8 +76,8 @@ export function scriptName(doc: ProfileDocument): string | null {
  * A name for every thread that has none: its entry function, the first frame of its heaviest path
  * that is no runner, threading or native frame (`worker`, `main`), or `<module>` of the script.
  */
-export function nameThreadsByEntry(doc: ProfileDocument): void {
-  const { stacks, frames, strings, samples, threads } = doc;
+export function nameThreadsByEntry(doc: ProfileDocument, groups?: SampleGroups): void {
+  const { stacks, frames, strings, threads } = doc;
   const runner = runnerStackRows(doc);
   const entryOf = new Int32Array(stacks.length).fill(-1);
   for (let row = 0; row < stacks.length; row++) {
@@ -97,12 +97,11 @@ export function nameThreadsByEntry(doc: ProfileDocument): void {
     entryOf[row] = skip ? -1 : f;
   }
   const counts = threads.name.map(() => new Map<number, number>());
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples.stack[i];
-    if (s < 0 || entryOf[s] < 0) continue;
-    const m = counts[samples.thread[i]];
-    m.set(entryOf[s], (m.get(entryOf[s]) ?? 0) + 1);
-  }
+  eachSample(doc, groups, (s, thread, count) => {
+    if (s < 0 || entryOf[s] < 0) return;
+    const m = counts[thread];
+    m.set(entryOf[s], (m.get(entryOf[s]) ?? 0) + count);
+  });
   threads.name = threads.name.map((existing, t) => {
     if (existing) return existing;
     let best = -1;

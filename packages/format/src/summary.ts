@@ -1,4 +1,5 @@
 import { isLauncherFile } from './runner-frames';
+import { eachSample, type SampleGroups, type StreamedSamples } from './sample-groups';
 import { FrameKind, type ProfileDocument } from './schema';
 
 export interface DocumentSummary {
@@ -24,16 +25,15 @@ const NOT_A_FUNCTION = new Set(['<module>', '(root)', '(program)', '(idle)', '(g
  * native frames, and wrappers that hand all their samples to one function in another file (a
  * workload runner calling `main`). Returns the first frame past those, e.g. `main`.
  */
-export function topFunction(doc: ProfileDocument): string | null {
-  const { stacks, frames, strings, samples } = doc;
+export function topFunction(doc: ProfileDocument, groups?: SampleGroups): string | null {
+  const { stacks, frames, strings } = doc;
   const n = stacks.length;
   if (n === 0) return null;
   const total = new Float64Array(n);
   const self = new Float64Array(n);
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples.stack[i];
-    if (s >= 0) self[s]++;
-  }
+  eachSample(doc, groups, (s, _, count) => {
+    if (s >= 0) self[s] += count;
+  });
   total.set(self);
   // Parents precede children, so a reverse pass carries counts up to every ancestor.
   for (let i = n - 1; i >= 0; i--) if (stacks.parent[i] >= 0) total[stacks.parent[i]] += total[i];
@@ -63,23 +63,27 @@ export function topFunction(doc: ProfileDocument): string | null {
   return null;
 }
 
-/** The figures an index or a landing page needs, computed in one pass over the columns. */
-export function documentSummary(doc: ProfileDocument): DocumentSummary {
+/**
+ * The figures an index or a landing page needs, computed in one pass over the columns, or from
+ * `streamed` for a document whose samples are not held.
+ */
+export function documentSummary(doc: ProfileDocument, streamed?: StreamedSamples): DocumentSummary {
   const { samples, meta } = doc;
   const n = samples.length;
+  const first = streamed ? streamed.firstTime : samples.time[0];
+  const last = streamed ? streamed.lastTime : samples.time[n - 1];
   let durationMs = 0;
   if (meta.startTime !== null && meta.endTime !== null) durationMs = Math.max(0, meta.endTime - meta.startTime);
-  else if (n > 0 && samples.timeSource !== 'none')
-    durationMs = Math.max(0, samples.time[n - 1] - Math.min(0, samples.time[0]));
-  let peak = -Infinity;
+  else if (n > 0 && samples.timeSource !== 'none') durationMs = Math.max(0, last - Math.min(0, first));
+  let peak = streamed ? streamed.peakMemory : -Infinity;
   const memory = samples.memory;
-  if (memory) for (let i = 0; i < n; i++) if (memory[i] > peak) peak = memory[i];
+  if (memory && !streamed) for (let i = 0; i < n; i++) if (memory[i] > peak) peak = memory[i];
   const hasMemory = peak > -Infinity;
   return {
     durationMs,
     sampleCount: n,
     peakMemory: hasMemory ? peak : null,
     hasMemory,
-    topFunction: topFunction(doc),
+    topFunction: topFunction(doc, streamed?.groups),
   };
 }

@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
-import { convertProfileFile, gunzipDocument, gzipDocument, readProfileFile } from '../src/node';
+import {
+  convertProfileFile,
+  documentSummary,
+  gunzipDocument,
+  gzipDocument,
+  nameThreadsByEntry,
+  readProfileFile,
+  scriptFile,
+  summarizeHeld,
+} from '../src/node';
 import { fixturesRoot, vmprofFixtureFiles } from './vmprof-helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'prof-convert-stream-'));
@@ -52,6 +61,21 @@ describe('convertProfileFile', () => {
         expect(got).toBeInstanceOf(Buffer);
         expect(Buffer.compare(got as Buffer, want)).toBe(0);
       }
+    },
+  );
+
+  it.each(profiles.map((p) => [p.slice(fixturesRoot.length + 1), p]))(
+    '%s: summary, script and thread names from the sample groups equal those from the samples',
+    async (_, path) => {
+      const doc = await readProfileFile(path).catch(() => null);
+      if (!doc) return;
+      const streamed = summarizeHeld(doc);
+      expect(documentSummary(doc, streamed)).toEqual(documentSummary(doc));
+      expect(scriptFile(doc, streamed.groups)).toBe(scriptFile(doc));
+      const named = structuredClone(doc);
+      nameThreadsByEntry(named, streamed.groups);
+      nameThreadsByEntry(doc);
+      expect(named.threads.name).toEqual(doc.threads.name);
     },
   );
 

@@ -1,4 +1,4 @@
-import { documentSummary } from '@prof/format';
+import { documentSummary, type StreamedSamples } from '@prof/format';
 import type { ProfileDocument } from '@prof/format';
 import type { ProfileFields } from './types';
 
@@ -31,8 +31,8 @@ function clippedTags(tags: Record<string, string>): Record<string, string> {
 }
 
 /** The index fields of a document (what the store indexes; the bytes themselves are opaque to it). */
-export function fieldsFromDocument(doc: ProfileDocument): ProfileFields {
-  const summary = documentSummary(doc);
+export function fieldsFromDocument(doc: ProfileDocument, streamed?: StreamedSamples): ProfileFields {
+  const summary = documentSummary(doc, streamed);
   const meta = doc.meta;
   return {
     project: clip(meta.project, TEXT_LIMITS.project),

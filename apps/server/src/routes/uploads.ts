@@ -6,7 +6,7 @@ import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
-import { assertInflatesWithin, isGzip, type Overrides } from '../ingest';
+import { assertInflatesWithin, isGzip, type IngestLimits, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
 import type { UploadJob } from '../upload-queue';
@@ -21,6 +21,12 @@ const IN_MEMORY_UPLOAD = 1024 * 1024;
 /** JSON bodies of the protocol calls (`runtime/new`, legacy trees). */
 const SMALL_JSON = 64 * 1024;
 const LEGACY_TREE_LIMIT = 256 * 1024 * 1024;
+
+/** A gzipped vmprof profile may inflate up to the upload limit: it is converted as a stream. */
+const ingestLimits = (ctx: AppContext): IngestLimits => ({
+  maxInflatedBytes: ctx.maxInflatedBytes,
+  maxRawBytes: ctx.maxUploadBytes,
+});
 
 /** fixmap (0x80-0x8f), map 16, map 32. */
 const isMsgpackMap = (byte: number | undefined) =>
@@ -77,7 +83,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
       const converted = await converting;
       return ctx.store.put(converted.bytes, converted.fields, { id });
     };
-    const limits = { maxInflatedBytes: ctx.maxInflatedBytes };
+    const limits = ingestLimits(ctx);
     let row: ProfileRow;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
       const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
@@ -221,7 +227,7 @@ async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job
     const path = ctx.uploads.bodyPath(job.id);
     await streamBodyToFile(request.raw, path, ctx.maxUploadBytes);
     const head = await headOf(path, 2);
-    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), ctx.maxInflatedBytes);
+    if (isGzip(head)) await assertInflatesWithin(createReadStream(path), ingestLimits(ctx));
     if (job.kind === 'vmprof-viewer' && !isMsgpackMap(head[0])) {
       throw new HttpError(
         400,
