@@ -122,7 +122,10 @@ class FileSampleSink implements SampleSink {
 }
 
 export interface ConvertFileOptions extends Pick<ReadOptions, 'project' | 'name' | 'tags'> {
-  /** Called as the file is read, with file bytes so far and in total, and once as the document is written. */
+  /**
+   * Called as the file is read (`read`: file bytes so far and in total), then as the document is
+   * encoded (`write`: msgpack bytes so far and in total, before gzip).
+   */
   onProgress?(bytesRead: number, totalBytes: number, phase: 'read' | 'write'): void;
   /**
    * Called before the document is written, with the document (sample columns empty, `samples.length`
@@ -317,10 +320,14 @@ export async function convertProfileFile(
     let written = 0;
     const msgpack = encodeDocumentStreamed(doc, planned);
     // Copied: the encoder reuses its buffers, and zlib reads its input later.
+    let encoded = 0;
     const pieces = (function* () {
-      for (const piece of msgpack.pieces()) yield Buffer.from(piece);
+      for (const piece of msgpack.pieces()) {
+        encoded += piece.length;
+        options.onProgress?.(encoded, msgpack.bytes, 'write');
+        yield Buffer.from(piece);
+      }
     })();
-    options.onProgress?.(total, total, 'write');
     const out = createWriteStream(outPath);
     await pipeline(
       Readable.from(pieces, { objectMode: false, highWaterMark: 1 }),

@@ -1,14 +1,14 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type { DocumentWarning } from '@prof/format';
-import { gzipDocument } from '@prof/format/node';
+import type { DocumentWarning, ProfileDocument } from '@prof/format';
 import { writeAtomic } from '../spool/spool-dir';
 import { describeFailure, ExitCode, reportFailure, UsageError } from './exit-codes';
 import { PROGRESS_MIN_BYTES } from './progress';
 import { formatBytes, formatCount, formatDuration, printable } from './text';
-import { convertFile } from './upload';
+import { convertToFile } from './upload';
 
 interface ConvertCliOptions {
   output?: string;
@@ -52,8 +52,18 @@ export async function runConvert(file: string | undefined, opts: ConvertCliOptio
     if (resolve(output) === resolve(file))
       throw new UsageError(`the output would overwrite the input ${file}; name another with -o`);
     const inputBytes = statSync(file).size;
-    const doc = await convertFile(file, !opts.json && inputBytes >= PROGRESS_MIN_BYTES);
-    const bytes = await gzipDocument(doc);
+    // Converted into a scratch file first (a vmprof file as a stream, in bounded memory), so a
+    // failure to write the output stays an output error.
+    const scratch = mkdtempSync(join(tmpdir(), 'prof-convert-'));
+    let doc: ProfileDocument;
+    let bytes: Buffer;
+    try {
+      const out = join(scratch, 'document.msgpack.gz');
+      doc = (await convertToFile(file, out, !opts.json && inputBytes >= PROGRESS_MIN_BYTES)).document;
+      bytes = readFileSync(out);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
     try {
       writeAtomic(output, bytes, 0o644);
     } catch (e) {

@@ -1,8 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { documentSummary, type ProfileDocument } from '@prof/format';
-import { gzipDocument, readProfileFile } from '@prof/format/node';
+import {
+  type ConvertFileOptions,
+  type ConvertFileResult,
+  convertProfileFile,
+  readProfileFile,
+} from '@prof/format/node';
 import { parseTag, resolveProject, resolveServer, resolveSpoolDir, resolveToken } from '../config';
 import { listSpool, removeSpoolEntry } from '../spool/spool-dir';
 import { uploadBytes, UploadError, type UploadResult } from '../transport/http-upload';
@@ -102,13 +108,16 @@ async function uploadFiles(files: string[], opts: UploadCliOptions): Promise<Upl
       continue;
     }
     const report: UploadReport = { file, ok: false, project };
+    const scratch = mkdtempSync(join(tmpdir(), 'prof-upload-'));
     try {
-      const doc = await convertFile(file, !opts.json);
-      doc.meta.project = project;
-      doc.meta.name = opts.name ?? documentSummary(doc).topFunction ?? doc.meta.name ?? basename(file);
-      doc.meta.tags = { ...doc.meta.tags, ...tags };
+      const out = join(scratch, 'document.msgpack.gz');
+      const { document: doc } = await convertToFile(file, out, !opts.json, (doc, samples) => {
+        doc.meta.project = project;
+        doc.meta.name = opts.name ?? documentSummary(doc, samples).topFunction ?? doc.meta.name ?? basename(file);
+        doc.meta.tags = { ...doc.meta.tags, ...tags };
+      });
       report.name = doc.meta.name;
-      const bytes = await gzipDocument(doc);
+      const bytes = readFileSync(out);
       report.bytes = bytes.byteLength;
       const result = await sendWithProgress(
         bytes,
@@ -123,10 +132,44 @@ async function uploadFiles(files: string[], opts: UploadCliOptions): Promise<Upl
       report.error = describeFailure(e);
       if (e instanceof UploadError && e.retryable) unavailable = report.error;
       if (!opts.json) process.stderr.write(`prof upload: ${file}: ${report.error.message}\n`);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
     }
     reports.push(report);
   }
   return reports;
+}
+
+/**
+ * Converts any supported profile into the `.msgpack.gz` file `out` (vmprof as a stream, in bounded
+ * memory whatever its length), with a progress bar over the input bytes, then one over the
+ * encoding. `prepare` sets what the document says before it is written.
+ */
+export async function convertToFile(
+  file: string,
+  out: string,
+  showProgress: boolean,
+  prepare?: ConvertFileOptions['prepare'],
+): Promise<ConvertFileResult> {
+  statSync(file); // a missing file is an input error with its errno, before any work
+  const name = basename(file);
+  let phase: 'read' | 'write' = 'read';
+  let bar = progressBar('convert', name, showProgress);
+  try {
+    return await convertProfileFile(file, out, {
+      prepare,
+      onProgress(done, total, now) {
+        if (now !== phase) {
+          bar.stop();
+          bar = progressBar('encode', name, showProgress);
+          phase = now;
+        }
+        bar.update(done, total);
+      },
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 /** Reads any supported profile into a document, with a progress bar over the input bytes. */
