@@ -33,6 +33,10 @@ export function isDiskFull(error: unknown): boolean {
 
 /** Maps every error to a JSON answer: 4xx naming what is wrong, 500 only for our own faults. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  // Answered before the whole body arrived (a 401, 404, 413 from the headers): the connection closes, so
+  // neither is the rest waited for (a client that declared 1 MB and stopped held its socket for minutes)
+  // nor parsed as the next request.
+  if (!request.raw.complete) reply.header('Connection', 'close');
   if (isDiskFull(error)) {
     request.log.error({ err: error }, 'disk full');
     void reply
@@ -46,8 +50,6 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     return;
   }
   if (error instanceof HttpError) {
-    // The unread rest of a refused body must not be parsed as the next request on this connection.
-    if (error.status === 413) reply.header('Connection', 'close');
     if (error.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     else if (error.status >= 500) request.log.error({ code: error.code }, error.message);
     void reply.code(error.status).send(errorBody(error.code, error.message));

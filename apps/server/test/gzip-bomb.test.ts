@@ -11,18 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { encodeDocument, readProfileFile } from '@prof/format/node';
 import { fixtures, json } from './helpers';
+import { gzipBomb } from './attacks';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const INFLATED = 1500 * 1024 * 1024;
-
-/**
- * 1.5 GB of zeros as 1,500 gzip members of 1 MiB each (a valid gzip stream: members concatenate), so
- * the test never holds the inflated bytes either; every server path inflates it as one stream.
- */
-function bomb(): Buffer {
-  const member = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
-  return Buffer.concat(Array.from({ length: INFLATED / (1024 * 1024) }, () => member));
-}
 
 let dir: string;
 let proc: ChildProcess;
@@ -39,7 +30,7 @@ async function peakRss(): Promise<number> {
 
 beforeAll(async () => {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build @prof/server first`);
-  body = bomb();
+  body = gzipBomb();
   expect(body.length).toBeLessThan(2_000_000);
   dir = await mkdtemp(join(tmpdir(), 'prof-bomb-'));
   proc = spawn(process.execPath, [cli, '--port', '0', '--no-demos', '--data', join(dir, 'data')], {

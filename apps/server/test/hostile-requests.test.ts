@@ -8,6 +8,7 @@ import { newProfileId } from '@prof/store';
 import { createServer } from '../src/index';
 import { fixtures, json, startServer, type Running } from './helpers';
 import { rawRequest } from './raw-http';
+import { nestedTree } from './attacks';
 
 const TOKEN = 's3cret-token';
 let r: Running;
@@ -161,17 +162,7 @@ describe('text limits', () => {
 });
 
 describe('legacy tree uploads: work bounded by what the body holds', () => {
-  /** Built as text: JSON.stringify itself recurses too deep for 10,001 levels. */
-  const nested = (depth: number) => {
-    // inclusive counts: every node has one sample of its own
-    let open = '';
-    let close = '';
-    for (let i = depth - 1; i >= 0; i--) {
-      open += `["py:f${i}:1:a.py","${i + 2}",${i + 2},{},[`;
-      close += ']]';
-    }
-    return `{"profiles":${open}["py:leaf:1:a.py","1",1,{},[]]${close},"argv":"deep.py","VM":"CPython"}`;
-  };
+  const nested = nestedTree;
 
   it('a 40-byte body claiming 20 million samples: 413 at once', async () => {
     const started = performance.now();

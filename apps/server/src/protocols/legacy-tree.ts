@@ -99,7 +99,10 @@ export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileD
   const thread = builder.thread('0');
 
   const profiles = upload.profiles;
-  if (Array.isArray(profiles) && profiles.length > 0) walkTree(profiles, builder, thread, claimLimit(bodyBytes));
+  // `{"profiles":5}`, `[]` or none was stored as an empty profile: a tree upload without a tree is malformed.
+  if (!Array.isArray(profiles) || profiles.length === 0)
+    throw new HttpError(400, 'bad-tree', '"profiles": expected a call tree [name, addr, count, meta, children]');
+  walkTree(profiles, builder, thread, claimLimit(bodyBytes));
 
   const meta = emptyMeta('vmprof');
   meta.interpreter = typeof upload.VM === 'string' ? upload.VM.toLowerCase() : null;
