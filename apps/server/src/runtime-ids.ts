@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newProfileId, isProfileId, tempPathFor } from '@prof/store';
 
@@ -52,6 +52,7 @@ export async function runtimeSecret(options: {
   if (/^[0-9a-f]{64}$/.test(kept.trim())) return Buffer.from(kept.trim(), 'hex');
   const made = randomBytes(32);
   // Readable by the server's user only; written whole or not at all (a torn file is made again).
+  await mkdir(options.dataDir, { recursive: true }); // with a shared store nothing else made it
   const temp = tempPathFor(path);
   await writeFile(temp, `${made.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   await rename(temp, path);
