@@ -50,12 +50,13 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
   // URL asks for the CPU), so its first bins are requested the moment the row arrives.
   const tab = view.tab ?? (row ? (row.hasMemory ? 'memory' : 'cpu') : 'memory');
 
-  // The CPU view needs its description now; the memory view lets it wait for the chart's first paint
-  // (MemoryView's onPainted), at most START_DOCUMENT_MS.
+  // The CPU view needs its description now; the memory view lets it (and the tree of the current
+  // range) wait for the chart's first paint (MemoryView's onPainted), at most START_DOCUMENT_MS.
+  const range = { from: view.selFrom, to: view.selTo, thread: view.thread };
   useEffect(() => {
     if (!session) return;
     if (tab === 'cpu') return void session.start();
-    const t = setTimeout(() => session.start(), START_DOCUMENT_MS);
+    const t = setTimeout(() => session.prefetch(range, view.runner), START_DOCUMENT_MS);
     return () => clearTimeout(t);
   }, [session, tab]);
 
@@ -82,7 +83,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
   }
   const info = load.phase === 'ready' ? load.info : null;
   const dark = theme === 'dark';
-  const startDocument = () => session?.start();
+  const startDocument = () => session?.prefetch(range, view.runner);
 
   return (
     <main class="page profile-page">

@@ -21,6 +21,8 @@ interface Columns {
 }
 
 const enc = encodeURIComponent;
+/** Call trees kept per session (each at most a screen's worth of nodes). */
+const TREES_KEPT = 8;
 
 export class ProfileSession {
   state: LoadState = { phase: 'download', loaded: 0 };
@@ -30,6 +32,7 @@ export class ProfileSession {
   private workerReady: Promise<void> | null = null;
   private pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextReq = 1;
+  private readonly trees = new Map<string, Promise<CallTreeData>>();
 
   constructor(
     readonly id: string,
@@ -99,8 +102,32 @@ export class ProfileSession {
     return () => void this.listeners.delete(l);
   }
 
+  /**
+   * Starts what the CPU tab will draw first while another view is shown: the description and the
+   * tree of the current range, so a click on the tab only lays it out.
+   */
+  prefetch(q: RangeQuery, runner: boolean): void {
+    this.start();
+    this.tree(q, runner).catch(() => {
+      /* the CPU view asks again and shows the error */
+    });
+  }
+
   /** The call tree of a range, cut by the server to what a screen shows; launcher frames at the root are cut unless `runner`. */
-  async tree(q: RangeQuery, runner = false): Promise<CallTreeData> {
+  tree(q: RangeQuery, runner = false): Promise<CallTreeData> {
+    const key = `${q.from}|${q.to}|${q.thread}|${runner}`;
+    let pending = this.trees.get(key);
+    if (!pending) {
+      pending = this.fetchTree(q, runner);
+      // A few recent ranges are kept (going back to the whole run is instant); a failure is not.
+      if (this.trees.size >= TREES_KEPT) this.trees.delete(this.trees.keys().next().value as string);
+      this.trees.set(key, pending);
+      pending.catch(() => this.trees.delete(key));
+    }
+    return pending;
+  }
+
+  private async fetchTree(q: RangeQuery, runner: boolean): Promise<CallTreeData> {
     const r = await this.get<{ samples: number; nodes: Columns }>('/tree', q, runner ? { runner: 1 } : {});
     const n = r.nodes;
     const col = <A>(make: { from(x: number[]): A }, key: string) => make.from(n[key] as number[]);
