@@ -4,11 +4,14 @@ import type { UploadQueue } from './upload-queue';
 import type { IngestLimits } from './ingest';
 import type { WorkPool } from './work-pool';
 import type { RuntimeIds } from './runtime-ids';
+import type { SummariesCache } from './summaries-cache';
 
 /** What every route module shares. */
 export interface AppContext extends IngestLimits {
   store: ProfileStore;
   cache: DecodedCache;
+  /** Opened summaries containers: what /memory and /stacks answer from without decoding the document. */
+  summaries: SummariesCache;
   uploads: UploadQueue;
   token: string | null;
   /** The data directory (its disk's free space is reported by /health). */

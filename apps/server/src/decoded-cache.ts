@@ -52,25 +52,13 @@ export class DecodedProfile {
   column(series: MemorySeries): Float64Array {
     const column = this.columnOrNull(series);
     if (column) return column;
-    const has = this.available.length ? `; it has ${this.available.join(', ')}` : '';
-    if (series === 'rss') throw new HttpError(409, 'no-memory', `this profile has no memory samples${has}`);
-    throw new HttpError(
-      400,
-      'no-series',
-      `this profile has no ${SERIES_NAMES[series]} series${has || '; it has no memory series at all'}`,
-    );
+    throw missingSeries(series, this.available);
   }
 
   /** Sample rows of one thread (all samples when `thread` is undefined). */
   rowsOf(thread: number | undefined): Uint32Array | undefined {
     if (thread === undefined) return undefined;
-    if (!Number.isInteger(thread) || thread < 0 || thread >= this.doc.threads.length) {
-      throw new HttpError(
-        400,
-        'bad-thread',
-        `thread must be a thread row from 0 to ${this.doc.threads.length - 1}, got ${thread}`,
-      );
-    }
+    checkThread(thread, this.doc.threads.length);
     let rows = this.threadRows.get(thread);
     if (!rows) {
       rows = threadIndices(this.doc.samples.thread, thread);
@@ -172,6 +160,23 @@ export class DecodedProfile {
 }
 
 const COMPACT_RUNS_KEPT = 8;
+
+/** The error a client gets for a series the profile does not have (`available` lists those it has). */
+export function missingSeries(series: MemorySeries, available: readonly string[]): HttpError {
+  const has = available.length ? `; it has ${available.join(', ')}` : '';
+  if (series === 'rss') return new HttpError(409, 'no-memory', `this profile has no memory samples${has}`);
+  return new HttpError(
+    400,
+    'no-series',
+    `this profile has no ${SERIES_NAMES[series]} series${has || '; it has no memory series at all'}`,
+  );
+}
+
+/** 400 `bad-thread` unless `thread` is a thread row of a profile with `threads` of them. */
+export function checkThread(thread: number, threads: number): void {
+  if (!Number.isInteger(thread) || thread < 0 || thread >= threads)
+    throw new HttpError(400, 'bad-thread', `thread must be a thread row from 0 to ${threads - 1}, got ${thread}`);
+}
 
 const finiteColumns = new WeakMap<Float64Array, boolean>();
 

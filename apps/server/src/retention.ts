@@ -53,7 +53,10 @@ export async function prune(
   options: PruneOptions,
 ): Promise<PruneResult & { failedUploadsRemoved: number }> {
   const result = await ctx.store.prune(options);
-  for (const id of result.deleted) ctx.cache.forget(id);
+  for (const id of result.deleted) {
+    ctx.cache.forget(id);
+    ctx.summaries.forget(id);
+  }
   // Failed uploads age like profiles: their raw bodies would otherwise stay in incoming/ for good.
   const failedUploadsRemoved =
     options.olderThanMs === undefined

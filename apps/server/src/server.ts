@@ -12,10 +12,11 @@ import {
 import { DecodedCache } from './decoded-cache';
 import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
-import { handleError } from './http-error';
+import { HttpError, handleError } from './http-error';
 import { armBodyTimeout } from './body';
 import { WorkPool } from './work-pool';
 import { RuntimeIds, runtimeSecret } from './runtime-ids';
+import { SummariesCache } from './summaries-cache';
 import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
 import { registerCpuApi } from './routes/cpu-api';
@@ -137,16 +138,22 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   );
   const pool = new WorkPool({ threads: options.maxConcurrentIngest, maxQueue: options.maxWaitingIngest });
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const summaries = new SummariesCache(store, pool, app.log, {
+    maxInflatedBytes: Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
+    checkDocument: (id) => checkStoredDocument(store, cache, id),
+  });
   const uploads = new UploadQueue(
     join(dataDir, 'incoming'),
     store,
     pool,
     { maxInflatedBytes, maxRawBytes: maxUploadBytes },
     app.log,
+    (id) => summaries.stored(id),
   );
   const ctx: AppContext = {
     store,
     cache,
+    summaries,
     uploads,
     token: options.token || null,
     dataDir,
@@ -206,9 +213,33 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       await stopRetention();
       await stopSweeps();
       await uploads.idle();
+      await summaries.close();
       await pool.close();
       await store.close();
       await unlink(pidFile).catch(() => {});
     },
   };
+}
+
+/** Documents up to this size are verified whole before their summary answers for them (a few ms). */
+const VERIFY_WHOLE_BYTES = 8 * 1024 ** 2;
+
+/**
+ * What a view that decoded the document would have found wrong with it, at a cost that does not grow
+ * with the profile: gone (false), cut short (its size differs from the one stored), or, for documents
+ * up to VERIFY_WHOLE_BYTES, damaged anywhere (inflated once per process by the bytes cache).
+ */
+async function checkStoredDocument(store: CompositeProfileStore, cache: DecodedCache, id: string): Promise<boolean> {
+  const row = await store.get(id);
+  if (!row) return false;
+  const stat = await store.blobs.stat(id);
+  if (!stat) return false;
+  if (stat.sizeBytes !== row.sizeBytes)
+    throw new HttpError(
+      500,
+      'stored-corrupt',
+      `the stored document of profile ${id} is damaged (${stat.sizeBytes} bytes where ${row.sizeBytes} were stored); restore profiles/${id}.msgpack.gz from a backup`,
+    );
+  if (row.sizeBytes <= VERIFY_WHOLE_BYTES) await cache.bytes.get(id);
+  return true;
 }

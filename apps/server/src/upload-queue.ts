@@ -33,6 +33,8 @@ export class UploadQueue {
     private readonly pool: WorkPool,
     private readonly limits: IngestLimits,
     private readonly log: FastifyBaseLogger,
+    /** Called with each profile stored (its summary is then built). */
+    private readonly onStored: (id: string) => void = () => {},
   ) {}
 
   jobPath(id: string) {
@@ -157,6 +159,7 @@ export class UploadQueue {
       try {
         // Not put in the decoded cache: only views fill it (200 fresh uploads held it full of documents no one read).
         await this.store.put(ingested.bytes, ingested.fields, { id, uploadedAt: job.receivedAt });
+        this.onStored(id);
       } catch (error) {
         if (!(error instanceof DuplicateIdError)) throw error; // already stored before a crash
       }

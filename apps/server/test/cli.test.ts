@@ -141,7 +141,8 @@ describe('prof-server', () => {
     await stop(second.proc);
     const third = await start(['--port', '0', '--data', data, '--no-demos'], { cwd: dir, env: { PROF_MAX_AGE: '0s' } });
     await expect.poll(async () => (await json(await fetch(`${third.url}/api/profiles`))).total).toBe(0);
-    expect(await readdir(join(data, 'profiles'))).toEqual([]);
+    // The rows go first, then each document and its summary: the files are gone once the last unlink is done.
+    await expect.poll(() => readdir(join(data, 'profiles'))).toEqual([]);
   });
 
   it('explains bad flags and exits 2; --help exits 0', () => {

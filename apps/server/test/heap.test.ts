@@ -122,8 +122,7 @@ describe('the heap series of a profile recorded by prof run', () => {
     );
   });
 
-  it('keeps the heap summary in the same byte-bounded cache, built only when asked for', async () => {
-    // A fresh upload sits decoded in the cache (a copy, so no summary of it exists yet).
+  it('answers both series from the summaries container, the decoded cache left empty', async () => {
     const copy = structuredClone(doc);
     copy.meta.project = 'node-heap-copy';
     const uploaded = await fetch(`${r.url}/api/profiles`, {
@@ -131,14 +130,14 @@ describe('the heap series of a profile recorded by prof run', () => {
       body: (await gzipDocument(copy)) as unknown as BodyInit,
     });
     const copyId = (await json(uploaded)).id;
-    await get(`/api/profiles/${copyId}/memory?bins=10`);
     const before = (await get('/health')).body.cache;
-    await get(`/api/profiles/${copyId}/memory?bins=10&from=5&to=50`);
-    expect((await get('/health')).body.cache).toEqual(before); // RSS again: nothing new held
-    await get(`/api/profiles/${copyId}/memory?bins=10&series=heap`);
-    const after = (await get('/health')).body.cache;
-    expect(after.entries).toBe(before.entries);
-    expect(after.bytes - before.bytes).toBe(buildMemorySummary(copy.samples.time, copy.samples.heap!).bytes);
+    for (const query of ['bins=10', 'bins=10&from=5&to=50', 'bins=10&series=heap']) {
+      const { body, status } = await get(`/api/profiles/${copyId}/memory?${query}`);
+      expect(status).toBe(200);
+      expect(body.available).toEqual(['rss', 'heap']);
+    }
+    expect((await get('/health')).body.cache).toEqual(before); // nothing decoded
+    expect((await get('/health')).body.summaries.open).toBeGreaterThanOrEqual(1);
   });
 
   it('ranks stacks by heap growth with series=heap', async () => {

@@ -45,17 +45,17 @@ function build(doc: Doc, cpuBlock?: number, cpuFanout?: number, chunk = 1000): U
     cpuFanout,
     meta: { hello: 'world' },
   });
-  for (let i = 0; i < doc.time.length; i += chunk) {
-    const j = Math.min(doc.time.length, i + chunk);
-    b.push({
-      time: doc.time.subarray(i, j),
-      stack: doc.stack.subarray(i, j),
-      thread: doc.thread.subarray(i, j),
-      memory: doc.memory?.subarray(i, j),
-      heap: doc.heap?.subarray(i, j),
-      weight: doc.weight?.subarray(i, j),
-    });
-  }
+  b.pushColumns(
+    {
+      time: doc.time,
+      stack: doc.stack,
+      thread: doc.thread,
+      memory: doc.memory,
+      heap: doc.heap,
+      weight: doc.weight,
+    },
+    chunk,
+  );
   const parts = b.finish();
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;

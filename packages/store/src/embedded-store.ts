@@ -201,8 +201,9 @@ export class CompositeProfileStore implements ProfileStore {
       removed = await this.index.remove([id]);
       await this.options.reserve?.restore();
     }
-    await this.blobs.delete(id);
+    // The summary first: a crash between the two leaves a document without one (rebuilt when viewed).
     await this.blobs.deleteSummary(id);
+    await this.blobs.delete(id);
     return removed > 0;
   }
 
@@ -215,8 +216,8 @@ export class CompositeProfileStore implements ProfileStore {
     const ids = candidates.map((c) => c.id);
     if (ids.length) await this.index.remove(ids);
     for (const id of ids) {
-      await this.blobs.delete(id);
       await this.blobs.deleteSummary(id);
+      await this.blobs.delete(id);
     }
     return { deleted: ids, freedBytes: candidates.reduce((sum, c) => sum + c.sizeBytes, 0) };
   }

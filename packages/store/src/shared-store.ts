@@ -70,8 +70,8 @@ export class SharedProfileStore extends CompositeProfileStore {
       const rows = new Set(await this.index.ids());
       const orphans = old.filter((id) => !rows.has(id));
       for (const id of orphans) {
-        await this.blobs.delete(id);
         await this.blobs.deleteSummary(id);
+        await this.blobs.delete(id);
       }
       return { incomplete, orphans: orphans.length, orphanSummaries };
     });

@@ -9,9 +9,10 @@ import { requireToken } from '../auth';
 import type { AppContext } from '../context';
 import { freeSpace } from '../disk';
 import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
+import { memoryFromSummaries, stacksFromSummaries, stacksJson, stacksQuery } from './summary-views';
 
-const DEFAULT_BINS = 500;
-const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
+export const DEFAULT_BINS = 500;
+export const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
 
 export function idParam(request: FastifyRequest): string {
   const id = (request.params as { id: string }).id;
@@ -44,8 +45,12 @@ export function frameJson(doc: ProfileDocument, frame: number): FrameJson {
 /** The whole run when absent: `to` is exclusive in @prof/binning, so it goes just past the last sample. */
 export function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to: number } {
   const time = doc.samples.time;
-  const last = time.length ? time[time.length - 1] : 0;
-  const from = optionalNumber(query, 'from') ?? Math.min(0, time.length ? time[0] : 0);
+  return windowFrom(query, time.length ? time[0] : 0, time.length ? time[time.length - 1] : 0);
+}
+
+/** `windowOf` from the first and last sample times (0 and 0 without samples). */
+export function windowFrom(query: QueryObject, first: number, last: number): { from: number; to: number } {
+  const from = optionalNumber(query, 'from') ?? Math.min(0, first);
   const to = optionalNumber(query, 'to') ?? last + Math.max(1e-6, Math.abs(last) * 1e-12);
   if (!(to > from)) throw new HttpError(400, 'bad-query', `the window is empty: from=${from} must be below to=${to}`);
   return { from, to };
@@ -139,6 +144,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   async function ensureLive(id: string): Promise<void> {
     if (!ctx.shared || (await ctx.store.get(id))) return;
     ctx.cache.forget(id);
+    ctx.summaries.forget(id);
     throw new HttpError(404, 'not-found', `no profile with id ${id}`);
   }
 
@@ -154,6 +160,8 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       profiles: stats?.count ?? null,
       storedBytes: stats?.totalBytes ?? null,
       cache: ctx.cache.size,
+      // opened summaries containers (what /memory and /stacks read), builds done and failed
+      summaries: ctx.summaries.stats(),
       // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
       quarantined: await ctx.store.quarantined().catch(() => null),
       // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
@@ -205,6 +213,8 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const query = request.query as QueryObject;
     await ensureLive(id);
+    const summaries = await ctx.summaries.get(id);
+    if (summaries) return memoryFromSummaries(summaries, query);
     const decoded = await ctx.cache.get(id);
     const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
     const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
@@ -228,17 +238,11 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const query = request.query as QueryObject;
     await ensureLive(id);
+    const summaries = await ctx.summaries.get(id);
+    if (summaries) return stacksFromSummaries(summaries, query);
     const decoded = await ctx.cache.get(id);
     const doc = decoded.doc;
-    const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
-    const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
-    const rank = single(query, 'rank') ?? 'count';
-    if (rank !== 'count' && rank !== 'growth')
-      throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
-    const series = seriesParam(query);
-    // Growth is credited from the series asked for; without one, from RSS when the profile has it.
-    const growthFrom =
-      single(query, 'series') !== undefined || rank === 'growth' || decoded.available.includes(series) ? series : null;
+    const { thread, topK, rank, growthFrom } = stacksQuery(query, decoded.available);
     const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
     const { from, to } = windowOf(query, doc);
     const indices = derived(id, decoded, () => decoded.rowsOf(thread));
@@ -251,20 +255,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       memory: memory || undefined,
       rankBy: rank,
     });
-    const frames = (rows: number[]) => rows.map((f) => frameJson(doc, f));
-    return {
-      samples: analysis.samples,
-      from,
-      to,
-      prefix: frames(analysis.prefix),
-      extension: frames(analysis.extension),
-      share: analysis.share,
-      top: analysis.top.map((t) => ({
-        stack: frames(t.frames),
-        count: t.count,
-        ...(t.growth !== undefined ? { growth: t.growth } : {}),
-      })),
-    };
+    return stacksJson(analysis, from, to, (f) => frameJson(doc, f));
   });
 
   app.delete('/api/profiles/:id', async (request) => {
@@ -272,6 +263,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
     ctx.cache.forget(id);
+    ctx.summaries.forget(id);
     if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
     return { deleted: id };
   });

@@ -81,7 +81,9 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     // not put in the decoded cache: only views fill it.
     const store = async (converting: Promise<Converted>) => {
       const converted = await converting;
-      return ctx.store.put(converted.bytes, converted.fields, { id });
+      const row = await ctx.store.put(converted.bytes, converted.fields, { id });
+      ctx.summaries.stored(id);
+      return row;
     };
     const limits = ingestLimits(ctx);
     let row: ProfileRow;
@@ -162,6 +164,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     const overrides = overridesFrom(request.query as QueryObject, ctx);
     const converted = await ctx.pool.run('convertLegacyTree', { body, overrides }, { transfer: movable(body) });
     const row = await ctx.store.put(converted.bytes, converted.fields);
+    ctx.summaries.stored(row.id);
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };

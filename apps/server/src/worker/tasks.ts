@@ -2,7 +2,14 @@
 // dist/worker/tasks.js. Each returns plain data or a `TaskFailure`: an error crossing the thread
 // boundary keeps only its message, and the routes need its status and code.
 import { readFile } from 'node:fs/promises';
-import { assertIntegrity, gzipDocument, isProfFormatError, type ProfileDocument } from '@prof/format/node';
+import Tinypool from 'tinypool';
+import {
+  assertIntegrity,
+  gunzipDocument,
+  gzipDocument,
+  isProfFormatError,
+  type ProfileDocument,
+} from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
 import {
   applyOverrides,
@@ -19,6 +26,7 @@ import { legacyTreeToDocument } from '../protocols/legacy-tree';
 import { vmprofViewerSubmitToDocument } from '../protocols/vmprof-viewer-submit';
 import { assertTextLimits } from '../text-limits';
 import { parseJsonBody } from '../body';
+import { joinParts, summarizeDocument } from '../summarize';
 
 export interface TaskFailure {
   failed: true;
@@ -112,7 +120,24 @@ export function convertLegacyTree(input: { body: Uint8Array; overrides: Override
   });
 }
 
+/**
+ * A stored document's summaries container (decoded and built here, off the event loop), as one
+ * buffer moved back to the caller rather than copied.
+ */
+export function buildSummary(input: {
+  bytes: Uint8Array;
+  maxInflatedBytes: number;
+}): Promise<Uint8Array | TaskFailure> {
+  return guarded(async () => {
+    const bytes = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
+    const doc = await gunzipDocument(bytes, { maxInflatedBytes: input.maxInflatedBytes });
+    // Moved only when it is the whole result (tinypool looks no deeper).
+    return Tinypool.move(joinParts(summarizeDocument(doc))) as Uint8Array;
+  });
+}
+
 export interface Tasks {
+  buildSummary: typeof buildSummary;
   ingestUpload: typeof ingestUpload;
   convertSubmit: typeof convertSubmit;
   convertLegacyTree: typeof convertLegacyTree;

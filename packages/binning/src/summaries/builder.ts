@@ -281,6 +281,22 @@ export class SummariesBuilder {
     }
   }
 
+  /** Appends whole columns, in chunks of `chunk` samples (as a streaming converter would). */
+  pushColumns(columns: SampleChunk, chunk = 65_536): void {
+    const n = columns.time.length;
+    for (let i = 0; i < n; i += chunk) {
+      const j = Math.min(n, i + chunk);
+      this.push({
+        time: columns.time.subarray(i, j),
+        stack: columns.stack.subarray(i, j),
+        thread: columns.thread.subarray(i, j),
+        memory: columns.memory?.subarray(i, j),
+        heap: columns.heap?.subarray(i, j),
+        weight: columns.weight?.subarray(i, j),
+      });
+    }
+  }
+
   /** Bytes gained at this sample over the last reading (as `memoryGrowth` of the carried-forward column). */
   private growth(kind: MemoryKind, v: number): number {
     if (!Number.isFinite(v)) return 0;

@@ -1,0 +1,97 @@
+// /memory and /stacks answered from a profile's summaries container: the same JSON as from the
+// decoded document (read-api.ts), reading only the parts of the container a query touches.
+import { binRows, type StackAnalysis, type Summaries } from '@prof/binning';
+import { FRAME_KIND_NAMES } from '@prof/format';
+import { HttpError } from '../http-error';
+import { optionalBoolean, optionalInteger, single, type QueryObject } from '../query';
+import { checkThread, missingSeries, type MemorySeries } from '../decoded-cache';
+import type { SummaryMeta } from '../summarize';
+import { DEFAULT_BINS, MAX_API_BINS, seriesParam, windowFrom, type FrameJson } from './read-api';
+
+const windowOf = (query: QueryObject, s: Summaries) =>
+  s.samples ? windowFrom(query, s.firstTime, s.lastTime) : windowFrom(query, 0, 0);
+
+export async function memoryFromSummaries(s: Summaries, query: QueryObject) {
+  const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
+  const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+  const series = seriesParam(query);
+  const { from, to } = windowOf(query, s);
+  // In the order the document path checks them: the series first, then the thread.
+  if (!s.available.includes(series)) throw missingSeries(series, s.available);
+  if (thread !== undefined) checkThread(thread, s.threads);
+  const result = await s.memoryBins(thread, from, to, bins, {
+    series,
+    align: optionalBoolean(query, 'align') ?? false,
+  });
+  const meta = s.meta as unknown as SummaryMeta;
+  return {
+    bins: binRows(result),
+    unit: 'bytes',
+    from: result.from,
+    to: result.to,
+    durationMs: meta.durationMs,
+    timeEstimated: meta.timeEstimated,
+    series,
+    available: s.available,
+  };
+}
+
+export async function stacksFromSummaries(s: Summaries, query: QueryObject) {
+  const { thread, topK, rank, growthFrom } = stacksQuery(query, s.available);
+  if (growthFrom && !s.available.includes(growthFrom)) throw missingSeries(growthFrom, s.available);
+  const { from, to } = windowOf(query, s);
+  if (thread !== undefined) checkThread(thread, s.threads);
+  const [analysis, names] = await Promise.all([
+    s.analyzeStacks(thread, from, to, { topK, rankBy: rank, series: growthFrom ?? undefined }),
+    frameNamer(s),
+  ]);
+  return stacksJson(analysis, from, to, names);
+}
+
+/** The /stacks answer (STACKS_RESPONSE) of an analysis, frames named by `frame`. */
+export function stacksJson(analysis: StackAnalysis, from: number, to: number, frame: (row: number) => FrameJson) {
+  const frames = (rows: number[]) => rows.map(frame);
+  return {
+    samples: analysis.samples,
+    from,
+    to,
+    prefix: frames(analysis.prefix),
+    extension: frames(analysis.extension),
+    share: analysis.share,
+    top: analysis.top.map((t) => ({
+      stack: frames(t.frames),
+      count: t.count,
+      ...(t.growth !== undefined ? { growth: t.growth } : {}),
+    })),
+  };
+}
+
+/** The /stacks parameters; `available`: the profile's memory series. */
+export function stacksQuery(query: QueryObject, available: readonly MemorySeries[]) {
+  const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
+  const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
+  const rank = single(query, 'rank') ?? 'count';
+  if (rank !== 'count' && rank !== 'growth')
+    throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
+  const series = seriesParam(query);
+  // Growth is credited from the series asked for; without one, from RSS when the profile has it.
+  const growthFrom: MemorySeries | null =
+    single(query, 'series') !== undefined || rank === 'growth' || available.includes(series) ? series : null;
+  return { thread, topK, rank: rank as 'count' | 'growth', growthFrom };
+}
+
+/** Frame row → its JSON, from the frame and string tables stored in the container. */
+async function frameNamer(s: Summaries): Promise<(frame: number) => FrameJson> {
+  const [name, file, line, kind] = await Promise.all(
+    ['frames.name', 'frames.file', 'frames.line', 'frames.kind'].map((n) => s.array(n)),
+  );
+  const strings = s.json('strings') as string[];
+  if (!name || !file || !line || !kind || !Array.isArray(strings))
+    throw new Error('summaries container without its frame table');
+  return (f) => ({
+    name: strings[name[f]],
+    file: strings[file[f]],
+    line: line[f],
+    kind: FRAME_KIND_NAMES[kind[f]] ?? 'unknown',
+  });
+}

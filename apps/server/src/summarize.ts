@@ -1,0 +1,44 @@
+import { SummariesBuilder } from '@prof/binning';
+import { documentSummary, type ProfileDocument } from '@prof/format';
+
+/** What the read routes need besides the columns, kept in the container's `meta`. */
+export interface SummaryMeta {
+  durationMs: number;
+  timeEstimated: boolean;
+}
+
+/**
+ * A document's summaries container (see @prof/binning `SummariesBuilder`), with the frame and string
+ * tables the stacks route names frames from, so no query needs the document.
+ */
+export function summarizeDocument(doc: ProfileDocument): Uint8Array[] {
+  const s = doc.samples;
+  const meta: SummaryMeta = { durationMs: documentSummary(doc).durationMs, timeEstimated: s.timeEstimated };
+  const builder = new SummariesBuilder({
+    stacks: doc.stacks,
+    threads: doc.threads.length,
+    memory: !!s.memory,
+    heap: !!s.heap,
+    weight: !!s.weight,
+    meta: meta as unknown as Record<string, unknown>,
+  });
+  builder.pushColumns(s);
+  const f = doc.frames;
+  builder.addArray('frames.name', f.name);
+  builder.addArray('frames.file', f.file);
+  builder.addArray('frames.line', f.line);
+  builder.addArray('frames.kind', Uint32Array.from(f.kind));
+  builder.addJson('strings', doc.strings);
+  return builder.finish();
+}
+
+/** The parts joined into one buffer of its own (moved, not copied, out of a worker). */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
