@@ -51,6 +51,8 @@ export async function runtimeSecret(options: {
   const kept = await readFile(path, 'utf8').catch(() => '');
   if (/^[0-9a-f]{64}$/.test(kept.trim())) return Buffer.from(kept.trim(), 'hex');
   const made = randomBytes(32);
+  // A shared store (PostgreSQL + S3) leaves the data directory to be made here.
+  await mkdir(options.dataDir, { recursive: true });
   // Readable by the server's user only; written whole or not at all (a torn file is made again).
   await mkdir(options.dataDir, { recursive: true }); // with a shared store nothing else made it
   const temp = tempPathFor(path);
