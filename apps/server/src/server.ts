@@ -20,7 +20,7 @@ import { SummariesCache } from './summaries-cache';
 import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
 import { registerCpuApi } from './routes/cpu-api';
-import { DecodedCpuSource } from './cpu-source';
+import { DecodedCpuSource, SummariesCpuSource } from './cpu-source';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
@@ -177,8 +177,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   registerReady(app, store);
   registerReadApi(app, ctx);
   registerCompareApi(app, ctx);
-  const decodedCpu = new DecodedCpuSource(cache);
-  registerCpuApi(app, ctx, (id) => decodedCpu.open(id));
+  // From the summaries when the profile has them (with the CPU extras), else from the decoded document.
+  const cpu = new SummariesCpuSource((id) => summaries.get(id), new DecodedCpuSource(cache));
+  registerCpuApi(app, ctx, (id) => cpu.open(id));
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 

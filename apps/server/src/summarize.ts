@@ -1,5 +1,6 @@
 import { SummariesBuilder } from '@prof/binning';
 import { documentSummary, type ProfileDocument } from '@prof/format';
+import { cpuExtras } from './cpu-source';
 
 /** What the read routes need besides the columns, kept in the container's `meta`. */
 export interface SummaryMeta {
@@ -29,6 +30,10 @@ export function summarizeDocument(doc: ProfileDocument): Uint8Array[] {
   builder.addArray('frames.line', f.line);
   builder.addArray('frames.kind', Uint32Array.from(f.kind));
   builder.addJson('strings', doc.strings);
+  // What the CPU views read beside the columns (cpu-source.ts), so they never need the document either.
+  const extras = cpuExtras(doc, meta.durationMs);
+  for (const [name, array] of Object.entries(extras.arrays)) builder.addArray(name, array);
+  for (const [name, value] of Object.entries(extras.json)) builder.addJson(name, value);
   return builder.finish();
 }
 
