@@ -255,5 +255,18 @@ export async function ingestFile(path: string, overrides: Overrides, limits: Ing
       return convertStreamed(path, overrides);
     return fromConverted(await readProfileFile(path), overrides);
   }
+  // A document is read into memory: one larger than it may inflate to is refused before that.
+  await assertHeldWithin(path, limits.maxInflatedBytes, 'a Prof document', 'prof-server --max-inflated');
   return ingestBytes(await readFile(path), overrides, limits);
+}
+
+/** Refuses (413) a spooled body of more than `max` bytes that would be read into memory whole. */
+export async function assertHeldWithin(path: string, max: number, what: string, hint: string): Promise<void> {
+  const size = (await stat(path)).size;
+  if (size > max)
+    throw new HttpError(
+      413,
+      'too-large',
+      `${what} of ${size} bytes is read into memory, and the limit is ${sizeText(max)} (${hint})`,
+    );
 }

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gunzipDocument, gzipDocument, readProfileFile } from '@prof/format/node';
+import { encodeDocument, gunzipDocument, gzipDocument, readProfileFile } from '@prof/format/node';
 import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
 import { fixtures, json, startServer, storedBytes, waitForProfile, type Running } from './helpers';
 
@@ -90,6 +90,19 @@ describe('long vmprof uploads', () => {
     await waitForProfile(r.url, rid, 120_000);
     await checkStored(rid);
   }, 120_000);
+
+  it('a Prof document larger than --max-inflated is refused before it is read into memory', async () => {
+    const doc = encodeDocument(one);
+    const response = await fetch(`${r.url}/api/profiles`, {
+      method: 'POST',
+      body: Buffer.concat([doc, Buffer.alloc((64 << 20) + 1 - doc.length)]),
+    });
+    const answer = await json(response);
+    expect(response.status, JSON.stringify(answer)).toBe(413);
+    expect(answer.error.message).toMatch(
+      /a Prof document of 67108865 bytes is read into memory.*64 MiB.*--max-inflated/,
+    );
+  });
 
   it('a gzipped vmprof header followed by zeros is refused as a bomb, past 64 MiB', async () => {
     const prof = readFileSync(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));

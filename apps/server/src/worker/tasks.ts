@@ -13,6 +13,7 @@ import {
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
 import {
   applyOverrides,
+  assertHeldWithin,
   ingestBytes,
   ingestFile,
   nameVmprofRun,
@@ -27,6 +28,12 @@ import { vmprofViewerSubmitToDocument } from '../protocols/vmprof-viewer-submit'
 import { assertTextLimits } from '../text-limits';
 import { parseJsonBody } from '../body';
 import { joinParts, summarizeDocument } from '../summarize';
+
+/**
+ * A multipart form is read whole to find its file part: at most the 2 GiB uploads had before they
+ * were streamed (a raw body, `curl --data-binary @run.prof`, has no such bound).
+ */
+const MULTIPART_MAX_BYTES = 2 * 1024 ** 3;
 
 export interface TaskFailure {
   failed: true;
@@ -86,6 +93,13 @@ export function ingestUpload(input: {
     const boundary = multipartBoundary(input.contentType ?? undefined);
     let ingested: Ingested;
     if (input.path !== undefined) {
+      if (boundary)
+        await assertHeldWithin(
+          input.path,
+          MULTIPART_MAX_BYTES,
+          'a multipart upload',
+          'POST the file as the raw body instead: curl --data-binary @FILE',
+        );
       ingested = boundary
         ? await ingestBytes(multipartPart(await readFile(input.path), boundary, 'file'), overrides, limits)
         : await ingestFile(input.path, overrides, limits);
