@@ -30,8 +30,8 @@ export interface SeriesToc {
   blockTime: Section;
   /** Time of the first sample of each COARSE_BLOCKS blocks: read whole to start a search. */
   coarseTime: Section;
-  /** Sum, min and max per node, level 0 (one node per block) first, as `buildMemorySummary` makes them. */
-  levels: { sum: Section; min: Section; max: Section }[];
+  /** [sum, min, max] per node, level 0 (one node per block) first, the values `buildMemorySummary` makes. */
+  levels: Section[];
 }
 
 /** One level of the CPU aggregates: node j's entries are `offsets[j]..offsets[j+1]`. */
@@ -57,7 +57,8 @@ export interface Toc {
   columns: {
     time: Section;
     stack: Section;
-    thread: Section;
+    /** Absent with a single thread: every sample is thread 0. */
+    thread?: Section;
     memory?: Section;
     heap?: Section;
     weight?: Section;

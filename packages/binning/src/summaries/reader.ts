@@ -30,7 +30,9 @@ export function bufferSource(bytes: Uint8Array): SummarySource {
   return { size: bytes.byteLength, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-const PAGE_SHIFT = 12;
+// 1 KiB: a bin edge touches a 256-byte block of times, one of values and a few nodes per level; 4 KiB
+// pages read and kept 4 times what it needs.
+const PAGE_SHIFT = 10;
 const PAGE = 1 << PAGE_SHIFT;
 /** Longest single read: a run of missing pages is split so one query never asks for one huge range. */
 const MAX_RUN_PAGES = 64;
@@ -302,10 +304,7 @@ export class Summaries {
     const ranges: number[] = [];
     const levels = s.levels.length;
     const visitNodes = (level: number, a: number, b: number) => {
-      if (b <= a) return;
-      span(ranges, s.levels[level].sum, a, b);
-      span(ranges, s.levels[level].min, a, b);
-      span(ranges, s.levels[level].max, a, b);
+      if (b > a) span(ranges, s.levels[level], 3 * a, 3 * b);
     };
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = positions[i];
@@ -333,9 +332,9 @@ export class Summaries {
     const addNodes = (level: number, a: number, b: number) => {
       const l = s.levels[level];
       for (let i = a; i < b; i++) {
-        sum += pages.f64(l.sum, i);
-        min = Math.min(pages.f64(l.min, i), min);
-        max = Math.max(pages.f64(l.max, i), max);
+        sum += pages.f64(l, 3 * i);
+        min = Math.min(pages.f64(l, 3 * i + 1), min);
+        max = Math.max(pages.f64(l, 3 * i + 2), max);
       }
     };
     for (let i = 0; i < result.bins; i++) {
@@ -506,7 +505,7 @@ export class Summaries {
     for (const [lo, hi] of partial) {
       if (hi <= lo) continue;
       span(ranges, columns.stack, lo, hi);
-      span(ranges, columns.thread, lo, hi);
+      if (columns.thread) span(ranges, columns.thread, lo, hi);
       if (weightBy === 'weight') span(ranges, columns.weight!, lo, hi);
       // Growth needs the readings from the block's start, where the carried reading is known.
       if (readingOf) span(ranges, readingOf, Math.floor(lo / toc.cpuBlock) * toc.cpuBlock, hi);
@@ -544,7 +543,7 @@ export class Summaries {
             last = v;
           }
         } else if (weightBy === 'weight') w = pages.f64(columns.weight!, k);
-        if (thread !== undefined && pages.u32(columns.thread, k) !== thread) continue;
+        if (thread !== undefined && columns.thread && pages.u32(columns.thread, k) !== thread) continue;
         add(pages.i32(columns.stack, k), 1, w);
       }
     }
