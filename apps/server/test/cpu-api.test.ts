@@ -139,6 +139,8 @@ describe('GET /api/profiles/:id/cpu/tree', () => {
         }
       }
     }
+    // Answered from the summaries containers built at upload: no document was decoded for them.
+    expect((await get('/health')).body.cache.entries).toBe(0);
   });
 
   it('cuts to maxNodes and minShare, every dropped weight on its parent', async () => {
