@@ -6,7 +6,7 @@ import { reindexCommand } from './reindex-command';
 import { migrateCommand } from './migrate';
 
 const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T] [options]
-       prof-server reindex [--data DIR]   rebuild the index from the stored documents (server stopped)
+       prof-server reindex [--data DIR] [--index URL --blobs URL]   rebuild the index from the stored documents
   --port P      port to listen on (env PORT; default 8080; 0 = any free port)
   --host H      interface (env HOST; default 127.0.0.1; 0.0.0.0 for every interface)
   --data DIR    data directory (env PROF_DATA; default ./prof-data)

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
-import { PostgresProfileIndex, S3BlobStore, SharedProfileStore, openStore } from '@prof/store';
+import { PostgresProfileIndex, S3BlobStore, SharedProfileStore, fieldsFromDocument, openStore } from '@prof/store';
 import { startPostgres, startS3 } from '../../../scripts/services.mjs';
 import { fixtures, json, startServer } from './helpers';
 import { rawRequest } from './raw-http';
@@ -262,6 +262,58 @@ describe('prof-server migrate', () => {
       await target.close();
     }
     expect((await migrate(['--from', dir])).code).toBe(2); // no target: usage
+  });
+});
+
+describe('prof-server reindex on the shared store', () => {
+  it('rebuilds dropped, altered and ghost rows from the bucket, equal to the originals, with a server running', async () => {
+    const urls = sharedStoreUrls();
+    const store = new SharedProfileStore(S3BlobStore.fromUrl(urls.blobs), await PostgresProfileIndex.open(urls.index));
+    try {
+      const ids: string[] = [];
+      const names = ['memory_spiky', 'threads', 'memory_cputimer', 'cpu_basic'];
+      for (const [i, name] of names.entries()) {
+        const doc = await readProfileFile(join(fixtures, `vmprof-fresh/${name}.prof`));
+        const row = await store.put(await gzipDocument(doc), fieldsFromDocument(doc), {
+          uploadedAt: 1_700_000_000_000 + i,
+        });
+        ids.push(row.id);
+      }
+      const server = await instance(urls); // reindexing must not need it stopped
+      const all = { limit: 100, sort: 'uploadedAt', order: 'asc' } as const;
+      const originals = await store.search(all);
+      const projects = await store.projects();
+      expect(originals.total).toBe(4);
+
+      await store.index.remove([ids[0], ids[1]]); // dropped
+      const altered = (await store.index.get(ids[2]))!;
+      await store.index.remove([ids[2]]);
+      await store.index.insert({ ...altered, project: 'wrong', durationMs: 1 }); // altered
+      await store.index.insert({ ...altered, id: 'a'.repeat(24), project: 'ghost' }); // a row without a document
+      expect((await store.search(all)).total).toBe(3);
+
+      const proc = spawn(process.execPath, [cli, 'reindex'], {
+        env: { ...process.env, PROF_INDEX: urls.index, PROF_BLOBS: urls.blobs },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      running.push(proc);
+      let out = '';
+      proc.stdout!.on('data', (d) => (out += d));
+      proc.stderr!.on('data', (d) => (out += d));
+      const code = await new Promise((resolve) => proc.on('exit', resolve));
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/reindex .*4\/4 documents/); // the progress bar's last line
+      expect(out).toMatch(
+        /indexed 4 document\(s\) in .* s; 1 row\(s\) rewritten .*; 1 row\(s\) without a document removed/,
+      );
+
+      expect(await store.search(all)).toEqual(originals);
+      expect(await store.projects()).toEqual(projects);
+      const seen = await json(await fetch(`${server.url}/api/profiles?limit=100`));
+      expect(seen.items.map((r: { id: string }) => r.id).sort()).toEqual([...ids].sort());
+    } finally {
+      await store.close();
+    }
   });
 });
 

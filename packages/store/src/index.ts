@@ -29,6 +29,8 @@ export {
   openConfiguredStore,
   DEFAULT_GRACE_MS,
   type SweepReport,
+  type SharedReindexOptions,
+  type SharedReindexReport,
   type OpenSharedStoreOptions,
 } from './shared-store';
 export { StoreUnavailableError, isStoreUnavailable } from './unavailable';

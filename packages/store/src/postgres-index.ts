@@ -413,6 +413,36 @@ export class PostgresProfileIndex implements ProfileIndex {
     }
   }
 
+  /**
+   * Puts `row` in place of the row with its id in one transaction (readers see the old or the new
+   * row, never none); false, changing nothing, when there is no such row (deleted meanwhile).
+   */
+  async replace(row: IndexRowInput): Promise<boolean> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.translate(error);
+    }
+    try {
+      await client.query('BEGIN');
+      // delete + insert rather than UPDATE: the project summary is kept by the insert and delete triggers
+      const { rowCount } = await client.query('DELETE FROM profiles WHERE id = $1', [row.id]);
+      if (!rowCount) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await client.query(`INSERT INTO profiles (${INSERT_COLUMNS}) VALUES (${placeholders(0)})`, insertValues(row));
+      await client.query('COMMIT');
+      return true;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw this.translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
   async get(id: string): Promise<ProfileRow | null> {
     const { rows } = await this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM profiles WHERE id = $1`, [id]);
     return rows.length ? toRow(rows[0]) : null;

@@ -1,8 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BlobStore, ProfileIndex, PruneOptions, PruneResult } from './types';
+import type { BlobStore, IndexRowInput, ProfileIndex, ProfileRow, PruneOptions, PruneResult } from './types';
 import { CompositeProfileStore, openStore } from './embedded-store';
-import type { StoreLog } from './reindex';
+import {
+  type RebuildReport,
+  type StoreLog,
+  STORED_MAX_INFLATED_BYTES,
+  UnreadableBlobError,
+  rowFromBlob,
+  silentLog,
+} from './reindex';
 import { FileBlobStore } from './file-blob-store';
 import { SqliteProfileIndex } from './sqlite-index';
 import { type LOCKS, PostgresProfileIndex } from './postgres-index';
@@ -12,8 +19,41 @@ import { S3BlobStore } from './s3-blob-store';
 interface Pingable {
   ping?(): Promise<void>;
 }
+interface Replaceable {
+  replace?(row: IndexRowInput): Promise<boolean>;
+}
 interface Lockable {
   exclusive?<T>(key: keyof typeof LOCKS, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+}
+
+export interface SharedReindexOptions {
+  /** Called after each document, and once at the start with `done` 0. */
+  onProgress?: (done: number, total: number) => void;
+  log?: StoreLog;
+  maxInflatedBytes?: number;
+  /** Documents read at once (S3 round trips overlap); default 8. */
+  concurrency?: number;
+}
+
+export interface SharedReindexReport extends RebuildReport {
+  /** Rows whose document is gone, removed. */
+  rowsWithoutBlob: number;
+  /** Rows rewritten because their fields differed from their document's. */
+  rewritten: number;
+}
+
+/** The fields a row takes from its document, equal whatever the key order of `tags`. */
+function sameFields(a: ProfileRow, b: IndexRowInput): boolean {
+  for (const key of Object.keys(b) as (keyof IndexRowInput)[]) {
+    const x = a[key] ?? null;
+    const y = b[key] ?? null;
+    if (key === 'tags') {
+      const ta = Object.entries(x as Record<string, string>).sort();
+      const tb = Object.entries(y as Record<string, string>).sort();
+      if (JSON.stringify(ta) !== JSON.stringify(tb)) return false;
+    } else if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
 }
 
 export interface SweepReport {
@@ -78,6 +118,87 @@ export class SharedProfileStore extends CompositeProfileStore {
     return result.ran ? result.value : null;
   }
 
+  /**
+   * Rebuilds every row from its document, like `rebuildIndex` does for the directory, while other
+   * instances keep serving: a row is only ever inserted, replaced in one transaction or removed, never
+   * absent in between. Rows keep their upload time; documents without a row get one (an upload racing
+   * this keeps its own row: `put` replaces a row a reindex inserted first); unreadable documents go to
+   * quarantine with their row; rows whose document is gone (listed before the documents, checked again
+   * at the end) are removed. It holds the sweep's lock, so no sweep takes a document whose row is
+   * missing for an orphan meanwhile; null when another instance holds it (sweeping or reindexing).
+   */
+  async reindex(options: SharedReindexOptions = {}): Promise<SharedReindexReport | null> {
+    const log = options.log ?? silentLog;
+    const result = await this.exclusive('sweep', async () => {
+      const report: SharedReindexReport = {
+        indexed: 0,
+        quarantined: 0,
+        uploadTimesKept: 0,
+        rowsWithoutBlob: 0,
+        rewritten: 0,
+      };
+      // Rows before blobs: a put writes its blob first, so a listed row whose blob is not listed after is gone.
+      const rowIds = await this.index.ids();
+      const ids = await this.blobs.list();
+      options.onProgress?.(0, ids.length);
+      let next = 0;
+      let done = 0;
+      const one = async (id: string) => {
+        let row: IndexRowInput | null;
+        try {
+          row = await rowFromBlob(this.blobs, id, options.maxInflatedBytes ?? STORED_MAX_INFLATED_BYTES);
+        } catch (error) {
+          if (!(error instanceof UnreadableBlobError)) throw error;
+          await this.index.remove([id]);
+          await this.blobs.quarantine(id, error.message);
+          log.warn({ id, reason: error.message }, 'unreadable profile moved to quarantine');
+          report.quarantined++;
+          return;
+        }
+        if (!row) return; // deleted meanwhile
+        const before = await this.index.get(id);
+        if (before) {
+          row.uploadedAt = before.uploadedAt;
+          report.uploadTimesKept++;
+          if (!sameFields(before, row)) {
+            const replace = (this.index as Replaceable).replace;
+            if (replace) await replace.call(this.index, row);
+            else if (await this.index.remove([id])) await this.index.insert(row);
+            report.rewritten++;
+          }
+        } else {
+          try {
+            await this.index.insert(row);
+          } catch (error) {
+            if (!(await this.index.get(id))) throw error; // else its own upload indexed it meanwhile
+          }
+        }
+        // A delete racing this removes the row, then the blob: a row inserted after it has no blob.
+        if (!(await this.blobs.stat(id))) {
+          await this.index.remove([id]);
+          return;
+        }
+        report.indexed++;
+      };
+      const worker = async () => {
+        while (next < ids.length) {
+          await one(ids[next++]);
+          options.onProgress?.(++done, ids.length);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+      const listed = new Set(ids);
+      for (const id of rowIds) {
+        if (listed.has(id) || (await this.blobs.stat(id))) continue;
+        report.rowsWithoutBlob += await this.index.remove([id]);
+      }
+      if (report.rowsWithoutBlob)
+        log.warn({ rowsWithoutBlob: report.rowsWithoutBlob }, 'removed index rows whose document is gone');
+      return report;
+    });
+    return result.ran ? result.value : null;
+  }
+
   /** Prunes on one instance at a time; the others find nothing to do (an empty result). */
   override async prune(options: PruneOptions): Promise<PruneResult> {
     const result = await this.exclusive('retention', () => super.prune(options));
@@ -100,6 +221,8 @@ export interface OpenSharedStoreOptions {
   /** `s3://bucket/prefix?endpoint=...` for shared blobs; absent: files in `dir`. */
   blobs?: string;
   graceMs?: number;
+  /** Sweep at open (default true); `reindex` opens without, so rows it is about to restore keep their documents. */
+  sweep?: boolean;
 }
 
 /**
@@ -123,7 +246,7 @@ export async function openConfiguredStore(options: OpenSharedStoreOptions): Prom
   const store = new SharedProfileStore(blobs, index, options.graceMs);
   try {
     await store.ready();
-    await store.sweep();
+    if (options.sweep !== false) await store.sweep();
   } catch (error) {
     await store.close();
     throw error;
