@@ -4,6 +4,7 @@ import { isProfFormatError } from '@prof/format';
 import { isStoreUnavailable, type ProfileStore } from '@prof/store';
 import { HttpError } from './http-error';
 import type { DecodedCache } from './decoded-cache';
+import type { WorkPool } from './work-pool';
 
 /** Routes that take uploads, whichever protocol (the Prometheus label `protocol`). */
 const UPLOAD_ROUTES: Record<string, string> = {
@@ -28,7 +29,7 @@ function errorCode(error: unknown): string {
  */
 export function registerMetrics(
   app: FastifyInstance,
-  deps: { store: ProfileStore; cache: DecodedCache; path?: string },
+  deps: { store: ProfileStore; cache: DecodedCache; pool?: WorkPool; path?: string },
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -39,6 +40,14 @@ export function registerMetrics(
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const conversions = new Histogram({
+    name: 'prof_conversion_duration_seconds',
+    help: 'Time an upload spends on the worker pool (queue wait, inflate, decode or convert, check), by kind (prof: POST /api/profiles of any format; vmprof: the runtime protocol; vmprof-viewer; vmprof-legacy) and outcome (ok, or the error code)',
+    labelNames: ['kind', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  if (deps.pool) deps.pool.onConversion = (kind, seconds, outcome) => conversions.observe({ kind, outcome }, seconds);
   const uploads = new Counter({
     name: 'prof_uploads_total',
     help: 'Uploads answered, by protocol and outcome (ok, or the error code)',

@@ -173,7 +173,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
   });
-  registerMetrics(app, { store, cache });
+  registerMetrics(app, { store, cache, pool });
   registerReady(app, store);
   registerReadApi(app, ctx);
   registerCompareApi(app, ctx);

@@ -179,7 +179,11 @@ export class UploadQueue {
     const path = this.bodyPath(job.id);
     // Jobs queued on disk before the rename still say 'seed'.
     if (job.kind === 'vmprof-viewer' || (job.kind as string) === 'seed')
-      return this.pool.run('convertSubmit', { path, overrides: job.overrides, limits: this.limits }, { always: true });
+      return this.pool.run(
+        'convertSubmit',
+        { path, overrides: job.overrides, limits: this.limits },
+        { always: true, conversion: 'vmprof-viewer' },
+      );
     return this.pool.run(
       'ingestUpload',
       {
@@ -188,7 +192,7 @@ export class UploadQueue {
         overrides: job.overrides,
         limits: this.limits,
       },
-      { always: true },
+      { always: true, conversion: 'vmprof' },
     );
   }
 }

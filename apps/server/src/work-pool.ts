@@ -67,23 +67,36 @@ export class WorkPool {
   async run<K extends TaskName>(
     name: K,
     input: TaskInput<K>,
-    options: { transfer?: ArrayBuffer[]; always?: boolean } = {},
+    options: { transfer?: ArrayBuffer[]; always?: boolean; conversion?: string } = {},
   ): Promise<TaskOutput<K>> {
     if (!options.always && this.inFlight >= this.threads + this.maxQueue)
       throw new BusyError(
         `the server is busy with ${this.inFlight} uploads (${this.threads} at a time); retry in ${RETRY_AFTER_SECONDS} s`,
       );
     this.inFlight++;
+    const started = performance.now();
+    let outcome = 'ok';
     try {
       const result = (await this.pool.run(input, { name, transferList: options.transfer ?? [] })) as
         | TaskOutput<K>
         | TaskFailure;
-      if (isFailure(result)) throw rebuild(result);
+      if (isFailure(result)) {
+        outcome = result.error.code ?? 'failed';
+        throw rebuild(result);
+      }
       return result;
+    } catch (error) {
+      if (outcome === 'ok') outcome = 'worker-error';
+      throw error;
     } finally {
       this.inFlight--;
+      // Time in the pool, queue wait included: what an uploader waits for before the store write.
+      if (options.conversion) this.onConversion?.(options.conversion, (performance.now() - started) / 1000, outcome);
     }
   }
+
+  /** Told of every run marked `conversion` (its kind, seconds, and 'ok' or the error code): the metrics. */
+  onConversion?: (kind: string, seconds: number, outcome: string) => void;
 
   get load(): { running: number; queued: number } {
     return { running: this.inFlight - this.pool.queueSize, queued: this.pool.queueSize };

@@ -89,13 +89,15 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     let row: ProfileRow;
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
       const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
-      row = await store(ctx.pool.run('ingestUpload', { bytes: body, overrides, limits }, { transfer: movable(body) }));
+      row = await store(
+        ctx.pool.run('ingestUpload', { bytes: body, overrides, limits }, { transfer: movable(body), conversion: 'prof' }),
+      );
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
       try {
         // A spool is read back once and deleted: no fsync (the stored document gets one).
         await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
-        row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }));
+        row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }, { conversion: 'prof' }));
       } finally {
         await unlink(spool).catch(() => {});
       }
@@ -162,7 +164,11 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     requireToken(ctx.token, request);
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
     const overrides = overridesFrom(request.query as QueryObject, ctx);
-    const converted = await ctx.pool.run('convertLegacyTree', { body, overrides }, { transfer: movable(body) });
+    const converted = await ctx.pool.run(
+      'convertLegacyTree',
+      { body, overrides },
+      { transfer: movable(body), conversion: 'vmprof-legacy' },
+    );
     const row = await ctx.store.put(converted.bytes, converted.fields);
     ctx.summaries.stored(row.id);
     // The client strips the first and last character: the body must be exactly "<id>".
