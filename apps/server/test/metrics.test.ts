@@ -28,7 +28,11 @@ describe('/metrics conversion latency', () => {
     const sum = 'prof_conversion_duration_seconds_sum';
     expect(await sample(count, 'kind="prof",outcome="ok"')).toBe(0);
     const prof = await readFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
-    const direct = await fetch(`${r.url}/api/profiles`, { method: 'POST', body: prof as unknown as BodyInit, headers: auth });
+    const direct = await fetch(`${r.url}/api/profiles`, {
+      method: 'POST',
+      body: prof as unknown as BodyInit,
+      headers: auth,
+    });
     expect(direct.status).toBe(201);
     expect(await sample(count, 'kind="prof",outcome="ok"')).toBe(1);
     expect(await sample(sum, 'kind="prof",outcome="ok"')).toBeGreaterThan(0);

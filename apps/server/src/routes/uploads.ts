@@ -90,7 +90,11 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
       const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
       row = await store(
-        ctx.pool.run('ingestUpload', { bytes: body, overrides, limits }, { transfer: movable(body), conversion: 'prof' }),
+        ctx.pool.run(
+          'ingestUpload',
+          { bytes: body, overrides, limits },
+          { transfer: movable(body), conversion: 'prof' },
+        ),
       );
     } else {
       const spool = join(ctx.uploads.dir, `${id}.direct`);
