@@ -119,7 +119,9 @@ try {
     ['PostgreSQL + S3, 3 instances', 3, 'three'],
   ]) {
     const index = `${pg.url}?schema=${schema}`;
-    await scenario(label, n, ['--index', index, '--blobs', s3.url(schema)], doc, () => PostgresProfileIndex.open(index));
+    await scenario(label, n, ['--index', index, '--blobs', s3.url(schema)], doc, () =>
+      PostgresProfileIndex.open(index),
+    );
   }
 } finally {
   await pg.destroy();
