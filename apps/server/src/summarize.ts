@@ -12,7 +12,11 @@ export interface SummaryMeta {
  * A document's summaries container (see @prof/binning `SummariesBuilder`), with the frame and string
  * tables the stacks route names frames from, so no query needs the document.
  */
-export function summarizeDocument(doc: ProfileDocument): Uint8Array[] {
+export function summarizeDocument(
+  doc: ProfileDocument,
+  /** Smaller CPU blocks than the default, for tests that must meet every level and block edge. */
+  blocks: { cpuBlock?: number; cpuFanout?: number } = {},
+): Uint8Array[] {
   const s = doc.samples;
   const meta: SummaryMeta = { durationMs: documentSummary(doc).durationMs, timeEstimated: s.timeEstimated };
   const builder = new SummariesBuilder({
@@ -22,6 +26,7 @@ export function summarizeDocument(doc: ProfileDocument): Uint8Array[] {
     heap: !!s.heap,
     weight: !!s.weight,
     meta: meta as unknown as Record<string, unknown>,
+    ...blocks,
   });
   builder.pushColumns(s);
   const f = doc.frames;

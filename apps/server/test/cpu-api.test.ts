@@ -10,7 +10,6 @@ import {
   functionCalls,
   functionTableFromColumns,
   openSummaries,
-  SummariesBuilder,
   functionTable,
   lineTable,
   pruneCallTree,
@@ -19,7 +18,8 @@ import {
   type AggregateOptions,
 } from '@prof/binning';
 import { gunzipDocument, runnerStackRows, type ProfileDocument } from '@prof/format/node';
-import { cpuExtras, SummariesCpuSource, withoutRunner, type CpuProfile } from '../src/cpu-source';
+import { SummariesCpuSource, withoutRunner, type CpuProfile } from '../src/cpu-source';
+import { joinParts, summarizeDocument } from '../src/summarize';
 import { fixtures, json, startServer, type Running } from './helpers';
 
 let r: Running;
@@ -230,33 +230,7 @@ describe('bad requests', () => {
 
 /** A summaries container of `doc` as the server stores it, with small blocks so every level and edge is met. */
 async function summariesOf(doc: ProfileDocument) {
-  const s = doc.samples;
-  const builder = new SummariesBuilder({
-    stacks: doc.stacks,
-    threads: doc.threads.length,
-    memory: !!s.memory,
-    heap: !!s.heap,
-    weight: !!s.weight,
-    cpuBlock: 16,
-    cpuFanout: 4,
-  });
-  builder.push({ time: s.time, stack: s.stack, thread: s.thread, memory: s.memory, heap: s.heap, weight: s.weight });
-  builder.addArray('frames.name', doc.frames.name);
-  builder.addArray('frames.file', doc.frames.file);
-  builder.addArray('frames.line', doc.frames.line);
-  builder.addArray('frames.kind', Uint32Array.from(doc.frames.kind));
-  builder.addJson('strings', doc.strings);
-  const extras = cpuExtras(doc, 0);
-  for (const [name, array] of Object.entries(extras.arrays)) builder.addArray(name, array);
-  for (const [name, value] of Object.entries(extras.json)) builder.addJson(name, value);
-  const parts = builder.finish();
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  return openSummaries(bufferSource(bytes));
+  return openSummaries(bufferSource(joinParts(summarizeDocument(doc, { cpuBlock: 16, cpuFanout: 4 }))));
 }
 
 describe('the summaries source', () => {
