@@ -10,3 +10,5 @@ export declare function makeLongProfile(options: { source: string; times: number
   samples: number;
   durationSec: number;
 };
+/** `source` × `times` in the temporary folder, made once and kept; null when it would not fit (`spare` × its size free). */
+export declare function longProfileFile(options: { source: string; times: number; spare?: number }): string | null;

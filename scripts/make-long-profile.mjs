@@ -8,7 +8,9 @@
 //   node scripts/make-long-profile.mjs SOURCE.prof TIMES OUT.prof
 //
 // The output is written as a stream (the source is read whole: a real profile, tens of MB).
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Record boundaries of an uncompressed vmprof file: static header size and each record's kind and span. */
@@ -162,6 +164,23 @@ export function makeLongProfile({ source, times, out }) {
     samples: stacks.filter((r) => r.marker === 0x01).length * times,
     durationSec: (times * durationUs) / 1e6,
   };
+}
+
+/**
+ * The benches' long profile: `source` × `times` in the system's temporary folder, made once and
+ * kept between runs (a ×64 big_memory is 4 GB and takes a while to write). The path, or null when
+ * it would not fit with `spare` times its size still free (a server's spool, a converted copy).
+ */
+export function longProfileFile({ source, times, spare = 1.2 }) {
+  if (times === 1) return source;
+  const file = join(tmpdir(), `prof-bench-${basename(source, '.prof')}-x${times}.prof`);
+  // Header and trailer once: close enough to tell a complete file from one cut by a killed run.
+  const expected = (statSync(source).size - 25) * times + 25;
+  if (existsSync(file) && Math.abs(statSync(file).size - expected) <= expected * 0.01) return file;
+  const { bavail, bsize } = statfsSync(tmpdir());
+  if (bavail * bsize < expected * spare) return null;
+  makeLongProfile({ source, times, out: file });
+  return file;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -7,19 +7,19 @@
 //     summaries existed: decode on the worker pool, build, store);
 //  2. a fresh server starts, and its first /memory reads the stored summary: the figure issue 10
 //     is about (previously 4,056 ms and +673 MB at ×64, decoding the whole document in the request);
-//  3. warm and zoomed /memory, and /stacks of one bin, on that server.
+//  3. warm and zoomed /memory, /stacks of one bin and the CPU views (long-queries.mjs), on that server.
 // RSS is the server process's VmRSS just before the first query and just after its answer.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
 import { fieldsFromDocument, openStore } from '@prof/store';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
-import { json, quantile, startServer, timed } from './lib.mjs';
+import { fmt, json, lat, line, startServer } from './lib.mjs';
+import { firstMemory, longQueries, rssMb } from './long-queries.mjs';
 
 const N = Number(process.argv[2] ?? 16);
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 /** big_memory's columns N times in a row, the document otherwise as read. */
 async function repeatedDocument(times) {
@@ -66,12 +66,9 @@ try {
   const first = async (label) => {
     const server = await startServer(dir);
     try {
-      const before = rssMb(server.proc.pid);
-      const r = await timed(`${server.url}/api/profiles/${id}/memory?bins=1500`);
-      if (r.status !== 200) throw new Error(`/memory: ${r.status} ${r.body}`);
-      const after = rssMb(server.proc.pid);
+      const r = await firstMemory(server, id);
       console.log(
-        `${label}: ${r.ms.toFixed(0)} ms, server RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB (+${(after - before).toFixed(0)} MB)`,
+        `${label}: ${r.ms.toFixed(0)} ms, server RSS ${r.rssBeforeMb.toFixed(0)} → ${r.rssAfterMb.toFixed(0)} MB (+${(r.rssAfterMb - r.rssBeforeMb).toFixed(0)} MB)`,
       );
       return server;
     } catch (error) {
@@ -83,34 +80,18 @@ try {
   const server = await first('first /memory after a restart (summary stored)');
   try {
     const health = await json(`${server.url}/health`);
-    const summaryFile = (await import('node:fs')).statSync(join(dir, 'profiles', `${id}.summary`)).size;
+    const summaryFile = statSync(join(dir, 'profiles', `${id}.summary`)).size;
     console.log(
       `summary ${(summaryFile / 1e6).toFixed(1)} MB (${(summaryFile / doc.samples.length).toFixed(1)} bytes/sample); /health summaries ${JSON.stringify(health.summaries)}`,
     );
-    const whole = await json(`${server.url}/api/profiles/${id}/memory?bins=1500`);
-    const end = whole.to;
-    const sample = async (label, makeQuery, runs = 30) => {
-      const ms = [];
-      let seed = 11;
-      const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-      for (let i = 0; i < runs; i++) {
-        const r = await timed(`${server.url}/api/profiles/${id}/${makeQuery(random)}`);
-        if (r.status !== 200) throw new Error(`${label}: ${r.status} ${r.body}`);
-        ms.push(r.ms);
-      }
-      console.log(`${label}: median ${quantile(ms, 0.5).toFixed(1)} ms, p99 ${quantile(ms, 0.99).toFixed(1)} ms`);
-    };
-    await sample('warm /memory whole run, 1500 bins', () => 'memory?bins=1500');
-    await sample('zoomed /memory (1/10 to 1/10,000 of the run), 1500 bins', (random) => {
-      const w = end / 10 ** (1 + 3 * random());
-      const from = random() * (end - w);
-      return `memory?bins=1500&from=${from}&to=${from + w}`;
-    });
-    await sample('/stacks of one bin of 1500', (random) => {
-      const from = random() * end;
-      return `stacks?from=${from}&to=${from + end / 1500}`;
-    });
-    await sample('/stacks of the whole run', () => 'stacks', 5);
+    const q = await longQueries(server.url, id);
+    line('warm /memory whole run, 1500 bins', lat(q.memoryWhole));
+    line('zoomed /memory (1/10 to 1/10,000 of the run), 1500 bins', lat(q.memoryZoomed));
+    line('/stacks of one bin of 1500', lat(q.stacksBin));
+    line('/cpu/tree whole run: first, then', `${fmt(q.treeWholeFirst.p50)} ms, ${lat(q.treeWhole)}`);
+    line('/cpu/tree of 10 random ranges', lat(q.treeRanges));
+    line('/cpu/functions whole run: first, then', `${fmt(q.functionsWholeFirst.p50)} ms, ${lat(q.functionsWhole)}`);
+    line('/cpu/functions of 10 random ranges', lat(q.functionsRanges));
     console.log(`server RSS after the queries ${rssMb(server.proc.pid).toFixed(0)} MB`);
   } finally {
     await server.stop();

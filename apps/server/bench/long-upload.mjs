@@ -3,79 +3,113 @@
 // route) against the built `prof-server` in its own process, each to a fresh server. Prints the
 // upload time (first byte sent → 201 with the stored id), the server's peak RSS (VmHWM) and the
 // slowest /health meanwhile. Run after a build: node apps/server/bench/long-upload.mjs [N...].
-// Asserts nothing.
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, statfsSync } from 'node:fs';
+// Asserts nothing. `uploadRaw` and `summariesBuilt` are what the whole long-profile bench
+// (bench/long.mjs at the root) runs.
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { printTable } from '../../../bench/table.mjs';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
-import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
-import { startServer } from './lib.mjs';
+import { longProfileFile } from '../../../scripts/make-long-profile.mjs';
+import { json, startServer } from './lib.mjs';
 
-const sizes = process.argv.slice(2).map(Number);
-const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
-
-const rows = [
-  ['N', 'input', 'upload s', 'MB/s', 'server peak RSS', 'slowest /health', 'first /memory', 'peak RSS then', 'stored'],
-];
-for (const times of sizes.length ? sizes : [16, 64]) {
-  const file = join(tmpdir(), `prof-bench-big_memory-x${times}.prof`);
-  const expected = statSync(source).size * times;
-  if (!existsSync(file) || Math.abs(statSync(file).size - expected) > expected * 0.01) {
-    const free = statfsSync(tmpdir()).bavail * statfsSync(tmpdir()).bsize;
-    if (free < expected * 2.2) {
-      console.log(`×${times}: ${(expected / 1e9).toFixed(1)} GB and its spool would not fit in ${tmpdir()}`);
-      continue;
+/**
+ * POSTs `file` raw to `url`'s /api/profiles while polling /health every 100 ms: the stored id, the
+ * upload's time in ms (first byte → answer) and the slowest /health meanwhile.
+ */
+export async function uploadRaw(url, file, query = '') {
+  let polling = true;
+  let worstHealth = 0;
+  const poll = (async () => {
+    while (polling) {
+      const t = performance.now();
+      await fetch(`${url}/health`);
+      worstHealth = Math.max(worstHealth, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    makeLongProfile({ source, times, out: file });
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'prof-long-upload-'));
-  const { proc, url, peakRssMb } = await startServer(join(dir, 'data'));
+  })();
   try {
-    let polling = true;
-    let worstHealth = 0;
-    const poll = (async () => {
-      while (polling) {
-        const t = performance.now();
-        await fetch(`${url}/health`);
-        worstHealth = Math.max(worstHealth, performance.now() - t);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
     const size = statSync(file).size;
     const t = performance.now();
-    const response = await fetch(`${url}/api/profiles`, {
+    const response = await fetch(`${url}/api/profiles${query}`, {
       method: 'POST',
       body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })),
       headers: { 'content-length': String(size) },
       duplex: 'half',
     });
     const answer = await response.json();
-    const seconds = (performance.now() - t) / 1000;
-    const rssUpload = peakRssMb();
-    // The first view after the upload (the server builds the profile's summaries in the background).
-    const m = performance.now();
-    const memory = await fetch(`${url}/api/profiles/${answer.id}/memory?bins=1500`);
-    await memory.arrayBuffer();
-    const memoryMs = performance.now() - m;
+    const ms = performance.now() - t;
+    if (response.status !== 201) throw new Error(`upload of ${file}: ${response.status} ${JSON.stringify(answer)}`);
+    return { id: answer.id, ms, bytes: size, worstHealthMs: worstHealth };
+  } finally {
     polling = false;
     await poll;
-    rows.push([
-      `×${times}`,
-      `${(size / 1e6).toFixed(0)} MB`,
-      seconds.toFixed(1),
-      (size / 1e6 / seconds).toFixed(0),
-      `${((rssUpload * 1024 * 1024) / 1e6).toFixed(0)} MB`,
-      `${worstHealth.toFixed(0)} ms`,
-      `${memory.status} in ${memoryMs.toFixed(0)} ms`,
-      `${((peakRssMb() * 1024 * 1024) / 1e6).toFixed(0)} MB`,
-      response.status === 201 ? answer.id : `${response.status} ${JSON.stringify(answer)}`,
-    ]);
-  } finally {
-    proc.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log(`prof-server long uploads — big_memory.prof × N, ${new Date().toISOString()}`);
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-for (const r of rows) console.log(r.map((v, c) => String(v).padEnd(widths[c])).join(' | '));
+
+/**
+ * Resolves once the server has no summary build under way and `count` built (they start when a
+ * profile is stored): /health's own counters, polled, as a bench has no other signal to wait on.
+ */
+export async function summariesBuilt(url, count = 1) {
+  for (;;) {
+    const { summaries } = await json(`${url}/health`);
+    if (summaries.failed) throw new Error(`a summary build failed: ${JSON.stringify(summaries)}`);
+    if (summaries.building === 0 && summaries.built >= count) return summaries;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const sizes = process.argv.slice(2).map(Number);
+  const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
+  const rows = [
+    [
+      'N',
+      'input',
+      'upload s',
+      'MB/s',
+      'server peak RSS',
+      'slowest /health',
+      'first /memory',
+      'peak RSS then',
+      'stored',
+    ],
+  ];
+  for (const times of sizes.length ? sizes : [16, 64]) {
+    const file = longProfileFile({ source, times, spare: 2.2 });
+    if (!file) {
+      console.log(`×${times}: the profile and its spool would not fit in ${tmpdir()}`);
+      continue;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'prof-long-upload-'));
+    const { proc, url, peakRssMb } = await startServer(join(dir, 'data'));
+    try {
+      const up = await uploadRaw(url, file);
+      const rssUpload = peakRssMb();
+      // The first view after the upload (the server builds the profile's summaries in the background).
+      const m = performance.now();
+      const memory = await fetch(`${url}/api/profiles/${up.id}/memory?bins=1500`);
+      await memory.arrayBuffer();
+      const memoryMs = performance.now() - m;
+      rows.push([
+        `×${times}`,
+        `${(up.bytes / 1e6).toFixed(0)} MB`,
+        (up.ms / 1000).toFixed(1),
+        (up.bytes / 1e3 / up.ms).toFixed(0),
+        `${((rssUpload * 1024 * 1024) / 1e6).toFixed(0)} MB`,
+        `${up.worstHealthMs.toFixed(0)} ms`,
+        `${memory.status} in ${memoryMs.toFixed(0)} ms`,
+        `${((peakRssMb() * 1024 * 1024) / 1e6).toFixed(0)} MB`,
+        up.id,
+      ]);
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`prof-server long uploads — big_memory.prof × N, ${new Date().toISOString()}`);
+  printTable(rows);
+}

@@ -4,21 +4,37 @@
 // fresh process, so its peak RSS is its own: the streaming converter (`convertProfileFile`, what
 // `prof convert` and the server use) and, with --before, the in-memory one it replaced
 // (`gzipDocument(readProfileFile)`). Benchmarks, not tests: a slow machine fails nothing.
+// `convertFigures` is what the whole long-profile bench (bench/long.mjs at the root) runs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
-import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
+import { longProfileFile } from '../../../scripts/make-long-profile.mjs';
+import { printTable } from '../../../bench/table.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const before = args.includes('--before');
-const clean = args.includes('--clean');
-const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
-const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
+const self = fileURLToPath(import.meta.url);
 const MB = 1e6;
+
+/**
+ * Converts `file` in a fresh process (`how`: 'stream' or 'in-memory'): wall and CPU ms, the
+ * process's peak RSS and the document's size in bytes. The output is removed.
+ */
+export function convertFigures(file, how = 'stream') {
+  const out = join(tmpdir(), `prof-bench-${basename(file, '.prof')}-${process.pid}.msgpack.gz`);
+  try {
+    const r = JSON.parse(
+      execFileSync(process.execPath, [self, '--case', how, file, out], { encoding: 'utf8', maxBuffer: 1 << 20 })
+        .trim()
+        .split('\n')
+        .at(-1),
+    );
+    return { ...r, inputBytes: statSync(file).size, outputBytes: statSync(out).size };
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
 
 if (process.argv[2] === '--case') {
   // Child: one conversion, one JSON line.
@@ -34,54 +50,38 @@ if (process.argv[2] === '--case') {
     JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss: process.resourceUsage().maxRSS * 1024 }),
   );
   process.exit(0);
-}
-
-const run = (how, file, out) =>
-  JSON.parse(
-    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--case', how, file, out], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    })
-      .trim()
-      .split('\n')
-      .at(-1),
+} else if (process.argv[1] === self) {
+  const args = process.argv.slice(2);
+  const before = args.includes('--before');
+  const clean = args.includes('--clean');
+  const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
+  const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
+  console.log(`@prof/format bench:long — big_memory.prof × N`);
+  console.log(
+    `${new Date().toISOString()} · node ${process.version} · ${cpus()[0]?.model ?? '?'} × ${cpus().length}\n`,
   );
-
-console.log(`@prof/format bench:long — big_memory.prof × N`);
-console.log(`${new Date().toISOString()} · node ${process.version} · ${cpus()[0]?.model ?? '?'} × ${cpus().length}\n`);
-const rows = [['N', 'input', 'samples', 'how', 'wall s', 'CPU s', 'MB/s (wall)', 'peak RSS', 'output']];
-for (const times of sizes.length ? sizes : [1, 16, 64]) {
-  const file = join(tmpdir(), `prof-bench-big_memory-x${times}.prof`);
-  const expected = (statSync(source).size - 25) * times + 25; // header and trailer once: close enough to tell
-  if (!existsSync(file) || Math.abs(statSync(file).size - expected) > expected * 0.01) {
-    const free = statfsSync(tmpdir()).bavail * statfsSync(tmpdir()).bsize;
-    if (free < expected * 1.2) {
-      console.log(
-        `×${times}: ${(expected / 1e9).toFixed(1)} GB would not fit in ${tmpdir()} (${(free / 1e9).toFixed(1)} GB free)`,
-      );
+  const rows = [['N', 'input', 'samples', 'how', 'wall s', 'CPU s', 'MB/s (wall)', 'peak RSS', 'output']];
+  for (const times of sizes.length ? sizes : [1, 16, 64]) {
+    const file = longProfileFile({ source, times });
+    if (!file) {
+      console.log(`×${times}: would not fit in ${tmpdir()}`);
       continue;
     }
-    makeLongProfile({ source, times, out: file });
+    for (const how of before ? ['in-memory', 'stream'] : ['stream']) {
+      const r = convertFigures(file, how);
+      rows.push([
+        `×${times}`,
+        `${(r.inputBytes / MB).toFixed(0)} MB`,
+        String(318694 * times),
+        how,
+        (r.ms / 1000).toFixed(2),
+        (r.cpuMs / 1000).toFixed(2),
+        (r.inputBytes / MB / (r.ms / 1000)).toFixed(0),
+        `${(r.rss / MB).toFixed(0)} MB`,
+        `${(r.outputBytes / MB).toFixed(2)} MB`,
+      ]);
+    }
+    if (clean && file !== source) rmSync(file, { force: true });
   }
-  const size = statSync(file).size;
-  const out = join(tmpdir(), `prof-bench-x${times}.msgpack.gz`);
-  for (const how of before ? ['in-memory', 'stream'] : ['stream']) {
-    const r = run(how, file, out);
-    rows.push([
-      `×${times}`,
-      `${(size / MB).toFixed(0)} MB`,
-      String(318694 * times),
-      how,
-      (r.ms / 1000).toFixed(2),
-      (r.cpuMs / 1000).toFixed(2),
-      (size / MB / (r.ms / 1000)).toFixed(0),
-      `${(r.rss / MB).toFixed(0)} MB`,
-      `${(statSync(out).size / MB).toFixed(2)} MB`,
-    ]);
-    rmSync(out, { force: true });
-  }
-  if (clean) rmSync(file, { force: true });
+  printTable(rows);
 }
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-for (const r of rows) console.log(r.map((v, c) => String(v).padEnd(widths[c])).join(' | '));
-void here;

@@ -1,0 +1,239 @@
+// Issue 10's bench: every figure of a long profile, for each size, in one run, with the ratio of the
+// largest size to the smallest (×64 / ×1: a view whose cost does not grow with the run stays near 1).
+//
+//   npm run bench:long -- 1 16 64 [--browser-runs N] [--no-browser] [--json FILE]
+//   (after a build: node scripts/pnpm.mjs -r run build)
+//
+// Per size, big_memory.prof's stack records written N times (scripts/make-long-profile.mjs, kept in the
+// temporary folder), then:
+//   convert   `convertProfileFile` in its own process: MB/s, peak RSS (packages/format/bench/long.mjs)
+//   upload    the raw `.prof` POSTed to a fresh `prof-server`: time, slowest /health meanwhile, and the
+//             server's peak RSS until the profile's summaries are built (apps/server/bench/long-upload.mjs)
+//   queries   a restarted server: first /memory with its RSS growth, warm and zoomed /memory, /stacks of a
+//             bin, /cpu/tree (flame graph, call tree) and /cpu/functions of the whole run and of 10 random
+//             ranges (apps/server/bench/long-queries.mjs)
+//   browser   per run a restarted server: navigation → memory chart (cold server), then navigation (warm),
+//             zooms, CPU tab → flame graph, navigation → flame graph, page JS heap (apps/web/bench/measure.mjs)
+//   serving   the peak RSS of the servers that answered the queries and the browser
+// Not a test: it asserts nothing, it prints the targets of issue 10 and which the largest size misses.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from '../apps/server/bench/lib.mjs';
+import { firstMemory, longQueries } from '../apps/server/bench/long-queries.mjs';
+import { summariesBuilt, uploadRaw } from '../apps/server/bench/long-upload.mjs';
+import { coldMemoryPaint, measureRun } from '../apps/web/bench/measure.mjs';
+import { launchBrowser } from '../apps/web/test/harness.mjs';
+import { convertFigures } from '../packages/format/bench/long.mjs';
+import { fixturesDir } from '../scripts/fixtures.mjs';
+import { longProfileFile } from '../scripts/make-long-profile.mjs';
+import { printTable } from './table.mjs';
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  allowPositionals: true,
+  options: {
+    'browser-runs': { type: 'string', default: '2' },
+    'no-browser': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const sizes = positionals.length ? positionals.map(Number) : [1, 16, 64];
+const browserRuns = Math.max(1, Number(values['browser-runs']) || 2);
+const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
+const MB = 1e6;
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+/** Every figure of one size, flat: the keys of METRICS below. */
+async function measure(times, browser) {
+  const f = { loadBefore: loadavg()[0] };
+  const t = performance.now();
+  const file = longProfileFile({ source, times, spare: 2.2 });
+  if (!file) throw new Error(`big_memory ×${times} and its spool would not fit in ${tmpdir()}`);
+  log(`×${times}: ${file} (${((performance.now() - t) / 1000).toFixed(1)} s to have it)`);
+
+  const c = convertFigures(file);
+  f.inputMB = c.inputBytes / MB;
+  f.convertMBs = c.inputBytes / MB / (c.ms / 1000);
+  f.convertRss = c.rss / MB;
+  log(`×${times}: converted in ${(c.ms / 1000).toFixed(2)} s, peak RSS ${f.convertRss.toFixed(0)} MB`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'prof-bench-long-'));
+  const data = join(dir, 'data');
+  try {
+    let server = await startServer(data);
+    let id;
+    try {
+      const up = await uploadRaw(server.url, file);
+      id = up.id;
+      f.uploadS = up.ms / 1000;
+      f.uploadMBs = up.bytes / 1e3 / up.ms;
+      f.uploadHealth = up.worstHealthMs;
+      f.uploadRss = server.peakRssMb();
+      const s = performance.now();
+      await summariesBuilt(server.url);
+      f.summaryAfterUpload = performance.now() - s;
+      f.storeRss = server.peakRssMb();
+    } finally {
+      await server.stop();
+    }
+    log(`×${times}: uploaded in ${f.uploadS.toFixed(1)} s, summaries ${f.summaryAfterUpload.toFixed(0)} ms later`);
+
+    server = await startServer(data);
+    try {
+      const first = await firstMemory(server, id);
+      f.firstMemory = first.ms;
+      f.firstMemoryRss = first.rssAfterMb - first.rssBeforeMb;
+      const q = await longQueries(server.url, id);
+      for (const [key, r] of Object.entries(q)) {
+        f[`${key}P50`] = r.p50;
+        f[`${key}P99`] = r.p99;
+      }
+      f.servingRss = server.peakRssMb();
+    } finally {
+      await server.stop();
+    }
+    log(`×${times}: first /memory ${f.firstMemory.toFixed(0)} ms, queries done`);
+
+    if (browser) {
+      const runs = [];
+      const cold = [];
+      for (let r = 0; r < browserRuns; r++) {
+        server = await startServer(data);
+        try {
+          cold.push(await coldMemoryPaint(browser, server, id));
+          runs.push(await measureRun(browser, server, id));
+          f.servingRss = Math.max(f.servingRss, server.peakRssMb());
+        } finally {
+          await server.stop();
+        }
+      }
+      const zooms = runs.flatMap((r) => r.zooms);
+      Object.assign(f, {
+        navMemoryCold: median(cold),
+        navMemoryColdMax: Math.max(...cold),
+        navMemoryWarm: median(runs.map((r) => r.memoryPainted)),
+        zoomP50: median(zooms),
+        zoomMax: Math.max(...zooms),
+        cpuTab: median(runs.map((r) => r.tabSwitch)),
+        navFlame: median(runs.map((r) => r.flamePainted)),
+        jsHeap: Math.max(...runs.map((r) => Math.max(r.heap, r.flameHeap))) / 2 ** 20,
+        rendererRss: Math.max(...runs.map((r) => r.rss)) / 2 ** 20,
+      });
+      log(`×${times}: browser done`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  f.loadAfter = loadavg()[0];
+  return f;
+}
+
+// Each row: label, key, digits, and what the largest size must meet: `max` (absolute, at the largest
+// size) and `ratio` (largest / smallest at most this; for a throughput at least this).
+const METRICS = [
+  ['input .prof, MB', 'inputMB', 0],
+  ['convert, MB/s', 'convertMBs', 0, { minRatio: 0.5 }],
+  ['convert, peak RSS MB', 'convertRss', 0, { max: 512, ratio: 2 }],
+  ['upload raw, s', 'uploadS', 1],
+  ['upload raw, MB/s', 'uploadMBs', 0, { minRatio: 0.5 }],
+  ['slowest /health during the upload, ms', 'uploadHealth', 0, { ratio: 2 }],
+  ['server peak RSS during the upload, MB', 'uploadRss', 0, { max: 512, ratio: 2 }],
+  ['summaries ready after the upload, ms', 'summaryAfterUpload', 0],
+  ['server peak RSS until summaries built, MB', 'storeRss', 0, { max: 512, ratio: 2 }],
+  ['first /memory after a restart, ms', 'firstMemory', 0, { ratio: 2 }],
+  ['  its server RSS growth, MB', 'firstMemoryRss', 0, { ratio: 2 }],
+  ['warm /memory whole run p50, ms', 'memoryWholeP50', 1, { ratio: 2 }],
+  ['warm /memory whole run p99, ms', 'memoryWholeP99', 1, { ratio: 2 }],
+  ['zoomed /memory p50, ms', 'memoryZoomedP50', 1, { ratio: 2 }],
+  ['zoomed /memory p99, ms', 'memoryZoomedP99', 1, { ratio: 2 }],
+  ['/stacks of one bin p50, ms', 'stacksBinP50', 1, { ratio: 2 }],
+  ['/stacks of one bin p99, ms', 'stacksBinP99', 1, { ratio: 2 }],
+  ['/cpu (facts, frames) p50, ms', 'cpuInfoP50', 1, { ratio: 2 }],
+  ['/cpu/tree whole run, first, ms', 'treeWholeFirstP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree whole run p50, ms', 'treeWholeP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree 10 ranges p50, ms', 'treeRangesP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree 10 ranges max, ms', 'treeRangesP99', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions whole run, first, ms', 'functionsWholeFirstP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions whole run p50, ms', 'functionsWholeP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions 10 ranges p50, ms', 'functionsRangesP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions 10 ranges max, ms', 'functionsRangesP99', 1, { max: 1000, ratio: 2 }],
+  ['browser: navigation → memory chart, cold server, ms', 'navMemoryCold', 0, { max: 1000, ratio: 2 }],
+  ['browser: navigation → memory chart, warm, ms', 'navMemoryWarm', 0, { max: 1000, ratio: 2 }],
+  ['browser: zoom → redrawn p50, ms', 'zoomP50', 0, { max: 150, ratio: 2 }],
+  ['browser: zoom → redrawn max, ms', 'zoomMax', 0, { max: 150, ratio: 2 }],
+  ['browser: CPU tab → flame graph, ms', 'cpuTab', 0, { max: 1000, ratio: 2 }],
+  ['browser: navigation → flame graph, ms', 'navFlame', 0, { max: 1000, ratio: 2 }],
+  ['browser: page JS heap, MB', 'jsHeap', 1, { max: 150, ratio: 2 }],
+  ['browser: renderer RSS over blank, MB', 'rendererRss', 0, { ratio: 2 }],
+  ['server peak RSS while serving, MB', 'servingRss', 0, { max: 512, ratio: 2 }],
+  ['load average (1 min) before / after', null],
+];
+
+const NOISE_MS = 20;
+
+/** The table: one column per size, the ratio of the largest to the smallest, the targets and misses. */
+function table(results) {
+  const ns = Object.keys(results)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const lo = ns[0];
+  const hi = ns.at(-1);
+  const rows = [['big_memory ×N', ...ns.map((n) => `×${n}`), `×${hi} / ×${lo}`, `target at ×${hi}`, 'missed']];
+  for (const [label, key, digits, target = {}] of METRICS) {
+    if (key === null) {
+      rows.push([label, ...ns.map((n) => `${results[n].loadBefore.toFixed(1)} / ${results[n].loadAfter.toFixed(1)}`)]);
+      continue;
+    }
+    const v = ns.map((n) => results[n][key]);
+    if (v.every((x) => x === undefined)) continue;
+    const ratio = v[0] > 0 && v.at(-1) !== undefined ? v.at(-1) / v[0] : undefined;
+    const wants = [];
+    const misses = [];
+    if (target.max !== undefined) {
+      wants.push(`≤ ${target.max}`);
+      if (!(v.at(-1) <= target.max)) misses.push('value');
+    }
+    if (target.ratio !== undefined && ns.length > 1) {
+      wants.push(`ratio ≤ ${target.ratio}`);
+      // A few ms either way is the machine, not the design: such a ratio is shown but told apart.
+      const noise = label.endsWith(', ms') && Math.max(v[0], v.at(-1)) < NOISE_MS;
+      if (!(ratio <= target.ratio)) misses.push(noise ? `ratio (< ${NOISE_MS} ms)` : 'ratio');
+    }
+    if (target.minRatio !== undefined && ns.length > 1) {
+      wants.push(`ratio ≥ ${target.minRatio}`);
+      if (!(ratio >= target.minRatio)) misses.push('ratio');
+    }
+    rows.push([
+      label,
+      ...v.map((x) => (x === undefined ? '—' : x.toFixed(digits))),
+      ratio === undefined ? '—' : ratio.toFixed(2),
+      wants.join(', '),
+      misses.join(', '),
+    ]);
+  }
+  return rows;
+}
+
+log(
+  `bench:long — big_memory.prof × ${sizes.join(', ')}; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${load()}`,
+);
+const browser = values['no-browser'] ? null : await launchBrowser();
+const results = {};
+try {
+  for (const n of sizes) {
+    results[n] = await measure(n, browser);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify({ sizes: results, at: new Date() }, null, 2)}\n`);
+  }
+} finally {
+  await browser?.close();
+}
+console.log('');
+printTable(table(results));
+log(`load at the end ${load()}`);
