@@ -1,14 +1,20 @@
-// Bench of /api/compare/*: two ×64 profiles (big_memory.prof repeated 64 times: 20.4 M samples,
-// 4.6 h each), compared whole, cold (first requests after a start: both documents decoded) and warm.
-// Run: node apps/server/bench/compare.mjs (after a build). Prints ms per request and per first view.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Bench of /api/compare/*: two ×64 profiles (4.6 h each) compared whole, cold (first requests after
+// a start) and warm, with the slowest /health answer during the cold view (the event loop's stall).
+// Run: node apps/server/bench/compare.mjs (after a build). BENCH_TIMES=N for another length.
+// BENCH_SOURCE=generator (default): both sides are scripts/make-long-profile.mjs's big_memory ×N,
+// converted as `prof convert` does (identical runs: the work of a comparison does not depend on how
+// much differs). BENCH_SOURCE=repeated: big_memory's samples repeated in memory, the target's memory
+// 10% higher and climbing, so the diffs are not zero.
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipDocument, readProfileFile } from '@prof/format/node';
+import { convertProfileFile, gzipDocument, readProfileFile } from '@prof/format/node';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
+import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
 import { createServer } from '../dist/index.js';
 
 const TIMES = Number(process.env.BENCH_TIMES ?? 64);
+const SOURCE = process.env.BENCH_SOURCE ?? 'generator';
 
 /** `doc` with its samples played `times` times in a row, each copy after the previous one ends. */
 function repeated(doc, times, memoryScale) {
@@ -34,19 +40,50 @@ function repeated(doc, times, memoryScale) {
   };
 }
 
-const big = await readProfileFile(join(fixturesDir, 'vmprof-fresh/big_memory.prof'));
+const source = join(fixturesDir, 'vmprof-fresh/big_memory.prof');
 const dir = mkdtempSync(join(tmpdir(), 'prof-compare-bench-'));
-const options = { dataDir: join(dir, 'data'), webRoot: null, demoDir: null, cacheBytes: 4 * 1024 ** 3, logger: false };
+const options = {
+  dataDir: join(dir, 'data'),
+  webRoot: null,
+  demoDir: null,
+  cacheBytes: 4 * 1024 ** 3,
+  maxInflatedBytes: 2 * 1024 ** 3,
+  logger: false,
+};
+/** The two documents to compare, gzipped. */
+async function documents() {
+  if (SOURCE === 'repeated') {
+    const big = await readProfileFile(source);
+    return [await gzipDocument(repeated(big, TIMES, 1)), await gzipDocument(repeated(big, TIMES, 1.1))];
+  }
+  if (SOURCE !== 'generator') throw new Error(`BENCH_SOURCE=${SOURCE}: expected generator or repeated`);
+  // Kept between runs: generating and converting ×64 takes a minute and writes 4 GB.
+  const document = join(tmpdir(), `prof-compare-bench-x${TIMES}.msgpack.gz`);
+  if (!existsSync(document)) {
+    const t = performance.now();
+    const long = makeLongProfile({ source, times: TIMES, out: join(dir, 'long.prof') });
+    await convertProfileFile(join(dir, 'long.prof'), join(dir, 'long.msgpack.gz'));
+    rmSync(join(dir, 'long.prof'));
+    renameSync(join(dir, 'long.msgpack.gz'), document);
+    console.log(
+      `generated and converted big_memory ×${TIMES}: ${long.samples} samples, ${(long.durationSec / 3600).toFixed(2)} h, ` +
+        `${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
+  const bytes = readFileSync(document);
+  return [bytes, bytes];
+}
 const ids = [];
 {
   const server = await createServer(options);
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
-  for (const scale of [1, 1.1]) {
-    const bytes = await gzipDocument(repeated(big, TIMES, scale));
+  for (const bytes of await documents()) {
     const res = await fetch(`${url}/api/profiles?project=bench&name=x${TIMES}`, { method: 'POST', body: bytes });
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
     ids.push((await res.json()).id);
-    console.log(`uploaded ×${TIMES}: ${(bytes.byteLength / 1e6).toFixed(1)} MB, ${big.samples.length * TIMES} samples`);
+    console.log(`uploaded ×${TIMES}: ${(bytes.byteLength / 1e6).toFixed(1)} MB`);
   }
+  // Closing waits for the summaries built after each upload.
   await server.close();
 }
 
@@ -58,10 +95,24 @@ const views = [
 ];
 let server = await createServer(options);
 let url = await server.listen({ port: 0, host: '127.0.0.1' });
-async function firstView(label) {
+/** Times /health answers until `done` resolves: the longest is how long the event loop stalled. */
+async function slowestHealth(done) {
+  let finished = false;
+  done.finally(() => (finished = true));
+  let slowest = 0;
+  while (!finished) {
+    const t = performance.now();
+    await (await fetch(`${url}/health`)).arrayBuffer();
+    slowest = Math.max(slowest, performance.now() - t);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return slowest;
+}
+async function firstView(label, extra = '') {
   const t0 = performance.now();
-  const each = await Promise.all(
-    views.map(async (v) => {
+  const all = Promise.all(
+    views.map(async (view) => {
+      const v = view + extra;
       const t = performance.now();
       const res = await fetch(url + v);
       if (!res.ok) throw new Error(`${v}: ${res.status} ${await res.text()}`);
@@ -69,19 +120,24 @@ async function firstView(label) {
       return `${v.slice(13, v.indexOf('?'))} ${(performance.now() - t).toFixed(0)} ms`;
     }),
   );
+  const [each, health] = await Promise.all([all, slowestHealth(all)]);
   console.log(
-    `${label}: first view (3 requests at once) ${(performance.now() - t0).toFixed(0)} ms — ${each.join(', ')}`,
+    `${label}: first view (3 requests at once) ${(performance.now() - t0).toFixed(0)} ms — ${each.join(', ')}; ` +
+      `slowest /health meanwhile ${health.toFixed(0)} ms`,
   );
 }
-await firstView('cold (after a restart: both documents decoded first)');
-for (let i = 0; i < 2; i++) await firstView('again (folded runs cached)');
+await firstView('cold (after a restart)');
+for (let i = 0; i < 2; i++) await firstView('again');
+const hour = 3600e3;
+const { durationMs } = await (await fetch(`${url}/api/profiles/${target}`)).json();
+await firstView('first hour against last hour', `&baseFrom=0&baseTo=${hour}&targetFrom=${durationMs - hour}`);
 await server.close();
 
-// As after an upload or a visit of both profiles: documents decoded, never compared.
+// As after a visit of both profiles: each one's own views were asked for, never compared.
 server = await createServer(options);
 url = await server.listen({ port: 0, host: '127.0.0.1' });
 for (const id of ids) await (await fetch(`${url}/api/profiles/${id}/memory?bins=1`)).arrayBuffer();
-await firstView('documents in the cache, first comparison');
+await firstView('both profiles viewed before, first comparison');
 console.log('cache:', JSON.stringify((await (await fetch(`${url}/health`)).json()).cache));
 await server.close();
 rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/for
 import {
   buildMemorySummary,
   compactRun,
+  functionKeys,
   keyedStacks,
   memoryGrowth,
   threadIndices,
@@ -93,13 +94,7 @@ export class DecodedProfile {
    */
   functionStacks(): KeyedStacks {
     if (!this.keyed) {
-      const { frames } = this.doc;
-      const strings = this.doc.strings;
-      const keys = Array.from(
-        frames.name,
-        (name, i) => `${strings[name]}\0${strings[frames.file[i]]}\0${frames.line[i]}`,
-      );
-      this.keyed = keyedStacks(this.doc.stacks, keys);
+      this.keyed = keyedStacks(this.doc.stacks, functionKeys(this.doc.frames, this.doc.strings));
       this.bytes += this.keyed.stacks.parent.byteLength * 2 + this.keyed.frameOf.byteLength;
       for (const key of this.keyed.keys) this.bytes += 40 + key.length * 2;
     }

@@ -21,6 +21,7 @@ import { registerReadApi } from './routes/read-api';
 import { registerCompareApi } from './routes/compare-api';
 import { registerCpuApi } from './routes/cpu-api';
 import { DecodedCpuSource, SummariesCpuSource } from './cpu-source';
+import { CompareSource } from './compare-source';
 import { registerUploads } from './routes/uploads';
 import { registerWeb } from './routes/web';
 import { loadDemosOnFirstStart } from './demo';
@@ -176,10 +177,10 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   registerMetrics(app, { store, cache, pool });
   registerReady(app, store);
   registerReadApi(app, ctx);
-  registerCompareApi(app, ctx);
   // From the summaries when the profile has them (with the CPU extras), else from the decoded document.
   const cpu = new SummariesCpuSource((id) => summaries.get(id), new DecodedCpuSource(cache));
   registerCpuApi(app, ctx, (id) => cpu.open(id));
+  registerCompareApi(app, ctx, new CompareSource((id) => summaries.get(id), cache));
   await app.register(async (scope) => registerUploads(scope, ctx));
   await registerWeb(app, options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot);
 

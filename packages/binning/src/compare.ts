@@ -1,7 +1,7 @@
 import { accumulateStacks, type AggregateOptions } from './accumulate.js';
 import type { CallTree } from './callTree.js';
 import type { FunctionTable } from './functionTable.js';
-import { queryBins, type BinResult } from './query.js';
+import { queryBins, type BinQuery, type BinResult } from './query.js';
 import type { MemorySummary } from './summary.js';
 import type { StackTree } from './types.js';
 
@@ -70,6 +70,20 @@ export function keyedStacks(stacks: StackTree, frameKeys: ArrayLike<string>): Ke
     frame[i] = idOfFrame[f];
   }
   return { stacks: { parent: stacks.parent.slice(), frame }, keys: [...ids.keys()], frameOf: Uint32Array.from(first) };
+}
+
+/**
+ * One key per frame row naming the function it is (name, file, first line): frames with equal keys
+ * are one function within a profile (`keyedStacks`) and across two (`matchFrames`).
+ */
+export function functionKeys(
+  frames: { name: ArrayLike<number>; file: ArrayLike<number>; line: ArrayLike<number> },
+  strings: readonly string[],
+): string[] {
+  return Array.from(
+    { length: frames.name.length },
+    (_, i) => `${strings[frames.name[i]]}\0${strings[frames.file[i]]}\0${frames.line[i]}`,
+  );
 }
 
 export interface Weights {
@@ -266,18 +280,47 @@ export function compareMemory(
   target: MemorySummary,
   windows: { base: MemoryWindow; target: MemoryWindow; bins: number },
 ): MemoryDiff {
-  const span = Math.max(windows.base.to - windows.base.from, windows.target.to - windows.target.from);
-  if (!(span > 0)) throw new RangeError(`compareMemory: both windows are empty`);
-  const binsOf = (s: MemorySummary, w: MemoryWindow) =>
-    queryBins(s, { from: w.from, to: w.from + span, bins: windows.bins });
-  const b = binsOf(base, windows.base);
-  const t = binsOf(target, windows.target);
+  const q = memoryQueries(windows);
+  let b = queryBins(base, q.base(windows.bins));
+  let t = queryBins(target, q.target(windows.bins));
   // Float edges of two windows starting at different times can merge differently in a narrow
   // window: then the sides are re-binned to the smaller count so bin i still means one offset.
   const bins = Math.min(b.bins, t.bins);
-  const bb = b.bins === bins ? b : queryBins(base, { from: windows.base.from, to: windows.base.from + span, bins });
-  const tt =
-    t.bins === bins ? t : queryBins(target, { from: windows.target.from, to: windows.target.from + span, bins });
+  if (b.bins !== bins) b = queryBins(base, q.base(bins));
+  if (t.bins !== bins) t = queryBins(target, q.target(bins));
+  return memoryDiff(b, t, windows.target);
+}
+
+/** Bins of one side's series for a query (`queryBins` over its summary, or a summaries container's `memoryBins`). */
+export type SideBins = (query: BinQuery) => BinResult | Promise<BinResult>;
+
+/**
+ * `compareMemory` with each side's bins from its own source, e.g. `Summaries.memoryBins` of two
+ * profiles' containers: the same bins, the same re-binning, the same differences.
+ */
+export async function compareMemoryBins(
+  base: SideBins,
+  target: SideBins,
+  windows: { base: MemoryWindow; target: MemoryWindow; bins: number },
+): Promise<MemoryDiff> {
+  const q = memoryQueries(windows);
+  let [b, t] = await Promise.all([base(q.base(windows.bins)), target(q.target(windows.bins))]);
+  const bins = Math.min(b.bins, t.bins);
+  if (b.bins !== bins) b = await base(q.base(bins));
+  if (t.bins !== bins) t = await target(q.target(bins));
+  return memoryDiff(b, t, windows.target);
+}
+
+/** Both sides span the longer window's length from their own start. */
+function memoryQueries(windows: { base: MemoryWindow; target: MemoryWindow }) {
+  const span = Math.max(windows.base.to - windows.base.from, windows.target.to - windows.target.from);
+  if (!(span > 0)) throw new RangeError(`compareMemory: both windows are empty`);
+  const of = (w: MemoryWindow) => (bins: number) => ({ from: w.from, to: w.from + span, bins });
+  return { base: of(windows.base), target: of(windows.target) };
+}
+
+function memoryDiff(bb: BinResult, tt: BinResult, target: MemoryWindow): MemoryDiff {
+  const bins = tt.bins;
   const diff: MemoryDiff = {
     start: new Float64Array(bins),
     end: new Float64Array(bins),
@@ -287,8 +330,8 @@ export function compareMemory(
     maxDelta: new Float64Array(bins),
   };
   for (let i = 0; i < bins; i++) {
-    diff.start[i] = tt.start[i] - windows.target.from;
-    diff.end[i] = tt.end[i] - windows.target.from;
+    diff.start[i] = tt.start[i] - target.from;
+    diff.end[i] = tt.end[i] - target.from;
     // NaN propagates: an empty bin on either side leaves no difference rather than a guess.
     diff.meanDelta[i] = tt.mean[i] - bb.mean[i];
     diff.maxDelta[i] = tt.max[i] - bb.max[i];

@@ -6,6 +6,7 @@ import {
   clockWindows,
   compactRun,
   compareMemory,
+  compareMemoryBins,
   diffCallTrees,
   diffFunctionTables,
   diffStacks,
@@ -246,26 +247,39 @@ describe('comparison of two profiles', () => {
     );
   });
 
-  it('bins each memory series exactly as the single view, aligned by time since each window start', () => {
-    fc.assert(
-      fc.property(runArb, runArb, fc.integer({ min: 1, max: 50 }), fc.nat(3000), ({ p: a }, { p: b }, bins, shift) => {
-        const ta = Float64Array.from(a.memory, (_, i) => i * 7);
-        const tb = Float64Array.from(b.memory, (_, i) => shift + i * 11);
-        const sa = buildMemorySummary(ta, a.memory);
-        const sb = buildMemorySummary(tb, b.memory);
-        const wa = { from: 0, to: ta.length * 7 + 1 };
-        const wb = { from: shift, to: shift + tb.length * 11 + 1 };
-        const md = compareMemory(sa, sb, { base: wa, target: wb, bins });
-        const span = Math.max(wa.to - wa.from, wb.to - wb.from);
-        const single = (s: typeof sa, w: typeof wa) => queryBins(s, { from: w.from, to: w.from + span, bins });
-        expect(md.base).toEqual(single(sa, wa));
-        expect(md.target).toEqual(single(sb, wb));
-        for (let i = 0; i < md.start.length; i++) {
-          expect(close(md.start[i], md.base.start[i] - wa.from, 1e-12)).toBe(true);
-          expect(close(md.meanDelta[i], md.target.mean[i] - md.base.mean[i])).toBe(true);
-          expect(close(md.maxDelta[i], md.target.max[i] - md.base.max[i])).toBe(true);
-        }
-      }),
+  it('bins each memory series exactly as the single view, aligned by time since each window start', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        runArb,
+        runArb,
+        fc.integer({ min: 1, max: 50 }),
+        fc.nat(3000),
+        async ({ p: a }, { p: b }, bins, shift) => {
+          const ta = Float64Array.from(a.memory, (_, i) => i * 7);
+          const tb = Float64Array.from(b.memory, (_, i) => shift + i * 11);
+          const sa = buildMemorySummary(ta, a.memory);
+          const sb = buildMemorySummary(tb, b.memory);
+          const wa = { from: 0, to: ta.length * 7 + 1 };
+          const wb = { from: shift, to: shift + tb.length * 11 + 1 };
+          const md = compareMemory(sa, sb, { base: wa, target: wb, bins });
+          // From any source of bins (a summaries container's memoryBins), the same answer.
+          const async = await compareMemoryBins(
+            async (q) => queryBins(sa, q),
+            async (q) => queryBins(sb, q),
+            { base: wa, target: wb, bins },
+          );
+          expect(async).toEqual(md);
+          const span = Math.max(wa.to - wa.from, wb.to - wb.from);
+          const single = (s: typeof sa, w: typeof wa) => queryBins(s, { from: w.from, to: w.from + span, bins });
+          expect(md.base).toEqual(single(sa, wa));
+          expect(md.target).toEqual(single(sb, wb));
+          for (let i = 0; i < md.start.length; i++) {
+            expect(close(md.start[i], md.base.start[i] - wa.from, 1e-12)).toBe(true);
+            expect(close(md.meanDelta[i], md.target.mean[i] - md.base.mean[i])).toBe(true);
+            expect(close(md.maxDelta[i], md.target.max[i] - md.base.max[i])).toBe(true);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -2,36 +2,36 @@ import type { FastifyInstance } from 'fastify';
 import {
   aggregateCallTree,
   clockWindows,
-  compareMemory,
+  compareMemoryBins,
   diffCallTrees,
   diffFunctionTables,
   diffStacks,
   functionTable,
   matchFrames,
   MAX_BINS,
-  sampleRange,
   type AggregateOptions,
+  type CompactRun,
+  type BinQuery,
+  type KeyedStacks,
 } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
-import type { DecodedProfile, MemorySeries } from '../decoded-cache';
-import { FRAME, frameJson, seriesParam, windowOf, type FrameJson } from './read-api';
+import { checkThread, missingSeries, type MemorySeries } from '../decoded-cache';
+import type { CompareProfile, CompareSource } from '../compare-source';
+import { FRAME, seriesParam, type FrameJson } from './read-api';
 
 type Side = 'base' | 'target';
 const SIDES: Side[] = ['base', 'target'];
 
-/** One side of a comparison: its profile, window and thread, with the parameters it came from. */
+/** One side of a comparison: its profile, window and thread. */
 interface SideRun {
   id: string;
-  decoded: DecodedProfile;
+  p: CompareProfile;
   from: number;
   to: number;
   thread: number | undefined;
-  indices: Uint32Array | undefined;
-  start: number;
-  end: number;
 }
 
 function sideId(query: QueryObject, side: Side): string {
@@ -74,9 +74,9 @@ function sideError(side: Side, error: unknown): never {
 }
 
 /** Runs `fn` for one side, so a client error says which side it is about. */
-function onSide<T>(side: Side, fn: () => T): T {
+async function onSide<T>(side: Side, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (error) {
     sideError(side, error);
   }
@@ -234,7 +234,7 @@ export const COMPARE_MEMORY_RESPONSE = {
 /** The two windows on one wall clock; 409 when a side's start time is unknown (e.g. a V8 profile). */
 function clockAligned(base: SideRun, target: SideRun) {
   const startOf = (s: SideRun, side: Side) => {
-    const t = s.decoded.doc.meta.startTime;
+    const t = s.p.startTime;
     if (t === null || !Number.isFinite(t))
       throw new HttpError(
         409,
@@ -258,70 +258,79 @@ const DEFAULT_BINS = 500;
 const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
 
 /**
- * `/api/compare/*`: what changed between two profiles (or two ranges of one). Each side is
- * computed from the same cached decoded document and summaries as the single views, so comparing
- * two long profiles costs two range aggregations, not a re-read.
+ * `/api/compare/*`: what changed between two profiles (or two ranges of one). Each side is read as
+ * the single views read it (`source`: its summaries container, else its decoded document), so
+ * comparing two long profiles costs two range aggregations of O(screen) parts, not two decodes.
  */
-export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void {
+export function registerCompareApi(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, 'shared' | 'store'>,
+  source: CompareSource,
+): void {
   async function sides(query: QueryObject): Promise<[SideRun, SideRun]> {
     const ids = SIDES.map((side) => sideId(query, side));
-    const decoded = await Promise.all(
-      ids.map((id, i) => ctx.cache.get(id).catch((error: unknown) => sideError(SIDES[i], error))),
-    );
-    return SIDES.map((side, i) =>
-      onSide(side, (): SideRun => {
-        const q = sideQuery(query, side);
-        const d = decoded[i];
-        const thread = optionalInteger(q, 'thread', 0, Number.MAX_SAFE_INTEGER);
-        const { from, to } = windowOf(q, d.doc);
-        const indices = d.rowsOf(thread);
-        const { start, end } = sampleRange(d.doc.samples.time, from, to, indices);
-        return { id: ids[i], decoded: d, from, to, thread, indices, start, end };
+    const opened = await Promise.all(
+      ids.map(async (id, i) => {
+        // A shared index: another instance may have deleted it; this one's caches are not the truth.
+        if (ctx.shared && !(await ctx.store.get(id)))
+          sideError(SIDES[i], new HttpError(404, 'not-found', `no profile with id ${id}`));
+        return source.open(id).catch((error: unknown) => sideError(SIDES[i], error));
       }),
-    ) as [SideRun, SideRun];
+    );
+    return (await Promise.all(
+      SIDES.map((side, i) =>
+        onSide(side, (): SideRun => {
+          const q = sideQuery(query, side);
+          const p = opened[i];
+          const thread = optionalInteger(q, 'thread', 0, Number.MAX_SAFE_INTEGER);
+          const { from, to } = p.window(q);
+          if (thread !== undefined) checkThread(thread, p.threads);
+          return { id: ids[i], p, from, to, thread };
+        }),
+      ),
+    )) as [SideRun, SideRun];
   }
 
-  const info = (s: SideRun) => ({
+  const info = (s: SideRun, samples: number) => ({
     id: s.id,
     from: s.from,
     to: s.to,
     thread: s.thread ?? null,
-    samples: s.end - s.start,
+    samples,
   });
 
-  /** A side's run folded per distinct stack (cached on its document), as aggregation arguments. */
-  function folded(s: SideRun, side: Side, growthOf: MemorySeries | undefined): [Int32Array, AggregateOptions] {
-    const c = onSide(side, () => s.decoded.compactRun(s.thread, s.start, s.end, growthOf));
-    return [c.sampleStack, { start: 0, end: c.sampleStack.length, weight: c.weight }];
+  /** Each side's run folded per distinct stack, and its stack tree keyed by function. */
+  function folded(runs: SideRun[], growthOf: MemorySeries | undefined): Promise<[CompactRun, KeyedStacks][]> {
+    return Promise.all(
+      runs.map((s, i) => onSide(SIDES[i], () => Promise.all([s.p.run(s.thread, s.from, s.to, growthOf), s.p.keyed()]))),
+    );
   }
 
-  /** Re-measures cached entries whose derived data (keyed stacks, summaries) grew. */
-  function remeasure(runs: SideRun[], before: number[]): void {
-    runs.forEach((s, i) => {
-      if (s.decoded.bytes !== before[i]) ctx.cache.touch(s.id, s.decoded);
-    });
-  }
+  /** A folded run as aggregation arguments. */
+  const args = (c: CompactRun): [Int32Array, AggregateOptions] => [
+    c.sampleStack,
+    { start: 0, end: c.sampleStack.length, weight: c.weight },
+  ];
 
   app.get('/api/compare/functions', { schema: { response: { 200: COMPARE_FUNCTIONS_RESPONSE } } }, async (request) => {
     const query = request.query as QueryObject;
     const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
     const growthOf = weightParam(query);
     const runs = await sides(query);
-    const before = runs.map((s) => s.decoded.bytes);
-    const keyed = runs.map((s) => s.decoded.functionStacks());
-    const tables = runs.map((s, i) => functionTable(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
-    remeasure(runs, before);
-    const diff = diffFunctionTables(tables[0], tables[1], matchFrames(keyed[0].keys, keyed[1].keys));
+    const sides2 = await folded(runs, growthOf);
+    const tables = sides2.map(([run, keyed]) => functionTable(keyed.stacks, ...args(run)));
+    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
+    const diff = diffFunctionTables(tables[0], tables[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
     const [base, target] = runs;
     return {
-      base: info(base),
-      target: info(target),
+      base: info(base, baseRun.samples),
+      target: info(target, targetRun.samples),
       unit: growthOf ? 'bytes' : 'samples',
       count: diff.rows.length,
       functions: diff.rows.slice(0, top).map((r) => ({
         ...(r.targetFrame >= 0
-          ? frameJson(target.decoded.doc, keyed[1].frameOf[r.targetFrame])
-          : frameJson(base.decoded.doc, keyed[0].frameOf[r.baseFrame])),
+          ? target.p.frame(targetKeyed.frameOf[r.targetFrame])
+          : base.p.frame(baseKeyed.frameOf[r.baseFrame])),
         base: r.base,
         target: r.target,
         baseShare: r.baseShare,
@@ -341,17 +350,16 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
     const growthOf = weightParam(query);
     const runs = await sides(query);
-    const before = runs.map((s) => s.decoded.bytes);
-    const keyed = runs.map((s) => s.decoded.functionStacks());
-    const trees = runs.map((s, i) => aggregateCallTree(keyed[i].stacks, ...folded(s, SIDES[i], growthOf)));
-    remeasure(runs, before);
-    const diff = diffCallTrees(trees[0], trees[1], matchFrames(keyed[0].keys, keyed[1].keys));
+    const sides2 = await folded(runs, growthOf);
+    const trees = sides2.map(([run, keyed]) => aggregateCallTree(keyed.stacks, ...args(run)));
+    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
+    const diff = diffCallTrees(trees[0], trees[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
     const tree = diff.target;
-    const doc = runs[1].decoded.doc;
+    const target = runs[1].p;
     const names = new Map<number, FrameJson>();
     const frameOf = (key: number) => {
       let f = names.get(key);
-      if (!f) names.set(key, (f = frameJson(doc, keyed[1].frameOf[key])));
+      if (!f) names.set(key, (f = target.frame(targetKeyed.frameOf[key])));
       return f;
     };
     // Nodes too thin to draw are dropped with their subtrees; the parent's total still counts them.
@@ -376,7 +384,13 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       });
       n++;
     }
-    return { base: info(runs[0]), target: info(runs[1]), unit: growthOf ? 'bytes' : 'samples', minShare, nodes };
+    return {
+      base: info(runs[0], baseRun.samples),
+      target: info(runs[1], targetRun.samples),
+      unit: growthOf ? 'bytes' : 'samples',
+      minShare,
+      nodes,
+    };
   });
 
   app.get('/api/compare/stacks', { schema: { response: { 200: COMPARE_STACKS_RESPONSE } } }, async (request) => {
@@ -384,29 +398,27 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     const top = optionalInteger(query, 'top', 0, 1000) ?? DEFAULT_TOP_STACKS;
     const growthOf = weightParam(query);
     const runs = await sides(query);
-    const before = runs.map((s) => s.decoded.bytes);
-    const keyed = runs.map((s) => s.decoded.functionStacks());
-    const folded = runs.map((s, i) => onSide(SIDES[i], () => s.decoded.compactRun(s.thread, s.start, s.end, growthOf)));
-    remeasure(runs, before);
+    const sides2 = await folded(runs, growthOf);
+    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
     const diff = diffStacks(
-      { stacks: keyed[0].stacks, run: folded[0] },
-      { stacks: keyed[1].stacks, run: folded[1] },
-      matchFrames(keyed[0].keys, keyed[1].keys),
+      { stacks: baseKeyed.stacks, run: baseRun },
+      { stacks: targetKeyed.stacks, run: targetRun },
+      matchFrames(baseKeyed.keys, targetKeyed.keys),
       top,
     );
     const pathOf = (i: number, node: number) => {
-      const { stacks, frameOf } = keyed[i];
-      const doc = runs[i].decoded.doc;
+      const [, { stacks, frameOf }] = sides2[i];
+      const p = runs[i].p;
       const frames: FrameJson[] = [];
       let depth = 0;
       for (let n = node; n >= 0; n = stacks.parent[n], depth++) {
-        if (depth < STACK_FRAMES) frames.push(frameJson(doc, frameOf[stacks.frame[n]]));
+        if (depth < STACK_FRAMES) frames.push(p.frame(frameOf[stacks.frame[n]]));
       }
       return { stack: frames.reverse(), depth };
     };
     return {
-      base: info(runs[0]),
-      target: info(runs[1]),
+      base: info(runs[0], baseRun.samples),
+      target: info(runs[1], targetRun.samples),
       unit: growthOf ? 'bytes' : 'samples',
       count: diff.count,
       stacks: diff.rows.map((r) => ({
@@ -428,10 +440,14 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
     if (align !== 'runtime' && align !== 'clock')
       throw new HttpError(400, 'bad-query', `align=${JSON.stringify(align)}: expected runtime or clock`);
     const runs = await sides(query);
-    const before = runs.map((s) => s.decoded.bytes);
-    const summaries = runs.map((s, i) => onSide(SIDES[i], () => s.decoded.memorySummary(s.thread, series)));
-    remeasure(runs, before);
     const [base, target] = runs;
+    runs.forEach((s, i) => {
+      if (!s.p.available.includes(series)) sideError(SIDES[i], missingSeries(series, s.p.available));
+    });
+    // Samples of each side's own window, before a clock alignment widens it.
+    const samples = await Promise.all(
+      runs.map((s, i) => onSide(SIDES[i], () => s.p.sampleCount(s.thread, s.from, s.to))),
+    );
     const clock = align === 'clock' ? clockAligned(base, target) : undefined;
     if (clock) {
       // Both sides now span the union of the two windows on the clock.
@@ -442,7 +458,12 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
         clock.target.to,
       ];
     }
-    const diff = compareMemory(summaries[0], summaries[1], { base, target, bins });
+    const binsOf = (i: number) => (q: BinQuery) => runs[i].p.memoryBins(runs[i].thread, series, q);
+    const diff = await compareMemoryBins(
+      (q) => onSide('base', () => binsOf(0)(q)),
+      (q) => onSide('target', () => binsOf(1)(q)),
+      { base, target, bins },
+    );
     const stats = (r: typeof diff.base, i: number) =>
       r.count[i] === 0
         ? { count: 0, mean: null, max: null, min: null }
@@ -456,8 +477,8 @@ export function registerCompareApi(app: FastifyInstance, ctx: AppContext): void 
       delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
     }));
     return {
-      base: info(base),
-      target: info(target),
+      base: info(base, samples[0]),
+      target: info(target, samples[1]),
       unit: 'bytes',
       series,
       align,

@@ -81,7 +81,7 @@ export function stacksQuery(query: QueryObject, available: readonly MemorySeries
 }
 
 /** Frame row → its JSON, from the frame and string tables stored in the container. */
-async function frameNamer(s: Summaries): Promise<(frame: number) => FrameJson> {
+export async function frameNamer(s: Summaries): Promise<(frame: number) => FrameJson> {
   const [name, file, line, kind] = await Promise.all(
     ['frames.name', 'frames.file', 'frames.line', 'frames.kind'].map((n) => s.array(n)),
   );
