@@ -2,11 +2,13 @@ import {
   DOCUMENT_MAGIC,
   SCHEMA_VERSION,
   type DocumentMeta,
+  type DocumentProducer,
   type DocumentWarning,
   type FrameKind,
   type ProfileDocument,
   type SampleTable,
 } from './schema';
+import { FORMAT_PRODUCER } from './producer';
 
 /** A typed array that doubles its capacity as values are appended. */
 class Growable<T extends Int32Array | Uint32Array | Float64Array | Uint8Array> {
@@ -81,6 +83,8 @@ export interface FinishOptions {
   timeSource: SampleTable['timeSource'];
   /** Replaces the time column (readers that can only estimate times once every sample is known). */
   time?: Float64Array;
+  /** Who wrote the document (default `FORMAT_PRODUCER`: this package and its version). */
+  producer?: DocumentProducer;
 }
 
 /**
@@ -285,6 +289,7 @@ export class DocumentBuilder {
     return {
       magic: DOCUMENT_MAGIC,
       version: SCHEMA_VERSION,
+      producer: options.producer ?? { ...FORMAT_PRODUCER },
       meta: options.meta,
       strings: this.strings.slice(),
       frames: {

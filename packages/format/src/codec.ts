@@ -18,7 +18,8 @@ import {
 } from './column-codec';
 import { ProfFormatError } from './errors';
 import { assertIntegrity } from './integrity';
-import { DOCUMENT_MAGIC, SCHEMA_VERSION, type ProfileDocument } from './schema';
+import { DOCUMENT_MAGIC, type ProfileDocument } from './schema';
+import { upgradeWire } from './upgrade';
 import { isPlainObject } from './plain-values';
 
 // Plain msgpack maps (no msgpackr record extension), so other msgpack readers can read documents.
@@ -52,6 +53,7 @@ function wireOf(doc: ProfileDocument, samples: Record<string, unknown>) {
   return {
     magic: doc.magic,
     version: doc.version,
+    producer: doc.producer,
     meta: doc.meta,
     strings: doc.strings,
     frames: encodeTable(doc.frames, 'frames', FRAME_COLUMNS),
@@ -160,9 +162,9 @@ function decodeTable(wire: unknown, name: string, columns: Columns, optional: Co
 }
 
 /**
- * Decodes msgpack bytes written by `encodeDocument` (already inflated). Checks the magic and the
- * schema version (`too-new` for documents from a newer Prof), rebuilds the columns, and runs
- * `assertIntegrity`, so the result is safe to index.
+ * Decodes msgpack bytes written by `encodeDocument` (already inflated). Checks the magic, upgrades
+ * an older schema version to `SCHEMA_VERSION` (`too-new` for documents from a newer Prof, see
+ * upgrade.ts), rebuilds the columns, and runs `assertIntegrity`, so the result is safe to index.
  */
 export function decodeDocument(bytes: Uint8Array): ProfileDocument {
   let wire: unknown;
@@ -179,20 +181,11 @@ export function decodeDocument(bytes: Uint8Array): ProfileDocument {
       expected: `a map whose "magic" is "${DOCUMENT_MAGIC}"`,
     });
   }
-  const version = wire.version;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new ProfFormatError('schema', `bad schema version ${String(version)}`, { record: 'version' });
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new ProfFormatError(
-      'too-new',
-      `document has schema version ${version}, this @prof/format reads up to ${SCHEMA_VERSION}; upgrade @prof/format`,
-      { record: 'version', expected: `<= ${SCHEMA_VERSION}` },
-    );
-  }
+  upgradeWire(wire);
   const doc = {
     magic: DOCUMENT_MAGIC,
-    version,
+    version: wire.version,
+    producer: wire.producer,
     meta: wire.meta,
     strings: wire.strings,
     frames: decodeTable(wire.frames, 'frames', FRAME_COLUMNS),

@@ -1,6 +1,8 @@
 // Browser-safe public entry of @prof/format: no Node built-ins may be imported from here.
 export * from './schema';
 export * from './errors';
+export { FORMAT_PRODUCER, FORMAT_VERSION } from './producer';
+export { upgradeWire, UPGRADABLE_VERSIONS } from './upgrade';
 export { DocumentBuilder, emptyMeta, type FrameSpec, type FinishOptions } from './builder';
 export {
   createVmprofReader,

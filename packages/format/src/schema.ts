@@ -7,8 +7,13 @@
  * of that table; `-1` is used only where a field says so. `assertIntegrity` checks them all.
  */
 
-/** Version of this schema. Bump on any change a reader of the previous version would misread. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of this schema. Bump on any change a reader of the previous version would misread, and
+ * add the upgrader from the previous version to `upgrade.ts`:
+ * 1. the first shape (`samples.heap` appeared later without a bump: absent means null);
+ * 2. `samples.heap` always present (null when not recorded), `producer` stamped.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Magic string in every document, so a decoder can tell a Prof document from other msgpack. */
 export const DOCUMENT_MAGIC = 'prof.profile';
@@ -156,7 +161,7 @@ export interface SampleTable {
   memory: Float64Array | null;
   /**
    * V8 heap used by the profiled isolate in bytes at the sample (the Node client; NaN where it could
-   * not be read), or null when not recorded. Absent in documents written before it existed: read as null.
+   * not be read), or null when not recorded. Absent in some schema-1 documents: upgraded to null.
    */
   heap: Float64Array | null;
   /** Weight of each sample (e.g. microseconds for V8), or null when every sample weighs 1. */
@@ -172,12 +177,22 @@ export interface ThreadTable {
   name: (string | null)[];
 }
 
+/** The program that wrote a document, so a bad document can be traced to the release that made it. */
+export interface DocumentProducer {
+  /** Package or program name, e.g. `@prof/format`, `@prof/client`. */
+  name: string;
+  /** Its version (semver). */
+  version: string;
+}
+
 /** The whole document. */
 export interface ProfileDocument {
   /** Always `DOCUMENT_MAGIC`. */
   magic: typeof DOCUMENT_MAGIC;
-  /** Schema version the document was written with (`SCHEMA_VERSION`). */
+  /** Schema version of the document; a decoded document is upgraded to `SCHEMA_VERSION` (upgrade.ts). */
   version: number;
+  /** Who wrote the document; null for documents of schema 1, written before it was stamped. */
+  producer: DocumentProducer | null;
   meta: DocumentMeta;
   strings: StringTable;
   frames: FrameTable;
