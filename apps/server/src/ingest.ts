@@ -2,7 +2,7 @@ import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import {
   assertIntegrity,
   convertProfileFile,
@@ -14,6 +14,7 @@ import {
   readProfileBytes,
   scriptFile,
   scriptName,
+  sniffProfile,
   readProfileFile,
   type ProfileDocument,
   type SampleGroups,
@@ -63,38 +64,11 @@ const HEAD_BYTES = 64 * 1024;
 
 type Kind = 'prof-document-gz' | 'prof-document' | 'profile';
 
-/** Tells our own (gzipped) documents from the formats that need converting, by content. */
-/** The first inflated bytes of a gzipped head (truncated input allowed), to see what the gzip wraps. */
-function inflatedHead(head: Uint8Array): Buffer {
-  // A smaller piece when the head inflates past the cap: a vmprof head compresses over 100 times.
-  for (const piece of [head, head.subarray(0, 1024)]) {
-    try {
-      return gunzipSync(piece, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') continue;
-      throw new HttpError(400, 'bad-gzip', `upload starts like gzip but does not inflate: ${(error as Error).message}`);
-    }
-  }
-  // Megabytes from 1 KiB: no profile compresses so well, only our own (or a bomb, refused later).
-  return Buffer.alloc(0);
-}
-
+/** Our own (gzipped) documents, kept as they are, or a profile to convert: told by content (`sniffProfile`). */
 function classify(head: Uint8Array): Kind {
-  const format = detectFormat(head);
-  if (format === 'gzip') {
-    const inner = inflatedHead(head);
-    return inner.length === 0 || detectFormat(inner) === 'prof-document' ? 'prof-document-gz' : 'profile';
-  }
-  if (format === 'prof-document') return 'prof-document';
-  if (format === 'unknown') {
-    const hex = Buffer.from(head.subarray(0, 8)).toString('hex');
-    throw new HttpError(
-      400,
-      'unknown-format',
-      `not a Prof document, vmprof profile, V8 .cpuprofile, speedscope JSON, Austin or folded stacks (first bytes ${hex || 'none: empty body'})`,
-    );
-  }
-  return 'profile';
+  const { gzipped, format } = sniffProfile(head);
+  if (format !== 'prof-document') return 'profile';
+  return gzipped ? 'prof-document-gz' : 'prof-document';
 }
 
 export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void {
@@ -233,7 +207,7 @@ export async function ingestBytes(bytes: Buffer, overrides: Overrides, limits: I
     assertIntegrity(doc);
     return fromConverted(doc, overrides);
   }
-  return fromConverted(await readProfileBytes(bytes), overrides);
+  return fromConverted(await readProfileBytes(bytes, { maxInflatedBytes: limits.maxInflatedBytes }), overrides);
 }
 
 /** Validates or converts an upload spooled to a file (large vmprof files are read as a stream). */
@@ -246,14 +220,12 @@ export async function ingestFile(path: string, overrides: Overrides, limits: Ing
   } finally {
     await handle.close();
   }
-  const kind = classify(head.subarray(0, headLength));
-  if (kind === 'profile') {
-    const gzipped = isGzip(head);
+  const { gzipped, format } = sniffProfile(head.subarray(0, headLength));
+  if (format !== 'prof-document') {
     if (gzipped) await assertInflatesWithin(createReadStream(path), limits);
-    const inner = gzipped ? inflatedHead(head.subarray(0, headLength)) : head.subarray(0, headLength);
-    if (detectFormat(inner) === 'vmprof' && (gzipped || (await stat(path)).size >= STREAM_CONVERT_BYTES))
+    if (format === 'vmprof' && (gzipped || (await stat(path)).size >= STREAM_CONVERT_BYTES))
       return convertStreamed(path, overrides);
-    return fromConverted(await readProfileFile(path), overrides);
+    return fromConverted(await readProfileFile(path, { maxInflatedBytes: limits.maxInflatedBytes }), overrides);
   }
   // A document is read into memory: one larger than it may inflate to is refused before that.
   await assertHeldWithin(path, limits.maxInflatedBytes, 'a Prof document', 'prof-server --max-inflated');

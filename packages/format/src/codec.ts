@@ -17,6 +17,7 @@ import {
   writeColumn,
 } from './column-codec';
 import { ProfFormatError } from './errors';
+import { inflateGzip } from './inflate';
 import { assertIntegrity } from './integrity';
 import { DOCUMENT_MAGIC, type ProfileDocument } from './schema';
 import { upgradeWire } from './upgrade';
@@ -209,33 +210,5 @@ export async function decodeDocumentGzip(
   bytes: Uint8Array,
   options: { maxInflatedBytes?: number } = {},
 ): Promise<ProfileDocument> {
-  const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-    throw new ProfFormatError('bad-gzip', 'not gzip data', { offset: 0, expected: 'gzip magic 1f 8b' });
-  }
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > max) {
-        await reader.cancel();
-        throw new ProfFormatError('too-large', `document inflates to more than ${max} bytes`, {
-          expected: `at most ${max} bytes after gunzip`,
-        });
-      }
-      chunks.push(value);
-    }
-  } catch (e) {
-    if (e instanceof ProfFormatError) throw e;
-    throw new ProfFormatError('bad-gzip', `gzip data is corrupt: ${(e as Error).message}`);
-  }
-  const all = new Uint8Array(total);
-  let pos = 0;
-  for (const c of chunks) all.set(c, pos), (pos += c.length);
-  return decodeDocument(all);
+  return decodeDocument(await inflateGzip(bytes, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES, 'document'));
 }

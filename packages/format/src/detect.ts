@@ -2,6 +2,8 @@ import { isAustin } from './austin/reader';
 import { isFolded } from './folded/reader';
 import { DOCUMENT_MAGIC } from './schema';
 import { isSpeedscope } from './speedscope/reader';
+import { isVmprofTree } from './vmprof-tree/reader';
+import { isVmprofViewerSubmit } from './vmprof-viewer/reader';
 
 export type DetectedFormat =
   | 'vmprof'
@@ -11,6 +13,8 @@ export type DetectedFormat =
   | 'speedscope'
   | 'austin'
   | 'folded'
+  | 'vmprof-viewer'
+  | 'vmprof-tree'
   | 'unknown';
 
 /** How many leading bytes `detectFormat` wants to see (it works with fewer, less surely for JSON). */
@@ -58,14 +62,17 @@ function isV8CpuProfile(b: Uint8Array): boolean {
 /**
  * Tells the format from the first bytes of a file (pass `DETECT_HEAD_BYTES` of them), never from
  * its name: gzip (`1f 8b`; inflate and ask again), a vmprof `.prof`, a V8 `.cpuprofile`, a
- * Prof document (msgpack, not gzipped), speedscope JSON (py-spy), Austin text or folded stacks.
+ * Prof document (msgpack, not gzipped), speedscope JSON (py-spy), Austin text or folded stacks, or an
+ * upload body of the vmprof clients' own protocols (a vmprof-viewer submit map, a 0.1-0.3 call tree).
  */
 export function detectFormat(head: Uint8Array): DetectedFormat {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (isVmprofHeader(head)) return 'vmprof';
   if (isProfDocument(head)) return 'prof-document';
+  if (isVmprofViewerSubmit(head)) return 'vmprof-viewer';
   if (isV8CpuProfile(head)) return 'v8-cpuprofile';
   if (isSpeedscope(head)) return 'speedscope';
+  if (isVmprofTree(head)) return 'vmprof-tree';
   // Austin's samples are folded stacks too, with a `P<pid>;T<tid>` root and `# austin:` header.
   if (isAustin(head)) return 'austin';
   if (isFolded(head)) return 'folded';

@@ -12,7 +12,7 @@ export {
   MAX_STRING_BYTES,
   type VmprofReader,
 } from './vmprof/reader';
-export { parseVmprofName, UNKNOWN_CODE, type ParsedVmprofName } from './vmprof/names';
+export { frameFromVmprofName, parseVmprofName, UNKNOWN_CODE, type ParsedVmprofName } from './vmprof/names';
 export type { ReadOptions, VmprofReadResult, VmprofSymbolRecord } from './vmprof/types';
 export {
   inspectVmprof,
@@ -30,6 +30,18 @@ export { eachSample, type SampleGroups, type StreamedSamples } from './sample-gr
 export { isLauncherFile, nameThreadsByEntry, runnerStackRows, scriptFile, scriptName } from './runner-frames';
 export { detectFormat, DETECT_HEAD_BYTES, type DetectedFormat } from './detect';
 export { readSpeedscope, isSpeedscope } from './speedscope/reader';
+export { exportSpeedscope, type SpeedscopeExportOptions } from './speedscope/export';
+export { readVmprofTree, vmprofTreeToDocument, isVmprofTree } from './vmprof-tree/reader';
+export { readVmprofViewerSubmit, isVmprofViewerSubmit } from './vmprof-viewer/reader';
+export {
+  importProfile,
+  readFormat,
+  MAX_TEXT_PROFILE_BYTES,
+  type ImportHints,
+  type ImportInput,
+  type ProfileFormat,
+} from './import';
+export { inflateGzip } from './inflate';
 export { readFolded, isFolded } from './folded/reader';
 export { readAustin, isAustin } from './austin/reader';
 export { readV8CpuProfile, type V8ReadOptions, type MemoryReadings } from './v8/cpuprofile';

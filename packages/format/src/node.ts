@@ -5,15 +5,12 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { constants, createGunzip, gunzip, gzip } from 'node:zlib';
+import { constants, createGunzip, gunzip, gunzipSync, gzip } from 'node:zlib';
 import { decodeDocument, DEFAULT_MAX_INFLATED_BYTES, encodeDocument } from './codec';
-import { DETECT_HEAD_BYTES, detectFormat } from './detect';
+import { DETECT_HEAD_BYTES, detectFormat, type DetectedFormat } from './detect';
 import { ProfFormatError } from './errors';
 import type { DocumentWarning, ProfileDocument } from './schema';
-import { readAustin } from './austin/reader';
-import { readFolded } from './folded/reader';
-import { readSpeedscope } from './speedscope/reader';
-import { readV8CpuProfile } from './v8/cpuprofile';
+import { MAX_TEXT_PROFILE_BYTES, readFormat, unknownFormat } from './import';
 import { inspectFromResult, type VmprofInspection } from './vmprof/inspect';
 import { createVmprofReader } from './vmprof/reader';
 import type { VmprofReadResult } from './vmprof/types';
@@ -23,9 +20,6 @@ export * from './index';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
-
-/** Largest V8 profile read (JSON must be one string; V8 caps strings near 512 MB). */
-const MAX_JSON_BYTES = 500 * 1024 * 1024;
 
 export interface ReadFileOptions {
   /** Called as the file is read, with file bytes (compressed bytes for gzip files) so far and in total. */
@@ -188,29 +182,60 @@ async function readStream(
       if (gzipped && result.document.meta.vmprof) result.document.meta.vmprof.gzipped = true;
       return { document: result.document, vmprof: result };
     }
-    case 'v8-cpuprofile':
-      return { document: readV8CpuProfile(await collect(all, MAX_JSON_BYTES, 'V8 profile')), vmprof: null };
-    case 'speedscope':
-      return { document: readSpeedscope(await collect(all, MAX_JSON_BYTES, 'speedscope profile')), vmprof: null };
-    case 'austin':
-      return { document: readAustin(await collect(all, MAX_JSON_BYTES, 'Austin profile')), vmprof: null };
-    case 'folded':
-      return { document: readFolded(await collect(all, MAX_JSON_BYTES, 'folded stacks')), vmprof: null };
     case 'prof-document': {
       const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
       return { document: decodeDocument(await collect(all, max, 'document')), vmprof: null };
     }
-    default:
-      throw new ProfFormatError(
-        'unknown-format',
-        head.length === 0 ? 'file is empty' : 'not a profile this reader knows',
-        {
-          offset: 0,
-          expected:
-            'a vmprof .prof, a V8 .cpuprofile, speedscope JSON, Austin or folded stacks, or a Prof .msgpack.gz document (gzipped or not)',
-        },
-      );
+    case 'unknown':
+      throw unknownFormat(head);
+    default: {
+      const bytes = await collect(all, MAX_TEXT_PROFILE_BYTES, 'profile');
+      return { document: await readFormat(format, bytes, options), vmprof: null };
+    }
   }
+}
+
+/** What `sniffProfile` tells from the first bytes of an upload. */
+export interface Sniffed {
+  gzipped: boolean;
+  /** The format of the (inflated) content. */
+  format: Exclude<DetectedFormat, 'gzip' | 'unknown'>;
+}
+
+const SNIFF_INFLATE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The format of a profile from its first bytes (64 KiB is plenty), looking inside gzip; throws
+ * `unknown-format` naming the first bytes, or `bad-gzip` when gzip-looking bytes do not inflate. A
+ * head that inflates past 4 MiB from 1 KiB is taken for a Prof document: no profile compresses so
+ * well, only our own (or a bomb, which the caller's inflate bound refuses).
+ */
+export function sniffProfile(head: Uint8Array): Sniffed {
+  let format = detectFormat(head);
+  const gzipped = format === 'gzip';
+  if (gzipped) {
+    const inner = inflatedHead(head);
+    format = inner === null ? 'prof-document' : detectFormat(inner);
+  }
+  if (format === 'gzip' || format === 'unknown') throw unknownFormat(head);
+  return { gzipped, format };
+}
+
+/** The first inflated bytes of a gzipped head (truncated input allowed), or null past the cap. */
+function inflatedHead(head: Uint8Array): Uint8Array | null {
+  // A smaller piece when the head inflates past the cap: a vmprof head compresses over 100 times.
+  for (const piece of [head, head.subarray(0, 1024)]) {
+    try {
+      return gunzipSync(piece, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: SNIFF_INFLATE_BYTES });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') continue;
+      throw new ProfFormatError(
+        'bad-gzip',
+        `upload starts like gzip but does not inflate: ${(error as Error).message}`,
+      );
+    }
+  }
+  return null;
 }
 
 async function* once(bytes: Uint8Array) {

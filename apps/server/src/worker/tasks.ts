@@ -8,6 +8,8 @@ import {
   gunzipDocument,
   gzipDocument,
   isProfFormatError,
+  readVmprofViewerSubmit,
+  vmprofTreeToDocument,
   type ProfileDocument,
 } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
@@ -23,8 +25,6 @@ import {
 } from '../ingest';
 import { HttpError } from '../http-error';
 import { multipartBoundary, multipartPart } from '../multipart';
-import { legacyTreeToDocument } from '../protocols/legacy-tree';
-import { vmprofViewerSubmitToDocument } from '../protocols/vmprof-viewer-submit';
 import { assertTextLimits } from '../text-limits';
 import { parseJsonBody } from '../body';
 import { joinParts, summarizeDocument } from '../summarize';
@@ -118,16 +118,18 @@ export function convertSubmit(input: {
   limits: IngestLimits;
 }): Promise<Converted | TaskFailure> {
   return guarded(async () => {
-    const doc = await vmprofViewerSubmitToDocument(await readFile(input.path), input.limits.maxInflatedBytes);
+    const doc = await readVmprofViewerSubmit(await readFile(input.path), {
+      maxInflatedBytes: input.limits.maxInflatedBytes,
+    });
     return checked(doc, input.overrides);
   });
 }
 
-/** A vmprof 0.1-0.3 call-tree upload (JSON): work bounded by what the body holds (see legacy-tree.ts). */
+/** A vmprof 0.1-0.3 call-tree upload (JSON): work bounded by what the body holds (`vmprofTreeToDocument`). */
 export function convertLegacyTree(input: { body: Uint8Array; overrides: Overrides }): Promise<Converted | TaskFailure> {
   return guarded(async () => {
     const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
-    const doc = legacyTreeToDocument(parseJsonBody(body), body.length);
+    const doc = vmprofTreeToDocument(parseJsonBody(body), body.length);
     applyOverrides(doc, input.overrides);
     nameVmprofRun(doc);
     return checked(doc, {});

@@ -1,8 +1,8 @@
 // Web worker owning one decoded profile document, for what needs every sample: the speedscope
 // export of a range. The views themselves ask the server (a 24-hour profile is gigabytes decoded).
-import { decodeDocument, type ProfileDocument } from '@prof/format';
-import { toSpeedscope } from './speedscope';
+import { decodeDocument, exportSpeedscope, type ProfileDocument } from '@prof/format';
 import type { FromWorker, ToWorker } from './protocol';
+import { sampleRun } from './sampleRun';
 
 let doc: ProfileDocument | null = null;
 
@@ -58,7 +58,11 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       post({ kind: 'ready' });
     } else if (msg.kind === 'speedscope') {
       if (!doc) throw new Error('profile not loaded');
-      post({ kind: 'speedscope', req: msg.req, json: toSpeedscope(doc, msg, msg.title) });
+      post({
+        kind: 'speedscope',
+        req: msg.req,
+        json: exportSpeedscope(doc, { name: msg.title, run: sampleRun(doc, msg), exporter: 'prof-web' }),
+      });
     }
   } catch (err) {
     const e = err as Error & { status?: number; code?: string };

@@ -1,3 +1,5 @@
+import type { FrameSpec } from '../builder';
+import { FrameKind } from '../schema';
 import type { VmprofSymbolRecord } from './types';
 
 /** Name shown by vmprof (and by Prof) for an id that no symbol record names. */
@@ -33,6 +35,17 @@ export function parseVmprofName(raw: string): ParsedVmprofName {
   if (language === 'n' && file === '-') file = '';
   const line = Number(m[1]);
   return { language, name, file, line: Number.isSafeInteger(line) ? line : 0 };
+}
+
+/**
+ * A frame from a vmprof-style name alone, as the upload protocols carry them (`py:func:12:file.py`,
+ * `n:symbol:0:-`, anything else kept whole as a Python frame's name), at `address` (hex).
+ */
+export function frameFromVmprofName(raw: string, address: string): FrameSpec {
+  const parsed = parseVmprofName(raw);
+  const kind = parsed.language === 'n' ? FrameKind.Native : FrameKind.Python;
+  if (parsed.language !== 'py' && parsed.language !== 'n') return { name: raw, file: '', line: 0, kind, raw, address };
+  return { name: parsed.name, file: parsed.file, line: parsed.line, kind, raw, address };
 }
 
 const GENERIC_NATIVE = 'n:<native symbol ';

@@ -23,7 +23,12 @@ export function signedHex(lo: number, hi: number): string {
   if (hi > 0 && hi < SAFE_HI) return '0x' + (hi * TWO_32 + lo).toString(16);
   if (hi === -1 && lo !== 0) return '-0x' + (TWO_32 - lo).toString(16);
   // Rare (2015 tagged ids, hostile input): exactness matters more than speed here.
-  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  return integerHex((BigInt(hi) << 32n) | BigInt(lo));
+}
+
+/** `signedHex` of a whole number given whole: a safe integer, a bigint, or decimal digits (protocol uploads). */
+export function integerHex(value: number | bigint | string): string {
+  const v = BigInt(value);
   return v < 0n ? '-0x' + (-v).toString(16) : '0x' + v.toString(16);
 }
 

@@ -1,11 +1,22 @@
 // Speedscope's file format (https://www.speedscope.app/file-format-schema.json), "sampled" profile:
 // one entry per distinct stack with its weight, so the export stays small on hours-long profiles.
-import type { ProfileDocument } from '@prof/format';
-import { sampleRun } from './sampleRun';
-import type { RangeQuery } from './protocol';
+import type { ProfileDocument } from '../schema';
 
-export function toSpeedscope(doc: ProfileDocument, q: RangeQuery, title: string): string {
-  const { start, end, indices } = sampleRun(doc, q);
+export interface SpeedscopeExportOptions {
+  /** The profile's name in speedscope. */
+  name: string;
+  /**
+   * The samples to export: rows `start` to `end` (exclusive), of `indices` when given (one thread's
+   * rows), else of the sample table. Default: every sample.
+   */
+  run?: { start: number; end: number; indices?: ArrayLike<number> | null };
+  /** Written as `exporter` (default `@prof/format`). */
+  exporter?: string;
+}
+
+/** The document's samples (or a run of them) as speedscope JSON text. */
+export function exportSpeedscope(doc: ProfileDocument, options: SpeedscopeExportOptions): string {
+  const { start, end, indices } = options.run ?? { start: 0, end: doc.samples.length };
   const weightOf = new Map<number, number>();
   const { stack, weight } = doc.samples;
   for (let k = start; k < end; k++) {
@@ -40,14 +51,14 @@ export function toSpeedscope(doc: ProfileDocument, q: RangeQuery, title: string)
   const total = weights.reduce((a, b) => a + b, 0);
   return JSON.stringify({
     $schema: 'https://www.speedscope.app/file-format-schema.json',
-    exporter: 'prof-web',
-    name: title,
+    exporter: options.exporter ?? '@prof/format',
+    name: options.name,
     activeProfileIndex: 0,
     shared: { frames },
     profiles: [
       {
         type: 'sampled',
-        name: title,
+        name: options.name,
         unit: weight ? 'microseconds' : 'none',
         startValue: 0,
         endValue: total,

@@ -1,8 +1,12 @@
-import { DocumentBuilder, emptyMeta, type ProfileDocument } from '@prof/format';
-import { HttpError } from '../http-error';
-import { frameFromVmprofName, hexAddress } from './vmprof-names';
+// vmprof 0.1-0.3's call-tree upload (protocols A/B, docs/formats/vmprof-upload-protocol.md §5): a JSON
+// object `{"VM", "profiles": [name, addr, count, meta, children], "argv"}`.
+import { DocumentBuilder, emptyMeta } from '../builder';
+import { ProfFormatError } from '../errors';
+import type { ProfileDocument } from '../schema';
+import { frameFromVmprofName } from '../vmprof/names';
+import { integerHex } from '../vmprof/words';
 
-/** Most samples a legacy tree may claim: counts come from the client, so they bound our memory (16 B each). */
+/** Most samples a tree may claim: counts come from the client, so they bound our memory (16 B each). */
 const MAX_TREE_SAMPLES = 5_000_000;
 /**
  * ... and at most this many per byte of body (at least `MIN_CLAIM`): a 40-byte body claiming 20 million
@@ -11,6 +15,10 @@ const MAX_TREE_SAMPLES = 5_000_000;
 const SAMPLES_PER_BODY_BYTE = 1000;
 const MIN_CLAIM = 100_000;
 const MAX_DEPTH = 10_000;
+/** An address longer than this is no address (and BigInt of megabytes of digits takes seconds). */
+const MAX_ADDRESS_DIGITS = 20;
+/** vmprof's default sampling period; these uploads carry no time, so samples are spread by it. */
+const DEFAULT_PERIOD_MS = 1;
 
 const claimLimit = (bodyBytes: number) =>
   Math.min(MAX_TREE_SAMPLES, Math.max(MIN_CLAIM, bodyBytes * SAMPLES_PER_BODY_BYTE));
@@ -50,8 +58,7 @@ function walkTree(root: unknown[], builder: DocumentBuilder, thread: number, lim
       const self = Math.max(0, Math.floor(node[2]) - childSum);
       total += self;
       if (total > limit)
-        throw new HttpError(
-          413,
+        throw new ProfFormatError(
           'too-large',
           `tree claims more than ${limit} samples (at most ${SAMPLES_PER_BODY_BYTE} per byte of body, ${MAX_TREE_SAMPLES} in all)`,
         );
@@ -66,12 +73,14 @@ function walkTree(root: unknown[], builder: DocumentBuilder, thread: number, lim
       !Number.isFinite(node[2]) ||
       !Array.isArray(node[4])
     ) {
-      throw new HttpError(400, 'bad-tree', `node ${pathOf(visit)}: expected [name, addr, count, meta, children]`);
+      throw new ProfFormatError('bad-tree', `node ${pathOf(visit)}: expected [name, addr, count, meta, children]`);
     }
     if (visit.depth > MAX_DEPTH)
-      throw new HttpError(400, 'bad-tree', `node ${pathOf(visit)}: tree deeper than ${MAX_DEPTH}`);
+      throw new ProfFormatError('bad-tree', `node ${pathOf(visit)}: tree deeper than ${MAX_DEPTH}`);
     const [name, addr] = node;
-    const address = typeof addr === 'string' && /^-?\d+$/.test(addr) ? hexAddress(Number(addr)) : '';
+    const digits = typeof addr === 'string' ? addr.replace(/^-/, '') : '';
+    const address =
+      typeof addr === 'string' && /^\d+$/.test(digits) && digits.length <= MAX_ADDRESS_DIGITS ? integerHex(addr) : '';
     const frame = builder.frame(`${name}\u0000${address}`, () => frameFromVmprofName(name, address));
     visit.stack = builder.stack(visit.parentStack, frame);
     pending.push(visit);
@@ -81,18 +90,16 @@ function walkTree(root: unknown[], builder: DocumentBuilder, thread: number, lim
     }
   }
 }
-/** vmprof's default sampling period; legacy uploads carry no time, so samples are spread by it. */
-const DEFAULT_PERIOD_MS = 1;
 
 /**
- * A legacy (protocol A/B, vmprof 0.1-0.3) call-tree upload as a CPU-only document: every node's
- * self count (inclusive count minus its children's) becomes that many samples of the node's stack.
- * No time axis or memory survives in these uploads (vmprof-upload-protocol.md §5): samples keep the
- * tree's order one index apart, with time source `none`, so the duration reads as unknown.
+ * A legacy call-tree upload, already parsed from `bodyBytes` bytes of JSON, as a CPU-only document:
+ * every node's self count becomes that many samples of the node's stack. No time axis or memory
+ * survives in these uploads: samples keep the tree's order one index apart, with time source `none`,
+ * so the duration reads as unknown. Work and memory are bounded by `bodyBytes` (`too-large`).
  */
-export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileDocument {
+export function vmprofTreeToDocument(body: unknown, bodyBytes: number): ProfileDocument {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'bad-tree', 'expected a JSON object with "profiles", "argv", "VM"');
+    throw new ProfFormatError('bad-tree', 'expected a JSON object with "profiles", "argv", "VM"');
   }
   const upload = body as { profiles?: unknown; argv?: unknown; VM?: unknown };
   const builder = new DocumentBuilder();
@@ -101,11 +108,31 @@ export function legacyTreeToDocument(body: unknown, bodyBytes: number): ProfileD
   const profiles = upload.profiles;
   // `{"profiles":5}`, `[]` or none was stored as an empty profile: a tree upload without a tree is malformed.
   if (!Array.isArray(profiles) || profiles.length === 0)
-    throw new HttpError(400, 'bad-tree', '"profiles": expected a call tree [name, addr, count, meta, children]');
+    throw new ProfFormatError('bad-tree', '"profiles": expected a call tree [name, addr, count, meta, children]');
   walkTree(profiles, builder, thread, claimLimit(bodyBytes));
 
   const meta = emptyMeta('vmprof');
   meta.interpreter = typeof upload.VM === 'string' ? upload.VM.toLowerCase() : null;
   meta.argv = typeof upload.argv === 'string' ? upload.argv.slice(0, 4096).split(' ') : null;
   return builder.finish({ meta, timeEstimated: true, timeSource: 'none' });
+}
+
+/** The same from the JSON bytes (`bad-json` when they are not JSON). */
+export function readVmprofTree(bytes: Uint8Array): ProfileDocument {
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new ProfFormatError('bad-json', `vmprof call-tree upload is not JSON: ${(error as Error).message}`);
+  }
+  return vmprofTreeToDocument(body, bytes.length);
+}
+
+/** A JSON object naming `"profiles"` and `"VM"` or `"argv"` in its first bytes: a vmprof call-tree upload. */
+export function isVmprofTree(head: Uint8Array): boolean {
+  let i = 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  if (head[i] !== 0x7b) return false;
+  const text = new TextDecoder().decode(head.subarray(i, i + 4096));
+  return /"profiles"\s*:\s*\[/.test(text) && /"(VM|argv)"\s*:/.test(text);
 }
