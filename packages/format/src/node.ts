@@ -198,15 +198,18 @@ async function readStream(
 /** What `sniffProfile` tells from the first bytes of an upload. */
 export interface Sniffed {
   gzipped: boolean;
-  /** The format of the (inflated) content. */
-  format: Exclude<DetectedFormat, 'gzip' | 'unknown'>;
+  /**
+   * The format of the (inflated) content; `unknown` only inside gzip, where the head may inflate to
+   * too little to tell (or to a bomb's zeros): reading the whole stream decides, with its own error.
+   */
+  format: Exclude<DetectedFormat, 'gzip'>;
 }
 
 const SNIFF_INFLATE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The format of a profile from its first bytes (64 KiB is plenty), looking inside gzip; throws
- * `unknown-format` naming the first bytes, or `bad-gzip` when gzip-looking bytes do not inflate. A
+ * `unknown-format` naming the first bytes (of content that is not gzipped), or `bad-gzip` when gzip-looking bytes do not inflate. A
  * head that inflates past 4 MiB from 1 KiB is taken for a Prof document: no profile compresses so
  * well, only our own (or a bomb, which the caller's inflate bound refuses).
  */
@@ -217,7 +220,7 @@ export function sniffProfile(head: Uint8Array): Sniffed {
     const inner = inflatedHead(head);
     format = inner === null ? 'prof-document' : detectFormat(inner);
   }
-  if (format === 'gzip' || format === 'unknown') throw unknownFormat(head);
+  if (format === 'gzip' || (format === 'unknown' && !gzipped)) throw unknownFormat(head);
   return { gzipped, format };
 }
 
