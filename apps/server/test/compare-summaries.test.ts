@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bufferSource, openSummaries, type Summaries } from '@prof/binning';
-import { gunzipDocument, type ProfileDocument } from '@prof/format/node';
+import { gunzipDocument, gzipDocument, type ProfileDocument } from '@prof/format/node';
+import { fieldsFromDocument } from '@prof/store';
 import { BytesCache } from '../src/bytes-cache';
 import { CompareSource } from '../src/compare-source';
 import { DecodedCache } from '../src/decoded-cache';
@@ -161,4 +162,19 @@ describe('compare answers from the summaries', () => {
     // Neither the real server nor the small-block routes decoded a document.
     expect(r.server.cache.stats().decoded.misses).toBe(decodes);
   }, 120_000);
+
+  it('builds the container of a profile stored without one on the worker pool, then answers from it', async () => {
+    // Stored straight into the store (as before summaries existed): no container beside the document.
+    const doc = docs.cputimer;
+    const { id } = await r.server.store.put(await gzipDocument(doc), fieldsFromDocument(doc));
+    const decodes = r.server.cache.stats().decoded.misses;
+    const built = ((await get(r.url, '/health')).body as any).summaries.built;
+    const q = (a: string, b: string) => `?base=${a}&target=${b}&targetFrom=1000&targetTo=4000&top=100000`;
+    const lazy = await get(r.url, `/api/compare/functions${q(ids.spiky, id)}`);
+    const stored = await get(r.url, `/api/compare/functions${q(ids.spiky, ids.cputimer)}`);
+    expect(lazy.status).toBe(200);
+    expect({ ...(lazy.body as any), target: null }).toEqual({ ...(stored.body as any), target: null });
+    expect(((await get(r.url, '/health')).body as any).summaries.built).toBe(built + 1);
+    expect(r.server.cache.stats().decoded.misses).toBe(decodes);
+  });
 });
