@@ -10,14 +10,11 @@ import {
   detectFormat,
   gunzipDocument,
   gzipDocument,
-  nameThreadsByEntry,
+  nameVmprofRun,
   readProfileBytes,
-  scriptFile,
-  scriptName,
   sniffProfile,
   readProfileFile,
   type ProfileDocument,
-  type SampleGroups,
 } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
 import { HttpError } from './http-error';
@@ -79,23 +76,6 @@ export function applyOverrides(doc: ProfileDocument, overrides: Overrides): void
   if (overrides.argv !== undefined && !doc.meta.argv) doc.meta.argv = overrides.argv;
   if (doc.meta.project === null && overrides.defaultProject) doc.meta.project = overrides.defaultProject;
 }
-
-/**
- * A vmprof run is named after its script (`cpu_work.py`), never after vmprof's own `__main__.py` or
- * the top function; its argv gets the script back where `python -m vmprof` lost it (runpy restores
- * argv[0] before the client reads it), and unnamed threads are named after their entry function.
- */
-export function nameVmprofRun(doc: ProfileDocument, groups?: SampleGroups): void {
-  if (doc.meta.source !== 'vmprof') return;
-  const script = scriptFile(doc, groups);
-  if (script !== null) {
-    if (doc.meta.name === null) doc.meta.name = scriptName(doc, groups);
-    const argv = doc.meta.argv;
-    if (argv?.length && VMPROF_MAIN.test(argv[0])) doc.meta.argv = [script, ...argv.slice(1)];
-  }
-  nameThreadsByEntry(doc, groups);
-}
-const VMPROF_MAIN = /(^|[\\/])vmprof[\\/]__main__\.py$/;
 
 const overriddenMeta = (doc: ProfileDocument) => {
   const { project, name, tags, interpreter, argv } = doc.meta;

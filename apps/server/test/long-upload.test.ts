@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeDocument, gunzipDocument, gzipDocument, readProfileFile } from '@prof/format/node';
+import { encodeDocument, gunzipDocument, gzipDocument, nameVmprofRun, readProfileFile } from '@prof/format/node';
 import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
 import { fixtures, json, startServer, storedBytes, waitForProfile, type Running } from './helpers';
 
@@ -117,7 +117,6 @@ describe('long vmprof uploads', () => {
 
 /** The document the server stores for a vmprof file: named after its script, as uploads are. */
 async function renamed(path: string) {
-  const { nameVmprofRun } = await import('../src/ingest');
   const doc = await readProfileFile(path);
   nameVmprofRun(doc);
   return doc;

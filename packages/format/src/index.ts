@@ -27,7 +27,14 @@ export { encodeDocument, decodeDocument, decodeDocumentGzip, DEFAULT_MAX_INFLATE
 export { assertIntegrity } from './integrity';
 export { documentSummary, topFunction, type DocumentSummary } from './summary';
 export { eachSample, type SampleGroups, type StreamedSamples } from './sample-groups';
-export { isLauncherFile, nameThreadsByEntry, runnerStackRows, scriptFile, scriptName } from './runner-frames';
+export {
+  isLauncherFile,
+  nameThreadsByEntry,
+  nameVmprofRun,
+  runnerStackRows,
+  scriptFile,
+  scriptName,
+} from './runner-frames';
 export { detectFormat, DETECT_HEAD_BYTES, type DetectedFormat } from './detect';
 export { readSpeedscope, isSpeedscope } from './speedscope/reader';
 export { exportSpeedscope, type SpeedscopeExportOptions } from './speedscope/export';
