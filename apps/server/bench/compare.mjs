@@ -12,6 +12,7 @@ import { convertProfileFile, gzipDocument, readProfileFile } from '@prof/format/
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
 import { makeLongProfile } from '../../../scripts/make-long-profile.mjs';
 import { createServer } from '../dist/index.js';
+import { describeStalls, watchStalls } from './stall.mjs';
 
 const TIMES = Number(process.env.BENCH_TIMES ?? 64);
 const SOURCE = process.env.BENCH_SOURCE ?? 'generator';
@@ -108,7 +109,9 @@ async function slowestHealth(done) {
   }
   return slowest;
 }
+const stalls = watchStalls();
 async function firstView(label, extra = '') {
+  await stalls.read();
   const t0 = performance.now();
   const all = Promise.all(
     views.map(async (view) => {
@@ -123,7 +126,7 @@ async function firstView(label, extra = '') {
   const [each, health] = await Promise.all([all, slowestHealth(all)]);
   console.log(
     `${label}: first view (3 requests at once) ${(performance.now() - t0).toFixed(0)} ms — ${each.join(', ')}; ` +
-      `slowest /health meanwhile ${health.toFixed(0)} ms`,
+      `slowest /health meanwhile ${health.toFixed(0)} ms; ${describeStalls(await stalls.read())}`,
   );
 }
 await firstView('cold (after a restart)');
@@ -140,4 +143,38 @@ for (const id of ids) await (await fetch(`${url}/api/profiles/${id}/memory?bins=
 await firstView('both profiles viewed before, first comparison');
 console.log('cache:', JSON.stringify((await (await fetch(`${url}/health`)).json()).cache));
 await server.close();
+
+// The comparison page in Chromium on a freshly started server (the built web app): navigation →
+// differential flame graph and memory chart both painted. BENCH_BROWSER=0 skips it.
+if (process.env.BENCH_BROWSER !== '0') {
+  const { chromium } = await import('playwright-core');
+  const { webRoot: _none, ...withWeb } = options;
+  server = await createServer(withWeb);
+  url = await server.listen({ port: 0, host: '127.0.0.1' });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const painted = (async () => {
+    await page.goto(`${url}/compare/${base}/${target}`, { waitUntil: 'commit' });
+    await page.waitForFunction(
+      () => window.__profTest?.compareFlame?.draws && window.__profTest?.compareMemory?.draws,
+      {
+        timeout: 120_000,
+        polling: 10,
+      },
+    );
+    return page.evaluate(() => [window.__profTest.compareFlame.paintedAt, window.__profTest.compareMemory.paintedAt]);
+  })();
+  await stalls.read();
+  const [[flame, memory], health] = await Promise.all([painted, slowestHealth(painted)]);
+  console.log(
+    `browser, cold server: navigation → flame graph ${flame.toFixed(0)} ms, memory chart ${memory.toFixed(0)} ms; ` +
+      `slowest /health meanwhile ${health.toFixed(0)} ms; ${describeStalls(await stalls.read())}`,
+  );
+  await browser.close();
+  await server.close();
+}
+await stalls.stop();
 rmSync(dir, { recursive: true, force: true });

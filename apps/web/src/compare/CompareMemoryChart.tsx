@@ -121,7 +121,7 @@ export function CompareMemoryChart({
       data,
       el,
     );
-    afterPaint(() => {
+    afterPaint((paintedAt) => {
       const h = testHook();
       h.compareMemory = {
         series: SERIES,
@@ -131,6 +131,7 @@ export function CompareMemoryChart({
         bins: bins.length,
         withDelta: bins.filter((b) => b.delta.mean !== null).length,
         draws: (h.compareMemory?.draws ?? 0) + 1,
+        paintedAt,
       };
     });
     return () => plot.destroy();

@@ -48,6 +48,8 @@ export interface ProfTestHook {
     bins: number;
     withDelta: number;
     draws: number;
+    /** performance.now() of the frame that showed it. */
+    paintedAt: number;
   };
   compareTree?: { rows: { name: string; depth: number; added: boolean }[]; draws: number };
   /** The comparison page's function table: the rows shown, in order. */
