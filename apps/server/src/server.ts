@@ -29,6 +29,7 @@ import { startRetention, type RetentionPolicy } from './retention';
 import type { AppContext } from './context';
 import { registerMetrics } from './metrics';
 import { registerReady, startSweeps } from './shared';
+import { HealthProbe, registerHealth } from './health';
 
 export interface ServerOptions {
   /** Data directory (profiles, index, incoming uploads). Default `./prof-data`. */
@@ -174,6 +175,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
   });
+  const health = new HealthProbe(dataDir, store);
+  await health.refresh();
+  registerHealth(app, ctx, health);
   registerMetrics(app, { store, cache, pool });
   registerReady(app, store);
   registerReadApi(app, ctx);

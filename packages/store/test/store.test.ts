@@ -420,6 +420,33 @@ describe('embedded store', () => {
     expect(files).toEqual(items.map((r) => `${r.id}.msgpack.gz`).sort());
   });
 
+  it('commits the rows of one turn together: a duplicate fails alone; kept counts equal a scan', async () => {
+    const file = join(dir, 'batch.sqlite');
+    const index = new SqliteProfileIndex(file);
+    const row = (id: string, sizeBytes: number) => ({ ...fields(), id, sizeBytes, uploadedAt: 1 });
+    const ids = Array.from({ length: 20 }, newProfileId);
+    // Queued in one turn: one transaction, in which the second row of ids[3] is refused alone.
+    const outcomes = await Promise.allSettled([
+      ...ids.map((id, i) => index.insert(row(id, 100 + i))),
+      index.insert(row(ids[3], 5)),
+    ]);
+    expect(outcomes.slice(0, 20).every((o) => o.status === 'fulfilled')).toBe(true);
+    expect(outcomes[20]).toMatchObject({ status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_UNIQUE' } });
+    expect(await index.get(ids[3])).toMatchObject({ sizeBytes: 103 });
+    expect(await index.remove([ids[0], ids[1], 'no-such-id'])).toBe(2);
+    const scanned = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS totalBytes FROM profiles').get();
+      } finally {
+        db.close();
+      }
+    };
+    expect(await index.stats()).toEqual({ count: 18, totalBytes: 18 * 100 + (190 - 1) });
+    expect(await index.stats()).toEqual(scanned());
+    await index.close();
+  });
+
   it('repairs with a grace period when several instances share the data: young leftovers are left alone', async () => {
     const kept = await store.put(Buffer.from('kept'), fields());
     const profiles = join(dir, 'profiles');

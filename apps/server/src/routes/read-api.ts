@@ -7,7 +7,6 @@ import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, sing
 import { parseDuration, parseSize, prune } from '../retention';
 import { requireToken } from '../auth';
 import type { AppContext } from '../context';
-import { freeSpace } from '../disk';
 import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
 import { memoryFromSummaries, stacksFromSummaries, stacksJson, stacksQuery } from './summary-views';
 
@@ -147,27 +146,6 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     ctx.summaries.forget(id);
     throw new HttpError(404, 'not-found', `no profile with id ${id}`);
   }
-
-  // Liveness: the process answers even while the index is down (that is what /ready tells).
-  app.get('/health', async () => {
-    // Liveness: a down shared index leaves the counts unknown, never the answer.
-    const stats = await ctx.store.stats().catch(() => null);
-    const disk = await freeSpace(ctx.dataDir);
-    return {
-      // degraded: the data directory's disk is (nearly) full, so uploads will get 507 storage-full
-      status: disk.low ? 'degraded' : 'ok',
-      freeBytes: disk.freeBytes,
-      profiles: stats?.count ?? null,
-      storedBytes: stats?.totalBytes ?? null,
-      cache: ctx.cache.size,
-      // opened summaries containers (what /memory and /stacks read), builds done and failed
-      summaries: ctx.summaries.stats(),
-      // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
-      quarantined: await ctx.store.quarantined().catch(() => null),
-      // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
-      failedUploads: ctx.uploads.failedCount(),
-    };
-  });
 
   app.get('/api/profiles', async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)));
 

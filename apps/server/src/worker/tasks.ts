@@ -2,6 +2,7 @@
 // dist/worker/tasks.js. Each returns plain data or a `TaskFailure`: an error crossing the thread
 // boundary keeps only its message, and the routes need its status and code.
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import Tinypool from 'tinypool';
 import {
   assertIntegrity,
@@ -28,6 +29,18 @@ import { multipartBoundary, multipartPart } from '../multipart';
 import { assertTextLimits } from '../text-limits';
 import { parseJsonBody } from '../body';
 import { joinParts, summarizeDocument } from '../summarize';
+
+/**
+ * Nice of the pool's threads (Linux sets it per thread): conversions use every core, and at equal
+ * priority the event loop waited its turn behind them, so a flood of uploads held `/health` 100-250 ms
+ * on a busy machine. Niced, the workers yield the CPU whenever the loop has a request to answer.
+ */
+export const WORKER_NICE = 10;
+try {
+  setPriority(WORKER_NICE);
+} catch {
+  // a platform without per-thread priorities: the pool runs at the process's
+}
 
 /**
  * A multipart form is read whole to find its file part: at most the 2 GiB uploads had before they
