@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { constants, gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { functionTable } from '@prof/binning';
 import {
@@ -11,7 +10,7 @@ import {
   type DetectedFormat,
   type ProfileDocument,
 } from '@prof/format';
-import { inspectFile } from '@prof/format/node';
+import { inspectFile, sniffProfile } from '@prof/format/node';
 import { ExitCode, reportFailure, UsageError } from './exit-codes';
 import { PROGRESS_MIN_BYTES } from './progress';
 import { clip, formatBytes, formatCount, formatDuration, formatMemory, printable } from './text';
@@ -70,14 +69,10 @@ function sniff(file: string): Container {
     closeSync(fd);
   }
   const bytes = head.subarray(0, n);
-  if (detectFormat(bytes) !== 'gzip') return { gzipped: false, format: detectFormat(bytes) };
   try {
-    return {
-      gzipped: true,
-      format: detectFormat(gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, 4096)),
-    };
+    return sniffProfile(bytes);
   } catch {
-    return { gzipped: true, format: 'unknown' };
+    return { gzipped: detectFormat(bytes) === 'gzip', format: 'unknown' };
   }
 }
 
