@@ -10,6 +10,7 @@ import {
   ProfFormatError,
   readProfileBytes,
   readSpeedscope,
+  readVmprofViewerSubmit,
   sniffProfile,
   type ProfileDocument,
 } from '../src/node';
@@ -116,5 +117,45 @@ describe('exportSpeedscope', () => {
     const total = parsed.profiles[0].weights.reduce((a: number, b: number) => a + b, 0);
     const empty = Array.from(doc.samples.stack.subarray(0, 10)).filter((s) => s < 0).length;
     expect(total).toBe(10 - empty);
+  });
+});
+
+describe('readVmprofViewerSubmit on hostile bodies: a named 4xx-class error, bounded work', () => {
+  const map = (entries: [string, Uint8Array][]) => {
+    const parts: number[] = [0x80 + entries.length];
+    for (const [k, v] of entries) parts.push(0xa0 + k.length, ...new TextEncoder().encode(k), ...v);
+    return new Uint8Array(parts);
+  };
+  const cases: [string, Uint8Array, string][] = [
+    ['truncated', new Uint8Array([0x82, 0xa7]), 'bad-msgpack'],
+    ['an array claiming 2^32-1 items in 5 bytes', new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff]), 'bad-msgpack'],
+    ['100,000 nested arrays', new Uint8Array([...new Array(100_000).fill(0x91), 0xc0]), 'bad-submit'],
+    ['bytes after the map', new Uint8Array([0x80, 0x00]), 'bad-msgpack'],
+    ['no version', map([]), 'bad-submit'],
+    ['a key named like a prototype field', map([['constructor', new Uint8Array([0x01])]]), 'bad-submit'],
+    [
+      'a blob that is not gzip',
+      map([
+        ['version', new Uint8Array([0x02])],
+        ['period', new Uint8Array([0xcd, 0x03, 0xe8])],
+        ['mem_profile', new Uint8Array([0xc4, 0x02, 0x01, 0x02])],
+      ]),
+      'bad-gzip',
+    ],
+  ];
+  it.each(cases)('%s', async (_, body, code) => {
+    const error = await readVmprofViewerSubmit(body, { maxInflatedBytes: 1 << 20 }).catch((e) => e);
+    expect(error).toBeInstanceOf(ProfFormatError);
+    expect(error.code).toBe(code);
+  });
+
+  it('refuses stack ids that are not integers', async () => {
+    const { encode } = await import('@msgpack/msgpack');
+    const blob = (v: unknown) => gzipSync(encode(v));
+    const body = encode({ version: 2, period: 1000, mem_profile: blob([[[1.5], 100]]), addr_name_map: blob({}) });
+    await expect(readVmprofViewerSubmit(body, { maxInflatedBytes: 1 << 20 })).rejects.toMatchObject({
+      code: 'bad-submit',
+      message: expect.stringContaining('integers'),
+    });
   });
 });
