@@ -146,9 +146,9 @@ export const CPU_EXTRAS = { facts: 'cpu', line: 'stacks.line', runner: 'stacks.r
 export function cpuExtras(
   doc: ProfileDocument,
   durationMs: number,
+  /** Samples per thread row (counted while the samples streamed by). */
+  perThread: readonly number[],
 ): { arrays: Record<string, Int32Array | Uint32Array>; json: Record<string, unknown> } {
-  const perThread = new Array<number>(doc.threads.length).fill(0);
-  for (let i = 0; i < doc.samples.length; i++) perThread[doc.samples.thread[i]]++;
   const facts: CpuFacts = {
     threads: doc.threads.id.map((id, i) => ({ id, name: doc.threads.name[i], samples: perThread[i] })),
     sampleCount: doc.samples.length,

@@ -1,7 +1,7 @@
 import { apiUrlFromQueryBase } from './protocols/query-base-url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
-import { unlink, writeFile } from 'node:fs/promises';
+import { rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   openConfiguredStore,
@@ -140,8 +140,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   );
   const pool = new WorkPool({ threads: options.maxConcurrentIngest, maxQueue: options.maxWaitingIngest });
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  // Summary builds' scratch files left by a process that died mid-build.
+  const scratchDir = join(dataDir, 'scratch');
+  await rm(scratchDir, { recursive: true, force: true });
   const summaries = new SummariesCache(store, pool, app.log, {
     maxInflatedBytes: Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
+    scratchDir,
     checkDocument: (id) => checkStoredDocument(store, cache, id),
   });
   const uploads = new UploadQueue(

@@ -1,6 +1,9 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { openSummaries, PageCache, type Summaries } from '@prof/binning';
 import type { ProfileStore, SummaryReader } from '@prof/store';
+import { SUMMARY_VERSION } from './summarize';
 import { movable, type WorkPool } from './work-pool';
 
 interface Entry {
@@ -15,6 +18,8 @@ interface Log {
 export interface SummariesCacheOptions {
   /** Largest inflated document a build decodes. */
   maxInflatedBytes: number;
+  /** Folder for a build's scratch files (its sample columns and the container before it is stored). */
+  scratchDir: string;
   /**
    * Checks the stored document before its summary answers for it: false when the profile is gone,
    * throws when the document is damaged (the views must say so, as when they decoded it).
@@ -38,7 +43,9 @@ export class SummariesCache {
   private readonly opening = new Map<string, Promise<Entry | null>>();
   private readonly building = new Map<string, Promise<boolean>>();
   readonly pages: PageCache;
+  private readonly gaveUp = new Set<string>();
   private built = 0;
+  private rebuilt = 0;
   private failed = 0;
 
   constructor(
@@ -71,21 +78,36 @@ export class SummariesCache {
 
   private async load(id: string): Promise<Entry | null> {
     if (!(await this.options.checkDocument(id))) return null;
-    let reader = await this.store.openSummary(id);
-    if (!reader) {
-      if (!(await this.build(id))) return null;
-      reader = await this.store.openSummary(id);
-      if (!reader) return null;
-    }
+    // A build that failed is not tried again by every query (the views answer from the document).
+    if (this.gaveUp.has(id)) return null;
+    const found = await this.open(id);
+    if (typeof found !== 'string') return found;
+    // None yet (stored before summaries), or an outdated or unreadable one: built afresh, once.
+    if (!(await this.build(id))) return null;
+    if (found === 'stale') this.rebuilt++;
+    const again = await this.open(id);
+    if (typeof again !== 'string') return again;
+    this.failed++;
+    this.log.warn({ id }, 'summary unusable after a rebuild: answering from the document');
+    return null;
+  }
+
+  private async open(id: string): Promise<Entry | 'missing' | 'stale'> {
+    const reader = await this.store.openSummary(id);
+    if (!reader) return 'missing';
     try {
-      const entry = { summaries: await openSummaries(reader, { cache: this.pages }), reader };
+      const summaries = await openSummaries(reader, { cache: this.pages });
+      if (summaries.meta.summaryVersion !== SUMMARY_VERSION) {
+        await reader.close().catch(() => {});
+        return 'stale';
+      }
+      const entry = { summaries, reader };
       this.lru.set(id, entry);
       return entry;
     } catch (error) {
       await reader.close().catch(() => {});
-      this.failed++;
-      this.log.warn({ id, err: error }, 'unreadable summary: answering from the document');
-      return null;
+      this.log.warn({ id, err: error }, 'unreadable summary: rebuilding it');
+      return 'stale';
     }
   }
 
@@ -106,19 +128,25 @@ export class SummariesCache {
     try {
       const bytes = await this.store.getBytes(id);
       if (!bytes) return false;
-      const container = await this.pool.run(
+      await mkdir(this.options.scratchDir, { recursive: true });
+      const built = await this.pool.run(
         'buildSummary',
-        { bytes, maxInflatedBytes: this.options.maxInflatedBytes },
+        { bytes, maxInflatedBytes: this.options.maxInflatedBytes, scratchDir: this.options.scratchDir },
         // A read never waits behind a full upload queue for its own summary, nor makes it busy.
         { transfer: movable(bytes), always: true },
       );
-      // Deleted while it was built: no summary without its document.
-      if (!(await this.store.get(id))) return false;
-      await this.store.putSummary(id, [container]);
+      try {
+        // Deleted while it was built: no summary without its document.
+        if (!(await this.store.get(id))) return false;
+        await this.store.putSummary(id, { size: built.bytes, open: () => fileStream(built.path) });
+      } finally {
+        await rm(built.path, { force: true });
+      }
       this.built++;
       return true;
     } catch (error) {
       this.failed++;
+      this.gaveUp.add(id);
       this.log.warn({ id, err: error }, 'summary build failed: answering from the document');
       return false;
     }
@@ -131,6 +159,7 @@ export class SummariesCache {
 
   forget(id: string): void {
     this.lru.delete(id);
+    this.gaveUp.delete(id);
   }
 
   /** Waits for the builds under way (before the pool and the store close). */
@@ -149,8 +178,13 @@ export class SummariesCache {
       open: this.lru.size,
       building: this.building.size,
       built: this.built,
+      rebuilt: this.rebuilt,
       failed: this.failed,
       pageCacheBytes: this.pages.bytes,
     };
   }
+}
+
+async function* fileStream(path: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
 }

@@ -1,24 +1,44 @@
-import { SummariesBuilder } from '@prof/binning';
+import { SummariesBuilder, type SampleChunk, type SummariesSpill } from '@prof/binning';
 import { documentSummary, type ProfileDocument } from '@prof/format';
 import { cpuExtras } from './cpu-source';
 
+/**
+ * What this server's containers hold, in `meta.summaryVersion`: a stored container of another
+ * version (or none: built before the CPU extras) is rebuilt on the worker pool at its first query,
+ * so no view falls back to decoding the document. 2: the CPU extras (facts, stack lines, runner rows).
+ */
+export const SUMMARY_VERSION = 2;
+
 /** What the read routes need besides the columns, kept in the container's `meta`. */
 export interface SummaryMeta {
+  summaryVersion: number;
   durationMs: number;
   timeEstimated: boolean;
 }
 
-/**
- * A document's summaries container (see @prof/binning `SummariesBuilder`), with the frame and string
- * tables the stacks route names frames from, so no query needs the document.
- */
-export function summarizeDocument(
-  doc: ProfileDocument,
+export interface SummarizeOptions {
   /** Smaller CPU blocks than the default, for tests that must meet every level and block edge. */
-  blocks: { cpuBlock?: number; cpuFanout?: number } = {},
-): Uint8Array[] {
+  cpuBlock?: number;
+  cpuFanout?: number;
+  /** Where the builder's full chunks go (a scratch file), so its memory does not grow with the samples. */
+  spill?: SummariesSpill;
+}
+
+/**
+ * A profile's summaries container (see @prof/binning `SummariesBuilder`) from its samples in
+ * chunks, with the frame and string tables the stacks route names frames from and the CPU facts,
+ * so no query needs the document. `doc` gives everything but the samples (its sample columns may
+ * be empty, as `readDocumentColumns` leaves them; `samples.length` and the optional columns'
+ * presence count).
+ */
+export function summarizeSamples(
+  doc: ProfileDocument,
+  chunks: Iterable<SampleChunk>,
+  options: SummarizeOptions = {},
+): { bytes: number; pieces(): Generator<Uint8Array> } {
   const s = doc.samples;
-  const meta: SummaryMeta = { durationMs: documentSummary(doc).durationMs, timeEstimated: s.timeEstimated };
+  // Filled once every sample has gone by (the builder writes `meta` when it finishes).
+  const meta: SummaryMeta = { summaryVersion: SUMMARY_VERSION, durationMs: 0, timeEstimated: s.timeEstimated };
   const builder = new SummariesBuilder({
     stacks: doc.stacks,
     threads: doc.threads.length,
@@ -26,9 +46,27 @@ export function summarizeDocument(
     heap: !!s.heap,
     weight: !!s.weight,
     meta: meta as unknown as Record<string, unknown>,
-    ...blocks,
+    cpuBlock: options.cpuBlock,
+    cpuFanout: options.cpuFanout,
+    spill: options.spill,
   });
-  builder.pushColumns(s);
+  const perThread = new Array<number>(doc.threads.length).fill(0);
+  let firstTime = Number.NaN;
+  let lastTime = Number.NaN;
+  let n = 0;
+  for (const chunk of chunks) {
+    builder.push(chunk);
+    const { thread, time } = chunk;
+    for (let i = 0; i < thread.length; i++) perThread[thread[i]]++;
+    if (time.length) {
+      if (n === 0) firstTime = time[0];
+      lastTime = time[time.length - 1];
+    }
+    n += time.length;
+  }
+  if (n !== s.length) throw new Error(`summaries: ${n} samples pushed, the document has ${s.length}`);
+  const noGroups = { length: 0, stack: new Int32Array(0), thread: new Uint32Array(0), count: new Float64Array(0) };
+  meta.durationMs = documentSummary(doc, { groups: noGroups, firstTime, lastTime, peakMemory: -Infinity }).durationMs;
   const f = doc.frames;
   builder.addArray('frames.name', f.name);
   builder.addArray('frames.file', f.file);
@@ -36,10 +74,15 @@ export function summarizeDocument(
   builder.addArray('frames.kind', Uint32Array.from(f.kind));
   builder.addJson('strings', doc.strings);
   // What the CPU views read beside the columns (cpu-source.ts), so they never need the document either.
-  const extras = cpuExtras(doc, meta.durationMs);
+  const extras = cpuExtras(doc, meta.durationMs, perThread);
   for (const [name, array] of Object.entries(extras.arrays)) builder.addArray(name, array);
   for (const [name, value] of Object.entries(extras.json)) builder.addJson(name, value);
-  return builder.finish();
+  return builder.finishStreamed();
+}
+
+/** `summarizeSamples` of a document held whole, as parts in memory. */
+export function summarizeDocument(doc: ProfileDocument, blocks: SummarizeOptions = {}): Uint8Array[] {
+  return [...summarizeSamples(doc, [doc.samples], blocks).pieces()];
 }
 
 /** The parts joined into one buffer of its own (moved, not copied, out of a worker). */

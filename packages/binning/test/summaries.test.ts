@@ -20,6 +20,7 @@ import {
   type BinResult,
   type StackTree,
   type Summaries,
+  type SummariesSpill,
 } from '../src/index.js';
 import { freshDir } from './fixtures.js';
 
@@ -34,8 +35,33 @@ interface Doc {
   weight: Float64Array | null;
 }
 
-function build(doc: Doc, cpuBlock?: number, cpuFanout?: number, chunk = 1000): Uint8Array {
+/** A spill kept in memory, handing back copies (as a file would): the builder must not rely on its own buffers. */
+function memorySpill(): SummariesSpill & { writes: number } {
+  const written = new Map<number, Uint8Array>();
+  let size = 0;
+  return {
+    writes: 0,
+    write(bytes) {
+      const at = size;
+      written.set(at, bytes.slice());
+      size += bytes.length;
+      this.writes++;
+      return at;
+    },
+    read(offset, length) {
+      const bytes = written.get(offset);
+      if (!bytes || bytes.length !== length) throw new Error(`spill: nothing written at ${offset}+${length}`);
+      return bytes.slice();
+    },
+  };
+}
+
+/** (toEqual compares megabytes element by element, for minutes.) */
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+function build(doc: Doc, cpuBlock?: number, cpuFanout?: number, chunk = 1000, spill?: SummariesSpill): Uint8Array {
   const b = new SummariesBuilder({
+    spill,
     stacks: doc.stacks,
     threads: doc.threads,
     memory: !!doc.memory,
@@ -223,6 +249,8 @@ describe('summaries container against brute force', () => {
         }),
         async (doc, cpuBlock, cpuFanout, ranges) => {
           const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3));
+          // Spilled chunks read back at the end give the same container, byte for byte.
+          expect(sameBytes(build(doc, cpuBlock, cpuFanout, 997, memorySpill()), bytes)).toBe(true);
           const source = doc.time.length % 2 ? pooledSource(bytes) : bufferSource(bytes);
           const sum = await openSummaries(source, { cache: new PageCache(64 * 1024) });
           expect(sum.samples).toBe(doc.time.length);
@@ -306,6 +334,9 @@ describe('summaries of real vmprof files', () => {
         weight: d.samples.weight ?? null,
       };
       const bytes = build(doc, undefined, undefined, 65536);
+      const spill = memorySpill();
+      expect(sameBytes(build(doc, undefined, undefined, 4093, spill), bytes)).toBe(true);
+      if (doc.time.length > 65536) expect(spill.writes).toBeGreaterThan(10);
       const sum = await openSummaries(bufferSource(bytes));
       const n = doc.time.length;
       const last = doc.time[n - 1];

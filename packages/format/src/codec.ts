@@ -176,12 +176,24 @@ export function decodeDocument(bytes: Uint8Array): ProfileDocument {
       expected: 'a msgpack-encoded Prof document',
     });
   }
-  if (!isPlainObject(wire) || wire.magic !== DOCUMENT_MAGIC) {
-    throw new ProfFormatError('bad-magic', 'not a Prof document', {
-      record: 'magic',
-      expected: `a map whose "magic" is "${DOCUMENT_MAGIC}"`,
-    });
-  }
+  return documentFromWire(wire);
+}
+
+/** The sample columns' element types, for a reader that decodes them itself (document-stream.ts). @internal */
+export const SAMPLE_COLUMN_TYPES = { ...SAMPLE_COLUMNS, ...OPTIONAL_SAMPLE_COLUMNS } as Record<
+  SampleColumnName,
+  ColumnType
+>;
+
+/**
+ * The document of a decoded msgpack map: magic, upgrade of an older schema version (upgrade.ts),
+ * columns, `assertIntegrity`. `streamedSamples`: the sample table with empty columns (`length`
+ * counts the samples), when the caller decodes and checks the sample columns chunk by chunk
+ * itself. @internal
+ */
+export function documentFromWire(wire: unknown, streamedSamples?: Record<string, unknown>): ProfileDocument {
+  checkDocumentHead(wire);
+  if (streamedSamples) wire.samples = streamedSamples;
   upgradeWire(wire);
   const doc = {
     magic: DOCUMENT_MAGIC,
@@ -191,12 +203,24 @@ export function decodeDocument(bytes: Uint8Array): ProfileDocument {
     strings: wire.strings,
     frames: decodeTable(wire.frames, 'frames', FRAME_COLUMNS),
     stacks: decodeTable(wire.stacks, 'stacks', STACK_COLUMNS),
-    samples: decodeTable(wire.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS),
+    samples: streamedSamples ? wire.samples : decodeTable(wire.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS),
     threads: wire.threads,
     warnings: wire.warnings,
   } as unknown as ProfileDocument;
-  assertIntegrity(doc);
+  assertIntegrity(doc, { streamedSamples: !!streamedSamples });
   return doc;
+}
+
+/** Checks the magic and schema version of a decoded map (`bad-magic`, `schema`, `too-new`). @internal */
+export function checkDocumentHead(wire: unknown): asserts wire is Record<string, unknown> {
+  if (!isPlainObject(wire) || wire.magic !== DOCUMENT_MAGIC) {
+    throw new ProfFormatError('bad-magic', 'not a Prof document', {
+      record: 'magic',
+      expected: `a map whose "magic" is "${DOCUMENT_MAGIC}"`,
+    });
+  }
+  // The version's checks (`schema`, `too-new`), on a copy: the samples may not have been read yet.
+  upgradeWire({ version: wire.version });
 }
 
 /** Default cap on inflated document size: far above any real document (big_memory: ~2 MB). */

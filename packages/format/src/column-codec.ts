@@ -361,10 +361,12 @@ class ByteReader {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly column: string,
+    /** Where `bytes` start in the column's data (for errors). */
+    private readonly base = 0,
   ) {}
   private fail(): never {
     throw new ProfFormatError('schema', 'column data is corrupt or too short', {
-      offset: this.pos,
+      offset: this.base + this.pos,
       record: `column ${this.column}`,
       expected: 'a complete zigzag varint',
     });
@@ -402,9 +404,6 @@ class ByteReader {
     out[1] = (((lo >>> 1) | (hi << 31)) ^ sign) >>> 0;
     out[0] = ((hi >>> 1) ^ sign) >>> 0;
   }
-  get done(): boolean {
-    return this.pos === this.bytes.length;
-  }
 }
 
 const CONSTRUCTORS = { u8: Uint8Array, i32: Int32Array, u32: Uint32Array, f64: Float64Array } as const;
@@ -419,63 +418,162 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
-/** Decodes a column written by `encodeColumn`; `name` (e.g. `samples.time`) goes into errors. */
-export function decodeColumn(wire: unknown, name: string, expected: ColumnType): TypedColumn {
+/** The header fields of an encoded column, checked (its data `d` may come later, in pieces). */
+interface ColumnHeader {
+  t: ColumnType;
+  n: number;
+  m: 'i' | 'b';
+  o: ColumnOrder;
+  x: number;
+  y: number;
+}
+
+function checkHeader(wire: Record<string, unknown>, name: string, expected: ColumnType): ColumnHeader {
   const bad = (what: string): never => {
     throw new ProfFormatError('schema', `bad column ${name}: ${what}`, { record: `column ${name}` });
   };
-  if (!isPlainObject(wire)) return bad('not an encoded column');
-  const { t, n, m, o, x = 1, y = 1, d } = wire as Partial<EncodedColumn>;
+  const { t, n, m, o, x = 1, y = 1 } = wire as Partial<EncodedColumn>;
   if (t !== expected) return bad(`type ${String(t)}, expected ${expected}`);
-  if (!(d instanceof Uint8Array)) return bad('data is not binary');
-  // Each value takes at least one byte, so `n` can never make us allocate more than the input.
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > d.length) return bad(`length ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return bad(`length ${String(n)}`);
   if (m !== 'i' && m !== 'b') return bad(`mode ${String(m)}`);
   if (o !== -1 && o !== 0 && o !== 1 && o !== 2) return bad(`delta order ${String(o)}`);
-  const out = new CONSTRUCTORS[t](n);
-  const r = new ByteReader(d, name);
-  if (m === 'b') {
-    if (t !== 'f64' || o !== 2) return bad('bit-pattern mode needs f64 and order 2');
-    const u = wordsOf(out as Float64Array);
-    const hl = new Uint32Array(2);
-    let ph = 0,
-      pl = 0,
-      dh = 0,
-      dl = 0;
-    for (let i = 0; i < n; i++) {
-      r.signed64(hl);
-      const d1l = (hl[1] + dl) >>> 0;
-      const d1h = (hl[0] + dh + (d1l < dl ? 1 : 0)) >>> 0;
-      const l = (d1l + pl) >>> 0;
-      const h = (d1h + ph + (l < pl ? 1 : 0)) >>> 0;
-      (u[2 * i] = l), (u[2 * i + 1] = h);
-      (pl = l), (ph = h), (dl = d1l), (dh = d1h);
+  if (m === 'b' && (t !== 'f64' || o !== 2)) return bad('bit-pattern mode needs f64 and order 2');
+  if (m === 'i' && (typeof x !== 'number' || typeof y !== 'number' || !(x >= 1) || !(y >= 1))) return bad('scale');
+  return { t, n, m, o, x, y };
+}
+
+/**
+ * Decodes a column's varints piece by piece (its data read from a stream), carrying the delta
+ * state and a varint cut at a piece's end over to the next piece. `decodeColumn` is one piece.
+ */
+export class ColumnDecoder {
+  private readonly h: ColumnHeader;
+  private row = 0;
+  private p1 = 0;
+  private p2 = 0;
+  private readonly bits = new Uint32Array(4); // previous value hi, lo; previous difference hi, lo
+  private carry: Uint8Array = new Uint8Array(0);
+  private offset = 0;
+
+  /** `wire`: the column's map without its data (or with it: `d` is ignored here). */
+  constructor(
+    wire: Record<string, unknown>,
+    private readonly name: string,
+    expected: ColumnType,
+  ) {
+    this.h = checkHeader(wire, name, expected);
+  }
+
+  get length(): number {
+    return this.h.n;
+  }
+
+  private bad(what: string): never {
+    throw new ProfFormatError('schema', `bad column ${this.name}: ${what}`, { record: `column ${this.name}` });
+  }
+
+  /** The values whose varints end in `piece` (with what was carried over). */
+  push(piece: Uint8Array, into?: TypedColumn): TypedColumn {
+    let bytes = piece;
+    if (this.carry.length) {
+      bytes = new Uint8Array(this.carry.length + piece.length);
+      bytes.set(this.carry);
+      bytes.set(piece, this.carry.length);
     }
-  } else {
-    if (typeof x !== 'number' || typeof y !== 'number' || !(x >= 1) || !(y >= 1)) return bad('scale');
-    const [min, max] = RANGES[t];
-    let p1 = 0;
-    let p2 = 0;
-    for (let i = 0; i < n; i++) {
-      const s = r.signed();
-      let v: number;
-      if (o === 0) v = s;
-      else if (o === -1) v = i - s;
-      else {
-        const d1 = o === 1 ? s : s + p2;
-        v = p1 + d1;
-        p1 = v;
-        p2 = d1;
-      }
-      if (t === 'f64') {
-        if (Math.abs(v) > INT_LIMIT) return bad(`value out of range at row ${i}`);
-        out[i] = (v * x) / y;
-      } else {
-        if (v < min || v > max) return bad(`value ${v} out of range at row ${i}`);
-        out[i] = v;
-      }
+    // The complete varints end at the last byte without its high bit.
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] >= 128) end--;
+    if (bytes.length - end > 10) {
+      throw new ProfFormatError('schema', 'column data is corrupt or too short', {
+        offset: this.offset + end,
+        record: `column ${this.name}`,
+        expected: 'a complete zigzag varint',
+      });
+    }
+    this.carry = bytes.slice(end);
+    let count = 0;
+    for (let i = 0; i < end; i++) if (bytes[i] < 128) count++;
+    if (count > this.h.n - this.row) this.bad('trailing bytes');
+    const out = into && into.length === count ? into : new CONSTRUCTORS[this.h.t](count);
+    const r = new ByteReader(bytes.subarray(0, end), this.name, this.offset);
+    this.decode(r, out, count);
+    this.offset += end;
+    return out;
+  }
+
+  /** Checks that every value came and nothing is left over. */
+  end(): void {
+    if (this.carry.length || this.row !== this.h.n) {
+      if (this.row === this.h.n) this.bad('trailing bytes');
+      throw new ProfFormatError('schema', 'column data is corrupt or too short', {
+        offset: this.offset,
+        record: `column ${this.name}`,
+        expected: `${this.h.n} zigzag varints, found ${this.row}`,
+      });
     }
   }
-  if (!r.done) return bad('trailing bytes');
+
+  private decode(r: ByteReader, out: TypedColumn, count: number): void {
+    const { t, m, o, x, y } = this.h;
+    const base = this.row;
+    if (m === 'b') {
+      const u = wordsOf(out as Float64Array);
+      const hl = new Uint32Array(2);
+      let [ph, pl, dh, dl] = this.bits;
+      for (let i = 0; i < count; i++) {
+        r.signed64(hl);
+        const d1l = (hl[1] + dl) >>> 0;
+        const d1h = (hl[0] + dh + (d1l < dl ? 1 : 0)) >>> 0;
+        const l = (d1l + pl) >>> 0;
+        const h = (d1h + ph + (l < pl ? 1 : 0)) >>> 0;
+        (u[2 * i] = l), (u[2 * i + 1] = h);
+        (pl = l), (ph = h), (dl = d1l), (dh = d1h);
+      }
+      this.bits.set([ph, pl, dh, dl]);
+    } else {
+      const [min, max] = RANGES[t];
+      let { p1, p2 } = this;
+      for (let i = 0; i < count; i++) {
+        const s = r.signed();
+        let v: number;
+        if (o === 0) v = s;
+        else if (o === -1) v = base + i - s;
+        else {
+          const d1 = o === 1 ? s : s + p2;
+          v = p1 + d1;
+          p1 = v;
+          p2 = d1;
+        }
+        if (t === 'f64') {
+          if (Math.abs(v) > INT_LIMIT) this.bad(`value out of range at row ${base + i}`);
+          out[i] = (v * x) / y;
+        } else {
+          if (v < min || v > max) this.bad(`value ${v} out of range at row ${base + i}`);
+          out[i] = v;
+        }
+      }
+      this.p1 = p1;
+      this.p2 = p2;
+    }
+    this.row += count;
+  }
+}
+
+/** Decodes a column written by `encodeColumn`; `name` (e.g. `samples.time`) goes into errors. */
+export function decodeColumn(wire: unknown, name: string, expected: ColumnType): TypedColumn {
+  if (!isPlainObject(wire)) {
+    throw new ProfFormatError('schema', `bad column ${name}: not an encoded column`, { record: `column ${name}` });
+  }
+  const decoder = new ColumnDecoder(wire, name, expected);
+  const d = wire.d;
+  if (!(d instanceof Uint8Array)) {
+    throw new ProfFormatError('schema', `bad column ${name}: data is not binary`, { record: `column ${name}` });
+  }
+  // Each value takes at least one byte, so `n` can never make us allocate more than the input.
+  if (decoder.length > d.length) {
+    throw new ProfFormatError('schema', `bad column ${name}: length ${decoder.length}`, { record: `column ${name}` });
+  }
+  const out = decoder.push(d);
+  decoder.end();
   return out;
 }

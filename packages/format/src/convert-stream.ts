@@ -3,7 +3,8 @@
 // column files on disk in chunks; the frames, stacks, strings and threads (which do not grow with
 // the run's length) stay in memory. Then each column is read back for its planning passes and
 // once more while msgpack + gzip stream out, so memory stays flat whatever the number of samples.
-import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
+import { ColumnFile, READ_CHUNK } from './column-file';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { SampleChunk, SampleSink } from './builder';
 import { encodeDocumentStreamed, planSampleColumn, type SampleColumnName } from './codec';
-import type { ColumnChunks, ColumnPlan, ColumnType } from './column-codec';
+import type { ColumnChunks, ColumnPlan } from './column-codec';
 import { DETECT_HEAD_BYTES, detectFormat } from './detect';
 import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, gzipLevel, readProfileFile } from './node';
 import { SampleChunkCheck } from './integrity';
@@ -21,55 +22,8 @@ import type { ProfileDocument } from './schema';
 import { createVmprofReader } from './vmprof/reader';
 import type { ReadOptions } from './vmprof/types';
 
-type Typed = Int32Array | Uint32Array | Float64Array;
-const CTOR = { i32: Int32Array, u32: Uint32Array, f64: Float64Array } as const;
-/** Values per read-back chunk: 2 MB of float64s, few system calls per pass. */
-const READ_CHUNK = 1 << 18;
 /** Bytes per read of the input. */
 const READ_BYTES = 4 << 20;
-
-/** One sample column kept in a file, appended chunk by chunk and read back as often as asked. */
-class ColumnFile implements ColumnChunks {
-  private readonly fd: number;
-  length = 0;
-  constructor(
-    readonly path: string,
-    readonly type: Exclude<ColumnType, 'u8'>,
-  ) {
-    this.fd = openSync(path, 'w+');
-  }
-  append(values: Typed): void {
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    let at = 0;
-    while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at, this.length * this.width + at);
-    this.length += values.length;
-  }
-  fill(count: number, value: number): void {
-    const block = new CTOR[this.type](Math.min(count, READ_CHUNK)).fill(value);
-    for (let left = count; left > 0; left -= block.length) this.append(block.subarray(0, Math.min(left, block.length)));
-  }
-  private get width(): number {
-    return this.type === 'f64' ? 8 : 4;
-  }
-  *chunks(): Generator<Typed> {
-    const buffer = new CTOR[this.type](READ_CHUNK);
-    const bytes = new Uint8Array(buffer.buffer);
-    for (let row = 0; row < this.length; ) {
-      const count = Math.min(READ_CHUNK, this.length - row);
-      let got = 0;
-      while (got < count * this.width) {
-        const n = readSync(this.fd, bytes, got, count * this.width - got, row * this.width + got);
-        if (n === 0) throw new Error(`column file ${this.path} is shorter than written`);
-        got += n;
-      }
-      yield buffer.subarray(0, count);
-      row += count;
-    }
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
-}
 
 /** Writes the builder's sample chunks to column files in `dir`. */
 class FileSampleSink implements SampleSink {

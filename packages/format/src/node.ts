@@ -289,3 +289,10 @@ export async function inspectFile(path: string): Promise<VmprofInspection> {
   );
 }
 export * from './convert-stream';
+export {
+  readDocumentColumns,
+  type DocumentColumns,
+  type DocumentColumnsOptions,
+  type DocumentSampleChunk,
+} from './document-stream';
+export { ScratchFile } from './column-file';

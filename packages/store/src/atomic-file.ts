@@ -26,14 +26,14 @@ export async function fsyncDirectory(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(
   finalPath: string,
-  bytes: Uint8Array | readonly Uint8Array[],
+  bytes: Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>,
   options: { modifiedAt?: number } = {},
 ): Promise<void> {
   const temp = tempPathFor(finalPath);
   const handle = await open(temp, 'wx', 0o644);
   try {
     // Parts are written one after the other: a caller with a large file in pieces never joins them.
-    for (const part of bytes instanceof Uint8Array ? [bytes] : bytes) {
+    for await (const part of bytes instanceof Uint8Array ? [bytes] : bytes) {
       let offset = 0;
       while (offset < part.byteLength) {
         const { bytesWritten } = await handle.write(part, offset, part.byteLength - offset);

@@ -10,6 +10,7 @@ import type {
   PruneResult,
   PutOptions,
   SearchQuery,
+  SummaryParts,
   SummaryReader,
 } from './types';
 import { FileBlobStore } from './file-blob-store';
@@ -226,7 +227,7 @@ export class CompositeProfileStore implements ProfileStore {
     return this.index.stats();
   }
 
-  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
+  async putSummary(id: string, parts: SummaryParts): Promise<void> {
     if (!isProfileId(id)) throw new InvalidIdError(id);
     await this.blobs.putSummary(id, parts);
   }

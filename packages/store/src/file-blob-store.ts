@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobStore, SummaryReader } from './types';
+import type { BlobStore, SummaryParts, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { TEMP_PREFIX, fsyncDirectory, writeFileAtomic } from './atomic-file';
 
@@ -76,8 +76,11 @@ export class FileBlobStore implements BlobStore {
     return join(this.dir, id + SUMMARY_SUFFIX);
   }
 
-  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
-    await writeFileAtomic(this.summaryPathOf(id), parts);
+  async putSummary(id: string, parts: SummaryParts): Promise<void> {
+    await writeFileAtomic(
+      this.summaryPathOf(id),
+      Array.isArray(parts) ? parts : (parts as { open(): AsyncIterable<Uint8Array> }).open(),
+    );
   }
 
   async openSummary(id: string): Promise<SummaryReader | null> {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import type { BlobStore, SummaryReader } from './types';
+import type { BlobStore, SummaryParts, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { StoreUnavailableError, isNetworkError } from './unavailable';
 
@@ -148,16 +148,28 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** One PUT below the multipart threshold; above it, a multipart upload streamed from the parts (never joined). */
-  private async putObject(Key: string, parts: readonly Uint8Array[], Metadata: Record<string, string>): Promise<void> {
-    const size = parts.reduce((n, p) => n + p.byteLength, 0);
-    const buffers = parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+  private async putObject(Key: string, input: SummaryParts, Metadata: Record<string, string>): Promise<void> {
+    let parts = Array.isArray(input) ? (input as readonly Uint8Array[]) : null;
+    const stream = parts ? null : (input as Exclude<SummaryParts, readonly Uint8Array[]>);
+    const size = stream ? stream.size : parts!.reduce((n, p) => n + p.byteLength, 0);
+    // A small stream is read into memory (one PUT, retried as is); a large one is opened per attempt.
+    if (stream && size < this.multipartThreshold) {
+      const read: Uint8Array[] = [];
+      for await (const part of stream.open()) read.push(Uint8Array.from(part));
+      parts = read;
+    }
+    const buffers = parts ? parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)) : [];
     await this.send(async () => {
-      if (size < this.multipartThreshold) {
+      if (parts && size < this.multipartThreshold) {
         const Body = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, size);
         await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: size, Metadata }));
         return;
       }
-      const Body = buffers.length === 1 ? buffers[0] : Readable.from(buffers);
+      const Body = !parts
+        ? Readable.from(stream!.open(), { objectMode: false })
+        : buffers.length === 1
+          ? buffers[0]
+          : Readable.from(buffers);
       // Aborts the upload on failure: no part is left behind when the store answers the abort.
       const upload = new Upload({
         client: this.client,
@@ -248,7 +260,7 @@ export class S3BlobStore implements BlobStore {
     return `${this.prefix}${id}${SUMMARY_SUFFIX}`;
   }
 
-  async putSummary(id: string, parts: readonly Uint8Array[]): Promise<void> {
+  async putSummary(id: string, parts: SummaryParts): Promise<void> {
     await this.putObject(this.summaryKeyOf(id), parts, {});
   }
 

@@ -157,11 +157,17 @@ export interface ProfileStore {
    * written one after the other) atomically beside its document. Derived data: deleted and
    * quarantined with the document, rebuilt from it when missing.
    */
-  putSummary(id: string, parts: readonly Uint8Array[]): Promise<void>;
+  putSummary(id: string, parts: SummaryParts): Promise<void>;
   /** Ranged reads over a stored summary (an `openSummaries` source), or null when there is none. */
   openSummary(id: string): Promise<SummaryReader | null>;
   close(): Promise<void>;
 }
+
+/**
+ * A summaries container's bytes: parts in memory, or, for one too long to hold (built in a
+ * scratch file), its length and a stream of its bytes, opened afresh for each attempt to write it.
+ */
+export type SummaryParts = readonly Uint8Array[] | { size: number; open(): AsyncIterable<Uint8Array> };
 
 /** A stored summary opened for ranged reads; `close` releases its file handle (if any). */
 export interface SummaryReader {
@@ -191,7 +197,7 @@ export interface BlobStore {
   /** Removes leftovers of interrupted writes (started before `modifiedBefore`). Returns how many were removed. */
   removeIncomplete(options?: { modifiedBefore?: number }): Promise<number>;
   /** Writes `<id>.summary` atomically (see `ProfileStore.putSummary`). */
-  putSummary(id: string, parts: readonly Uint8Array[]): Promise<void>;
+  putSummary(id: string, parts: SummaryParts): Promise<void>;
   openSummary(id: string): Promise<SummaryReader | null>;
   deleteSummary(id: string): Promise<void>;
   /** Ids that have a summary (repair and sweeps drop those whose document is gone). */

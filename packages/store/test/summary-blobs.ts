@@ -30,6 +30,23 @@ export async function checkSummaryBlobs(store: CompositeProfileStore): Promise<v
   } finally {
     await reader.close();
   }
+  // A container too long to hold is given as a stream of its bytes (opened per attempt).
+  const streamed = await store.put(Buffer.from('streamed'), fields());
+  const big = summaryParts(300_000);
+  await store.putSummary(streamed.id, {
+    size: big.whole.byteLength,
+    async *open() {
+      for (const part of big.parts) yield part.slice();
+    },
+  });
+  const back = (await store.openSummary(streamed.id))!;
+  try {
+    expect(back.size).toBe(big.whole.byteLength);
+    expect(Buffer.from(await back.read(0, back.size)).equals(big.whole)).toBe(true);
+  } finally {
+    await back.close();
+  }
+  expect(await store.delete(streamed.id)).toBe(true);
   // Deleted with its document.
   expect(await store.delete(row.id)).toBe(true);
   expect(await store.openSummary(row.id)).toBeNull();

@@ -1,5 +1,4 @@
 import { gain } from '../stackPath.js';
-import { combineLevel, type SummaryLevel } from '../summary.js';
 import type { StackTree } from '../types.js';
 import {
   COARSE_BLOCKS,
@@ -21,66 +20,187 @@ import {
 type Typed = Float64Array | Int32Array | Uint32Array;
 
 /**
- * A column grown in fixed chunks (never by doubling and copying): the builder holds one copy of
- * what it will write, written out chunk by chunk.
+ * Where a builder keeps the columns it will write out when they must not stay in memory (a
+ * temporary file: `@prof/binning/node` `fileSpill`): full chunks are appended and read back once,
+ * when the container is written. Without one, the chunks stay in memory.
+ */
+export interface SummariesSpill {
+  /** Appends the bytes; returns the offset they were written at. */
+  write(bytes: Uint8Array): number;
+  /** The `length` bytes written at `offset`. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+const FIRST_CHUNK = 1024;
+const LAST_CHUNK = 65536;
+
+/**
+ * A column grown in chunks (never by doubling and copying), which start small (a profile has many
+ * short columns: per-thread series, upper levels) and grow to LAST_CHUNK elements. With a spill,
+ * each full chunk goes there and its buffer is reused: a column then holds one chunk in memory.
  */
 class Column<T extends Typed> {
   private readonly chunks: T[] = [];
+  private readonly spilled: { offset: number; length: number }[] = [];
   private current: T;
   private used = 0;
   length = 0;
   constructor(
     private readonly make: (n: number) => T,
-    private readonly chunk = 65536,
+    private readonly spill: SummariesSpill | null,
   ) {
-    this.current = make(chunk);
+    this.current = make(FIRST_CHUNK);
   }
   push(v: number): void {
-    if (this.used === this.chunk) {
-      this.chunks.push(this.current);
-      this.current = this.make(this.chunk);
-      this.used = 0;
-    }
+    if (this.used === this.current.length) this.nextChunk();
     this.current[this.used++] = v;
     this.length++;
   }
-  parts(): T[] {
-    return [...this.chunks, this.current.subarray(0, this.used) as T];
+  private nextChunk(): void {
+    const full = this.current;
+    const size = Math.min(LAST_CHUNK, full.length * 2);
+    if (this.spill) {
+      this.spilled.push({ offset: this.spill.write(bytesOf(full)), length: full.length });
+      if (size === full.length) {
+        this.used = 0;
+        return;
+      }
+    } else this.chunks.push(full);
+    this.current = this.make(size);
+    this.used = 0;
   }
-  at(i: number): number {
-    const c = Math.floor(i / this.chunk);
-    return c < this.chunks.length ? this.chunks[c][i % this.chunk] : this.current[i % this.chunk];
+  /** The values in order, chunk by chunk (spilled chunks read back into arrays of their own). */
+  *segments(): Generator<T> {
+    const width = this.current.BYTES_PER_ELEMENT;
+    for (const { offset, length } of this.spilled) {
+      const bytes = this.spill!.read(offset, length * width);
+      const copy = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+      yield new (this.current.constructor as new (b: ArrayBufferLike, o: number, n: number) => T)(
+        copy.buffer,
+        copy.byteOffset,
+        length,
+      );
+    }
+    yield* this.chunks;
+    yield this.current.subarray(0, this.used) as T;
+  }
+  /** Appends the first `count` values of `from`. */
+  copyFrom(from: Column<T>, count: number): void {
+    let left = count;
+    for (const seg of from.segments()) {
+      const n = Math.min(left, seg.length);
+      for (let i = 0; i < n; i++) this.push(seg[i]);
+      left -= n;
+      if (left === 0) break;
+    }
   }
 }
 
-const f64 = () => new Column((n) => new Float64Array(n));
+function bytesOf(a: Typed): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+type Make = <T extends Typed>(make: (n: number) => T) => Column<T>;
+const F64 = (n: number) => new Float64Array(n);
+const I32 = (n: number) => new Int32Array(n);
+const U32 = (n: number) => new Uint32Array(n);
+
+/**
+ * A pyramid filled node by node, bottom up: level k+1's node j combines nodes jF..jF+F-1 of level
+ * k, in `combineLevel`'s order (so the sums are the same to the bit). A group is passed up only when
+ * the next one starts, or at the end when its level has more than F nodes: a level exists exactly
+ * when `combineLevel` would have made it.
+ */
+class MemoryPyramid {
+  /** [sum, min, max] per node, interleaved: a bin edge's node is one small read per level. */
+  readonly levels: Column<Float64Array>[] = [];
+  private readonly nodes: number[] = [];
+  private readonly acc: { sum: number; min: number; max: number; n: number }[] = [];
+  constructor(private readonly column: () => Column<Float64Array>) {}
+  add(level: number, sum: number, min: number, max: number): void {
+    if (level === this.levels.length) {
+      this.levels.push(this.column());
+      this.nodes.push(0);
+      this.acc.push({ sum: 0, min: Infinity, max: -Infinity, n: 0 });
+    }
+    const l = this.levels[level];
+    l.push(sum);
+    l.push(min);
+    l.push(max);
+    this.nodes[level]++;
+    const a = this.acc[level];
+    if (a.n === MEMORY_FANOUT) this.up(level);
+    a.sum += sum;
+    if (min < a.min) a.min = min;
+    if (max > a.max) a.max = max;
+    a.n++;
+  }
+  private up(level: number): void {
+    const a = this.acc[level];
+    const { sum, min, max } = a;
+    a.sum = 0;
+    a.min = Infinity;
+    a.max = -Infinity;
+    a.n = 0;
+    this.add(level + 1, sum, min, max);
+  }
+  /** Passes the last groups up; the levels are then complete. */
+  finish(): Column<Float64Array>[] {
+    if (this.levels.length === 0) this.levels.push(this.column());
+    for (let k = 0; k < this.levels.length; k++) if (this.nodes[k] > MEMORY_FANOUT && this.acc[k].n > 0) this.up(k);
+    return this.levels;
+  }
+}
 
 /** One memory series being summarised as its samples arrive (level 0 as `buildMemorySummary` fills it). */
 class SeriesBuilder {
-  readonly time = f64();
-  readonly value = f64();
-  readonly blockTime = f64();
-  readonly sum0 = f64();
-  readonly min0 = f64();
-  readonly max0 = f64();
+  readonly time: Column<Float64Array>;
+  readonly value: Column<Float64Array>;
+  readonly blockTime: Column<Float64Array>;
+  readonly coarseTime: Column<Float64Array>;
+  readonly pyramid: MemoryPyramid;
+  length = 0;
   private sum = 0;
   private min = Infinity;
   private max = -Infinity;
   private inBlock = 0;
+  /**
+   * While every sample so far had a finite reading, the series is the builder's own time and value
+   * columns: nothing is copied unless a reading is missing (then `materialize`).
+   */
+  lazy: boolean;
+  constructor(column: Make, lazy = false) {
+    this.time = column(F64);
+    this.value = column(F64);
+    this.blockTime = column(F64);
+    this.coarseTime = column(F64);
+    this.pyramid = new MemoryPyramid(() => column(F64));
+    this.lazy = lazy;
+  }
   push(t: number, v: number): void {
-    if (this.inBlock === 0) this.blockTime.push(t);
-    this.time.push(t);
-    this.value.push(v);
+    if (this.inBlock === 0) {
+      if (this.blockTime.length % COARSE_BLOCKS === 0) this.coarseTime.push(t);
+      this.blockTime.push(t);
+    }
+    if (!this.lazy) {
+      this.time.push(t);
+      this.value.push(v);
+    }
+    this.length++;
     this.sum += v;
     this.min = Math.min(v, this.min);
     this.max = Math.max(v, this.max);
     if (++this.inBlock === MEMORY_BLOCK) this.closeBlock();
   }
+  /** The readings so far were the first `length` of these columns; from now on they are copied. */
+  materialize(time: Column<Float64Array>, value: Column<Float64Array>): void {
+    this.time.copyFrom(time, this.length);
+    this.value.copyFrom(value, this.length);
+    this.lazy = false;
+  }
   closeBlock(): void {
     if (this.inBlock === 0) return;
-    this.sum0.push(this.sum);
-    this.min0.push(this.min);
-    this.max0.push(this.max);
+    this.pyramid.add(0, this.sum, this.min, this.max);
     this.sum = 0;
     this.min = Infinity;
     this.max = -Infinity;
@@ -102,6 +222,11 @@ export interface SummariesBuilderOptions {
   /** Samples per CPU block and blocks per next-level node: only tests change them, to reach every level with few samples. */
   cpuBlock?: number;
   cpuFanout?: number;
+  /**
+   * Where full column chunks go (a temporary file), so the builder's memory does not grow with the
+   * number of samples; the container is then written with `finishStreamed`.
+   */
+  spill?: SummariesSpill;
 }
 
 /** Consecutive samples, as parallel columns (a slice of `doc.samples`). */
@@ -125,6 +250,8 @@ class CpuBlock {
   private readonly weight: number[] = [];
   private readonly rss: number[] = [];
   private readonly heap: number[] = [];
+  /** Nodes of the level below added since the last emit (for the levels above the blocks). */
+  nodes = 0;
 
   add(thread: number, stack: number, c: number, w: number, r: number, h: number): void {
     const key = thread * 2 ** 31 + stack + 1;
@@ -145,22 +272,24 @@ class CpuBlock {
     this.heap[at] += h;
   }
 
-  /** Appends the entries, sorted by thread then stack, as the next node of `level`; empties the node. */
-  emit(level: CpuLevel): void {
+  /** The entries, sorted by thread then stack; empties the node. */
+  take(): { thread: number[]; stack: number[]; count: number[]; weight: number[]; rss: number[]; heap: number[] } {
     const order = Array.from(this.thread.keys()).sort(
       (x, y) => this.thread[x] - this.thread[y] || this.stack[x] - this.stack[y],
     );
-    for (const i of order) {
-      level.thread.push(this.thread[i]);
-      level.stack.push(this.stack[i]);
-      level.count.push(this.count[i]);
-      level.weight.push(this.weight[i]);
-      level.rss.push(this.rss[i]);
-      level.heap.push(this.heap[i]);
-    }
-    level.offsets.push(level.thread.length);
+    const pick = (column: number[]) => order.map((i) => column[i]);
+    const out = {
+      thread: pick(this.thread),
+      stack: pick(this.stack),
+      count: pick(this.count),
+      weight: pick(this.weight),
+      rss: pick(this.rss),
+      heap: pick(this.heap),
+    };
     this.index.clear();
     for (const column of [this.thread, this.stack, this.count, this.weight, this.rss, this.heap]) column.length = 0;
+    this.nodes = 0;
+    return out;
   }
 }
 
@@ -172,48 +301,48 @@ interface CpuLevel {
   weight: Column<Float64Array>;
   rss: Column<Float64Array>;
   heap: Column<Float64Array>;
+  /** Nodes written. */
+  nodes: number;
+  /** The group of this level's nodes being merged into the next level's node. */
+  up: CpuBlock;
 }
-
-const newLevel = (): CpuLevel => ({
-  offsets: f64(),
-  thread: new Column((n) => new Uint32Array(n)),
-  stack: new Column((n) => new Int32Array(n)),
-  count: f64(),
-  weight: f64(),
-  rss: f64(),
-  heap: f64(),
-});
 
 /**
  * Builds the summaries container of a profile from its samples, pushed in chunks in sample order
  * (so a streaming converter can feed it): memory min/mean/max pyramids for all threads and per
  * thread, per-block stack aggregates at several levels, and the per-sample columns the partial
- * blocks need. `finish()` returns the container as parts to write one after the other.
+ * blocks need. Every level is filled as the samples arrive; with a `spill`, nothing the builder
+ * holds grows with the number of samples. `finish()` returns the container as parts to write one
+ * after the other; `finishStreamed()` gives them one at a time.
  */
 export class SummariesBuilder {
   private readonly opts: SummariesBuilderOptions;
+  private readonly column: Make;
   private samples = 0;
   private firstTime = Number.NaN;
   private lastTime = Number.NaN;
-  private readonly time = f64();
-  private readonly stack = new Column((n) => new Int32Array(n));
-  private readonly thread = new Column((n) => new Uint32Array(n));
+  private readonly time: Column<Float64Array>;
+  private readonly stack: Column<Int32Array>;
+  private readonly thread: Column<Uint32Array>;
   private readonly memory: Column<Float64Array> | null;
   private readonly heap: Column<Float64Array> | null;
   private readonly weight: Column<Float64Array> | null;
   private readonly series = new Map<string, SeriesBuilder>();
   private readonly carried: Record<MemoryKind, Column<Float64Array> | null>;
   private readonly lastReading: Record<MemoryKind, number> = { rss: Number.NaN, heap: Number.NaN };
-  private readonly cpuBlockTime = f64();
+  private readonly cpuBlockTime: Column<Float64Array>;
   private readonly block = new CpuBlock();
-  private readonly level0 = newLevel();
+  private readonly cpuLevels: CpuLevel[] = [];
   private readonly extra = new Map<string, Typed>();
   private readonly json: Record<string, unknown> = {};
   private readonly cpuBlock: number;
   private readonly cpuFanout: number;
+  private finished = false;
 
   constructor(options: SummariesBuilderOptions) {
     this.opts = options;
+    const spill = options.spill ?? null;
+    this.column = (make) => new Column(make, spill);
     this.cpuBlock = options.cpuBlock ?? CPU_BLOCK;
     this.cpuFanout = options.cpuFanout ?? CPU_FANOUT;
     if (
@@ -225,15 +354,39 @@ export class SummariesBuilder {
       )
     )
       throw new RangeError('SummariesBuilder: cpuBlock must be an integer >= 1 and cpuFanout >= 2');
-    this.memory = options.memory ? f64() : null;
-    this.heap = options.heap ? f64() : null;
-    this.weight = options.weight ? f64() : null;
-    this.carried = { rss: options.memory ? f64() : null, heap: options.heap ? f64() : null };
-    this.level0.offsets.push(0);
+    const column = this.column;
+    this.time = column(F64);
+    this.stack = column(I32);
+    this.thread = column(U32);
+    this.memory = options.memory ? column(F64) : null;
+    this.heap = options.heap ? column(F64) : null;
+    this.weight = options.weight ? column(F64) : null;
+    this.carried = { rss: options.memory ? column(F64) : null, heap: options.heap ? column(F64) : null };
+    this.cpuBlockTime = column(F64);
+    this.newCpuLevel();
+  }
+
+  private newCpuLevel(): CpuLevel {
+    const column = this.column;
+    const level: CpuLevel = {
+      offsets: column(F64),
+      thread: column(U32),
+      stack: column(I32),
+      count: column(F64),
+      weight: column(F64),
+      rss: column(F64),
+      heap: column(F64),
+      nodes: 0,
+      up: new CpuBlock(),
+    };
+    level.offsets.push(0);
+    this.cpuLevels.push(level);
+    return level;
   }
 
   /** Appends samples (in time order). */
   push(chunk: SampleChunk): void {
+    if (this.finished) throw new Error('SummariesBuilder.push: the container is already finished');
     const n = chunk.time.length;
     const { memory, heap, weight } = chunk;
     if (chunk.stack.length !== n || chunk.thread.length !== n)
@@ -273,8 +426,8 @@ export class SummariesBuilder {
       this.weight?.push(w);
       const gr = this.memory ? this.growth('rss', m) : 0;
       const gh = this.heap ? this.growth('heap', h) : 0;
-      if (this.memory && Number.isFinite(m)) this.pushSeries('rss', th, t, m);
-      if (this.heap && Number.isFinite(h)) this.pushSeries('heap', th, t, h);
+      if (this.memory) this.reading('rss', th, t, m);
+      if (this.heap) this.reading('heap', th, t, h);
       this.block.add(th, s, 1, w, gr, gh);
       this.samples++;
       if (this.samples % this.cpuBlock === 0) this.closeCpuBlock();
@@ -305,17 +458,63 @@ export class SummariesBuilder {
     return Number.isNaN(before) ? 0 : gain(before, v);
   }
 
-  /** A reading goes to the all-threads series and to its thread's. */
-  private pushSeries(kind: MemoryKind, thread: number, t: number, v: number): void {
-    for (const key of [`${kind}:all`, `${kind}:${thread}`]) {
-      let s = this.series.get(key);
-      if (!s) this.series.set(key, (s = new SeriesBuilder()));
-      s.push(t, v);
+  private seriesOf(key: string, lazy = false): SeriesBuilder {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = new SeriesBuilder(this.column, lazy)));
+    return s;
+  }
+
+  /**
+   * A reading goes to the all-threads series and to its thread's. With one thread, the thread's
+   * series is the all-threads one (stored as an alias), so it is not built.
+   */
+  private reading(kind: MemoryKind, thread: number, t: number, v: number): void {
+    const all = this.seriesOf(`${kind}:all`, true);
+    if (!Number.isFinite(v)) {
+      if (all.lazy) all.materialize(this.time, kind === 'rss' ? this.memory! : this.heap!);
+      return;
     }
+    all.push(t, v);
+    if (this.opts.threads > 1) this.seriesOf(`${kind}:${thread}`).push(t, v);
   }
 
   private closeCpuBlock(): void {
-    if (this.block.thread.length > 0) this.block.emit(this.level0);
+    if (this.block.thread.length > 0) this.emitCpu(0, this.block);
+  }
+
+  /** Writes `node` as the next node of level `k`, and adds it to the group that will be level k+1's node. */
+  private emitCpu(k: number, node: CpuBlock): void {
+    const level = this.cpuLevels[k];
+    const entries = node.take();
+    const n = entries.thread.length;
+    for (let i = 0; i < n; i++) {
+      level.thread.push(entries.thread[i]);
+      level.stack.push(entries.stack[i]);
+      level.count.push(entries.count[i]);
+      level.weight.push(entries.weight[i]);
+      level.rss.push(entries.rss[i]);
+      level.heap.push(entries.heap[i]);
+    }
+    level.offsets.push(level.thread.length);
+    level.nodes++;
+    // The group passes up when the next one starts (or at the end): a level exists only when the
+    // one below has more than `cpuFanout` nodes.
+    if (level.up.nodes === this.cpuFanout) this.passUp(k);
+    for (let i = 0; i < n; i++)
+      level.up.add(
+        entries.thread[i],
+        entries.stack[i],
+        entries.count[i],
+        entries.weight[i],
+        entries.rss[i],
+        entries.heap[i],
+      );
+    level.up.nodes++;
+  }
+
+  private passUp(k: number): void {
+    if (k + 1 === this.cpuLevels.length) this.newCpuLevel();
+    this.emitCpu(k + 1, this.cpuLevels[k].up);
   }
 
   /** An extra typed array stored as is (e.g. the frame table), read back with `Summaries.array`. */
@@ -328,32 +527,42 @@ export class SummariesBuilder {
     this.json[name] = value;
   }
 
-  /** The container, as parts whose concatenation is the file. */
+  /** The container, as parts whose concatenation is the file (held in memory: see `finishStreamed`). */
   finish(): Uint8Array[] {
+    return [...this.finishStreamed().pieces()];
+  }
+
+  /**
+   * The container's length, and its bytes piece by piece (spilled columns read back one chunk at a
+   * time); `pieces` can be iterated once.
+   */
+  finishStreamed(): { bytes: number; pieces(): Generator<Uint8Array> } {
+    if (this.finished) throw new Error('SummariesBuilder: finish may be called once');
+    this.finished = true;
     this.closeCpuBlock();
     for (const s of this.series.values()) s.closeBlock();
     const out = new Writer();
     const opts = this.opts;
     const columns: Toc['columns'] = {
-      time: out.column('f64', this.time.parts()),
-      stack: out.column('i32', this.stack.parts()),
+      time: out.column('f64', this.time),
+      stack: out.column('i32', this.stack),
     };
     // One thread: the column would say 0 for every sample (4 of ~25 bytes a sample).
-    if (opts.threads > 1) columns.thread = out.column('u32', this.thread.parts());
-    if (this.memory) columns.memory = out.column('f64', this.memory.parts());
-    if (this.heap) columns.heap = out.column('f64', this.heap.parts());
-    if (this.weight) columns.weight = out.column('f64', this.weight.parts());
+    if (opts.threads > 1) columns.thread = out.column('u32', this.thread);
+    if (this.memory) columns.memory = out.column('f64', this.memory);
+    if (this.heap) columns.heap = out.column('f64', this.heap);
+    if (this.weight) columns.weight = out.column('f64', this.weight);
     const carried: Toc['carried'] = {};
-    if (this.carried.rss) carried.rss = out.column('f64', this.carried.rss.parts());
-    if (this.carried.heap) carried.heap = out.column('f64', this.carried.heap.parts());
+    if (this.carried.rss) carried.rss = out.column('f64', this.carried.rss);
+    if (this.carried.heap) carried.heap = out.column('f64', this.carried.heap);
 
     const series: Toc['series'] = {};
     for (const kind of ['rss', 'heap'] as const) {
       const column = kind === 'rss' ? this.memory : this.heap;
       if (!column) continue;
-      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder();
+      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder(this.column, true);
       // Every reading finite: the series is the column itself, its times the time column.
-      const whole = all.time.length === this.samples;
+      const whole = all.lazy;
       const allToc = this.writeSeries(
         out,
         all,
@@ -362,17 +571,19 @@ export class SummariesBuilder {
       );
       series[`${kind}:all`] = allToc;
       for (let t = 0; t < opts.threads; t++) {
-        const one = this.series.get(`${kind}:${t}`) ?? new SeriesBuilder();
-        series[`${kind}:${t}`] = one.time.length === all.time.length ? `${kind}:all` : this.writeSeries(out, one);
+        const one = opts.threads > 1 ? this.series.get(`${kind}:${t}`) : all;
+        const length = one?.length ?? 0;
+        series[`${kind}:${t}`] =
+          length === all.length ? `${kind}:all` : this.writeSeries(out, one ?? new SeriesBuilder(this.column));
       }
     }
 
     const cpuLevels: CpuLevelToc[] = [];
-    let level = this.level0;
-    for (;;) {
+    for (let k = 0; ; k++) {
+      const level = this.cpuLevels[k];
       cpuLevels.push(this.writeCpuLevel(out, level));
-      if (level.offsets.length - 1 <= this.cpuFanout) break;
-      level = combineCpu(level, this.cpuFanout);
+      if (level.nodes <= this.cpuFanout) break;
+      if (level.up.nodes > 0) this.passUp(k);
     }
 
     const extra: Record<string, Section> = {};
@@ -395,7 +606,7 @@ export class SummariesBuilder {
       },
       cpuBlock: this.cpuBlock,
       cpuFanout: this.cpuFanout,
-      cpuBlockTime: out.column('f64', this.cpuBlockTime.parts()),
+      cpuBlockTime: out.column('f64', this.cpuBlockTime),
       carried,
       cpuLevels,
       series,
@@ -406,112 +617,81 @@ export class SummariesBuilder {
   }
 
   private writeSeries(out: Writer, s: SeriesBuilder, time?: Section | null, value?: Section | null): SeriesToc {
-    const blockTime = s.blockTime.parts();
-    const coarse: number[] = [];
-    for (let b = 0; b < s.blockTime.length; b += COARSE_BLOCKS) coarse.push(s.blockTime.at(b));
-    const levels: SeriesToc['levels'] = [];
-    let below: SummaryLevel = { sum: concat(s.sum0.parts()), min: concat(s.min0.parts()), max: concat(s.max0.parts()) };
-    for (;;) {
-      // Interleaved: a bin edge's nodes are then one small read per level, not three.
-      const nodes = new Float64Array(below.sum.length * 3);
-      for (let i = 0; i < below.sum.length; i++) {
-        nodes[3 * i] = below.sum[i];
-        nodes[3 * i + 1] = below.min[i];
-        nodes[3 * i + 2] = below.max[i];
-      }
-      levels.push(out.column('f64', [nodes]));
-      if (below.sum.length <= MEMORY_FANOUT) break;
-      below = combineLevel(below);
-    }
+    const levels = s.pyramid.finish().map((l) => out.column('f64', l));
     return {
-      length: s.time.length,
-      time: time ?? out.column('f64', s.time.parts()),
-      value: value ?? out.column('f64', s.value.parts()),
-      blockTime: out.column('f64', blockTime),
-      coarseTime: out.column('f64', [Float64Array.from(coarse)]),
+      length: s.length,
+      time: time ?? out.column('f64', s.time),
+      value: value ?? out.column('f64', s.value),
+      blockTime: out.column('f64', s.blockTime),
+      coarseTime: out.column('f64', s.coarseTime),
       levels,
     };
   }
 
   private writeCpuLevel(out: Writer, l: CpuLevel): CpuLevelToc {
     const toc: CpuLevelToc = {
-      offsets: out.column('f64', l.offsets.parts()),
-      thread: out.column('u32', l.thread.parts()),
-      stack: out.column('i32', l.stack.parts()),
-      count: out.column('f64', l.count.parts()),
+      offsets: out.column('f64', l.offsets),
+      thread: out.column('u32', l.thread),
+      stack: out.column('i32', l.stack),
+      count: out.column('f64', l.count),
     };
-    if (this.weight) toc.weight = out.column('f64', l.weight.parts());
-    if (this.memory) toc.rss = out.column('f64', l.rss.parts());
-    if (this.heap) toc.heap = out.column('f64', l.heap.parts());
+    if (this.weight) toc.weight = out.column('f64', l.weight);
+    if (this.memory) toc.rss = out.column('f64', l.rss);
+    if (this.heap) toc.heap = out.column('f64', l.heap);
     return toc;
   }
 }
 
-function concat(parts: Float64Array[]): Float64Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Float64Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** The next CPU level: `fanout` nodes' entries merged by (thread, stack), kept sorted. */
-function combineCpu(below: CpuLevel, fanout: number): CpuLevel {
-  const up = newLevel();
-  up.offsets.push(0);
-  const nodes = below.offsets.length - 1;
-  const acc = new CpuBlock();
-  for (let j = 0; j < nodes; j += fanout) {
-    const to = below.offsets.at(Math.min(nodes, j + fanout));
-    for (let e = below.offsets.at(j); e < to; e++) {
-      acc.add(
-        below.thread.at(e),
-        below.stack.at(e),
-        below.count.at(e),
-        below.weight.at(e),
-        below.rss.at(e),
-        below.heap.at(e),
-      );
-    }
-    acc.emit(up);
-  }
-  return up;
-}
-
-/** Lays sections out after the header, each 8-byte aligned; the TOC goes last. */
+/**
+ * Lays sections out after the header, each 8-byte aligned, the TOC last; the bytes are produced
+ * only when asked for, so spilled columns are read back one chunk at a time.
+ */
 class Writer {
-  private readonly parts: Uint8Array[] = [new Uint8Array(HEADER_BYTES)];
+  private readonly sections: { source: Column<Typed> | Typed[]; pad: number }[] = [];
   private size = HEADER_BYTES;
 
-  column(type: ElementType, arrays: Typed[]): Section {
+  column(type: ElementType, source: Column<Typed> | Typed[]): Section {
     const offset = this.size;
-    let length = 0;
-    for (const a of arrays) {
-      if (a.length === 0) continue;
-      this.parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-      length += a.length;
-      this.size += a.byteLength;
-    }
+    const length = Array.isArray(source) ? source.reduce((n, a) => n + a.length, 0) : source.length;
+    this.size += ELEMENT_BYTES[type] * length;
     const pad = (8 - (this.size % 8)) % 8;
-    if (pad) {
-      this.parts.push(new Uint8Array(pad));
-      this.size += pad;
-    }
-    if (ELEMENT_BYTES[type] * length + offset + pad !== this.size) throw new Error('summaries: bad section size');
+    this.size += pad;
+    this.sections.push({ source, pad });
     return { offset, length, type };
   }
 
-  finish(toc: Toc): Uint8Array[] {
+  finish(toc: Toc): { bytes: number; pieces(): Generator<Uint8Array> } {
     const json = new TextEncoder().encode(JSON.stringify(toc));
-    const header = new DataView(this.parts[0].buffer);
-    for (let i = 0; i < MAGIC.length; i++) header.setUint8(i, MAGIC.charCodeAt(i));
-    header.setUint32(8, CONTAINER_VERSION, true);
-    header.setUint32(12, json.byteLength, true);
-    header.setFloat64(16, this.size, true);
-    return [...this.parts, json];
+    const header = new Uint8Array(HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    for (let i = 0; i < MAGIC.length; i++) view.setUint8(i, MAGIC.charCodeAt(i));
+    view.setUint32(8, CONTAINER_VERSION, true);
+    view.setUint32(12, json.byteLength, true);
+    view.setFloat64(16, this.size, true);
+    const sections = this.sections;
+    const tocAt = this.size;
+    let used = false;
+    return {
+      bytes: tocAt + json.byteLength,
+      *pieces() {
+        if (used) throw new Error('summaries: the container pieces can be read once');
+        used = true;
+        yield header;
+        let at = HEADER_BYTES;
+        for (const { source, pad } of sections) {
+          for (const a of Array.isArray(source) ? source : source.segments()) {
+            if (a.length === 0) continue;
+            at += a.byteLength;
+            yield bytesOf(a);
+          }
+          if (pad) {
+            at += pad;
+            yield new Uint8Array(pad);
+          }
+        }
+        if (at !== tocAt) throw new Error('summaries: bad section size');
+        yield json;
+      },
+    };
   }
 }

@@ -1,4 +1,4 @@
-export { SummariesBuilder, type SummariesBuilderOptions, type SampleChunk } from './builder.js';
+export { SummariesBuilder, type SummariesBuilderOptions, type SampleChunk, type SummariesSpill } from './builder.js';
 export {
   openSummaries,
   bufferSource,
