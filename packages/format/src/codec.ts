@@ -203,7 +203,9 @@ export function documentFromWire(wire: unknown, streamedSamples?: Record<string,
     strings: wire.strings,
     frames: decodeTable(wire.frames, 'frames', FRAME_COLUMNS),
     stacks: decodeTable(wire.stacks, 'stacks', STACK_COLUMNS),
-    samples: streamedSamples ? wire.samples : decodeTable(wire.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS),
+    samples: streamedSamples
+      ? wire.samples
+      : decodeTable(wire.samples, 'samples', SAMPLE_COLUMNS, OPTIONAL_SAMPLE_COLUMNS),
     threads: wire.threads,
     warnings: wire.warnings,
   } as unknown as ProfileDocument;
