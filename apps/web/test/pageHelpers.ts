@@ -12,6 +12,8 @@ export interface MemoryHook {
   /** The series the bins are of, and the y axis title the chart draws for it. */
   series: 'rss' | 'heap';
   yLabel: string;
+  /** The x axis as drawn on the canvas: its font, the canvas width (CSS px), each tick's label and x. */
+  xAxis?: { font: string; width: number; ticks: { label: string; x: number }[] };
 }
 
 export interface FlameHook {

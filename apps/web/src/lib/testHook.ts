@@ -16,6 +16,8 @@ export interface ProfTestHook {
     paintedAt: number;
     series: MemorySeries;
     yLabel: string;
+    /** The x axis as drawn on the canvas: its font, the canvas width (CSS px), each tick's label and x. */
+    xAxis?: { font: string; width: number; ticks: { label: string; x: number }[] };
   };
   stacks?: {
     from: number;

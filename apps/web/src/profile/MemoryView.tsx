@@ -150,6 +150,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           onPainted?.();
           const hook = testHook();
           const yLabel = chart.current?.yLabel() ?? '';
+          const xAxis = chart.current?.xAxis();
           hook.memory = {
             from,
             to,
@@ -159,6 +160,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
             paintedAt,
             series,
             yLabel,
+            xAxis,
           };
         });
       } catch (err) {

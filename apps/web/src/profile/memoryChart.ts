@@ -39,6 +39,9 @@ export class MemoryChart {
   private pendingClick: ReturnType<typeof setTimeout> | undefined;
   private mode: TimeAxisMode;
   private series: MemorySeries;
+  /** The x tick labels last drawn and where (canvas CSS px): uPlot draws them on the canvas, out of the DOM's sight. */
+  private drawnTicks: { label: string; x: number }[] = [];
+  private readonly axisFont = '12px system-ui, sans-serif';
 
   constructor(
     el: HTMLElement,
@@ -51,7 +54,8 @@ export class MemoryChart {
     const text = cssVar('--text-dim');
     const showMax = opts.show !== 'mean';
     const showMean = opts.show !== 'max';
-    const axisFont = '12px system-ui, sans-serif';
+    const axisFont = this.axisFont;
+    const xValues = timeValues(() => this.mode);
     this.mode = { axis: opts.axis, startTime: opts.startTime, zone: opts.zone };
     this.series = opts.series;
     const mode = () => this.mode;
@@ -77,7 +81,12 @@ export class MemoryChart {
           incrs: TIME_INCRS,
           space: 80,
           splits: timeSplits(mode),
-          values: timeValues(mode),
+          values: (u, splits, axis, space, incr) => {
+            const labels = xValues(u, splits, axis, space, incr);
+            const left = u.bbox.left / (window.devicePixelRatio || 1);
+            this.drawnTicks = labels.map((label, i) => ({ label, x: left + u.valToPos(splits[i], 'x') }));
+            return labels;
+          },
           label: () => timeAxisLabel(this.mode),
           labelSize: 20,
           labelFont: axisFont,
@@ -169,6 +178,11 @@ export class MemoryChart {
     if (m.axis === mode.axis && m.startTime === mode.startTime && m.zone === mode.zone) return;
     this.mode = { ...mode };
     this.plot.redraw(false, true);
+  }
+
+  /** For the page's test hook: the x axis as drawn (its font, the canvas width, each tick's label and x). */
+  xAxis(): { font: string; width: number; ticks: { label: string; x: number }[] } {
+    return { font: this.axisFont, width: this.plot.width, ticks: this.drawnTicks };
   }
 
   /** The y axis title: which series it measures. */
