@@ -4,6 +4,7 @@ export default [
   'packages/binning',
   'packages/store',
   'packages/client',
+  'packages/api',
   'apps/server',
   'apps/web',
   // The server's store-facing suites again, on PostgreSQL + S3 (helpers.startServer reads PROF_TEST_STORE).

@@ -1,6 +1,33 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { HttpError } from './http-error';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A write whose client cannot send the token (the vmprof-viewer client's `/submit/`, vmprof 0.3.x's jitlog):
+     * let in without it when the server runs with `--anonymous-submit`.
+     */
+    anonymousSubmit?: boolean;
+  }
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The token check of every write route, as one `onRequest` hook added to each route that is not a read
+ * when it is registered: a new upload or delete route cannot forget it. It runs before the body is read.
+ */
+export function registerTokenHook(app: FastifyInstance, options: { token: string | null; anonymousSubmit: boolean }) {
+  const check: onRequestHookHandler = async (request) => requireToken(options.token, request);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.every((m) => READ_METHODS.has(m))) return;
+    if (route.config?.anonymousSubmit && options.anonymousSubmit) return;
+    const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    route.onRequest = [check, ...own];
+  });
+}
 
 /**
  * Writes and deletes need the server's token when it has one. Accepted as `Bearer T` (our clients,

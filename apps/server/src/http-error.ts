@@ -1,27 +1,31 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isProfFormatError } from '@prof/format';
 import { InvalidIdError, isStoreUnavailable } from '@prof/store';
+import { ERRORS, isErrorCode, type ErrorCode, type ErrorStatus } from '@prof/api';
 
 /** Seconds a client is asked to wait when the server is saturated (503 `busy`). */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** A client error with a stable code; rendered as `{ error: { code, message } }`. */
-export class HttpError extends Error {
+/**
+ * An error answer with a code of the catalogue (@prof/api `ERRORS`); rendered as `{ error: { code, message } }`.
+ * The status is the code's own: `new HttpError(400, 'no-memory', …)` does not compile.
+ */
+export class HttpError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly status: ErrorStatus<C>,
+    readonly code: C,
     message: string,
   ) {
     super(message);
   }
 }
 
-/** Codes of @prof/format errors that mean "too big" rather than "malformed". */
-const TOO_LARGE_CODES = new Set(['too-large']);
-/** Well-formed, but holding what no view can use (a time out of order, an absurd reading), or from a newer Prof. */
-const UNPROCESSABLE_CODES = new Set(['too-new', 'bad-value']);
+/** An `HttpError` of `code` with its catalogue status. */
+export function httpError(code: ErrorCode, message: string): HttpError {
+  return new HttpError(ERRORS[code], code, message);
+}
 
-export function errorBody(code: string, message: string) {
+export function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
 }
 
@@ -56,8 +60,10 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     return;
   }
   if (isProfFormatError(error)) {
-    const status = TOO_LARGE_CODES.has(error.code) ? 413 : UNPROCESSABLE_CODES.has(error.code) ? 422 : 400;
-    void reply.code(status).send(errorBody(error.code, error.message));
+    // A reader code missing from the catalogue is still the client's bad input: 400, and a warning to add it.
+    if (!isErrorCode(error.code)) request.log.warn({ code: error.code }, 'format error code missing from ERRORS');
+    const code = isErrorCode(error.code) ? error.code : 'bad-request';
+    void reply.code(ERRORS[code]).send(errorBody(code, error.message));
     return;
   }
   if (error instanceof InvalidIdError) {
@@ -72,7 +78,9 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
   const fastifyError = error as FastifyError;
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
-    void reply.code(fastifyError.statusCode).send(errorBody(fastifyError.code ?? 'bad-request', fastifyError.message));
+    // Fastify's own client errors (a bad URL, a body over a route's limit): its status, a code of ours.
+    const code = fastifyError.statusCode === 413 ? 'too-large' : 'bad-request';
+    void reply.code(fastifyError.statusCode).send(errorBody(code, fastifyError.message));
     return;
   }
   request.log.error({ err: error }, 'internal error');

@@ -14,6 +14,7 @@ import { BytesCache } from './bytes-cache';
 import { UploadQueue } from './upload-queue';
 import { HttpError, handleError } from './http-error';
 import { armBodyTimeout } from './body';
+import { registerTokenHook } from './auth';
 import { WorkPool } from './work-pool';
 import { RuntimeIds, runtimeSecret } from './runtime-ids';
 import { SummariesCache } from './summaries-cache';
@@ -93,6 +94,8 @@ export interface ProfServer {
   uploads: UploadQueue;
   cache: DecodedCache;
   dataDir: string;
+  /** Every route registered (HEAD routes Fastify adds to GET ones included): what the contract tests walk. */
+  routes: { method: string; url: string; config: { anonymousSubmit?: boolean } }[];
   /** Listens and resolves to the base URL. */
   listen(options?: { port?: number; host?: string }): Promise<string>;
   close(): Promise<void>;
@@ -175,6 +178,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   };
 
   app.setErrorHandler(handleError);
+  const routes: ProfServer['routes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, config: route.config ?? {} });
+  });
+  // Before any route is registered: the hook adds itself to each write route as it is declared.
+  registerTokenHook(app, ctx);
   const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30_000;
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
@@ -209,6 +218,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     uploads,
     cache,
     dataDir,
+    routes,
     async listen({ port = 0, host = '127.0.0.1' } = {}) {
       await app.listen({ port, host });
       const address = app.server.address();

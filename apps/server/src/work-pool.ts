@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import { ProfFormatError } from '@prof/format';
-import { HttpError, RETRY_AFTER_SECONDS } from './http-error';
+import { HttpError, httpError, RETRY_AFTER_SECONDS } from './http-error';
 import type { TaskFailure, Tasks } from './worker/tasks';
 
 /** The pool's queue is full: routes answer 503 `busy` with Retry-After (see `handleError`). */
@@ -113,7 +113,7 @@ const isFailure = (value: unknown): value is TaskFailure =>
 /** The worker's error as the type the error handler maps (structured clone keeps only message and stack). */
 function rebuild(failure: TaskFailure): Error {
   const { error } = failure;
-  if (error.kind === 'http') return new HttpError(error.status, error.code, error.message);
+  if (error.kind === 'http') return httpError(error.code, error.message);
   if (error.kind === 'format') return new ProfFormatError(error.code, error.message);
   return Object.assign(new Error(error.message), error.code ? { code: error.code } : {});
 }

@@ -21,7 +21,7 @@ const MAX_NODES_LIMIT = 1_000_000;
 // A stored profile never changes: any answer about it can be cached for good (a deleted one is a 404).
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-function numberParam(query: QueryObject, key: string, code: string): number | undefined {
+function numberParam(query: QueryObject, key: string, code: 'bad-range' | 'bad-query'): number | undefined {
   const text = single(query, key);
   if (text === undefined || text === '') return undefined;
   const value = Number(text);

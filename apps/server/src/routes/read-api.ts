@@ -5,7 +5,6 @@ import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, single, type QueryObject } from '../query';
 import { parseDuration, parseSize, prune } from '../retention';
-import { requireToken } from '../auth';
 import type { AppContext } from '../context';
 import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
 import { memoryFromSummaries, stacksFromSummaries, stacksJson, stacksQuery } from './summary-views';
@@ -237,7 +236,6 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.delete('/api/profiles/:id', async (request) => {
-    requireToken(ctx.token, request);
     const id = idParam(request);
     const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
     ctx.cache.forget(id);
@@ -248,7 +246,6 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
 
   // Retention on demand: `olderThan` (30d, 12h; bare number = days) and/or `maxTotalSize` (50GB, 500MiB).
   app.post('/api/prune', async (request) => {
-    requireToken(ctx.token, request);
     const query = request.query as QueryObject;
     const olderThan = single(query, 'olderThan');
     const maxTotalSize = single(query, 'maxTotalSize');

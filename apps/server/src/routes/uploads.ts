@@ -4,7 +4,6 @@ import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
-import { requireToken } from '../auth';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
 import { assertInflatesWithin, isGzip, type IngestLimits, type Overrides } from '../ingest';
 import { all, parseTags, single, type QueryObject } from '../query';
@@ -65,7 +64,6 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   const sessions = new Map<string, RuntimeSession>();
 
   app.post('/api/profiles', async (request, reply) => {
-    requireToken(ctx.token, request);
     const overrides = overridesFrom(request.query as QueryObject, ctx);
     const id = newProfileId();
     const declared = Number(request.headers['content-length']);
@@ -112,7 +110,6 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // --- vmprof client, protocol C (0.4.x): runtime/new, upload, freeze (vmprof-upload-protocol.md §2)
 
   app.post('/api/runtime/new', async (request) => {
-    requireToken(ctx.token, request);
     const parsed = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
       throw new HttpError(400, 'bad-json', 'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}');
@@ -128,7 +125,6 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post('/api/runtime/upload/cpu/:rid/add', async (request) => {
-    requireToken(ctx.token, request);
     const rid = issuedRuntime(ctx, request);
     if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
       throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
@@ -149,14 +145,12 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   // We keep no JIT logs: the client needs 200 and JSON; without `jid` it prints the profile's link.
   app.post('/api/runtime/upload/jit/:rid/add', async (request) => {
-    requireToken(ctx.token, request);
     issuedRuntime(ctx, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     return { status: 'ok' };
   });
 
   app.post('/api/runtime/:rid/freeze', async (request) => {
-    requireToken(ctx.token, request);
     const rid = issuedRuntime(ctx, request);
     await readSmallBody(request.raw, SMALL_JSON); // empty, though it claims application/json
     sessions.delete(rid);
@@ -165,7 +159,6 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
-    requireToken(ctx.token, request);
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
     const overrides = overridesFrom(request.query as QueryObject, ctx);
     const converted = await ctx.pool.run(
@@ -180,19 +173,18 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   };
   app.post('/api/log', legacy);
   app.post('/api/profile', legacy);
+  // vmprof 0.3.x never sends the token here: like the vmprof-viewer client's /submit/, only --anonymous-submit lets it in.
+  const anonymous = { config: { anonymousSubmit: true } };
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
-    // vmprof 0.3.x never sends the token here: like the vmprof-viewer client's /submit/, only --anonymous-submit lets it in.
-    if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
     await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;
     return reply.type('application/json').send(JSON.stringify(id && isProfileId(id) ? id : newProfileId()));
   };
-  app.post('/api/jitlog/:id', jitlog);
-  app.post('/api/jitlog', jitlog);
+  app.post('/api/jitlog/:id', anonymous, jitlog);
+  app.post('/api/jitlog', anonymous, jitlog);
 
   // --- the vmprof-viewer client (vmprof_viewer_client): POST /submit/, one msgpack map, reply a path.
-  app.post('/submit', async (request, reply) => {
-    if (!ctx.anonymousSubmit) requireToken(ctx.token, request);
+  app.post('/submit', anonymous, async (request, reply) => {
     const id = newProfileId();
     await acceptForConversion(ctx, request, {
       id,

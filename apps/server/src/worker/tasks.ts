@@ -6,6 +6,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
+import type { ErrorCode } from '@prof/api';
 import {
   assertIntegrity,
   gzipDocument,
@@ -54,7 +55,7 @@ const MULTIPART_MAX_BYTES = 2 * 1024 ** 3;
 export interface TaskFailure {
   failed: true;
   error:
-    | { kind: 'http'; status: number; code: string; message: string }
+    | { kind: 'http'; code: ErrorCode; message: string }
     | { kind: 'format'; code: string; message: string }
     | { kind: 'other'; code?: string; message: string };
 }
@@ -70,7 +71,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T | TaskFailure> {
     return await work();
   } catch (error) {
     if (error instanceof HttpError)
-      return { failed: true, error: { kind: 'http', status: error.status, code: error.code, message: error.message } };
+      return { failed: true, error: { kind: 'http', code: error.code, message: error.message } };
     if (isProfFormatError(error))
       return { failed: true, error: { kind: 'format', code: error.code, message: error.message } };
     const code = (error as { code?: unknown }).code;

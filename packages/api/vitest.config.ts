@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@prof/source'] },
+  ssr: { resolve: { conditions: ['@prof/source'] } },
+  test: { testTimeout: 60_000, hookTimeout: 60_000 },
+});
