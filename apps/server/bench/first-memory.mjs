@@ -8,7 +8,7 @@
 //  2. a fresh server starts, and its first /memory reads the stored summary: the figure issue 10
 //     is about (previously 4,056 ms and +673 MB at ×64, decoding the whole document in the request);
 //  3. warm and zoomed /memory, /stacks of one bin and the CPU views (long-queries.mjs), on that server.
-// RSS is the server process's VmRSS just before the first query and just after its answer.
+// RSS is the server process's VmRSS just before the first query and just after its answer; peak is its VmHWM then.
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,7 @@ try {
     try {
       const r = await firstMemory(server, id);
       console.log(
-        `${label}: ${r.ms.toFixed(0)} ms, server RSS ${r.rssBeforeMb.toFixed(0)} → ${r.rssAfterMb.toFixed(0)} MB (+${(r.rssAfterMb - r.rssBeforeMb).toFixed(0)} MB)`,
+        `${label}: ${r.ms.toFixed(0)} ms, server RSS ${r.rssBeforeMb.toFixed(0)} → ${r.rssAfterMb.toFixed(0)} MB (+${(r.rssAfterMb - r.rssBeforeMb).toFixed(0)} MB), peak ${server.peakRssMb().toFixed(0)} MB`,
       );
       return server;
     } catch (error) {

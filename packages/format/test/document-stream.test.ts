@@ -2,7 +2,7 @@
 // gunzipDocument gives: the same document and the same samples, on every vmprof fixture, a
 // hand-built document and a profile four times longer than big_memory.prof; and the same error
 // codes on damaged input. ColumnDecoder decodes a column cut anywhere, varints included.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -112,6 +112,11 @@ describe('readDocumentColumns', () => {
 
   it('a hand-built document (two threads, memory with a hole, weights), fed in 7-byte pieces', async () => {
     await expectSameAsWhole(await gzipDocument(handBuiltDocument()), 7);
+  });
+
+  it('a schema-1 document without samples.heap: upgraded as gunzipDocument upgrades it', async () => {
+    const doc = await expectSameAsWhole(readFileSync(join(fixturesRoot, 'documents/v1-derived-v3-memory.msgpack.gz')));
+    expect(doc.samples.heap).toBeNull();
   });
 
   it('a profile four times longer than big_memory.prof', async () => {
