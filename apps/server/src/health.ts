@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { Health } from '@prof/api';
+import { responses } from './contract';
 import type { ProfileStore } from '@prof/store';
 import { freeSpace } from './disk';
 import type { AppContext } from './context';
@@ -59,7 +61,7 @@ export function registerHealth(app: FastifyInstance, ctx: AppContext, probe: Hea
     if (reply.statusCode === 507) probe.invalidate();
   });
 
-  app.get('/health', async () => {
+  app.get('/health', { schema: { response: responses(Health) } }, async () => {
     const { disk, quarantined } = await probe.current();
     // Liveness: a down shared index leaves the counts unknown, never the answer.
     const stats = await ctx.store.stats().catch(() => null);

@@ -9,5 +9,4 @@ export {
 } from './server';
 export { CONTENT_SECURITY_POLICY } from './routes/web';
 export { HttpError } from './http-error';
-export { MEMORY_RESPONSE, STACKS_RESPONSE } from './routes/read-api';
 export type { RetentionPolicy } from './retention';

@@ -6,7 +6,9 @@ export type QueryObject = Record<string, string | string[] | undefined>;
 /** The last value of a query parameter (repeated keys come as arrays). */
 export function single(query: QueryObject, key: string): string | undefined {
   const value = query[key];
-  return Array.isArray(value) ? value[value.length - 1] : value;
+  const last = Array.isArray(value) ? value[value.length - 1] : value;
+  // Schema validation coerced numbers (and Infinity, which it lets through): the checks below read text.
+  return last === undefined ? undefined : String(last);
 }
 
 export function all(query: QueryObject, key: string): string[] {

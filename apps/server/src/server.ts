@@ -1,5 +1,5 @@
 import { apiUrlFromQueryBase } from './protocols/query-base-url';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { UploadQueue } from './upload-queue';
 import { HttpError, handleError } from './http-error';
 import { armBodyTimeout } from './body';
 import { registerTokenHook } from './auth';
+import { CONTRACT_KEYWORDS, registerContract, validationError } from './contract';
 import { WorkPool } from './work-pool';
 import { RuntimeIds, runtimeSecret } from './runtime-ids';
 import { SummariesCache } from './summaries-cache';
@@ -123,6 +124,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       maxParamLength: 16_384, // any id a request line can hold (16 KiB of headers) gets 400 bad-id, not a 404 of no route
     },
     bodyLimit: 1024 * 1024,
+    // The @prof/api schemas carry annotations for the validation-error mapper (contract.ts).
+    ajv: { customOptions: { keywords: CONTRACT_KEYWORDS } },
     forceCloseConnections: true,
     rewriteUrl: (request) => apiUrlFromQueryBase(request.method, request.url ?? '/'),
   });
@@ -177,7 +180,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     shared: shared && options.index !== undefined,
   };
 
-  app.setErrorHandler(handleError);
+  app.setErrorHandler((error, request, reply) =>
+    handleError(validationError(error as FastifyError, request) ?? error, request, reply),
+  );
   const routes: ProfServer['routes'] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, config: route.config ?? {} });
@@ -190,6 +195,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   });
   const health = new HealthProbe(dataDir, store);
   await health.refresh();
+  // Before the routes: @fastify/swagger collects each route's schema as it is registered.
+  await registerContract(app);
   registerHealth(app, ctx, health);
   registerMetrics(app, { store, cache, pool });
   registerReady(app, store);

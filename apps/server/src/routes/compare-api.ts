@@ -1,5 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  CompareFunctionsResponse,
+  CompareMemoryResponse,
+  CompareQuery,
+  CompareStacksResponse,
+  CompareTreeResponse,
+} from '@prof/api';
+import { responses } from '../contract';
+import {
   aggregateCallTree,
   clockWindows,
   compareMemoryBins,
@@ -20,7 +28,7 @@ import { optionalInteger, optionalNumber, single, type QueryObject } from '../qu
 import type { AppContext } from '../context';
 import { checkThread, missingSeries, type MemorySeries } from '../decoded-cache';
 import type { CompareProfile, CompareSource } from '../compare-source';
-import { FRAME, seriesParam, type FrameJson } from './read-api';
+import { seriesParam, type FrameJson } from './read-api';
 
 type Side = 'base' | 'target';
 const SIDES: Side[] = ['base', 'target'];
@@ -81,155 +89,6 @@ async function onSide<T>(side: Side, fn: () => T | Promise<T>): Promise<T> {
     sideError(side, error);
   }
 }
-
-const weights = {
-  type: 'object',
-  required: ['self', 'total'],
-  properties: { self: { type: 'number' }, total: { type: 'number' } },
-} as const;
-const sideInfo = {
-  type: 'object',
-  required: ['id', 'from', 'to', 'samples'],
-  properties: {
-    id: { type: 'string' },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    thread: { type: ['integer', 'null'] },
-    samples: { type: 'integer' },
-  },
-} as const;
-export const COMPARE_FUNCTIONS_RESPONSE = {
-  type: 'object',
-  required: ['base', 'target', 'unit', 'count', 'functions'],
-  properties: {
-    base: sideInfo,
-    target: sideInfo,
-    unit: { type: 'string', enum: ['samples', 'bytes'] },
-    count: { type: 'integer' },
-    functions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'file', 'line', 'kind', 'base', 'target', 'baseShare', 'targetShare', 'delta', 'deltaShare'],
-        properties: {
-          name: { type: 'string' },
-          file: { type: 'string' },
-          line: { type: 'integer' },
-          kind: { type: 'string' },
-          base: weights,
-          target: weights,
-          baseShare: weights,
-          targetShare: weights,
-          delta: weights,
-          deltaShare: weights,
-          added: { type: 'boolean' },
-          removed: { type: 'boolean' },
-        },
-      },
-    },
-  },
-} as const;
-export const COMPARE_TREE_RESPONSE = {
-  type: 'object',
-  required: ['base', 'target', 'unit', 'minShare', 'nodes'],
-  properties: {
-    base: sideInfo,
-    target: sideInfo,
-    unit: { type: 'string', enum: ['samples', 'bytes'] },
-    minShare: { type: 'number' },
-    nodes: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'file', 'line', 'kind', 'parent', 'depth', 'base', 'target', 'added', 'removedTotal'],
-        properties: {
-          name: { type: 'string' },
-          file: { type: 'string' },
-          line: { type: 'integer' },
-          kind: { type: 'string' },
-          parent: { type: 'integer' },
-          depth: { type: 'integer' },
-          base: weights,
-          target: weights,
-          added: { type: 'boolean' },
-          removedTotal: { type: 'number' },
-        },
-      },
-    },
-  },
-} as const;
-export const COMPARE_STACKS_RESPONSE = {
-  type: 'object',
-  required: ['base', 'target', 'unit', 'count', 'stacks'],
-  properties: {
-    base: sideInfo,
-    target: sideInfo,
-    unit: { type: 'string', enum: ['samples', 'bytes'] },
-    count: { type: 'integer' },
-    stacks: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['stack', 'depth', 'base', 'target', 'delta', 'added', 'removed'],
-        properties: {
-          stack: { type: 'array', items: FRAME },
-          depth: { type: 'integer' },
-          base: { type: 'number' },
-          target: { type: 'number' },
-          delta: { type: 'number' },
-          added: { type: 'boolean' },
-          removed: { type: 'boolean' },
-        },
-      },
-    },
-  },
-} as const;
-const binSide = {
-  type: 'object',
-  required: ['count', 'mean', 'max', 'min'],
-  properties: {
-    count: { type: 'integer' },
-    mean: { type: ['number', 'null'] },
-    max: { type: ['number', 'null'] },
-    min: { type: ['number', 'null'] },
-  },
-} as const;
-export const COMPARE_MEMORY_RESPONSE = {
-  type: 'object',
-  required: ['base', 'target', 'unit', 'series', 'align', 'bins'],
-  properties: {
-    base: sideInfo,
-    target: sideInfo,
-    unit: { type: 'string', enum: ['bytes'] },
-    series: { type: 'string' },
-    align: { type: 'string', enum: ['runtime', 'clock'] },
-    /** With align=clock: wall-clock ms since the epoch of offset 0, and each side's start after it. */
-    origin: { type: 'number' },
-    offsets: {
-      type: 'object',
-      required: ['base', 'target'],
-      properties: { base: { type: 'number' }, target: { type: 'number' } },
-    },
-    bins: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['start', 'end', 'base', 'target', 'delta'],
-        properties: {
-          start: { type: 'number' },
-          end: { type: 'number' },
-          base: binSide,
-          target: binSide,
-          delta: {
-            type: 'object',
-            required: ['mean', 'max'],
-            properties: { mean: { type: ['number', 'null'] }, max: { type: ['number', 'null'] } },
-          },
-        },
-      },
-    },
-  },
-} as const;
 
 /** The two windows on one wall clock; 409 when a side's start time is unknown (e.g. a V8 profile). */
 function clockAligned(base: SideRun, target: SideRun) {
@@ -312,178 +171,194 @@ export function registerCompareApi(
     { start: 0, end: c.sampleStack.length, weight: c.weight },
   ];
 
-  app.get('/api/compare/functions', { schema: { response: { 200: COMPARE_FUNCTIONS_RESPONSE } } }, async (request) => {
-    const query = request.query as QueryObject;
-    const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
-    const growthOf = weightParam(query);
-    const runs = await sides(query);
-    const sides2 = await folded(runs, growthOf);
-    const tables = sides2.map(([run, keyed]) => functionTable(keyed.stacks, ...args(run)));
-    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
-    const diff = diffFunctionTables(tables[0], tables[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
-    const [base, target] = runs;
-    return {
-      base: info(base, baseRun.samples),
-      target: info(target, targetRun.samples),
-      unit: growthOf ? 'bytes' : 'samples',
-      count: diff.rows.length,
-      functions: diff.rows.slice(0, top).map((r) => ({
-        ...(r.targetFrame >= 0
-          ? target.p.frame(targetKeyed.frameOf[r.targetFrame])
-          : base.p.frame(baseKeyed.frameOf[r.baseFrame])),
-        base: r.base,
-        target: r.target,
-        baseShare: r.baseShare,
-        targetShare: r.targetShare,
-        delta: r.delta,
-        deltaShare: r.deltaShare,
-        added: r.added,
-        removed: r.removed,
-      })),
-    };
-  });
+  app.get(
+    '/api/compare/functions',
+    { schema: { querystring: CompareQuery, response: responses(CompareFunctionsResponse) } },
+    async (request) => {
+      const query = request.query as QueryObject;
+      const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
+      const growthOf = weightParam(query);
+      const runs = await sides(query);
+      const sides2 = await folded(runs, growthOf);
+      const tables = sides2.map(([run, keyed]) => functionTable(keyed.stacks, ...args(run)));
+      const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
+      const diff = diffFunctionTables(tables[0], tables[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
+      const [base, target] = runs;
+      return {
+        base: info(base, baseRun.samples),
+        target: info(target, targetRun.samples),
+        unit: growthOf ? 'bytes' : 'samples',
+        count: diff.rows.length,
+        functions: diff.rows.slice(0, top).map((r) => ({
+          ...(r.targetFrame >= 0
+            ? target.p.frame(targetKeyed.frameOf[r.targetFrame])
+            : base.p.frame(baseKeyed.frameOf[r.baseFrame])),
+          base: r.base,
+          target: r.target,
+          baseShare: r.baseShare,
+          targetShare: r.targetShare,
+          delta: r.delta,
+          deltaShare: r.deltaShare,
+          added: r.added,
+          removed: r.removed,
+        })),
+      };
+    },
+  );
 
-  app.get('/api/compare/tree', { schema: { response: { 200: COMPARE_TREE_RESPONSE } } }, async (request) => {
-    const query = request.query as QueryObject;
-    const minShare = optionalNumber(query, 'minShare') ?? DEFAULT_MIN_SHARE;
-    if (!(minShare >= 0 && minShare <= 1))
-      throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
-    const growthOf = weightParam(query);
-    const runs = await sides(query);
-    const sides2 = await folded(runs, growthOf);
-    const trees = sides2.map(([run, keyed]) => aggregateCallTree(keyed.stacks, ...args(run)));
-    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
-    const diff = diffCallTrees(trees[0], trees[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
-    const tree = diff.target;
-    const target = runs[1].p;
-    const names = new Map<number, FrameJson>();
-    const frameOf = (key: number) => {
-      let f = names.get(key);
-      if (!f) names.set(key, (f = target.frame(targetKeyed.frameOf[key])));
-      return f;
-    };
-    // Nodes too thin to draw are dropped with their subtrees; the parent's total still counts them.
-    const limit = minShare * diff.targetWeight;
-    const newId = new Int32Array(tree.length).fill(-1);
-    const nodes: unknown[] = [];
-    for (let n = 0; n < tree.length; ) {
-      if (n > 0 && tree.total[n] < limit) {
-        n = tree.subtreeEnd[n];
-        continue;
+  app.get(
+    '/api/compare/tree',
+    { schema: { querystring: CompareQuery, response: responses(CompareTreeResponse) } },
+    async (request) => {
+      const query = request.query as QueryObject;
+      const minShare = optionalNumber(query, 'minShare') ?? DEFAULT_MIN_SHARE;
+      if (!(minShare >= 0 && minShare <= 1))
+        throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
+      const growthOf = weightParam(query);
+      const runs = await sides(query);
+      const sides2 = await folded(runs, growthOf);
+      const trees = sides2.map(([run, keyed]) => aggregateCallTree(keyed.stacks, ...args(run)));
+      const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
+      const diff = diffCallTrees(trees[0], trees[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
+      const tree = diff.target;
+      const target = runs[1].p;
+      const names = new Map<number, FrameJson>();
+      const frameOf = (key: number) => {
+        let f = names.get(key);
+        if (!f) names.set(key, (f = target.frame(targetKeyed.frameOf[key])));
+        return f;
+      };
+      // Nodes too thin to draw are dropped with their subtrees; the parent's total still counts them.
+      const limit = minShare * diff.targetWeight;
+      const newId = new Int32Array(tree.length).fill(-1);
+      const nodes: unknown[] = [];
+      for (let n = 0; n < tree.length; ) {
+        if (n > 0 && tree.total[n] < limit) {
+          n = tree.subtreeEnd[n];
+          continue;
+        }
+        newId[n] = nodes.length;
+        const frame = n === 0 ? { name: '(root)', file: '', line: 0, kind: 'root' } : frameOf(tree.frame[n]);
+        nodes.push({
+          ...frame,
+          parent: n === 0 ? -1 : newId[tree.parent[n]],
+          depth: tree.depth[n],
+          base: { self: diff.baseSelf[n], total: diff.baseTotal[n] },
+          target: { self: tree.self[n], total: tree.total[n] },
+          added: diff.baseNode[n] < 0,
+          removedTotal: diff.removedTotal[n],
+        });
+        n++;
       }
-      newId[n] = nodes.length;
-      const frame = n === 0 ? { name: '(root)', file: '', line: 0, kind: 'root' } : frameOf(tree.frame[n]);
-      nodes.push({
-        ...frame,
-        parent: n === 0 ? -1 : newId[tree.parent[n]],
-        depth: tree.depth[n],
-        base: { self: diff.baseSelf[n], total: diff.baseTotal[n] },
-        target: { self: tree.self[n], total: tree.total[n] },
-        added: diff.baseNode[n] < 0,
-        removedTotal: diff.removedTotal[n],
+      return {
+        base: info(runs[0], baseRun.samples),
+        target: info(runs[1], targetRun.samples),
+        unit: growthOf ? 'bytes' : 'samples',
+        minShare,
+        nodes,
+      };
+    },
+  );
+
+  app.get(
+    '/api/compare/stacks',
+    { schema: { querystring: CompareQuery, response: responses(CompareStacksResponse) } },
+    async (request) => {
+      const query = request.query as QueryObject;
+      const top = optionalInteger(query, 'top', 0, 1000) ?? DEFAULT_TOP_STACKS;
+      const growthOf = weightParam(query);
+      const runs = await sides(query);
+      const sides2 = await folded(runs, growthOf);
+      const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
+      const diff = diffStacks(
+        { stacks: baseKeyed.stacks, run: baseRun },
+        { stacks: targetKeyed.stacks, run: targetRun },
+        matchFrames(baseKeyed.keys, targetKeyed.keys),
+        top,
+      );
+      const pathOf = (i: number, node: number) => {
+        const [, { stacks, frameOf }] = sides2[i];
+        const p = runs[i].p;
+        const frames: FrameJson[] = [];
+        let depth = 0;
+        for (let n = node; n >= 0; n = stacks.parent[n], depth++) {
+          if (depth < STACK_FRAMES) frames.push(p.frame(frameOf[stacks.frame[n]]));
+        }
+        return { stack: frames.reverse(), depth };
+      };
+      return {
+        base: info(runs[0], baseRun.samples),
+        target: info(runs[1], targetRun.samples),
+        unit: growthOf ? 'bytes' : 'samples',
+        count: diff.count,
+        stacks: diff.rows.map((r) => ({
+          ...(r.targetStack >= 0 ? pathOf(1, r.targetStack) : pathOf(0, r.baseStack)),
+          base: r.base,
+          target: r.target,
+          delta: r.delta,
+          added: r.baseStack < 0,
+          removed: r.targetStack < 0,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/compare/memory',
+    { schema: { querystring: CompareQuery, response: responses(CompareMemoryResponse) } },
+    async (request) => {
+      const query = request.query as QueryObject;
+      const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+      const series = seriesParam(query);
+      const align = single(query, 'align') ?? 'runtime';
+      if (align !== 'runtime' && align !== 'clock')
+        throw new HttpError(400, 'bad-query', `align=${JSON.stringify(align)}: expected runtime or clock`);
+      const runs = await sides(query);
+      const [base, target] = runs;
+      runs.forEach((s, i) => {
+        if (!s.p.available.includes(series)) sideError(SIDES[i], missingSeries(series, s.p.available));
       });
-      n++;
-    }
-    return {
-      base: info(runs[0], baseRun.samples),
-      target: info(runs[1], targetRun.samples),
-      unit: growthOf ? 'bytes' : 'samples',
-      minShare,
-      nodes,
-    };
-  });
-
-  app.get('/api/compare/stacks', { schema: { response: { 200: COMPARE_STACKS_RESPONSE } } }, async (request) => {
-    const query = request.query as QueryObject;
-    const top = optionalInteger(query, 'top', 0, 1000) ?? DEFAULT_TOP_STACKS;
-    const growthOf = weightParam(query);
-    const runs = await sides(query);
-    const sides2 = await folded(runs, growthOf);
-    const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
-    const diff = diffStacks(
-      { stacks: baseKeyed.stacks, run: baseRun },
-      { stacks: targetKeyed.stacks, run: targetRun },
-      matchFrames(baseKeyed.keys, targetKeyed.keys),
-      top,
-    );
-    const pathOf = (i: number, node: number) => {
-      const [, { stacks, frameOf }] = sides2[i];
-      const p = runs[i].p;
-      const frames: FrameJson[] = [];
-      let depth = 0;
-      for (let n = node; n >= 0; n = stacks.parent[n], depth++) {
-        if (depth < STACK_FRAMES) frames.push(p.frame(frameOf[stacks.frame[n]]));
+      // Samples of each side's own window, before a clock alignment widens it.
+      const samples = await Promise.all(
+        runs.map((s, i) => onSide(SIDES[i], () => s.p.sampleCount(s.thread, s.from, s.to))),
+      );
+      const clock = align === 'clock' ? clockAligned(base, target) : undefined;
+      if (clock) {
+        // Both sides now span the union of the two windows on the clock.
+        [base.from, base.to, target.from, target.to] = [
+          clock.base.from,
+          clock.base.to,
+          clock.target.from,
+          clock.target.to,
+        ];
       }
-      return { stack: frames.reverse(), depth };
-    };
-    return {
-      base: info(runs[0], baseRun.samples),
-      target: info(runs[1], targetRun.samples),
-      unit: growthOf ? 'bytes' : 'samples',
-      count: diff.count,
-      stacks: diff.rows.map((r) => ({
-        ...(r.targetStack >= 0 ? pathOf(1, r.targetStack) : pathOf(0, r.baseStack)),
-        base: r.base,
-        target: r.target,
-        delta: r.delta,
-        added: r.baseStack < 0,
-        removed: r.targetStack < 0,
-      })),
-    };
-  });
-
-  app.get('/api/compare/memory', { schema: { response: { 200: COMPARE_MEMORY_RESPONSE } } }, async (request) => {
-    const query = request.query as QueryObject;
-    const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
-    const series = seriesParam(query);
-    const align = single(query, 'align') ?? 'runtime';
-    if (align !== 'runtime' && align !== 'clock')
-      throw new HttpError(400, 'bad-query', `align=${JSON.stringify(align)}: expected runtime or clock`);
-    const runs = await sides(query);
-    const [base, target] = runs;
-    runs.forEach((s, i) => {
-      if (!s.p.available.includes(series)) sideError(SIDES[i], missingSeries(series, s.p.available));
-    });
-    // Samples of each side's own window, before a clock alignment widens it.
-    const samples = await Promise.all(
-      runs.map((s, i) => onSide(SIDES[i], () => s.p.sampleCount(s.thread, s.from, s.to))),
-    );
-    const clock = align === 'clock' ? clockAligned(base, target) : undefined;
-    if (clock) {
-      // Both sides now span the union of the two windows on the clock.
-      [base.from, base.to, target.from, target.to] = [
-        clock.base.from,
-        clock.base.to,
-        clock.target.from,
-        clock.target.to,
-      ];
-    }
-    const binsOf = (i: number) => (q: BinQuery) => runs[i].p.memoryBins(runs[i].thread, series, q);
-    const diff = await compareMemoryBins(
-      (q) => onSide('base', () => binsOf(0)(q)),
-      (q) => onSide('target', () => binsOf(1)(q)),
-      { base, target, bins },
-    );
-    const stats = (r: typeof diff.base, i: number) =>
-      r.count[i] === 0
-        ? { count: 0, mean: null, max: null, min: null }
-        : { count: r.count[i], mean: r.mean[i], max: r.max[i], min: r.min[i] };
-    const orNull = (x: number) => (Number.isNaN(x) ? null : x);
-    const rows = Array.from(diff.start, (start, i) => ({
-      start,
-      end: diff.end[i],
-      base: stats(diff.base, i),
-      target: stats(diff.target, i),
-      delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
-    }));
-    return {
-      base: info(base, samples[0]),
-      target: info(target, samples[1]),
-      unit: 'bytes',
-      series,
-      align,
-      ...(clock ? { origin: clock.origin, offsets: clock.offsets } : {}),
-      bins: rows,
-    };
-  });
+      const binsOf = (i: number) => (q: BinQuery) => runs[i].p.memoryBins(runs[i].thread, series, q);
+      const diff = await compareMemoryBins(
+        (q) => onSide('base', () => binsOf(0)(q)),
+        (q) => onSide('target', () => binsOf(1)(q)),
+        { base, target, bins },
+      );
+      const stats = (r: typeof diff.base, i: number) =>
+        r.count[i] === 0
+          ? { count: 0, mean: null, max: null, min: null }
+          : { count: r.count[i], mean: r.mean[i], max: r.max[i], min: r.min[i] };
+      const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+      const rows = Array.from(diff.start, (start, i) => ({
+        start,
+        end: diff.end[i],
+        base: stats(diff.base, i),
+        target: stats(diff.target, i),
+        delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
+      }));
+      return {
+        base: info(base, samples[0]),
+        target: info(target, samples[1]),
+        unit: 'bytes',
+        series,
+        align,
+        ...(clock ? { origin: clock.origin, offsets: clock.offsets } : {}),
+        bins: rows,
+      };
+    },
+  );
 }

@@ -1,5 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  CpuCallsResponse,
+  CpuFrameQuery,
+  CpuFunctionsResponse,
+  CpuInfoResponse,
+  CpuLinesResponse,
+  CpuRangeQuery,
+  CpuTreeQuery,
+  CpuTreeResponse,
+  IdParams,
+} from '@prof/api';
+import { responses } from '../contract';
+import {
   callTreeFromColumns,
   DEFAULT_MAX_NODES,
   DEFAULT_MIN_SHARE,
@@ -157,107 +169,127 @@ export function registerCpuApi(
 
   const cached = (reply: FastifyReply) => reply.header('Cache-Control', IMMUTABLE);
 
-  app.get('/api/profiles/:id/cpu', async (request, reply) => {
-    const p = await open(request);
-    const f = p.frames;
-    const m = p.meta;
-    cached(reply);
-    return {
-      meta: {
-        project: m.project,
-        name: m.name,
-        interpreter: m.interpreter,
-        startTime: m.startTime,
-        endTime: m.endTime,
-        zone: m.zone,
-        argv: m.argv,
-        host: m.host,
-        source: m.source,
-        tags: m.tags,
-      },
-      frames: {
-        name: Array.from(f.name, (s) => p.strings[s]),
-        file: Array.from(f.file, (s) => p.strings[s]),
-        line: Array.from(f.line),
-        kind: Array.from(f.kind),
-        kindNames: FRAME_KIND_NAMES,
-      },
-      threads: p.threads,
-      sampleCount: p.sampleCount,
-      durationMs: p.durationMs,
-      hasMemory: p.hasMemory,
-      timeEstimated: p.timeEstimated,
-      timeSource: p.timeSource,
-      weighted: p.weighted,
-      unit: p.weighted ? 'µs' : 'samples',
-      hasLines: p.hasLines,
-      hasRunnerFrames: p.hasRunnerFrames,
-      warnings: p.warnings,
-    };
-  });
+  app.get(
+    '/api/profiles/:id/cpu',
+    { schema: { params: IdParams, response: responses(CpuInfoResponse) } },
+    async (request, reply) => {
+      const p = await open(request);
+      const f = p.frames;
+      const m = p.meta;
+      cached(reply);
+      return {
+        meta: {
+          project: m.project,
+          name: m.name,
+          interpreter: m.interpreter,
+          startTime: m.startTime,
+          endTime: m.endTime,
+          zone: m.zone,
+          argv: m.argv,
+          host: m.host,
+          source: m.source,
+          tags: m.tags,
+        },
+        frames: {
+          name: Array.from(f.name, (s) => p.strings[s]),
+          file: Array.from(f.file, (s) => p.strings[s]),
+          line: Array.from(f.line),
+          kind: Array.from(f.kind),
+          kindNames: FRAME_KIND_NAMES,
+        },
+        threads: p.threads,
+        sampleCount: p.sampleCount,
+        durationMs: p.durationMs,
+        hasMemory: p.hasMemory,
+        timeEstimated: p.timeEstimated,
+        timeSource: p.timeSource,
+        weighted: p.weighted,
+        unit: p.weighted ? 'µs' : 'samples',
+        hasLines: p.hasLines,
+        hasRunnerFrames: p.hasRunnerFrames,
+        warnings: p.warnings,
+      };
+    },
+  );
 
-  app.get('/api/profiles/:id/cpu/tree', async (request, reply) => {
-    const query = request.query as QueryObject;
-    const minShare = shareParam(query);
-    const maxNodes = maxNodesParam(query);
-    const runner = optionalBoolean(query, 'runner') ?? false;
-    const a = await ask(request);
-    const stacks = runner ? a.p.stacks : a.p.stacksWithoutRunner();
-    const tree = pruneCallTree(callTreeFromColumns(stacks, a.run.columns), { minShare, maxNodes });
-    cached(reply);
-    return {
-      ...described(a),
-      runner,
-      minShare,
-      maxNodes,
-      weightTotal: tree.length ? tree.total[0] : 0,
-      unprunedNodes: tree.unprunedLength,
-      // Columns, one entry per node in preorder (see @prof/binning's CallTree): compact to send and to read.
-      nodes: {
-        length: tree.length,
-        frame: Array.from(tree.frame),
-        parent: Array.from(tree.parent),
-        depth: Array.from(tree.depth),
-        self: Array.from(tree.self),
-        total: Array.from(tree.total),
-        subtreeEnd: Array.from(tree.subtreeEnd),
-        offset: Array.from(tree.offset),
-        cut: Array.from(tree.cut),
-        cutCount: Array.from(tree.cutCount),
-      },
-    };
-  });
+  app.get(
+    '/api/profiles/:id/cpu/tree',
+    { schema: { params: IdParams, querystring: CpuTreeQuery, response: responses(CpuTreeResponse) } },
+    async (request, reply) => {
+      const query = request.query as QueryObject;
+      const minShare = shareParam(query);
+      const maxNodes = maxNodesParam(query);
+      const runner = optionalBoolean(query, 'runner') ?? false;
+      const a = await ask(request);
+      const stacks = runner ? a.p.stacks : a.p.stacksWithoutRunner();
+      const tree = pruneCallTree(callTreeFromColumns(stacks, a.run.columns), { minShare, maxNodes });
+      cached(reply);
+      return {
+        ...described(a),
+        runner,
+        minShare,
+        maxNodes,
+        weightTotal: tree.length ? tree.total[0] : 0,
+        unprunedNodes: tree.unprunedLength,
+        // Columns, one entry per node in preorder (see @prof/binning's CallTree): compact to send and to read.
+        nodes: {
+          length: tree.length,
+          frame: Array.from(tree.frame),
+          parent: Array.from(tree.parent),
+          depth: Array.from(tree.depth),
+          self: Array.from(tree.self),
+          total: Array.from(tree.total),
+          subtreeEnd: Array.from(tree.subtreeEnd),
+          offset: Array.from(tree.offset),
+          cut: Array.from(tree.cut),
+          cutCount: Array.from(tree.cutCount),
+        },
+      };
+    },
+  );
 
-  app.get('/api/profiles/:id/cpu/functions', async (request, reply) => {
-    const a = await ask(request);
-    const table = functionTableFromColumns(a.p.stacks, a.run.columns);
-    cached(reply);
-    return {
-      ...described(a),
-      weightTotal: table.weightTotal,
-      functions: {
-        length: table.length,
-        frame: Array.from(table.frame),
-        self: Array.from(table.self),
-        total: Array.from(table.total),
-      },
-    };
-  });
+  app.get(
+    '/api/profiles/:id/cpu/functions',
+    { schema: { params: IdParams, querystring: CpuRangeQuery, response: responses(CpuFunctionsResponse) } },
+    async (request, reply) => {
+      const a = await ask(request);
+      const table = functionTableFromColumns(a.p.stacks, a.run.columns);
+      cached(reply);
+      return {
+        ...described(a),
+        weightTotal: table.weightTotal,
+        functions: {
+          length: table.length,
+          frame: Array.from(table.frame),
+          self: Array.from(table.self),
+          total: Array.from(table.total),
+        },
+      };
+    },
+  );
 
-  app.get('/api/profiles/:id/cpu/calls', async (request, reply) => {
-    const a = await ask(request);
-    const frame = frameParam(request.query as QueryObject, a.p);
-    const calls = functionCallsFromColumns(a.p.stacks, a.run.columns, frame);
-    cached(reply);
-    return { ...described(a), ...calls };
-  });
+  app.get(
+    '/api/profiles/:id/cpu/calls',
+    { schema: { params: IdParams, querystring: CpuFrameQuery, response: responses(CpuCallsResponse) } },
+    async (request, reply) => {
+      const a = await ask(request);
+      const frame = frameParam(request.query as QueryObject, a.p);
+      const calls = functionCallsFromColumns(a.p.stacks, a.run.columns, frame);
+      cached(reply);
+      return { ...described(a), ...calls };
+    },
+  );
 
-  app.get('/api/profiles/:id/cpu/lines', async (request, reply) => {
-    const a = await ask(request);
-    const frame = frameParam(request.query as QueryObject, a.p);
-    const { sampleStack, weight } = a.run.columns;
-    const lines = lineTable(a.p.stacks, sampleStack, frame, { start: 0, end: sampleStack.length, weight });
-    cached(reply);
-    return { ...described(a), frame, lines };
-  });
+  app.get(
+    '/api/profiles/:id/cpu/lines',
+    { schema: { params: IdParams, querystring: CpuFrameQuery, response: responses(CpuLinesResponse) } },
+    async (request, reply) => {
+      const a = await ask(request);
+      const frame = frameParam(request.query as QueryObject, a.p);
+      const { sampleStack, weight } = a.run.columns;
+      const lines = lineTable(a.p.stacks, sampleStack, frame, { start: 0, end: sampleStack.length, weight });
+      cached(reply);
+      return { ...described(a), frame, lines };
+    },
+  );
 }

@@ -1,4 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  DeleteResponse,
+  IdParams,
+  MemoryQuery,
+  MemoryResponse,
+  ProfileRow,
+  ProjectsResponse,
+  PruneQuery,
+  PruneResponse,
+  SearchQuery,
+  SearchResult,
+  StacksQuery,
+  StacksResponse,
+} from '@prof/api';
+import { responses } from '../contract';
 import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
 import { analyzeStacks, binRows, queryBins, sampleRange, MAX_BINS } from '@prof/binning';
 import { isProfileId } from '@prof/store';
@@ -63,69 +78,6 @@ export function seriesParam(query: QueryObject): MemorySeries {
   return series as MemorySeries;
 }
 
-// The shapes of the two decoding endpoints, as Fastify response schemas: other tools script
-// against them, so they are written down here (and serialised by fast-json-stringify from them).
-const nullableNumber = { type: ['number', 'null'] } as const;
-export const FRAME = {
-  type: 'object',
-  required: ['name', 'file', 'line', 'kind'],
-  properties: {
-    name: { type: 'string' },
-    file: { type: 'string' },
-    line: { type: 'integer' },
-    kind: { type: 'string' },
-  },
-} as const;
-const frames = { type: 'array', items: FRAME } as const;
-export const MEMORY_RESPONSE = {
-  type: 'object',
-  required: ['bins', 'unit', 'from', 'to', 'durationMs', 'timeEstimated', 'series', 'available'],
-  properties: {
-    bins: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['start', 'end', 'count', 'mean', 'max', 'min'],
-        properties: {
-          start: { type: 'number' },
-          end: { type: 'number' },
-          count: { type: 'integer' },
-          mean: nullableNumber,
-          max: nullableNumber,
-          min: nullableNumber,
-        },
-      },
-    },
-    unit: { type: 'string', enum: ['bytes'] },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    durationMs: { type: 'number' },
-    timeEstimated: { type: 'boolean' },
-    series: { type: 'string', enum: MEMORY_SERIES },
-    available: { type: 'array', items: { type: 'string', enum: MEMORY_SERIES } },
-  },
-} as const;
-export const STACKS_RESPONSE = {
-  type: 'object',
-  required: ['samples', 'from', 'to', 'prefix', 'extension', 'share', 'top'],
-  properties: {
-    samples: { type: 'integer' },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    prefix: frames,
-    extension: frames,
-    share: { type: 'number' },
-    top: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['stack', 'count'],
-        properties: { stack: frames, count: { type: 'integer' }, growth: { type: 'number' } },
-      },
-    },
-  },
-} as const;
-
 export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   /** Runs `derive` on a cached profile and re-measures the entry when it made the profile hold more. */
   function derived<T>(id: string, decoded: DecodedProfile, derive: () => T): T {
@@ -146,11 +98,17 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     throw new HttpError(404, 'not-found', `no profile with id ${id}`);
   }
 
-  app.get('/api/profiles', async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)));
+  app.get(
+    '/api/profiles',
+    { schema: { querystring: SearchQuery, response: responses(SearchResult) } },
+    async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)),
+  );
 
-  app.get('/api/projects', async () => ({ projects: await ctx.store.projects() }));
+  app.get('/api/projects', { schema: { response: responses(ProjectsResponse) } }, async () => ({
+    projects: await ctx.store.projects(),
+  }));
 
-  app.get('/api/profiles/:id', async (request) => {
+  app.get('/api/profiles/:id', { schema: { params: IdParams, response: responses(ProfileRow) } }, async (request) => {
     const id = idParam(request);
     const row = await ctx.store.get(id);
     if (row) return row;
@@ -166,95 +124,119 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     throw new HttpError(404, 'not-found', `no profile with id ${id}`);
   });
 
-  app.get('/api/profiles/:id/document', async (request, reply) => {
-    const id = idParam(request);
-    await ensureLive(id);
-    const etag = `"${id}"`; // a profile's bytes never change once stored
-    const ifNoneMatch = request.headers['if-none-match'];
-    const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-    // Only a stored profile is "not modified": a deleted or never-stored id is a 404 whatever the client cached.
-    if (matches && (await ctx.store.get(id))) {
-      return reply.code(304).header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').send();
-    }
-    const bytes = await ctx.cache.bytes.get(id);
-    if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
-    return reply
-      .header('Content-Type', 'application/x-msgpack')
-      .header('Content-Encoding', 'gzip')
-      .header('ETag', etag)
-      .header('Cache-Control', 'public, max-age=31536000, immutable')
-      .send(bytes);
-  });
+  app.get(
+    '/api/profiles/:id/document',
+    { schema: { params: IdParams, response: responses(null) } },
+    async (request, reply) => {
+      const id = idParam(request);
+      await ensureLive(id);
+      const etag = `"${id}"`; // a profile's bytes never change once stored
+      const ifNoneMatch = request.headers['if-none-match'];
+      const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+      // Only a stored profile is "not modified": a deleted or never-stored id is a 404 whatever the client cached.
+      if (matches && (await ctx.store.get(id))) {
+        return reply
+          .code(304)
+          .header('ETag', etag)
+          .header('Cache-Control', 'public, max-age=31536000, immutable')
+          .send();
+      }
+      const bytes = await ctx.cache.bytes.get(id);
+      if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+      return reply
+        .header('Content-Type', 'application/x-msgpack')
+        .header('Content-Encoding', 'gzip')
+        .header('ETag', etag)
+        .header('Cache-Control', 'public, max-age=31536000, immutable')
+        .send(bytes);
+    },
+  );
 
-  app.get('/api/profiles/:id/memory', { schema: { response: { 200: MEMORY_RESPONSE } } }, async (request) => {
-    const id = idParam(request);
-    const query = request.query as QueryObject;
-    await ensureLive(id);
-    const summaries = await ctx.summaries.get(id);
-    if (summaries) return memoryFromSummaries(summaries, query);
-    const decoded = await ctx.cache.get(id);
-    const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
-    const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
-    const series = seriesParam(query);
-    const { from, to } = windowOf(query, decoded.doc);
-    const summary = derived(id, decoded, () => decoded.memorySummary(thread, series));
-    const result = queryBins(summary, { from, to, bins, align: optionalBoolean(query, 'align') ?? false });
-    return {
-      bins: binRows(result),
-      unit: 'bytes',
-      from: result.from,
-      to: result.to,
-      durationMs: decoded.durationMs,
-      timeEstimated: decoded.doc.samples.timeEstimated,
-      series,
-      available: decoded.available,
-    };
-  });
+  app.get(
+    '/api/profiles/:id/memory',
+    { schema: { params: IdParams, querystring: MemoryQuery, response: responses(MemoryResponse) } },
+    async (request) => {
+      const id = idParam(request);
+      const query = request.query as QueryObject;
+      await ensureLive(id);
+      const summaries = await ctx.summaries.get(id);
+      if (summaries) return memoryFromSummaries(summaries, query);
+      const decoded = await ctx.cache.get(id);
+      const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
+      const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
+      const series = seriesParam(query);
+      const { from, to } = windowOf(query, decoded.doc);
+      const summary = derived(id, decoded, () => decoded.memorySummary(thread, series));
+      const result = queryBins(summary, { from, to, bins, align: optionalBoolean(query, 'align') ?? false });
+      return {
+        bins: binRows(result),
+        unit: 'bytes',
+        from: result.from,
+        to: result.to,
+        durationMs: decoded.durationMs,
+        timeEstimated: decoded.doc.samples.timeEstimated,
+        series,
+        available: decoded.available,
+      };
+    },
+  );
 
-  app.get('/api/profiles/:id/stacks', { schema: { response: { 200: STACKS_RESPONSE } } }, async (request) => {
-    const id = idParam(request);
-    const query = request.query as QueryObject;
-    await ensureLive(id);
-    const summaries = await ctx.summaries.get(id);
-    if (summaries) return stacksFromSummaries(summaries, query);
-    const decoded = await ctx.cache.get(id);
-    const doc = decoded.doc;
-    const { thread, topK, rank, growthFrom } = stacksQuery(query, decoded.available);
-    const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
-    const { from, to } = windowOf(query, doc);
-    const indices = derived(id, decoded, () => decoded.rowsOf(thread));
-    const { start, end } = sampleRange(doc.samples.time, from, to, indices);
-    const analysis = analyzeStacks(doc.stacks, doc.samples.stack, {
-      start,
-      end,
-      indices,
-      topK,
-      memory: memory || undefined,
-      rankBy: rank,
-    });
-    return stacksJson(analysis, from, to, (f) => frameJson(doc, f));
-  });
+  app.get(
+    '/api/profiles/:id/stacks',
+    { schema: { params: IdParams, querystring: StacksQuery, response: responses(StacksResponse) } },
+    async (request) => {
+      const id = idParam(request);
+      const query = request.query as QueryObject;
+      await ensureLive(id);
+      const summaries = await ctx.summaries.get(id);
+      if (summaries) return stacksFromSummaries(summaries, query);
+      const decoded = await ctx.cache.get(id);
+      const doc = decoded.doc;
+      const { thread, topK, rank, growthFrom } = stacksQuery(query, decoded.available);
+      const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
+      const { from, to } = windowOf(query, doc);
+      const indices = derived(id, decoded, () => decoded.rowsOf(thread));
+      const { start, end } = sampleRange(doc.samples.time, from, to, indices);
+      const analysis = analyzeStacks(doc.stacks, doc.samples.stack, {
+        start,
+        end,
+        indices,
+        topK,
+        memory: memory || undefined,
+        rankBy: rank,
+      });
+      return stacksJson(analysis, from, to, (f) => frameJson(doc, f));
+    },
+  );
 
-  app.delete('/api/profiles/:id', async (request) => {
-    const id = idParam(request);
-    const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
-    ctx.cache.forget(id);
-    ctx.summaries.forget(id);
-    if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
-    return { deleted: id };
-  });
+  app.delete(
+    '/api/profiles/:id',
+    { schema: { params: IdParams, response: responses(DeleteResponse) } },
+    async (request) => {
+      const id = idParam(request);
+      const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
+      ctx.cache.forget(id);
+      ctx.summaries.forget(id);
+      if (!deleted) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
+      return { deleted: id };
+    },
+  );
 
   // Retention on demand: `olderThan` (30d, 12h; bare number = days) and/or `maxTotalSize` (50GB, 500MiB).
-  app.post('/api/prune', async (request) => {
-    const query = request.query as QueryObject;
-    const olderThan = single(query, 'olderThan');
-    const maxTotalSize = single(query, 'maxTotalSize');
-    if (olderThan === undefined && maxTotalSize === undefined) {
-      throw new HttpError(400, 'bad-query', 'prune needs olderThan (e.g. 30d) and/or maxTotalSize (e.g. 50GB)');
-    }
-    return prune(ctx, {
-      olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, 'olderThan'),
-      maxTotalBytes: maxTotalSize === undefined ? undefined : parseSize(maxTotalSize, 'maxTotalSize'),
-    });
-  });
+  app.post(
+    '/api/prune',
+    { schema: { querystring: PruneQuery, response: responses(PruneResponse) } },
+    async (request) => {
+      const query = request.query as QueryObject;
+      const olderThan = single(query, 'olderThan');
+      const maxTotalSize = single(query, 'maxTotalSize');
+      if (olderThan === undefined && maxTotalSize === undefined) {
+        throw new HttpError(400, 'bad-query', 'prune needs olderThan (e.g. 30d) and/or maxTotalSize (e.g. 50GB)');
+      }
+      return prune(ctx, {
+        olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, 'olderThan'),
+        maxTotalBytes: maxTotalSize === undefined ? undefined : parseSize(maxTotalSize, 'maxTotalSize'),
+      });
+    },
+  );
 }

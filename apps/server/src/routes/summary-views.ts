@@ -48,7 +48,7 @@ export async function stacksFromSummaries(s: Summaries, query: QueryObject) {
   return stacksJson(analysis, from, to, names);
 }
 
-/** The /stacks answer (STACKS_RESPONSE) of an analysis, frames named by `frame`. */
+/** The /stacks answer (`StacksResponse` of @prof/api) of an analysis, frames named by `frame`. */
 export function stacksJson(analysis: StackAnalysis, from: number, to: number, frame: (row: number) => FrameJson) {
   const frames = (rows: number[]) => rows.map(frame);
   return {

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RuntimeParams, StatusOk, UploadBody, UploadQuery, UploadResponse } from '@prof/api';
+import { responses } from '../contract';
 import { createReadStream } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,99 +65,123 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
 
   const sessions = new Map<string, RuntimeSession>();
 
-  app.post('/api/profiles', async (request, reply) => {
-    const overrides = overridesFrom(request.query as QueryObject, ctx);
-    const id = newProfileId();
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
-      reply.header('Connection', 'close');
-      throw new HttpError(
-        413,
-        'too-large',
-        `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
-      );
-    }
-    // Validated or converted on the worker pool once the body is read (503 busy when its queue is full);
-    // not put in the decoded cache: only views fill it.
-    const store = async (converting: Promise<Converted>) => {
-      const converted = await converting;
-      const row = await ctx.store.put(converted.bytes, converted.fields, { id });
-      ctx.summaries.stored(id);
-      return row;
-    };
-    const limits = ingestLimits(ctx);
-    let row: ProfileRow;
-    if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
-      const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
-      row = await store(
-        ctx.pool.run(
-          'ingestUpload',
-          { bytes: body, overrides, limits },
-          { transfer: movable(body), conversion: 'prof' },
-        ),
-      );
-    } else {
-      const spool = join(ctx.uploads.dir, `${id}.direct`);
-      try {
-        // A spool is read back once and deleted: no fsync (the stored document gets one).
-        await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
-        row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }, { conversion: 'prof' }));
-      } finally {
-        await unlink(spool).catch(() => {});
+  app.post(
+    '/api/profiles',
+    { schema: { querystring: UploadQuery, body: UploadBody, response: responses(UploadResponse, 201) } },
+    async (request, reply) => {
+      const overrides = overridesFrom(request.query as QueryObject, ctx);
+      const id = newProfileId();
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
+        reply.header('Connection', 'close');
+        throw new HttpError(
+          413,
+          'too-large',
+          `upload of ${declared} bytes exceeds the limit of ${ctx.maxUploadBytes} bytes`,
+        );
       }
-    }
-    return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
-  });
+      // Validated or converted on the worker pool once the body is read (503 busy when its queue is full);
+      // not put in the decoded cache: only views fill it.
+      const store = async (converting: Promise<Converted>) => {
+        const converted = await converting;
+        const row = await ctx.store.put(converted.bytes, converted.fields, { id });
+        ctx.summaries.stored(id);
+        return row;
+      };
+      const limits = ingestLimits(ctx);
+      let row: ProfileRow;
+      if (Number.isFinite(declared) && declared <= IN_MEMORY_UPLOAD) {
+        const body = await readSmallBody(request.raw, Math.min(IN_MEMORY_UPLOAD, ctx.maxUploadBytes));
+        row = await store(
+          ctx.pool.run(
+            'ingestUpload',
+            { bytes: body, overrides, limits },
+            { transfer: movable(body), conversion: 'prof' },
+          ),
+        );
+      } else {
+        const spool = join(ctx.uploads.dir, `${id}.direct`);
+        try {
+          // A spool is read back once and deleted: no fsync (the stored document gets one).
+          await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
+          row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }, { conversion: 'prof' }));
+        } finally {
+          await unlink(spool).catch(() => {});
+        }
+      }
+      return reply.code(201).send({ id: row.id, url: `/profiles/${row.id}` });
+    },
+  );
 
   // --- vmprof client, protocol C (0.4.x): runtime/new, upload, freeze (vmprof-upload-protocol.md §2)
 
-  app.post('/api/runtime/new', async (request) => {
-    const parsed = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new HttpError(400, 'bad-json', 'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}');
-    const body = parsed as { argv?: unknown; VM?: unknown };
-    const id = ctx.runtimeIds.issue();
-    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
-    sessions.set(id, {
-      argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
-      vm: typeof body.VM === 'string' && body.VM !== 'unknown' ? body.VM.toLowerCase().slice(0, 100) : null,
-      overrides: overridesFrom(request.query as QueryObject, ctx),
-    });
-    return { status: 'ok', runtime_id: id };
-  });
+  app.post(
+    '/api/runtime/new',
+    { schema: { querystring: UploadQuery, response: responses(StatusOk) } },
+    async (request) => {
+      const parsed = parseJsonBody(await readSmallBody(request.raw, SMALL_JSON));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new HttpError(
+          400,
+          'bad-json',
+          'runtime/new: expected a JSON object like {"argv": "...", "VM": "cpython"}',
+        );
+      const body = parsed as { argv?: unknown; VM?: unknown };
+      const id = ctx.runtimeIds.issue();
+      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+      sessions.set(id, {
+        argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
+        vm: typeof body.VM === 'string' && body.VM !== 'unknown' ? body.VM.toLowerCase().slice(0, 100) : null,
+        overrides: overridesFrom(request.query as QueryObject, ctx),
+      });
+      return { status: 'ok', runtime_id: id };
+    },
+  );
 
-  app.post('/api/runtime/upload/cpu/:rid/add', async (request) => {
-    const rid = issuedRuntime(ctx, request);
-    if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
-      throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
-    }
-    const session = sessions.get(rid);
-    const overrides: Overrides = { ...session?.overrides, ...overridesFrom(request.query as QueryObject, ctx) };
-    if (session?.vm) overrides.interpreter = session.vm;
-    if (session?.argv) overrides.argv = session.argv.split(' ');
-    await acceptForConversion(ctx, request, {
-      id: rid,
-      kind: 'profile',
-      contentType: request.headers['content-type'] ?? null,
-      overrides,
-      receivedAt: Date.now(),
-    });
-    return { status: 'ok' };
-  });
+  app.post(
+    '/api/runtime/upload/cpu/:rid/add',
+    { schema: { params: RuntimeParams, querystring: UploadQuery, body: UploadBody, response: responses(StatusOk) } },
+    async (request) => {
+      const rid = issuedRuntime(ctx, request);
+      if (ctx.uploads.has(rid) || (await ctx.store.get(rid))) {
+        throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
+      }
+      const session = sessions.get(rid);
+      const overrides: Overrides = { ...session?.overrides, ...overridesFrom(request.query as QueryObject, ctx) };
+      if (session?.vm) overrides.interpreter = session.vm;
+      if (session?.argv) overrides.argv = session.argv.split(' ');
+      await acceptForConversion(ctx, request, {
+        id: rid,
+        kind: 'profile',
+        contentType: request.headers['content-type'] ?? null,
+        overrides,
+        receivedAt: Date.now(),
+      });
+      return { status: 'ok' };
+    },
+  );
 
   // We keep no JIT logs: the client needs 200 and JSON; without `jid` it prints the profile's link.
-  app.post('/api/runtime/upload/jit/:rid/add', async (request) => {
-    issuedRuntime(ctx, request);
-    await drainBody(request.raw, ctx.maxUploadBytes);
-    return { status: 'ok' };
-  });
+  app.post(
+    '/api/runtime/upload/jit/:rid/add',
+    { schema: { params: RuntimeParams, response: responses(StatusOk) } },
+    async (request) => {
+      issuedRuntime(ctx, request);
+      await drainBody(request.raw, ctx.maxUploadBytes);
+      return { status: 'ok' };
+    },
+  );
 
-  app.post('/api/runtime/:rid/freeze', async (request) => {
-    const rid = issuedRuntime(ctx, request);
-    await readSmallBody(request.raw, SMALL_JSON); // empty, though it claims application/json
-    sessions.delete(rid);
-    return { status: 'ok' };
-  });
+  app.post(
+    '/api/runtime/:rid/freeze',
+    { schema: { params: RuntimeParams, response: responses(StatusOk) } },
+    async (request) => {
+      const rid = issuedRuntime(ctx, request);
+      await readSmallBody(request.raw, SMALL_JSON); // empty, though it claims application/json
+      sessions.delete(rid);
+      return { status: 'ok' };
+    },
+  );
 
   // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -171,10 +197,11 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     // The client strips the first and last character: the body must be exactly "<id>".
     return reply.type('application/json').send(JSON.stringify(row.id));
   };
-  app.post('/api/log', legacy);
-  app.post('/api/profile', legacy);
+  const legacySchema = { schema: { querystring: UploadQuery, body: UploadBody, response: responses(null) } };
+  app.post('/api/log', legacySchema, legacy);
+  app.post('/api/profile', legacySchema, legacy);
   // vmprof 0.3.x never sends the token here: like the vmprof-viewer client's /submit/, only --anonymous-submit lets it in.
-  const anonymous = { config: { anonymousSubmit: true } };
+  const anonymous = { config: { anonymousSubmit: true }, schema: { body: UploadBody, response: responses(null) } };
   const jitlog = async (request: FastifyRequest, reply: FastifyReply) => {
     await drainBody(request.raw, ctx.maxUploadBytes);
     const id = (request.params as { id?: string }).id;

@@ -79,7 +79,7 @@ function SideLabel({ which, id, row, params }: { which: string; id: string; row?
     <div class={`compare-side ${which}`} data-testid={`side-${which}`}>
       <span class="side-tag">{which}</span>{' '}
       <a href={`/profiles/${id}`} onClick={linkTo(`/profiles/${id}`)}>
-        {row ? (row.name ?? row.topFunction ?? id) : id}
+        {row ? (row.name ?? id) : id}
       </a>{' '}
       {row && (
         <span class="dim">

@@ -296,7 +296,7 @@ export function LandingPage({ url }: { url: URL }) {
                       href={`/profiles/${encodeURIComponent(r.id)}`}
                       onClick={linkTo(`/profiles/${encodeURIComponent(r.id)}`)}
                     >
-                      {r.name ?? r.topFunction ?? r.id}
+                      {r.name ?? r.id}
                     </a>
                     {Object.entries(r.tags ?? {}).map(([k, v]) => (
                       <span class="tag clip" key={k} title={`${k}=${v}`}>

@@ -1,37 +1,10 @@
 // Typed calls to the Prof server's HTTP API (see docs API contract). The browser never trusts a
 // response shape blindly: a non-2xx answer becomes an ApiError carrying the server's own message.
 
-export interface ProfileRow {
-  id: string;
-  project: string | null;
-  name: string | null;
-  tags: Record<string, string>;
-  interpreter: string | null;
-  host: string | null;
-  start: number | null;
-  end: number | null;
-  durationMs: number | null;
-  sampleCount: number;
-  sizeBytes: number;
-  peakMemory: number | null;
-  hasMemory: boolean;
-  uploadedAt: number;
-  threads?: number | { id: string; name: string | null }[];
-  topFunction?: string | null;
-  /** Zone of the recording machine (IANA name or offset); null or absent when unknown (older servers). */
-  zone?: string | null;
-}
+// The server's contract (@prof/api): types only, nothing of it is bundled.
+import type { ProfileRow, ProjectSummary } from '@prof/api';
 
-export interface ProjectSummary {
-  project: string | null;
-  count: number;
-  lastUpload: number;
-  names: { name: string | null; count: number }[];
-  /** Absent from older servers. */
-  peakMemory?: number | null;
-  lastDurationMs?: number;
-  totalDurationMs?: number;
-}
+export type { ProfileRow, ProjectSummary };
 
 /** A memory series of a profile: RSS, or the V8 heap of Node profiles. */
 export type MemorySeries = 'rss' | 'heap';
