@@ -15,6 +15,8 @@ const USAGE = `Usage: prof-server [--port P] [--host H] [--data DIR] [--token T]
   --blobs URL   s3://[key:secret@]bucket/prefix?endpoint=http://host:9000&region=us-east-1: the documents in
                 S3 or an S3-compatible store (env PROF_BLOBS; default files in the data directory;
                 credentials also from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
+  --upload-lease D  with --index and --blobs: a vmprof upload acknowledged before conversion is taken over by
+                another instance once its instance stops renewing it for D (env PROF_UPLOAD_LEASE; default 30s)
   --token T     token for uploads and deletes (env PROF_TOKEN; default: none, anyone may write)
   --runtime-secret S  secret the vmprof client's runtime ids are signed with (env PROF_RUNTIME_SECRET; default
                 derived from the token, else random in DIR/runtime.secret); servers sharing a store need the same
@@ -59,6 +61,7 @@ const OPTIONS = {
   'max-inflated': { type: 'string' },
   'max-upload': { type: 'string' },
   'body-timeout': { type: 'string' },
+  'upload-lease': { type: 'string' },
   'anonymous-submit': { type: 'boolean' },
   'default-project': { type: 'string' },
   'no-demos': { type: 'boolean' },
@@ -90,7 +93,10 @@ async function main(): Promise<void> {
   let maxInflatedBytes: number | undefined;
   let maxUploadBytes: number | undefined;
   let bodyIdleTimeoutMs: number | undefined;
+  let uploadLeaseMs: number | undefined;
   try {
+    const uploadLease = values['upload-lease'] ?? env('PROF_UPLOAD_LEASE');
+    if (uploadLease) uploadLeaseMs = parseDuration(uploadLease, '--upload-lease');
     const bodyTimeout = values['body-timeout'] ?? env('PROF_BODY_TIMEOUT');
     if (bodyTimeout) bodyIdleTimeoutMs = parseDuration(bodyTimeout, '--body-timeout');
     const maxInflated = values['max-inflated'] ?? env('PROF_MAX_INFLATED');
@@ -120,6 +126,7 @@ async function main(): Promise<void> {
     maxInflatedBytes,
     maxUploadBytes,
     bodyIdleTimeoutMs,
+    uploadLeaseMs,
     defaultProject: values['default-project'] ?? env('PROF_DEFAULT_PROJECT') ?? null,
     demoDir: values['no-demos'] ? null : undefined,
     retention,

@@ -45,6 +45,11 @@ export interface ServerOptions {
    * between its blob and its row); swept at start and every `graceMs`. Default 10 minutes.
    */
   graceMs?: number;
+  /**
+   * With PostgreSQL + S3: how long an upload acknowledged before conversion stays this instance's job
+   * without a renewal (renewed every third of it); once it runs out, another instance converts it. Default 30 s.
+   */
+  uploadLeaseMs?: number;
   /** Token required for uploads and deletes; null or absent = open. */
   token?: string | null;
   /**
@@ -135,6 +140,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     index: options.index,
     blobs: options.blobs,
     graceMs: options.graceMs,
+    uploadLeaseMs: options.uploadLeaseMs,
     log: app.log,
   });
   const shared = store instanceof SharedProfileStore;
@@ -161,6 +167,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     { maxInflatedBytes, maxRawBytes: maxUploadBytes },
     app.log,
     (id) => summaries.stored(id),
+    store instanceof SharedProfileStore ? store.uploads : null,
   );
   const ctx: AppContext = {
     store,
@@ -239,7 +246,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
       await app.close();
       await stopRetention();
       await stopSweeps();
-      await uploads.idle();
+      await uploads.close();
       await summaries.close();
       await pool.close();
       await store.close();

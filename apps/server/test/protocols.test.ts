@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixtures, json, startServer, waitForProfile, type Running } from './helpers';
 import { rawRequest } from './raw-http';
-import { newProfileId } from '@prof/store';
+import { newProfileId, SharedProfileStore } from '@prof/store';
 
 let r: Running;
 const TOKEN = 'abc123token';
@@ -155,7 +155,17 @@ describe('vmprof client, protocol C2 (0.4.10+): raw stream without Content-Type'
     const row = await fetch(`${r.url}/api/profiles/${rid}`);
     expect(row.status).toBe(422);
     expect((await json(row)).error.message).toMatch(/could not be converted/);
-    expect(await readdir(join(r.dir, 'data/incoming'))).toContain(`${rid}.body`);
+    // kept in the data directory, or with a shared store in the bucket (any instance may report or delete it)
+    const shared = r.server.store instanceof SharedProfileStore ? r.server.store.uploads : null;
+    const kept = shared
+      ? (await shared.blobs.listIncoming()).map((b) => `${b.id}.body`)
+      : await readdir(join(r.dir, 'data/incoming'));
+    expect(kept).toContain(`${rid}.body`);
+    expect(
+      (await fetch(`${r.url}/api/profiles/${rid}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } }))
+        .status,
+    ).toBe(200);
+    expect((await fetch(`${r.url}/api/profiles/${rid}`)).status).toBe(404);
   });
 
   it('accepts a PyPy jitlog upload with JSON and no jid (the client then prints the profile link)', async () => {

@@ -37,11 +37,21 @@ function sharedStoreUrls(): { index: string; blobs: string } {
 }
 
 /** Starts the built bin on the shared store; resolves with its URL once it listens. */
-async function instance(urls: { index: string; blobs: string }): Promise<{ url: string; proc: ChildProcess }> {
+async function instance(
+  urls: { index: string; blobs: string },
+  extraEnv: Record<string, string> = {},
+): Promise<{ url: string; proc: ChildProcess }> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build @prof/server first`);
   const cwd = await mkdtemp(join(tmpdir(), 'prof-shared-'));
   dirs.push(cwd);
-  const env = { ...process.env, PROF_INDEX: urls.index, PROF_BLOBS: urls.blobs, PROF_TOKEN: TOKEN, PORT: '0' };
+  const env = {
+    ...process.env,
+    PROF_INDEX: urls.index,
+    PROF_BLOBS: urls.blobs,
+    PROF_TOKEN: TOKEN,
+    PORT: '0',
+    ...extraEnv,
+  };
   const proc = spawn(process.execPath, [cli, '--anonymous-submit'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let out = '';
@@ -199,6 +209,42 @@ describe('several servers on one PostgreSQL and one bucket', () => {
       await store.close();
     }
   });
+});
+
+describe('vmprof uploads acknowledged before conversion', () => {
+  it('SIGKILL after the 200 and before the conversion: another instance takes the upload over and stores it', async () => {
+    const urls = sharedStoreUrls();
+    const lease = { PROF_UPLOAD_LEASE: '1s' };
+    const [survivor, victim] = await Promise.all([instance(urls, lease), instance(urls, lease)]);
+    const post = (url: string, body: BodyInit) => fetch(url, { method: 'POST', body, headers: auth });
+    const rid = (await json(await post(`${victim.url}/api/runtime/new`, '{"argv":"big.py","VM":"CPython"}')))
+      .runtime_id;
+    // 62.6 MB of raw vmprof: its conversion takes seconds, the kill follows the answer at once
+    const prof = await readFile(join(fixtures, 'vmprof-fresh/big_memory.prof'));
+    const add = await post(`${victim.url}/api/runtime/upload/cpu/${rid}/add`, prof as unknown as BodyInit);
+    expect(add.status).toBe(200);
+    victim.proc.kill('SIGKILL');
+    await new Promise((r) => victim.proc.once('exit', r));
+    // not converted by the victim; every instance knows it is on its way (the job is in PostgreSQL)
+    const meanwhile = await fetch(`${survivor.url}/api/profiles/${rid}`);
+    expect(meanwhile.status).toBe(404);
+    expect((await json(meanwhile)).error.code).toBe('processing');
+    await within(120_000, async () => (await fetch(`${survivor.url}/api/profiles/${rid}`)).status === 200);
+    const row = await json(await fetch(`${survivor.url}/api/profiles/${rid}`));
+    expect(row).toMatchObject({ id: rid, interpreter: 'cpython', hasMemory: true });
+    expect(row.sampleCount).toBeGreaterThan(0);
+    expect((await fetch(`${survivor.url}/api/profiles/${rid}/memory?bins=50`)).status).toBe(200);
+    // the job and its raw body are gone from the shared store; a second upload to the id is refused
+    const store = new SharedProfileStore(S3BlobStore.fromUrl(urls.blobs), await PostgresProfileIndex.open(urls.index));
+    try {
+      expect(await store.uploads!.status(rid)).toBeNull();
+      expect(await store.uploads!.blobs.listIncoming()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const again = await post(`${survivor.url}/api/runtime/upload/cpu/${rid}/add`, prof.subarray(0, 1000));
+    expect(again.status).toBe(400);
+  }, 180_000);
 });
 
 describe('prof-server migrate', () => {

@@ -33,4 +33,10 @@ export {
   type SharedReindexReport,
   type OpenSharedStoreOptions,
 } from './shared-store';
+export {
+  SharedUploads,
+  DEFAULT_UPLOAD_LEASE_MS,
+  type ClaimedUpload,
+  type SharedUploadStatus,
+} from './shared-uploads';
 export { StoreUnavailableError, isStoreUnavailable } from './unavailable';

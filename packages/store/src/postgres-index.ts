@@ -109,6 +109,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX profiles_project_desc ON profiles (project DESC NULLS LAST, seq DESC);
   CREATE INDEX profiles_name_asc ON profiles (name ASC NULLS LAST, seq);
   CREATE INDEX profiles_name_desc ON profiles (name DESC NULLS LAST, seq DESC);`,
+  // Uploads acknowledged before conversion (the vmprof runtime protocol, /submit/): their raw body is under the
+  // bucket's incoming/ prefix, and the instance converting one holds its lease (epoch ms, PostgreSQL's clock).
+  // An expired lease is an instance that died: any other takes the job over (shared-uploads.ts).
+  `CREATE TABLE upload_jobs (
+    id text PRIMARY KEY,
+    job text NOT NULL,
+    received_at double precision NOT NULL,
+    owner text NOT NULL,
+    lease_until double precision NOT NULL,
+    failed_code text,
+    failed_message text
+  );
+  CREATE INDEX upload_jobs_lease ON upload_jobs (lease_until) WHERE failed_code IS NULL;`,
 ];
 
 /** Sort columns that are never NULL: their ORDER BY has no NULLS clause, so a plain index serves both ways. */
@@ -331,7 +344,8 @@ export class PostgresProfileIndex implements ProfileIndex {
     return error;
   }
 
-  private async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<T>> {
+  /** One statement on the pool (also for the store's other tables: `SharedUploads`). */
+  async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<T>> {
     try {
       return await this.pool.query<T>(sql, params);
     } catch (error) {

@@ -12,7 +12,10 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat as statFile, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobStore, SummaryParts, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { StoreUnavailableError, isNetworkError } from './unavailable';
@@ -23,6 +26,9 @@ const SUMMARY_SUFFIX = '.summary';
 const UPLOADED_AT = 'uploaded-at';
 /** Under the prefix: unreadable documents moved aside by repair, never deleted. */
 const QUARANTINE = 'quarantine/';
+/** Under the prefix: raw uploads acknowledged and not yet converted (`incoming/<id>.body`, see shared-uploads.ts). */
+const INCOMING = 'incoming/';
+const BODY_SUFFIX = '.body';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -363,6 +369,78 @@ export class S3BlobStore implements BlobStore {
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;
     }
+  }
+
+  incomingKeyOf(id: string): string {
+    assertProfileId(id);
+    return `${this.prefix}${INCOMING}${id}${BODY_SUFFIX}`;
+  }
+
+  /** Stores the raw upload in file `path` as `incoming/<id>.body`, streamed (multipart past the threshold). */
+  async putIncoming(id: string, path: string): Promise<void> {
+    const Key = this.incomingKeyOf(id);
+    const size = (await statFile(path)).size;
+    await this.send(async () => {
+      if (size < this.multipartThreshold) {
+        const Body = await readFile(path);
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: size }));
+        return;
+      }
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key, Body: createReadStream(path) },
+        partSize: this.partSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    });
+  }
+
+  /** Writes `incoming/<id>.body` to file `path`; false (no file) when there is none. */
+  async getIncoming(id: string, path: string): Promise<boolean> {
+    const Key = this.incomingKeyOf(id);
+    return this.send(async () => {
+      let response: { Body?: unknown };
+      try {
+        response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      } catch (error) {
+        if ((error as Error).name === 'NoSuchKey' || statusOf(error) === 404) return false;
+        throw error;
+      }
+      try {
+        await pipeline(response.Body as Readable, createWriteStream(path));
+      } catch (error) {
+        await unlink(path).catch(() => {});
+        throw error;
+      }
+      return true;
+    });
+  }
+
+  async deleteIncoming(id: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.incomingKeyOf(id) })),
+    );
+  }
+
+  /** Ids with a raw upload under `incoming/`, with its modification time. */
+  async listIncoming(): Promise<{ id: string; modifiedAt: number }[]> {
+    const out: { id: string; modifiedAt: number }[] = [];
+    const prefix = `${this.prefix}${INCOMING}`;
+    let token: string | undefined;
+    do {
+      const page = await this.send(() =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+      );
+      for (const object of page.Contents ?? []) {
+        const name = object.Key?.slice(prefix.length) ?? '';
+        const id = name.slice(0, -BODY_SUFFIX.length);
+        if (name.endsWith(BODY_SUFFIX) && isProfileId(id)) out.push({ id, modifiedAt: object.LastModified!.getTime() });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import { FileBlobStore } from './file-blob-store';
 import { SqliteProfileIndex } from './sqlite-index';
 import { type LOCKS, PostgresProfileIndex } from './postgres-index';
 import { S3BlobStore } from './s3-blob-store';
+import { SharedUploads } from './shared-uploads';
 
 /** What a blob store or an index may offer beyond its contract. */
 interface Pingable {
@@ -63,6 +64,8 @@ export interface SweepReport {
   orphans: number;
   /** Summaries whose document is gone. */
   orphanSummaries: number;
+  /** Raw uploads under `incoming/` that no upload job owns. */
+  incoming: number;
 }
 
 /** How long a blob without a row is left alone: another instance may be between its blob and its row. */
@@ -75,12 +78,23 @@ export const DEFAULT_GRACE_MS = 10 * 60_000;
  * Retention and sweeps run on one instance at a time (PostgreSQL advisory locks).
  */
 export class SharedProfileStore extends CompositeProfileStore {
+  /**
+   * Uploads acknowledged before conversion, kept in the index and the bucket so that any instance
+   * converts them when the one that took them dies; null unless both are shared (PostgreSQL and S3).
+   */
+  readonly uploads: SharedUploads | null;
+
   constructor(
     blobs: BlobStore & Pingable,
     index: ProfileIndex & Pingable & Lockable,
     readonly graceMs = DEFAULT_GRACE_MS,
+    options: { uploadLeaseMs?: number } = {},
   ) {
     super(blobs, index);
+    this.uploads =
+      index instanceof PostgresProfileIndex && blobs instanceof S3BlobStore
+        ? new SharedUploads(index, blobs, options.uploadLeaseMs)
+        : null;
   }
 
   /** Resolves when both the index and the blob store answer; rejects with the first failure. */
@@ -104,16 +118,17 @@ export class SharedProfileStore extends CompositeProfileStore {
       const orphanSummaries = summaries.length
         ? await this.removeOrphanSummaries(summaries, new Set(await this.blobs.list()))
         : 0;
+      const incoming = (await this.uploads?.sweep(bound.modifiedBefore)) ?? 0;
       // Blobs first, rows after: a row committed after the listing is still seen.
       const old = await this.blobs.list(bound);
-      if (!old.length) return { incomplete, orphans: 0, orphanSummaries };
+      if (!old.length) return { incomplete, orphans: 0, orphanSummaries, incoming };
       const rows = new Set(await this.index.ids());
       const orphans = old.filter((id) => !rows.has(id));
       for (const id of orphans) {
         await this.blobs.deleteSummary(id);
         await this.blobs.delete(id);
       }
-      return { incomplete, orphans: orphans.length, orphanSummaries };
+      return { incomplete, orphans: orphans.length, orphanSummaries, incoming };
     });
     return result.ran ? result.value : null;
   }
@@ -221,6 +236,8 @@ export interface OpenSharedStoreOptions {
   /** `s3://bucket/prefix?endpoint=...` for shared blobs; absent: files in `dir`. */
   blobs?: string;
   graceMs?: number;
+  /** Lease of an upload job held by an instance (`SharedUploads`); default 30 s. */
+  uploadLeaseMs?: number;
   /** Sweep at open (default true); `reindex` opens without, so rows it is about to restore keep their documents. */
   sweep?: boolean;
 }
@@ -243,7 +260,7 @@ export async function openConfiguredStore(options: OpenSharedStoreOptions): Prom
     await (blobs as { close?(): Promise<void> }).close?.();
     throw error;
   }
-  const store = new SharedProfileStore(blobs, index, options.graceMs);
+  const store = new SharedProfileStore(blobs, index, options.graceMs, { uploadLeaseMs: options.uploadLeaseMs });
   try {
     await store.ready();
     if (options.sweep !== false) await store.sweep();

@@ -1,6 +1,10 @@
 // The shared store for real: PostgreSQL index and an S3-protocol server (started by the globalSetup).
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
   MIGRATIONS,
   PostgresProfileIndex,
@@ -56,6 +60,21 @@ describe('S3 blob store', () => {
     expect(await blobs.list()).toEqual([b]);
     expect(await blobs.removeIncomplete()).toBe(0);
     await blobs.ping();
+  });
+
+  it('leaves an interrupted multipart upload invisible; aborting what it cannot list is 0, not a failure', async () => {
+    const blobs = freshS3Store();
+    closing.push(blobs);
+    // An instance that died in the middle of a large document: one part sent, never completed.
+    const Key = blobs.keyOf(newProfileId());
+    const { UploadId } = await blobs.client.send(new CreateMultipartUploadCommand({ Bucket: blobs.bucket, Key }));
+    await blobs.client.send(
+      new UploadPartCommand({ Bucket: blobs.bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1024) }),
+    );
+    expect(await blobs.list()).toEqual([]);
+    // s3rver answers ListMultipartUploads with 501 NotImplemented (AWS, MinIO and Ceph list them): the
+    // sweep goes on, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) is the backstop (deploy.md).
+    expect(await blobs.removeIncomplete({ modifiedBefore: Date.now() + 60_000 })).toBe(0);
   });
 
   it('fails with StoreUnavailableError when the server cannot be reached', async () => {
@@ -132,7 +151,7 @@ describe('shared store (PostgreSQL + S3)', () => {
     const kept = await store.put(Buffer.from('kept'), fields());
     const orphan = newProfileId(); // an instance died between its blob and its row
     await store.blobs.put(orphan, Buffer.from('never indexed'));
-    expect(await store.sweep()).toEqual({ incomplete: 0, orphans: 0, orphanSummaries: 0 }); // young: maybe still being indexed
+    expect(await store.sweep()).toEqual({ incomplete: 0, orphans: 0, orphanSummaries: 0, incoming: 0 }); // young: maybe still being indexed
     expect((await store.blobs.list()).sort()).toEqual([kept.id, orphan].sort());
     const other = await open(url, await reopen(store));
     let release!: () => void;
@@ -148,6 +167,7 @@ describe('shared store (PostgreSQL + S3)', () => {
       incomplete: 0,
       orphans: 1,
       orphanSummaries: 0,
+      incoming: 0,
     });
     expect(await store.blobs.list()).toEqual([kept.id]);
     expect((await store.getBytes(kept.id))!.toString()).toBe('kept');
@@ -185,3 +205,56 @@ describe('shared store (PostgreSQL + S3)', () => {
 async function reopen(store: SharedProfileStore): Promise<PostgresProfileIndex> {
   return PostgresProfileIndex.open(inject('pgUrl'), { schema: (store.index as PostgresProfileIndex).schema });
 }
+
+describe('uploads acknowledged before conversion (SharedUploads)', () => {
+  it('survive the instance that took them: its lease runs out, another claims the job and its raw body', async () => {
+    const url = freshS3Url();
+    const index = await freshPostgresIndex();
+    const a = new SharedProfileStore(S3BlobStore.fromUrl(url), index, undefined, { uploadLeaseMs: 300 });
+    const other = await PostgresProfileIndex.open(inject('pgUrl'), { schema: index.schema });
+    const b = new SharedProfileStore(S3BlobStore.fromUrl(url), other, undefined, { uploadLeaseMs: 300 });
+    closing.push(a, b);
+    const dir = await mkdtemp(join(tmpdir(), 'prof-shared-uploads-'));
+    try {
+      const body = randomBytes(70_000);
+      await writeFile(join(dir, 'in'), body);
+      const id = newProfileId();
+      expect(await a.uploads!.add(id, '{"kind":"profile"}', 5, join(dir, 'in'))).toBe(true);
+      expect(await b.uploads!.add(id, '{}', 6, join(dir, 'in'))).toBe(false); // one job per id, on any instance
+      expect(await b.uploads!.status(id)).toEqual({ state: 'processing' });
+      expect(await b.uploads!.claim()).toBeNull(); // a's lease holds
+      await a.uploads!.renew();
+      // a stops renewing (it died): b claims the job once the lease ran out, and nobody else does
+      let claimed = null;
+      while (!(claimed = await b.uploads!.claim())) await new Promise((r) => setTimeout(r, 50));
+      expect(claimed).toEqual({ id, job: '{"kind":"profile"}' });
+      expect(await a.uploads!.claim()).toBeNull();
+      expect(await b.uploads!.fetchBody(id, join(dir, 'out'))).toBe(true);
+      expect(Buffer.compare(await readFile(join(dir, 'out')), body)).toBe(0);
+      // a failure is kept with its body, never claimed again, listed and removable
+      await b.uploads!.fail(id, 'bad-vmprof', 'cut short');
+      expect(await a.uploads!.status(id)).toEqual({ state: 'failed', code: 'bad-vmprof', message: 'cut short' });
+      await new Promise((r) => setTimeout(r, 350));
+      expect(await a.uploads!.claim()).toBeNull();
+      expect(await a.uploads!.failedBefore(6)).toEqual([id]);
+      expect(await a.uploads!.discardFailed(id)).toBe(true);
+      expect(await a.uploads!.status(id)).toBeNull();
+      expect(await b.uploads!.fetchBody(id, join(dir, 'gone'))).toBe(false);
+      // a row whose body never arrived (a crash before the answer): no body to fetch; done = both gone
+      const lost = newProfileId();
+      expect(await a.uploads!.add(lost, '{}', 7, join(dir, 'in'))).toBe(true);
+      await a.uploads!.blobs.deleteIncoming(lost);
+      expect(await b.uploads!.fetchBody(lost, join(dir, 'lost'))).toBe(false);
+      await a.uploads!.finish(lost);
+      expect(await a.uploads!.status(lost)).toBeNull();
+      // a raw body no job owns goes with the sweep, after the grace period
+      const orphan = newProfileId();
+      await a.uploads!.blobs.putIncoming(orphan, join(dir, 'in'));
+      expect((await a.sweep())!.incoming).toBe(0);
+      expect((await a.sweep({ now: Date.now() + a.graceMs + 1000 }))!.incoming).toBe(1);
+      expect(await a.uploads!.blobs.listIncoming()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

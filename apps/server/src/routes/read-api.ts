@@ -112,7 +112,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     const id = idParam(request);
     const row = await ctx.store.get(id);
     if (row) return row;
-    const status = ctx.uploads.status(id);
+    const status = await ctx.uploads.statusOf(id);
     if (status?.state === 'processing')
       throw new HttpError(404, 'processing', `profile ${id} was received and is being converted; try again shortly`);
     if (status?.state === 'failed')

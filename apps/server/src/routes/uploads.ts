@@ -267,10 +267,12 @@ async function acceptForConversion(ctx: AppContext, request: FastifyRequest, job
         `submit body: expected a msgpack map, got first byte ${head.length ? `0x${head[0].toString(16)}` : 'none (empty body)'}`,
       );
     }
+    // With a shared store, recorded there (leased to this instance) before the answer.
+    if (!(await ctx.uploads.accept(job)))
+      throw new HttpError(400, 'already-uploaded', `runtime ${job.id} already has a profile`);
   } catch (error) {
     await ctx.uploads.discardJob(job.id);
     ctx.uploads.release(job.id);
     throw error;
   }
-  ctx.uploads.enqueue(job.id);
 }
