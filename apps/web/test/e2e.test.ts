@@ -181,6 +181,11 @@ describe('memory view', () => {
     const other = await newPage();
     await other.goto(shared);
     await other.waitForSelector('[data-testid=share]');
+    // The stacks panel can answer before the memory chart has drawn the restored range: wait for the chart.
+    await other.waitForFunction(
+      (from) => Math.abs((window.__profTest?.memory?.from ?? Number.NaN) - from) < 1e-6,
+      before.memory.from,
+    );
     const after = (await other.evaluate(() => window.__profTest)) as typeof before;
     expect(after.stacks).toEqual(before.stacks);
     expect(after.memory.from).toBeCloseTo(before.memory.from, 6);
