@@ -239,6 +239,8 @@ describe('CPU view', () => {
 
     await page.fill('input.search', 'quicksort');
     await page.waitForSelector('[data-testid=match-share]');
+    // The share shows on render; the hook is written after the frame that paints the matches.
+    await page.waitForFunction(() => window.__profTest.flame!.query === 'quicksort');
     const share = (await page.evaluate(() => window.__profTest.flame!.matchShare)) as number;
     expect(share).toBeGreaterThan(0);
     expect(await page.textContent('[data-testid=match-share]')).toContain(`${(share * 100).toFixed(1)}%`);

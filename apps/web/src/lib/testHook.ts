@@ -66,6 +66,8 @@ export interface ProfTestHook {
     draws: number;
     matches: number;
     matchShare: number;
+    /** The search the painted frame highlights: a test waits for it before reading `matchShare`. */
+    query: string;
   };
 }
 

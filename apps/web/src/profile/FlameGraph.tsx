@@ -132,6 +132,7 @@ export function FlameGraph({ layout, frames, focus, q, orient, color, dark, unit
         draws: (hook.flame?.draws ?? 0) + 1,
         matches: search.count,
         matchShare: rootTotal ? search.total / rootTotal : 0,
+        query: q,
       };
     });
   }, [layout, frames, focusNode, search, orient, color, dark, width, rows, q, unit]);
