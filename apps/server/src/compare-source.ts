@@ -7,15 +7,16 @@ import {
   functionKeys,
   keyedStacks,
   queryBins,
-  sampleRange,
+  missingSeries,
   type BinQuery,
   type BinResult,
   type CompactRun,
   type KeyedStacks,
+  type MemorySeries,
   type Summaries,
 } from '@prof/binning';
 import { CPU_EXTRAS, type CpuFacts } from './cpu-source';
-import { missingSeries, type DecodedCache, type DecodedProfile, type MemorySeries } from './decoded-cache';
+import type { DecodedCache, DecodedProfile } from './decoded-cache';
 import { frameJson, windowFrom, windowOf, type FrameJson } from './routes/read-api';
 import { frameNamer } from './routes/summary-views';
 import type { QueryObject } from './query';
@@ -116,13 +117,7 @@ function decodedProfile(id: string, d: DecodedProfile, cache: DecodedCache): Com
     if (d.bytes !== before) cache.touch(id, d);
     return value;
   };
-  const range = (thread: number | undefined, from: number, to: number) =>
-    sampleRange(
-      doc.samples.time,
-      from,
-      to,
-      derived(() => d.rowsOf(thread)),
-    );
+  const range = (thread: number | undefined, from: number, to: number) => derived(() => d.run(thread, from, to));
   return {
     threads: doc.threads.length,
     available: d.available,

@@ -3,16 +3,19 @@
 // source that reads precomputed summaries answers in O(screen); the decoded document is the
 // fallback that always works.
 import {
+  checkThread,
   hasLines,
-  sampleRange,
+  missingSeries,
+  threadSampleCounts,
+  withoutRootFrames,
   type CompactRun,
   type LinedStackTree,
+  type MemorySeries,
   type Summaries,
   type WeightBy as SummaryWeight,
 } from '@prof/binning';
 import { runnerStackRows, type ProfileDocument } from '@prof/format';
-import type { DecodedCache, DecodedProfile, MemorySeries } from './decoded-cache';
-import { HttpError } from './http-error';
+import type { DecodedCache, DecodedProfile } from './decoded-cache';
 
 /** What each stack weighs: a sample each, the recorded per-sample weight (V8 µs), or memory growth. */
 export type WeightBy = 'samples' | 'time' | { growth: MemorySeries };
@@ -54,25 +57,6 @@ export interface CpuSource {
   open(id: string): Promise<CpuProfile>;
 }
 
-/** Launcher frames cut from the root: a stack below them becomes a root; a sample that never left them keeps its stack. */
-export function withoutRunner(stacks: LinedStackTree, runner: Uint8Array): LinedStackTree {
-  const parent = stacks.parent.slice();
-  for (let i = 0; i < parent.length; i++) if (!runner[i] && parent[i] >= 0 && runner[parent[i]]) parent[i] = -1;
-  return { ...stacks, parent };
-}
-
-export function checkThread(thread: number | undefined, threads: number): void {
-  if (thread === undefined) return;
-  if (!Number.isInteger(thread) || thread < 0 || thread >= threads)
-    throw new HttpError(
-      400,
-      'bad-thread',
-      threads === 0
-        ? `thread=${thread}: this profile has no threads`
-        : `thread=${thread} is not a thread of this profile: expected a thread row from 0 to ${threads - 1}`,
-    );
-}
-
 /** What a profile's views hold beyond the document, per decoded document (dropped with it). */
 const views = new WeakMap<DecodedProfile, CpuProfile>();
 
@@ -91,13 +75,12 @@ export class DecodedCpuSource implements CpuSource {
 
 function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
   const doc = decoded.doc;
-  const perThread = new Array<number>(doc.threads.length).fill(0);
-  for (let i = 0; i < doc.samples.length; i++) perThread[doc.samples.thread[i]]++;
+  const perThread = threadSampleCounts(doc.samples.thread, doc.threads.length);
   const runner = runnerStackRows(doc);
   let cut: LinedStackTree | null = null;
   return {
     stacks: doc.stacks,
-    stacksWithoutRunner: () => (cut ??= withoutRunner(doc.stacks, runner)),
+    stacksWithoutRunner: () => (cut ??= withoutRootFrames(doc.stacks, runner)),
     hasRunnerFrames: runner.includes(1),
     hasLines: hasLines(doc.stacks),
     frames: doc.frames,
@@ -112,8 +95,7 @@ function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
     timeSource: doc.samples.timeSource,
     warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
     async run(thread, from, to, weightBy) {
-      checkThread(thread, doc.threads.length);
-      const { start, end } = sampleRange(doc.samples.time, from, to, decoded.rowsOf(thread));
+      const { start, end } = decoded.run(thread, from, to);
       const by = weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
       const before = decoded.bytes;
       const columns = decoded.compactRun(thread, start, end, by);
@@ -209,7 +191,7 @@ async function summaryView(s: Summaries): Promise<CpuProfile> {
   let cut: LinedStackTree | null = null;
   return {
     stacks,
-    stacksWithoutRunner: () => (cut ??= withoutRunner(stacks, runnerRows)),
+    stacksWithoutRunner: () => (cut ??= withoutRootFrames(stacks, runnerRows)),
     hasRunnerFrames: runnerRows.includes(1),
     hasLines: hasLines(stacks),
     frames: { name, file, line: frameLine, kind },
@@ -224,11 +206,11 @@ async function summaryView(s: Summaries): Promise<CpuProfile> {
     timeSource: facts.timeSource,
     warnings: facts.warnings,
     async run(thread, from, to, weightBy) {
-      checkThread(thread, facts.threads.length);
+      if (thread !== undefined) checkThread(thread, facts.threads.length);
       const by: SummaryWeight | undefined =
         weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
       if (by === 'rss' || by === 'heap') {
-        if (!s.available.includes(by)) throw new HttpError(409, 'no-memory', `this profile has no ${by} series`);
+        if (!s.available.includes(by)) throw missingSeries(by, s.available);
       }
       return { columns: await s.compactRun(thread, from, to, by), from, to };
     },

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isBinningError } from '@prof/binning';
 import { isProfFormatError } from '@prof/format';
 import { InvalidIdError, isStoreUnavailable } from '@prof/store';
 import { ERRORS, isErrorCode, type ErrorCode, type ErrorStatus } from '@prof/api';
@@ -63,6 +64,12 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     // A reader code missing from the catalogue is still the client's bad input: 400, and a warning to add it.
     if (!isErrorCode(error.code)) request.log.warn({ code: error.code }, 'format error code missing from ERRORS');
     const code = isErrorCode(error.code) ? error.code : 'bad-request';
+    void reply.code(ERRORS[code]).send(errorBody(code, error.message));
+    return;
+  }
+  if (isBinningError(error)) {
+    // A thread or series the profile does not have: every binning code is in the catalogue.
+    const code: ErrorCode = error.code;
     void reply.code(ERRORS[code]).send(errorBody(code, error.message));
     return;
   }

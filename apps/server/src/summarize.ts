@@ -1,5 +1,5 @@
 import { SummariesBuilder, type SampleChunk, type SummariesSpill } from '@prof/binning';
-import { documentSummary, type ProfileDocument } from '@prof/format';
+import { profileDuration, type ProfileDocument } from '@prof/format';
 import { cpuExtras } from './cpu-source';
 
 /**
@@ -50,23 +50,10 @@ export function summarizeSamples(
     cpuFanout: options.cpuFanout,
     spill: options.spill,
   });
-  const perThread = new Array<number>(doc.threads.length).fill(0);
-  let firstTime = Number.NaN;
-  let lastTime = Number.NaN;
-  let n = 0;
-  for (const chunk of chunks) {
-    builder.push(chunk);
-    const { thread, time } = chunk;
-    for (let i = 0; i < thread.length; i++) perThread[thread[i]]++;
-    if (time.length) {
-      if (n === 0) firstTime = time[0];
-      lastTime = time[time.length - 1];
-    }
-    n += time.length;
-  }
+  for (const chunk of chunks) builder.push(chunk);
+  const { samples: n, perThread, firstTime, lastTime } = builder.pushed;
   if (n !== s.length) throw new Error(`summaries: ${n} samples pushed, the document has ${s.length}`);
-  const noGroups = { length: 0, stack: new Int32Array(0), thread: new Uint32Array(0), count: new Float64Array(0) };
-  meta.durationMs = documentSummary(doc, { groups: noGroups, firstTime, lastTime, peakMemory: -Infinity }).durationMs;
+  meta.durationMs = profileDuration(doc.meta, s.timeSource, n, firstTime, lastTime);
   const f = doc.frames;
   builder.addArray('frames.name', f.name);
   builder.addArray('frames.file', f.file);

@@ -15,10 +15,11 @@ import {
   pruneCallTree,
   sampleRange,
   threadIndices,
+  withoutRootFrames,
   type AggregateOptions,
 } from '@prof/binning';
 import { gunzipDocument, runnerStackRows, type ProfileDocument } from '@prof/format/node';
-import { SummariesCpuSource, withoutRunner, type CpuProfile } from '../src/cpu-source';
+import { SummariesCpuSource, type CpuProfile } from '../src/cpu-source';
 import { joinParts, summarizeDocument } from '../src/summarize';
 import { fixtures, json, startServer, type Running } from './helpers';
 
@@ -120,7 +121,7 @@ describe('GET /api/profiles/:id/cpu/tree', () => {
       for (const thread of threads) {
         for (const [from, to] of cases) {
           for (const runner of [false, true]) {
-            const stacks = runner ? doc.stacks : withoutRunner(doc.stacks, runnerStackRows(doc));
+            const stacks = runner ? doc.stacks : withoutRootFrames(doc.stacks, runnerStackRows(doc));
             const want = pruneCallTree(aggregateCallTree(stacks, doc.samples.stack, reference(doc, from, to, thread)));
             const { status, body } = await get(
               `/api/profiles/${ids[key]}/cpu/tree${query(from, to, thread, runner ? '&runner=1' : '')}`,

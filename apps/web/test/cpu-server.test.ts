@@ -3,10 +3,17 @@
 // downloaded. Real server, real fixtures, real Chromium.
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { aggregateCallTree, pruneCallTree, sampleRange } from '@prof/binning';
-import { readProfileFile, runnerStackRows, type ProfileDocument } from '@prof/format/node';
+import { aggregateCallTree, pruneCallTree, sampleRange, withoutRootFrames } from '@prof/binning';
+import {
+  documentSummary,
+  profileDuration,
+  readProfileFile,
+  runnerStackRows,
+  type ProfileDocument,
+} from '@prof/format/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, launchBrowser, startServer, upload, type Server } from './harness.mjs';
+import { formatDuration } from '../src/lib/units';
 import { flameData, newPage } from './pageHelpers';
 
 let server: Server;
@@ -34,11 +41,40 @@ function requests(page: Page): URL[] {
 
 /** The stacks as the flame graph shows them by default: launcher frames cut from the root. */
 function shownStacks(d: ProfileDocument) {
-  const runner = runnerStackRows(d);
-  const parent = d.stacks.parent.slice();
-  for (let i = 0; i < parent.length; i++) if (!runner[i] && parent[i] >= 0 && runner[parent[i]]) parent[i] = -1;
-  return { parent, frame: d.stacks.frame };
+  return withoutRootFrames(d.stacks, runnerStackRows(d));
 }
+
+describe('the duration of a profile', () => {
+  it("is @prof/format's profileDuration everywhere: the page, the index row, /cpu and /memory", async () => {
+    // big_memory knows its start and end (vmprof header); py-spy's speedscope file knows neither: the sample span.
+    const pyspy = '../pyspy/cpu_work-50hz.speedscope.json';
+    const cases: [string, string][] = [
+      ['big_memory.prof', id],
+      [pyspy, await upload(server, pyspy, 'cpu-server', 'duration')],
+    ];
+    for (const [file, profile] of cases) {
+      const local = file === 'big_memory.prof' ? doc : await readProfileFile(join(fixtures, file));
+      const { meta, samples } = local;
+      const want = profileDuration(meta, samples.timeSource, samples.length, samples.time[0], samples.time.at(-1)!);
+      expect(want, file).toBeGreaterThan(0);
+      expect(documentSummary(local).durationMs, file).toBe(want);
+      const answer = async (path: string) => {
+        const res = await fetch(`${server.url}/api/profiles/${profile}${path}`);
+        expect(res.status, `${file} ${path}`).toBe(200);
+        return ((await res.json()) as { durationMs: number }).durationMs;
+      };
+      expect(await answer(''), `${file}: index row`).toBe(want);
+      expect(await answer('/cpu'), `${file}: /cpu`).toBe(want);
+      if (samples.memory) expect(await answer('/memory'), `${file}: /memory`).toBe(want);
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/profiles/${profile}?tab=cpu`);
+      // The header is drawn once, from the row: its duration is there when it is.
+      const shown = await page.waitForSelector('[data-testid=duration]');
+      expect(await shown.textContent(), file).toBe(formatDuration(want));
+      await page.context().close();
+    }
+  });
+});
 
 describe('the CPU tab', () => {
   it('draws the flame graph of the whole run and of a range without any /document request', async () => {

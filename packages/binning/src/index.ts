@@ -2,13 +2,24 @@
  * @prof/binning — exact memory resampling, stack common-prefix analysis and range aggregation
  * over a profile's typed-array columns, and the comparison of two of them. Pure: no Node built-ins, no runtime dependencies.
  */
-export type { StackTree, SampleRun } from './types.js';
+export type { StackTree, SampleRun, SampleColumns } from './types.js';
 export { buildMemorySummary, type MemorySummary, type SummaryLevel } from './summary.js';
 export { queryBins, binRows, MAX_BINS, type BinQuery, type BinResult } from './query.js';
 export { sampleRange } from './search.js';
-export { threadIndices } from './threads.js';
+export { threadIndices, threadSampleCounts } from './threads.js';
 export { analyzeStacks, type AnalyzeStacksOptions, type StackAnalysis, type TopStack } from './analyzeStacks.js';
-export { stackFrames, canonicalRows, memoryGrowth } from './stackPath.js';
+export { stackFrames, canonicalRows, memoryGrowth, withoutRootFrames } from './stackPath.js';
+export { carriedForward, everyValueFinite, finiteRows } from './gaps.js';
+export {
+  BinningError,
+  isBinningError,
+  checkThread,
+  missingSeries,
+  MEMORY_SERIES,
+  type BinningErrorCode,
+  type MemorySeries,
+} from './errors.js';
+export { ProfileColumns, type ProfileColumnsInput } from './profileColumns.js';
 export type { AggregateOptions } from './accumulate.js';
 export { aggregateCallTree, callTreeChildren, type CallTree } from './callTree.js';
 export {

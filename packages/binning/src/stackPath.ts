@@ -82,3 +82,14 @@ export function commonCanonicalAncestor(parent: Int32Array, canonical: Int32Arra
   }
   return a;
 }
+
+/**
+ * The stack tree with the frames flagged in `cut` (launcher frames: runpy, vmprof's CLI) taken off
+ * the root: a stack right below them becomes a root; a stack that never left them keeps its rows.
+ * Row numbers do not change, so sample columns index it as they index `stacks`.
+ */
+export function withoutRootFrames<T extends StackTree>(stacks: T, cut: Uint8Array): T {
+  const parent = stacks.parent.slice();
+  for (let i = 0; i < parent.length; i++) if (!cut[i] && parent[i] >= 0 && cut[parent[i]]) parent[i] = -1;
+  return { ...stacks, parent };
+}

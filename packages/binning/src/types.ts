@@ -12,6 +12,22 @@ export interface StackTree {
   frame: Uint32Array;
 }
 
+/** The sample columns, parallel (@prof/format's `doc.samples` fits as it is); optional ones null when absent. */
+export interface SampleColumns {
+  /** ms since start, ascending. */
+  time: Float64Array;
+  /** Stack row of each sample, -1 for the empty stack. */
+  stack: Int32Array;
+  /** Thread row of each sample. */
+  thread: Uint32Array;
+  /** RSS bytes. */
+  memory: Float64Array | null;
+  /** V8 heap bytes. */
+  heap: Float64Array | null;
+  /** Recorded per-sample weight (V8 µs). */
+  weight: Float64Array | null;
+}
+
 /**
  * A run of samples: positions `start..end` (end exclusive) of the series. Without `indices`
  * a position is a sample row; with `indices` (e.g. one thread's rows from `threadIndices`) the

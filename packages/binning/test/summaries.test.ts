@@ -18,21 +18,16 @@ import {
   SummariesBuilder,
   threadIndices,
   type BinResult,
+  type SampleColumns,
   type StackTree,
   type Summaries,
   type SummariesSpill,
 } from '../src/index.js';
 import { freshDir } from './fixtures.js';
 
-interface Doc {
+interface Doc extends SampleColumns {
   stacks: StackTree;
   threads: number;
-  time: Float64Array;
-  stack: Int32Array;
-  thread: Uint32Array;
-  memory: Float64Array | null;
-  heap: Float64Array | null;
-  weight: Float64Array | null;
 }
 
 /** A spill kept in memory, handing back copies (as a file would): the builder must not rely on its own buffers. */
@@ -313,8 +308,12 @@ describe('summaries container against brute force', () => {
       referenceBins(doc, doc.memory!, 1, { from: 0, to: 10, bins: 3 }),
       'one thread',
     );
-    await expect(sum.memoryBins(2, 0, 10, 3)).rejects.toThrow(/thread/);
-    await expect(sum.memoryBins(undefined, 0, 10, 3, { series: 'heap' })).rejects.toThrow(/no heap/);
+    // The domain errors the server maps to its codes, as ProfileColumns throws them for a decoded document.
+    await expect(sum.memoryBins(2, 0, 10, 3)).rejects.toMatchObject({ code: 'bad-thread', message: /thread=2/ });
+    await expect(sum.memoryBins(undefined, 0, 10, 3, { series: 'heap' })).rejects.toMatchObject({
+      code: 'no-series',
+      message: /no V8 heap \(heap\) series/,
+    });
     await expect(openSummaries(bufferSource(new Uint8Array(40)))).rejects.toThrow(/not a summaries container/);
   });
 });

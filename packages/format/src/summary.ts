@@ -64,6 +64,26 @@ export function topFunction(doc: ProfileDocument, groups?: SampleGroups): string
 }
 
 /**
+ * A profile's wall-clock length in ms, the one definition every view shows (the index row, the
+ * landing page, /memory, the CPU facts, `prof inspect`): end − start when the document knows both,
+ * else the span from the start (or the first sample, if earlier) to the last sample; 0 when there
+ * are no samples or the source records no time (`timeSource` `none`): unknown, never invented.
+ * `firstTime`/`lastTime` are the first and last sample times, so a streamed document needs no
+ * sample column.
+ */
+export function profileDuration(
+  meta: Pick<ProfileDocument['meta'], 'startTime' | 'endTime'>,
+  timeSource: ProfileDocument['samples']['timeSource'],
+  sampleCount: number,
+  firstTime: number,
+  lastTime: number,
+): number {
+  if (meta.startTime !== null && meta.endTime !== null) return Math.max(0, meta.endTime - meta.startTime);
+  if (sampleCount > 0 && timeSource !== 'none') return Math.max(0, lastTime - Math.min(0, firstTime));
+  return 0;
+}
+
+/**
  * The figures an index or a landing page needs, computed in one pass over the columns, or from
  * `streamed` for a document whose samples are not held.
  */
@@ -72,9 +92,7 @@ export function documentSummary(doc: ProfileDocument, streamed?: StreamedSamples
   const n = samples.length;
   const first = streamed ? streamed.firstTime : samples.time[0];
   const last = streamed ? streamed.lastTime : samples.time[n - 1];
-  let durationMs = 0;
-  if (meta.startTime !== null && meta.endTime !== null) durationMs = Math.max(0, meta.endTime - meta.startTime);
-  else if (n > 0 && samples.timeSource !== 'none') durationMs = Math.max(0, last - Math.min(0, first));
+  const durationMs = profileDuration(meta, samples.timeSource, n, first, last);
   let peak = streamed ? streamed.peakMemory : -Infinity;
   const memory = samples.memory;
   if (memory && !streamed) for (let i = 0; i < n; i++) if (memory[i] > peak) peak = memory[i];

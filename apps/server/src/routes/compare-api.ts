@@ -21,12 +21,16 @@ import {
   type CompactRun,
   type BinQuery,
   type KeyedStacks,
+  BinningError,
+  checkThread,
+  isBinningError,
+  missingSeries,
+  type MemorySeries,
 } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
-import { checkThread, missingSeries, type MemorySeries } from '../decoded-cache';
 import type { CompareProfile, CompareSource } from '../compare-source';
 import { seriesParam, type FrameJson } from './read-api';
 
@@ -78,6 +82,7 @@ function sideQuery(query: QueryObject, side: Side): QueryObject {
 
 function sideError(side: Side, error: unknown): never {
   if (error instanceof HttpError) throw new HttpError(error.status, error.code, `${side}: ${error.message}`);
+  if (isBinningError(error)) throw new BinningError(error.code, `${side}: ${error.message}`);
   throw error;
 }
 

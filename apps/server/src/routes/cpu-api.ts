@@ -18,13 +18,14 @@ import {
   functionCallsFromColumns,
   functionTableFromColumns,
   lineTable,
+  MEMORY_SERIES,
   pruneCallTree,
+  type MemorySeries,
 } from '@prof/binning';
 import { FRAME_KIND_NAMES } from '@prof/format';
 import { HttpError } from '../http-error';
 import { optionalBoolean, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
-import { MEMORY_SERIES, type MemorySeries } from '../decoded-cache';
 import type { CpuProfile, CpuRun, WeightBy } from '../cpu-source';
 import { idParam } from './read-api';
 

@@ -15,13 +15,13 @@ import {
 } from '@prof/api';
 import { responses } from '../contract';
 import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
-import { analyzeStacks, binRows, queryBins, sampleRange, MAX_BINS } from '@prof/binning';
+import { analyzeStacks, binRows, queryBins, MAX_BINS, MEMORY_SERIES, type MemorySeries } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, single, type QueryObject } from '../query';
 import { parseDuration, parseSize, prune } from '../retention';
 import type { AppContext } from '../context';
-import { MEMORY_SERIES, type DecodedProfile, type MemorySeries } from '../decoded-cache';
+import type { DecodedProfile } from '../decoded-cache';
 import { memoryFromSummaries, stacksFromSummaries, stacksJson, stacksQuery } from './summary-views';
 
 export const DEFAULT_BINS = 500;
@@ -195,8 +195,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
       const { thread, topK, rank, growthFrom } = stacksQuery(query, decoded.available);
       const memory = growthFrom && derived(id, decoded, () => decoded.growthColumn(growthFrom));
       const { from, to } = windowOf(query, doc);
-      const indices = derived(id, decoded, () => decoded.rowsOf(thread));
-      const { start, end } = sampleRange(doc.samples.time, from, to, indices);
+      const { start, end, indices } = derived(id, decoded, () => decoded.run(thread, from, to));
       const analysis = analyzeStacks(doc.stacks, doc.samples.stack, {
         start,
         end,

@@ -1,10 +1,16 @@
 // /memory and /stacks answered from a profile's summaries container: the same JSON as from the
 // decoded document (read-api.ts), reading only the parts of the container a query touches.
-import { binRows, type StackAnalysis, type Summaries } from '@prof/binning';
+import {
+  binRows,
+  checkThread,
+  missingSeries,
+  type MemorySeries,
+  type StackAnalysis,
+  type Summaries,
+} from '@prof/binning';
 import { FRAME_KIND_NAMES } from '@prof/format';
 import { HttpError } from '../http-error';
 import { optionalBoolean, optionalInteger, single, type QueryObject } from '../query';
-import { checkThread, missingSeries, type MemorySeries } from '../decoded-cache';
 import type { SummaryMeta } from '../summarize';
 import { DEFAULT_BINS, MAX_API_BINS, seriesParam, windowFrom, type FrameJson } from './read-api';
 

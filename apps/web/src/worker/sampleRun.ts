@@ -1,19 +1,17 @@
-// The sample run of a (range, thread) query, in @prof/binning's terms; per-thread index lists are
-// computed once per document and thread.
-import { sampleRange, threadIndices, type SampleRun } from '@prof/binning';
+// The sample run of a (range, thread) query, from @prof/binning's `ProfileColumns` kept per
+// document: the same thread rows and window search the server's views use.
+import { ProfileColumns, type SampleRun } from '@prof/binning';
 import type { ProfileDocument } from '@prof/format';
 import type { RangeQuery } from './protocol';
 
-const perThread = new WeakMap<ProfileDocument, Map<number, Uint32Array>>();
+const columns = new WeakMap<ProfileDocument, ProfileColumns>();
 
 export function sampleRun(doc: ProfileDocument, q: RangeQuery): SampleRun {
-  let indices: Uint32Array | undefined;
-  if (q.thread !== null) {
-    let cache = perThread.get(doc);
-    if (!cache) perThread.set(doc, (cache = new Map()));
-    indices = cache.get(q.thread);
-    if (!indices) cache.set(q.thread, (indices = threadIndices(doc.samples.thread, q.thread)));
-  }
-  const { start, end } = sampleRange(doc.samples.time, q.from ?? -Infinity, q.to ?? Infinity, indices);
-  return { start, end, indices };
+  let c = columns.get(doc);
+  if (!c)
+    columns.set(
+      doc,
+      (c = new ProfileColumns({ stacks: doc.stacks, samples: doc.samples, threads: doc.threads.length })),
+    );
+  return c.run(q.thread ?? undefined, q.from ?? -Infinity, q.to ?? Infinity);
 }

@@ -321,6 +321,7 @@ export class SummariesBuilder {
   private samples = 0;
   private firstTime = Number.NaN;
   private lastTime = Number.NaN;
+  private readonly perThread: number[];
   private readonly time: Column<Float64Array>;
   private readonly stack: Column<Int32Array>;
   private readonly thread: Column<Uint32Array>;
@@ -363,7 +364,16 @@ export class SummariesBuilder {
     this.weight = options.weight ? column(F64) : null;
     this.carried = { rss: options.memory ? column(F64) : null, heap: options.heap ? column(F64) : null };
     this.cpuBlockTime = column(F64);
+    this.perThread = new Array<number>(options.threads).fill(0);
     this.newCpuLevel();
+  }
+
+  /**
+   * What the samples pushed so far say about the run: how many there are, per thread row too, and
+   * the times of the first and last (NaN before any).
+   */
+  get pushed(): { samples: number; perThread: readonly number[]; firstTime: number; lastTime: number } {
+    return { samples: this.samples, perThread: this.perThread, firstTime: this.firstTime, lastTime: this.lastTime };
   }
 
   private newCpuLevel(): CpuLevel {
@@ -429,6 +439,7 @@ export class SummariesBuilder {
       if (this.memory) this.reading('rss', th, t, m);
       if (this.heap) this.reading('heap', th, t, h);
       this.block.add(th, s, 1, w, gr, gh);
+      this.perThread[th]++;
       this.samples++;
       if (this.samples % this.cpuBlock === 0) this.closeCpuBlock();
     }

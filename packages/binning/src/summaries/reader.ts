@@ -4,6 +4,7 @@ import { binEdges, emptyBins, type BinResult } from '../query.js';
 import { lowerBound } from '../search.js';
 import { canonicalRows, gain } from '../stackPath.js';
 import type { StackTree } from '../types.js';
+import { checkThread, MEMORY_SERIES, missingSeries, type MemorySeries } from '../errors.js';
 import {
   COARSE_BLOCKS,
   CONTAINER_VERSION,
@@ -95,7 +96,8 @@ export interface OpenSummariesOptions {
   cache?: PageCache;
 }
 
-export type MemorySeriesName = 'rss' | 'heap';
+/** A memory series' name (`MemorySeries`), kept under the name the summaries API first gave it. */
+export type MemorySeriesName = MemorySeries;
 export type WeightBy = 'weight' | 'rss' | 'heap';
 
 export interface MemoryBinsOptions {
@@ -255,7 +257,7 @@ export class Summaries {
   }
   /** Memory series present. */
   get available(): MemorySeriesName[] {
-    return (['rss', 'heap'] as const).filter((k) => this.toc.series[`${k}:all`] !== undefined);
+    return MEMORY_SERIES.filter((k) => this.toc.series[`${k}:all`] !== undefined);
   }
   get hasWeight(): boolean {
     return this.toc.columns.weight !== undefined;
@@ -302,16 +304,15 @@ export class Summaries {
   }
 
   private seriesToc(series: MemorySeriesName, thread: number | undefined): SeriesToc {
-    if (thread !== undefined) this.checkThread(thread, 'memoryBins');
+    if (thread !== undefined) this.checkThread(thread);
     let entry = this.toc.series[`${series}:${thread ?? 'all'}`];
     if (typeof entry === 'string') entry = this.toc.series[entry];
-    if (!entry || typeof entry === 'string') throw new RangeError(`memoryBins: this profile has no ${series} series`);
+    if (!entry || typeof entry === 'string') throw missingSeries(series, this.available);
     return entry;
   }
 
-  private checkThread(thread: number, what: string): void {
-    if (!Number.isInteger(thread) || thread < 0 || thread >= this.toc.threads)
-      throw new RangeError(`${what}: thread must be a thread row from 0 to ${this.toc.threads - 1}, got ${thread}`);
+  private checkThread(thread: number): void {
+    checkThread(thread, this.toc.threads);
   }
 
   /**
@@ -479,11 +480,11 @@ export class Summaries {
     weightBy: WeightBy | null,
     what: string,
   ): Promise<Aggregate> {
-    if (thread !== undefined) this.checkThread(thread, what);
+    if (thread !== undefined) this.checkThread(thread);
     const toc = this.toc;
     if (weightBy === 'weight' && !toc.columns.weight) throw new RangeError(`${what}: this profile has no weights`);
-    if (weightBy === 'rss' && !toc.columns.memory) throw new RangeError(`${what}: this profile has no rss series`);
-    if (weightBy === 'heap' && !toc.columns.heap) throw new RangeError(`${what}: this profile has no heap series`);
+    if (weightBy === 'rss' && !toc.columns.memory) throw missingSeries('rss', this.available);
+    if (weightBy === 'heap' && !toc.columns.heap) throw missingSeries('heap', this.available);
     const { start, end } = await this.sampleRange(fromMs, toMs);
     const rows = toc.stackRows;
     const count = new Float64Array(rows + 1);
