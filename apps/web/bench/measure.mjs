@@ -43,6 +43,81 @@ export async function jsHeap(page) {
   return usedSize;
 }
 
+/**
+ * The zoom gestures on the open memory chart (its frame `draws` painted): a drag, three wheel notches, a
+ * reset. Each: from the input event to the frame painted with the re-binned window (`ms`), and from the
+ * same event, when its /memory request was sent and answered (the page's Resource Timing).
+ */
+export async function zoomGestures(page, draws) {
+  const over = await page.locator('[data-testid=memory-chart] .u-over').boundingBox();
+  await page.evaluate(() => {
+    const o = document.querySelector('[data-testid=memory-chart] .u-over');
+    for (const type of ['mouseup', 'wheel', 'dblclick'])
+      o.addEventListener(type, () => (window.__benchInputAt = performance.now()), { capture: true });
+  });
+  const zooms = [];
+  const y = over.y + over.height / 2;
+  const gestures = [
+    [
+      'drag',
+      async () => {
+        await page.mouse.move(over.x + over.width * 0.4, y);
+        await page.mouse.down();
+        await page.mouse.move(over.x + over.width * 0.45, y, { steps: 4 });
+        await page.mouse.move(over.x + over.width * 0.5, y, { steps: 4 });
+        await page.mouse.up();
+      },
+    ],
+    ['wheel', async () => page.mouse.wheel(0, -120)],
+    ['wheel', async () => page.mouse.wheel(0, -120)],
+    ['wheel', async () => page.mouse.wheel(0, 120)],
+    ['reset', async () => page.mouse.dblclick(over.x + over.width * 0.5, y)],
+  ];
+  for (const [name, gesture] of gestures) {
+    await page.mouse.move(over.x + over.width * 0.45, y);
+    await gesture();
+    const m = await memoryPainted(page, draws);
+    draws = m.draws;
+    const t = await page.evaluate(() => {
+      const at = window.__benchInputAt;
+      const r = performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('/memory') && e.startTime >= at)
+        .at(-1);
+      return {
+        at,
+        sent: r ? r.requestStart - at : Number.NaN,
+        answered: r ? r.responseEnd - at : Number.NaN,
+        bytes: r?.encodedBodySize ?? 0,
+      };
+    });
+    zooms.push({
+      gesture: name,
+      ms: m.paintedAt - t.at,
+      sent: t.sent,
+      answered: t.answered,
+      bytes: t.bytes,
+      bins: m.bins.length,
+    });
+    if (m.bins.length > m.plotWidth) throw new Error(`zoom drew ${m.bins.length} bins on ${m.plotWidth} px`);
+  }
+  return zooms;
+}
+
+/** A fresh page on the memory chart, then `zoomGestures`; the page is closed after. */
+export async function zoomRun(browser, server, id) {
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${server.url}/profiles/${id}`, { waitUntil: 'commit' });
+  const first = await memoryPainted(page);
+  try {
+    return await zoomGestures(page, first.draws);
+  } finally {
+    await ctx.close();
+  }
+}
+
 export async function measureRun(browser, server, id) {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
@@ -60,38 +135,7 @@ export async function measureRun(browser, server, id) {
   out.plotWidth = first.plotWidth;
 
   // 2. zooms: a drag, three wheel notches, a reset; each from the input event to the re-binned frame.
-  const over = await page.locator('[data-testid=memory-chart] .u-over').boundingBox();
-  await page.evaluate(() => {
-    const o = document.querySelector('[data-testid=memory-chart] .u-over');
-    for (const type of ['mouseup', 'wheel', 'dblclick'])
-      o.addEventListener(type, () => (window.__benchInputAt = performance.now()), { capture: true });
-  });
-  const zooms = [];
-  let draws = first.draws;
-  const y = over.y + over.height / 2;
-  const gestures = [
-    async () => {
-      await page.mouse.move(over.x + over.width * 0.4, y);
-      await page.mouse.down();
-      await page.mouse.move(over.x + over.width * 0.45, y, { steps: 4 });
-      await page.mouse.move(over.x + over.width * 0.5, y, { steps: 4 });
-      await page.mouse.up();
-    },
-    async () => page.mouse.wheel(0, -120),
-    async () => page.mouse.wheel(0, -120),
-    async () => page.mouse.wheel(0, 120),
-    async () => page.mouse.dblclick(over.x + over.width * 0.5, y),
-  ];
-  for (const gesture of gestures) {
-    await page.mouse.move(over.x + over.width * 0.45, y);
-    await gesture();
-    const m = await memoryPainted(page, draws);
-    draws = m.draws;
-    const at = await page.evaluate(() => window.__benchInputAt);
-    zooms.push(m.paintedAt - at);
-    if (m.bins.length > m.plotWidth) throw new Error(`zoom drew ${m.bins.length} bins on ${m.plotWidth} px`);
-  }
-  out.zooms = zooms;
+  out.zooms = (await zoomGestures(page, first.draws)).map((z) => z.ms);
 
   // 3. switching to the CPU tab of the open page (document already loading in the worker).
   await page.evaluate(() => (window.__benchInputAt = performance.now()));

@@ -123,6 +123,61 @@ describe('memory view interactions', () => {
     await page.context().close();
   });
 
+  it('a click selects the bin drawn under the centre of the clicked pixel: one bin per pixel, at 1× and 2×', async () => {
+    for (const scale of [1, 2]) {
+      const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: scale });
+      const page = await ctx.newPage();
+      // A selection from the start: the stack panel's room is taken once, so the chart keeps its width.
+      await page.goto(`${server.url}/profiles/${ids.spiky}?sel=0~1`);
+      await page.waitForFunction(() => window.__profTest?.stacks?.to === 1);
+      // The panel's content may move the layout once more: wait for the bins of the chart's final width.
+      await page.waitForFunction(() => {
+        const over = document.querySelector('[data-testid=memory-chart] .u-over');
+        const m = window.__profTest.memory;
+        return !!over && !!m && m.plotWidth === Math.round(over.getBoundingClientRect().width);
+      });
+      const m = (await page.evaluate(() => window.__profTest.memory!)) as MemoryHook;
+      const box = await plotBox(page);
+      // Bins and pixels agree: one bin per CSS pixel of the plot, bin k over exactly pixel k.
+      expect(m.bins.length).toBe(m.plotWidth);
+      expect(Math.round(box.width)).toBe(m.plotWidth);
+      const span = m.to - m.from;
+      for (const k of [0, 1, 2, 377, 378, m.plotWidth - 2, m.plotWidth - 1]) {
+        const b = m.bins[k];
+        expect(b.count).toBeGreaterThan(0);
+        expect(((b.start - m.from) / span) * m.plotWidth).toBeCloseTo(k, 6);
+        expect(((b.end - m.from) / span) * m.plotWidth).toBeCloseTo(k + 1, 6);
+      }
+      // Near either edge of a pixel and at its centre: always that pixel's bin, never a neighbour.
+      for (const [k, within] of [
+        [0, 0.05],
+        [1, 0.5],
+        [2, 0.95],
+        [377, 0.05],
+        [378, 0.95],
+        [m.plotWidth - 2, 0.5],
+        [m.plotWidth - 1, 0.95],
+      ] as const) {
+        const before = (await page.evaluate(() => window.__profTest.stacks))!;
+        await page.mouse.click(box.x + k + within, box.y + box.height / 2);
+        await page.waitForFunction(
+          ([f, t]) => {
+            const s = window.__profTest.stacks;
+            return s !== undefined && (s.from !== f || s.to !== t);
+          },
+          [before.from, before.to],
+        );
+        const sel = (await page.evaluate(() => window.__profTest.stacks))!;
+        // The URL keeps times to the µs.
+        const us = (ms: number) => Math.round(ms * 1000) / 1000;
+        expect({ k, from: sel.from, to: sel.to }).toEqual({ k, from: us(m.bins[k].start), to: us(m.bins[k].end) });
+      }
+      // The chart was not re-binned meanwhile: the clicks hit the bins checked above.
+      expect(await page.evaluate(() => window.__profTest.memory!.draws)).toBe(m.draws);
+      await ctx.close();
+    }
+  });
+
   it('big_memory: the whole run shows the min–max band with the mean and the max, in both themes', async () => {
     // big_memory's memory saw-tooths inside every bin of the whole-run view: the band is wide there.
     const id = await upload(server, 'big_memory.prof', 'views', 'big_memory');

@@ -46,7 +46,8 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const lastPush = useRef(0);
-  const lastGesture = useRef({ how: '', at: 0 });
+  /** The last zoom gesture; `burst` when it followed another wheel or pan event closely (a notch of a spin). */
+  const lastGesture = useRef({ how: '', at: 0, burst: false });
   const viewRef = useRef(view);
   viewRef.current = view;
   const durRef = useRef(duration);
@@ -110,15 +111,15 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     if (duration > 0) chart.current?.setWindow(winFrom, winTo);
   }, [winFrom, winTo, duration]);
 
-  // Re-bin from the server: one bin per pixel of plot width. A wheel or pan gesture is debounced so
-  // it costs one request; a drag, a key or Back asks at once. Older requests are aborted, so answers
-  // never arrive out of order.
+  // Re-bin from the server: one bin per pixel of plot width. The events of a wheel spin or a pan after
+  // the first are debounced, so the spin costs one more request; a single notch, a drag, a key or
+  // Back asks at once. Older requests are aborted, so answers never arrive out of order.
   useLayoutEffect(() => {
     if (plotWidth <= 0 || !ready) return;
     const ctrl = new AbortController();
     const binsWanted = Math.max(16, Math.min(MAX_BINS, plotWidth));
     const g = lastGesture.current;
-    const continuous = (g.how === 'wheel' || g.how === 'pan') && performance.now() - g.at < 200;
+    const continuous = g.burst && performance.now() - g.at < 200;
     const fetchBins = async () => {
       setLoading(true);
       try {
@@ -191,7 +192,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     if (to > d) [from, to] = [d - span, d];
     span = to - from;
     chart.current?.setWindow(from, to);
-    lastGesture.current = { how, at: performance.now() };
+    const at = performance.now();
+    const prev = lastGesture.current;
+    const spin = how === 'wheel' || how === 'pan';
+    lastGesture.current = { how, at, burst: spin && prev.how === how && at - prev.at < 200 };
     const now = Date.now();
     // A wheel or pan gesture is one history entry, not one per notch.
     const replace = (how === 'wheel' || how === 'pan') && now - lastPush.current < GESTURE_GAP_MS;

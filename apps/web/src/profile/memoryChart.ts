@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import type { MemoryBin, MemorySeries } from '../lib/api';
 import { formatBytes, formatCount, formatDuration } from '../lib/units';
-import { bandPath, stepPath } from './memoryPaths';
+import { binAtPixel, drawBand, drawStep } from './memoryPaths';
 import { binsToSeries, SERIES_LABELS } from './memorySeries';
 import { describeTime, TIME_INCRS, timeAxisLabel, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
 
@@ -16,6 +16,9 @@ export interface MemoryChartOptions extends TimeAxisMode {
   onReset(): void;
   onSelect(from: number, to: number): void; // ms
 }
+
+/** uPlot draws no path of its own: the series are drawn by `MemoryChart.drawData`. */
+const NO_PATHS = { stroke: null, fill: null, flags: 0 } as unknown as uPlot.Series.Paths;
 
 /** How long a click waits for a second one before it counts as a bin selection. */
 const DOUBLE_CLICK_MS = 220;
@@ -33,6 +36,8 @@ export class MemoryChart {
   readonly plot: uPlot;
   private bins: MemoryBin[] = [];
   private selection: [number, number] | null = null;
+  /** The bin the tooltip's rows describe. */
+  private tipBin: MemoryBin | null = null;
   private tooltip: HTMLDivElement;
   private downAt: { x: number; shift: boolean } | null = null;
   private shiftDrag = false;
@@ -63,6 +68,10 @@ export class MemoryChart {
       width: opts.width,
       height: opts.height,
       legend: { show: false },
+      // uPlot's automatic padding (room for the edge labels: 17 px above, 25 px right) only applies
+      // once the axes have data, which made the plot 25 px narrower than the width the first bins
+      // were asked for: bins and pixels no longer agreed. Fixed, the plot keeps its width.
+      padding: [17, 25, 0, 0],
       cursor: {
         drag: { x: true, y: false, setScale: false },
         points: { show: false },
@@ -109,32 +118,19 @@ export class MemoryChart {
       ],
       series: [
         {},
-        {
-          label: 'max',
-          stroke: maxColor,
-          fill: opts.show === 'both' ? band : undefined,
-          width: opts.show === 'both' ? 1 : 1.5,
-          show: showMax,
-          points: { show: false },
-          paths: (u) => ({
-            stroke: stepPath(u, this.bins, (b) => b.max),
-            fill: opts.show === 'both' ? bandPath(u, this.bins) : null,
-            flags: 0,
-          }),
-        },
-        {
-          label: 'mean',
-          stroke: meanColor,
-          width: 1.75,
-          show: showMean,
-          points: { show: false },
-          paths: (u) => ({ stroke: stepPath(u, this.bins, (b) => b.mean), fill: null, flags: 0 }),
-        },
+        // Both series only set the y range (the visible max or mean); `drawData` draws them.
+        { label: 'max', show: showMax, points: { show: false }, paths: () => NO_PATHS },
+        { label: 'mean', show: showMean, points: { show: false }, paths: () => NO_PATHS },
       ],
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.onCursor(u)],
-        draw: [(u) => this.drawSelection(u)],
+        draw: [
+          (u) => {
+            this.drawData(u, { maxColor, meanColor, band, showMax, showMean });
+            this.drawSelection(u);
+          },
+        ],
       },
     };
     this.plot = new uPlot(options, [[], [], []], el);
@@ -153,7 +149,9 @@ export class MemoryChart {
       if (!d || Math.abs(e.clientX - d.x) >= 3) return;
       // A click selects its bin once it is clear it is not the first half of a double-click (reset).
       clearTimeout(this.pendingClick);
-      const x = e.offsetX;
+      // The pixel under the pointer: Chromium truncates clientX to it, but rounds offsetX (a pointer
+      // at 1.5 px, the middle of pixel 1, has offsetX 2: the next bin).
+      const x = e.clientX - over.getBoundingClientRect().left;
       if (e.detail < 2) this.pendingClick = setTimeout(() => this.clickAt(x), DOUBLE_CLICK_MS);
     });
     over.addEventListener('dblclick', () => {
@@ -177,6 +175,7 @@ export class MemoryChart {
     const m = this.mode;
     if (m.axis === mode.axis && m.startTime === mode.startTime && m.zone === mode.zone) return;
     this.mode = { ...mode };
+    this.tipBin = null;
     this.plot.redraw(false, true);
   }
 
@@ -202,6 +201,9 @@ export class MemoryChart {
 
   /** Moves the visible window right away (on the data we have) while new bins are fetched. */
   setWindow(from: number, to: number): void {
+    // Each call is a whole redraw: the gesture and then the URL's update ask for the same window.
+    const s = this.plot.scales.x;
+    if (s.min === from / 1000 && s.max === to / 1000) return;
     this.plot.setScale('x', { min: from / 1000, max: to / 1000 });
   }
 
@@ -224,23 +226,27 @@ export class MemoryChart {
     this.plot.destroy();
   }
 
+  /** The bin drawn under CSS pixel `px` of the plotting area: the one under that pixel's centre. */
   private binIndexAtPx(px: number): number {
-    const t = this.plot.posToVal(px, 'x') * 1000;
-    const bins = this.bins;
-    let lo = 0;
-    let hi = bins.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (bins[mid].end <= t) lo = mid + 1;
-      else if (bins[mid].start > t) hi = mid - 1;
-      else return mid;
-    }
-    return -1;
+    return binAtPixel(this.plot, this.bins, px);
   }
 
-  private binAtPx(px: number): MemoryBin | null {
-    const i = this.binIndexAtPx(px);
-    return i < 0 ? null : this.bins[i];
+  private drawData(
+    u: uPlot,
+    c: { maxColor: string; meanColor: string; band: string; showMax: boolean; showMean: boolean },
+  ): void {
+    const { left, top, width, height } = u.bbox;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.beginPath();
+    // On whole pixels: a fractional clip would antialias every rectangle's edge against it.
+    ctx.rect(Math.round(left), Math.round(top), Math.round(width), Math.round(height));
+    ctx.clip();
+    const both = this.opts.show === 'both';
+    if (c.showMax && both) drawBand(ctx, u, this.bins, c.band);
+    if (c.showMax) drawStep(ctx, u, this.bins, (b) => b.max, c.maxColor, both ? 1 : 1.5);
+    if (c.showMean) drawStep(ctx, u, this.bins, (b) => b.mean, c.meanColor, 1.75);
+    ctx.restore();
   }
 
   /** A click in a gap (zoomed in past the sampling rate) takes the nearest bin holding samples. */
@@ -291,11 +297,19 @@ export class MemoryChart {
       this.tooltip.hidden = true;
       return;
     }
-    const b = this.binAtPx(left);
+    const i = this.binIndexAtPx(left);
+    const b = i < 0 ? null : this.bins[i];
     if (!b) {
       this.tooltip.hidden = true;
       return;
     }
+    this.tooltip.hidden = false;
+    const w = u.over.clientWidth;
+    const x = left + 14 + 230 > w ? left - 14 - 230 : left + 14;
+    this.tooltip.style.transform = `translate(${Math.max(0, x)}px, ${Math.max(0, (u.cursor.top ?? 0) - 40)}px)`;
+    // The rows are rebuilt only when the cursor enters another bin (or new bins came).
+    if (b === this.tipBin) return;
+    this.tipBin = b;
     const mode = this.mode;
     const rows: [string, string][] = [
       ['from', describeTime(mode, b.start / 1000)],
@@ -318,10 +332,6 @@ export class MemoryChart {
         return row;
       }),
     );
-    this.tooltip.hidden = false;
-    const w = u.over.clientWidth;
-    const x = left + 14 + 230 > w ? left - 14 - 230 : left + 14;
-    this.tooltip.style.transform = `translate(${Math.max(0, x)}px, ${Math.max(0, (u.cursor.top ?? 0) - 40)}px)`;
   }
 
   private drawSelection(u: uPlot): void {
