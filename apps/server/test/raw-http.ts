@@ -57,5 +57,14 @@ export function rawRequest(
     });
     socket.on('end', () => !settled && tryParse(true));
     socket.on('error', (e) => !settled && reject(e));
+    // Closed without a whole answer (no header at all, or a reset after part of it): fail, never hang.
+    socket.on('close', () => {
+      if (!settled)
+        reject(
+          new Error(
+            `${method} ${path}: connection closed after ${data.length} bytes of answer: ${data.toString('latin1').slice(0, 200)}`,
+          ),
+        );
+    });
   });
 }

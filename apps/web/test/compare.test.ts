@@ -88,6 +88,18 @@ async function flame(page: Page, afterDraws = 0) {
   return page.evaluate(() => window.__profTest.compareFlame!);
 }
 
+/** Waits for the flame frame drawn from a tree with these root totals (each side's samples or bytes). */
+async function waitForTotals(page: Page, totals: { base: number; target: number }): Promise<void> {
+  await page.waitForFunction(
+    (t) => {
+      const f = window.__profTest?.compareFlame;
+      return f?.totals.base === t.base && f?.totals.target === t.target;
+    },
+    totals,
+    { timeout: 30_000 },
+  );
+}
+
 /** The RGB of the flame canvas at a CSS pixel. */
 async function pixel(page: Page, x: number, y: number): Promise<number[]> {
   return page.evaluate(
@@ -199,10 +211,12 @@ describe('comparing two runs', () => {
     await page.fill('[data-testid=range-form] input[name=targetFrom]', '0.6');
     await page.click('[data-testid=range-form] button[type=submit]');
     await page.waitForURL(/baseTo=500&targetFrom=600|targetFrom=600&baseTo=500/);
-    const ranged = await flame(page, whole.draws);
     const api = await (
       await fetch(`${server.url}/api/compare/tree?base=${ids.target}&target=${ids.target}&baseTo=500&targetFrom=600`)
     ).json();
+    // The frame drawn from the ranges' answer, not a redraw of the whole runs that came before it.
+    await waitForTotals(page, { base: api.base.samples, target: api.target.samples });
+    const ranged = await flame(page, whole.draws);
     expect([api.base.to, api.target.from]).toEqual([500, 600]);
     expect(ranged.totals).toEqual({ base: api.base.samples, target: api.target.samples });
     expect(ranged.totals.base).toBeLessThan(whole.totals.base);
@@ -230,6 +244,13 @@ describe('comparing two runs', () => {
     expect([bf, bt]).toEqual([tf, tt]);
     expect(bf).toBeGreaterThan(0);
     expect(bt).toBeGreaterThan(bf);
+    const moment = await (
+      await fetch(
+        `${server.url}/api/compare/tree?base=${ids.base}&target=${ids.target}&baseFrom=${bf}&baseTo=${bt}&targetFrom=${tf}&targetTo=${tt}`,
+      )
+    ).json();
+    // The frame drawn from the ranges' answer, not a redraw of the whole runs that came before it.
+    await waitForTotals(page, { base: moment.nodes[0].base.total, target: moment.nodes[0].target.total });
     const ranged = await flame(page, whole.draws);
     expect(ranged.totals.target).toBeLessThan(whole.totals.target);
     // Whose memory growth differs in that moment: the page lists the server's top paths in its order.
@@ -254,14 +275,7 @@ describe('comparing two runs', () => {
     ).json();
     expect(api.unit).toBe('bytes');
     // The page draws the growth tree once it has it: wait for that drawing, not for any redraw.
-    await page.waitForFunction(
-      (t) => {
-        const f = window.__profTest?.compareFlame;
-        return f?.totals.base === t.base && f?.totals.target === t.target;
-      },
-      { base: api.nodes[0].base.total, target: api.nodes[0].target.total },
-      { timeout: 30_000 },
-    );
+    await waitForTotals(page, { base: api.nodes[0].base.total, target: api.nodes[0].target.total });
     const grown = await flame(page);
     expect(grown.boxes[0].w).toBeGreaterThan(0);
     expect(grown.totals.target).toBeGreaterThan(0);

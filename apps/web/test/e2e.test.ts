@@ -50,6 +50,8 @@ describe('landing page', () => {
     await page.goto(server.url + '/');
     await page.waitForSelector('[data-testid=profile-table] tbody tr');
     expect(await page.locator('[data-testid=profile-table] tbody tr').count()).toBe(4);
+    // The project cards come from their own request (/api/projects), which may answer after the rows.
+    await page.waitForSelector('[data-testid=projects] .fn-chip');
     expect(await page.locator('[data-testid=projects] .fn-chip').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('ingest_job'), expect.stringContaining('build_index')]),
     );
@@ -229,7 +231,11 @@ describe('CPU view', () => {
     expect(first.rootTotal).toBe(1508);
     const box = (await page.locator('[data-testid=flame] canvas').boundingBox())!;
     await page.mouse.click(box.x + 30, box.y + 3 * 18 + 9);
-    await page.waitForFunction((n) => window.__profTest.flame!.draws > n, first.draws);
+    // The frame drawn with a focus, not just any later frame (a redraw of the whole tree could come first).
+    await page.waitForFunction(
+      (n) => window.__profTest.flame!.draws > n && window.__profTest.flame!.focus.length > 0,
+      first.draws,
+    );
     const zoomed = (await page.evaluate(() => window.__profTest.flame!)) as typeof first;
     expect(zoomed.focus.length).toBe(3);
     expect(new URL(page.url()).searchParams.get('focus')).toBe(zoomed.focus.join('.'));

@@ -241,6 +241,8 @@ describe('memory view interactions', () => {
     expect(flame.rootTotal).toBe(run.end - run.start);
     expect(await page.textContent('.range-banner')).toContain('Limited to the selected range');
     await page.click('.range-banner button');
+    // The frame of the whole run: any other total is still the range's (a redraw of it could come first).
+    await page.waitForFunction((n) => window.__profTest.flame!.rootTotal !== n, flame.rootTotal, { timeout: 60_000 });
     const whole = await flameData(page, flame.draws);
     expect(whole.rootTotal).toBe(docs.spiky.samples.length);
     await page.context().close();

@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { startCpuRecording } from '../src/decorator/cpu-recording';
 import { MemorySampler, readMemoryHere } from '../src/decorator/memory-sampler';
 import { monotonicNowMs, monotonicToEpochMs } from '../src/decorator/clock';
-import { spinUntil } from './helpers';
+import { cpuSpent, spinUntil } from './helpers';
 
+/**
+ * Busy for `ms` of this process's CPU time (not wall time): V8 takes a CPU sample per interval of
+ * the thread's running time, so the samples asserted below come however loaded the machine is.
+ */
 function spin(ms: number): number {
-  const end = monotonicNowMs() + ms;
+  const spent = cpuSpent(ms);
   let x = 0;
-  while (monotonicNowMs() < end) x += Math.sqrt(x + 1);
+  while (!spent()) for (let i = 0; i < 1000; i++) x += Math.sqrt(x + 1);
   return x;
 }
 

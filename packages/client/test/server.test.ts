@@ -369,9 +369,12 @@ if (process.env.EXIT_NOW) process.exit(0);
       writeFileSync(
         prog,
         `const keep = [];
-function churn() { let x = 0; for (let i = 0; i < 3e5; i++) x += Math.sqrt(i); keep.push(new Array(5e4).fill(x)); }
+let rounds = 0;
+function churn() {
+  let x = 0; for (let i = 0; i < 3e5; i++) x += Math.sqrt(i); keep.push(new Array(5e4).fill(x));
+  if (++rounds === 300) console.log('worked'); // 120 MB kept and 300 rounds of work: the profile has them
+}
 setInterval(churn, 5);
-console.log('started');
 `,
       );
       // Its own process group, as a terminal gives it: Ctrl-C signals the whole group.
@@ -386,10 +389,8 @@ console.log('started');
       let stdout = '';
       child.stdout!.on('data', (c: Buffer) => (stdout += c));
       child.stderr!.resume();
-      await new Promise<void>((resolve) => {
-        const wait = (): void => void (stdout.includes('started') ? setTimeout(resolve, 1500) : setTimeout(wait, 50));
-        wait();
-      });
+      // Stopped once it has done the work the profile is checked for, however slowly a loaded machine ran it.
+      await new Promise<void>((resolve) => child.stdout!.on('data', () => stdout.includes('worked') && resolve()));
       process.kill(-child.pid!, 'SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       expect(code).toBe(130); // 128 + SIGINT, as the job itself ended

@@ -210,9 +210,12 @@ describe('uploads acknowledged before conversion (SharedUploads)', () => {
   it('survive the instance that took them: its lease runs out, another claims the job and its raw body', async () => {
     const url = freshS3Url();
     const index = await freshPostgresIndex();
-    const a = new SharedProfileStore(S3BlobStore.fromUrl(url), index, undefined, { uploadLeaseMs: 300 });
+    // Long enough that the checks of a lease that holds (a few queries and a 70 KB put after it was
+    // taken) pass on a loaded machine; the lease is waited out where it must have run out.
+    const LEASE_MS = 2000;
+    const a = new SharedProfileStore(S3BlobStore.fromUrl(url), index, undefined, { uploadLeaseMs: LEASE_MS });
     const other = await PostgresProfileIndex.open(inject('pgUrl'), { schema: index.schema });
-    const b = new SharedProfileStore(S3BlobStore.fromUrl(url), other, undefined, { uploadLeaseMs: 300 });
+    const b = new SharedProfileStore(S3BlobStore.fromUrl(url), other, undefined, { uploadLeaseMs: LEASE_MS });
     closing.push(a, b);
     const dir = await mkdtemp(join(tmpdir(), 'prof-shared-uploads-'));
     try {
@@ -234,7 +237,7 @@ describe('uploads acknowledged before conversion (SharedUploads)', () => {
       // a failure is kept with its body, never claimed again, listed and removable
       await b.uploads!.fail(id, 'bad-vmprof', 'cut short');
       expect(await a.uploads!.status(id)).toEqual({ state: 'failed', code: 'bad-vmprof', message: 'cut short' });
-      await new Promise((r) => setTimeout(r, 350));
+      await new Promise((r) => setTimeout(r, LEASE_MS + 50)); // b's lease has run out: only the failure keeps the job
       expect(await a.uploads!.claim()).toBeNull();
       expect(await a.uploads!.failedBefore(6)).toEqual([id]);
       expect(await a.uploads!.discardFailed(id)).toBe(true);
