@@ -15,6 +15,8 @@ export interface PrunedCallTree extends Omit<CallTree, 'stackNode'> {
   cutCount: Int32Array;
   /** Nodes of the tree before pruning, root included. */
   unprunedLength: number;
+  /** Node of the tree given to `pruneCallTree` each kept node was: to read columns that tree came with (a diff's). */
+  source: Int32Array;
 }
 
 export interface PruneOptions {
@@ -69,6 +71,7 @@ export function pruneCallTree(tree: CallTree | PrunedCallTree, options: PruneOpt
     offset: new Float64Array(m),
     cut: new Float64Array(m),
     cutCount: new Int32Array(m),
+    source: new Int32Array(m),
     samples: tree.samples,
     unprunedLength: 'unprunedLength' in tree ? tree.unprunedLength : n,
   };
@@ -90,6 +93,7 @@ export function pruneCallTree(tree: CallTree | PrunedCallTree, options: PruneOpt
     while (open.length && tree.subtreeEnd[open[open.length - 1]] <= i) out.subtreeEnd[newId[open.pop()!]] = next;
     const id = next++;
     newId[i] = id;
+    out.source[id] = i;
     out.frame[id] = tree.frame[i];
     out.parent[id] = p < 0 ? -1 : newId[p];
     out.depth[id] = tree.depth[i];

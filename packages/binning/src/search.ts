@@ -37,3 +37,11 @@ export function sampleRange(
   const end = to <= from ? start : find(to, start);
   return { start, end };
 }
+
+/**
+ * The whole run as a window: from the start (0, or the first sample if it is earlier) to just past
+ * the last sample, since `to` is exclusive everywhere here. Pass 0 and 0 for a run without samples.
+ */
+export function wholeRun(firstTime: number, lastTime: number): { from: number; to: number } {
+  return { from: Math.min(0, firstTime), to: lastTime + Math.max(1e-6, Math.abs(lastTime) * 1e-12) };
+}

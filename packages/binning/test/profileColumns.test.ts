@@ -18,6 +18,8 @@ import {
   SummariesBuilder,
   threadIndices,
   threadSampleCounts,
+  sampleRange,
+  wholeRun,
   withoutRootFrames,
 } from '../src/index.js';
 import { profileArb, type RandomProfile } from './trees.js';
@@ -204,6 +206,25 @@ describe('ProfileColumns', () => {
     expect(missingSeries('heap', ['rss']).message).toBe('this profile has no V8 heap (heap) series; it has rss');
     expect(codeOf(() => checkThread(0, 0))).toEqual(['bad-thread', 'thread=0: this profile has no threads']);
     expect(isBinningError(new RangeError('x'))).toBe(false);
+  });
+});
+
+describe('wholeRun', () => {
+  it('is a window holding every sample, from the start or an earlier first sample', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e3, max: 1e12, noNaN: true }), { minLength: 1, maxLength: 50 }),
+        (times) => {
+          const time = Float64Array.from(times).sort();
+          const w = wholeRun(time[0], time[time.length - 1]);
+          expect(w.from).toBe(Math.min(0, time[0]));
+          expect(w.to).toBeGreaterThan(time[time.length - 1]);
+          expect(sampleRange(time, w.from, w.to)).toEqual({ start: 0, end: time.length });
+        },
+      ),
+    );
+    expect(wholeRun(0, 0).from).toBe(0);
+    expect(wholeRun(0, 0).to).toBeGreaterThan(0);
   });
 });
 

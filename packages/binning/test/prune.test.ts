@@ -70,6 +70,8 @@ describe('pruneCallTree', () => {
         for (let n = 0; n < pruned.length; n++) {
           const m = byPath.get(key(pruned, n))!;
           expect(m).toBeDefined();
+          // `source` names that node, so columns beside the full tree (a diff's) can be read.
+          expect(pruned.source[n]).toBe(m);
           expect([pruned.self[n], pruned.total[n], pruned.offset[n]]).toEqual([
             full.self[m],
             full.total[m],

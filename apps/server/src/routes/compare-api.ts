@@ -17,6 +17,7 @@ import {
   functionTable,
   matchFrames,
   MAX_BINS,
+  pruneCallTree,
   type AggregateOptions,
   type CompactRun,
   type BinQuery,
@@ -234,27 +235,20 @@ export function registerCompareApi(
         return f;
       };
       // Nodes too thin to draw are dropped with their subtrees; the parent's total still counts them.
-      const limit = minShare * diff.targetWeight;
-      const newId = new Int32Array(tree.length).fill(-1);
-      const nodes: unknown[] = [];
-      for (let n = 0; n < tree.length; ) {
-        if (n > 0 && tree.total[n] < limit) {
-          n = tree.subtreeEnd[n];
-          continue;
-        }
-        newId[n] = nodes.length;
+      const kept = pruneCallTree(tree, { minShare, maxNodes: Number.MAX_SAFE_INTEGER });
+      const nodes = Array.from({ length: kept.length }, (_, k) => {
+        const n = kept.source[k];
         const frame = n === 0 ? { name: '(root)', file: '', line: 0, kind: 'root' } : frameOf(tree.frame[n]);
-        nodes.push({
+        return {
           ...frame,
-          parent: n === 0 ? -1 : newId[tree.parent[n]],
+          parent: kept.parent[k],
           depth: tree.depth[n],
           base: { self: diff.baseSelf[n], total: diff.baseTotal[n] },
           target: { self: tree.self[n], total: tree.total[n] },
           added: diff.baseNode[n] < 0,
           removedTotal: diff.removedTotal[n],
-        });
-        n++;
-      }
+        };
+      });
       return {
         base: info(runs[0], baseRun.samples),
         target: info(runs[1], targetRun.samples),

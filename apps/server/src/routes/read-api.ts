@@ -15,7 +15,7 @@ import {
 } from '@prof/api';
 import { responses } from '../contract';
 import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
-import { analyzeStacks, binRows, queryBins, MAX_BINS, MEMORY_SERIES, type MemorySeries } from '@prof/binning';
+import { analyzeStacks, binRows, queryBins, MAX_BINS, MEMORY_SERIES, wholeRun, type MemorySeries } from '@prof/binning';
 import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
 import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, single, type QueryObject } from '../query';
@@ -63,8 +63,9 @@ export function windowOf(query: QueryObject, doc: ProfileDocument): { from: numb
 
 /** `windowOf` from the first and last sample times (0 and 0 without samples). */
 export function windowFrom(query: QueryObject, first: number, last: number): { from: number; to: number } {
-  const from = optionalNumber(query, 'from') ?? Math.min(0, first);
-  const to = optionalNumber(query, 'to') ?? last + Math.max(1e-6, Math.abs(last) * 1e-12);
+  const whole = wholeRun(first, last);
+  const from = optionalNumber(query, 'from') ?? whole.from;
+  const to = optionalNumber(query, 'to') ?? whole.to;
   if (!(to > from)) throw new HttpError(400, 'bad-query', `the window is empty: from=${from} must be below to=${to}`);
   return { from, to };
 }
