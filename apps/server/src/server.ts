@@ -1,7 +1,7 @@
 import { apiUrlFromQueryBase } from './protocols/query-base-url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
-import { rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   openConfiguredStore,
@@ -82,6 +82,11 @@ export interface ServerOptions {
   cacheBytes?: number;
   /** Bound of the cache of stored document bytes served by `/document`. Default 256 MiB. */
   bytesCacheBytes?: number;
+  /**
+   * Longest profile (samples) whose views decode its whole document when its summaries cannot be
+   * built; longer ones answer 503 `summary-unavailable` until a build succeeds. Default 2,000,000.
+   */
+  fallbackMaxSamples?: number;
   /** Profiles to keep (checked at start and hourly); default: keep everything. */
   retention?: RetentionPolicy;
   /**
@@ -155,10 +160,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   // Summary builds' scratch files left by a process that died mid-build.
   const scratchDir = join(dataDir, 'scratch');
   await rm(scratchDir, { recursive: true, force: true });
+  await mkdir(scratchDir, { recursive: true });
   const summaries = new SummariesCache(store, pool, app.log, {
     maxInflatedBytes: Math.max(maxInflatedBytes, STORED_MAX_INFLATED_BYTES),
     scratchDir,
     checkDocument: (id) => checkStoredDocument(store, cache, id),
+    fallbackMaxSamples: options.fallbackMaxSamples,
   });
   const uploads = new UploadQueue(
     join(dataDir, 'incoming'),
@@ -166,8 +173,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     pool,
     { maxInflatedBytes, maxRawBytes: maxUploadBytes },
     app.log,
-    (id) => summaries.stored(id),
+    (id, summary) => (summary ? summaries.adopt(id, summary) : summaries.stored(id)),
     store instanceof SharedProfileStore ? store.uploads : null,
+    scratchDir,
   );
   const ctx: AppContext = {
     store,

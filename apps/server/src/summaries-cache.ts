@@ -3,7 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { openSummaries, PageCache, type Summaries } from '@prof/binning';
 import type { ProfileStore, SummaryReader } from '@prof/store';
-import { SUMMARY_VERSION } from './summarize';
+import { SUMMARY_VERSION, type BuiltSummary } from './summarize';
+import { HttpError } from './http-error';
 import { movable, type WorkPool } from './work-pool';
 
 interface Entry {
@@ -29,7 +30,21 @@ export interface SummariesCacheOptions {
   maxOpen?: number;
   /** Bytes of container pages kept, all profiles together. Default 32 MiB. */
   pageCacheBytes?: number;
+  /**
+   * Largest profile (samples) whose views are answered from its decoded document when its summary
+   * cannot be built; a longer one gets 503 `summary-unavailable` instead. Default
+   * `DEFAULT_FALLBACK_MAX_SAMPLES`.
+   */
+  fallbackMaxSamples?: number;
 }
+
+/**
+ * Decoding a document costs about 25 bytes a sample and runs in the request (a 24-hour profile: 2.2 GB,
+ * seconds of the event loop): only profiles up to this many samples (about 50 MB decoded) fall back to it.
+ */
+export const DEFAULT_FALLBACK_MAX_SAMPLES = 2_000_000;
+/** A failed build is tried again by the first query this long after it failed. */
+const RETRY_BUILD_MS = 60_000;
 
 /**
  * The profiles' summaries containers (@prof/binning `openSummaries`), opened on demand and kept in an
@@ -43,7 +58,8 @@ export class SummariesCache {
   private readonly opening = new Map<string, Promise<Entry | null>>();
   private readonly building = new Map<string, Promise<boolean>>();
   readonly pages: PageCache;
-  private readonly gaveUp = new Set<string>();
+  /** Profiles whose build failed: when, and why (what a `summary-unavailable` answer says). */
+  private readonly gaveUp = new Map<string, { at: number; reason: string }>();
   private built = 0;
   private rebuilt = 0;
   private failed = 0;
@@ -62,8 +78,9 @@ export class SummariesCache {
   }
 
   /**
-   * The profile's opened summaries, or null when it has none and none can be built (no such profile,
-   * or a build that failed): the caller then answers from the document as before.
+   * The profile's opened summaries, or null when there is no such profile, or when none can be built
+   * and the profile is short enough to answer from its decoded document; a longer one throws 503
+   * `summary-unavailable` (its build is tried again a minute after it failed).
    */
   async get(id: string): Promise<Summaries | null> {
     const hit = this.lru.get(id);
@@ -78,18 +95,35 @@ export class SummariesCache {
 
   private async load(id: string): Promise<Entry | null> {
     if (!(await this.options.checkDocument(id))) return null;
-    // A build that failed is not tried again by every query (the views answer from the document).
-    if (this.gaveUp.has(id)) return null;
+    // A build that failed is not tried again by every query, only once a while has passed.
+    const failed = this.gaveUp.get(id);
+    if (failed && Date.now() - failed.at < RETRY_BUILD_MS) return this.unbuilt(id, failed);
     const found = await this.open(id);
     if (typeof found !== 'string') return found;
     // None yet (stored before summaries), or an outdated or unreadable one: built afresh, once.
-    if (!(await this.build(id))) return null;
+    if (!(await this.build(id))) {
+      const failure = this.gaveUp.get(id);
+      return failure ? this.unbuilt(id, failure) : null; // else gone meanwhile
+    }
     if (found === 'stale') this.rebuilt++;
     const again = await this.open(id);
     if (typeof again !== 'string') return again;
-    this.failed++;
-    this.log.warn({ id }, 'summary unusable after a rebuild: answering from the document');
-    return null;
+    this.gaveUpOn(id, new Error('the container built is unreadable'));
+    return this.unbuilt(id, this.gaveUp.get(id)!);
+  }
+
+  /** No summary for `id`: null (answer from the document) for a short profile, else 503. */
+  private async unbuilt(id: string, failure: { at: number; reason: string }): Promise<null> {
+    const row = await this.store.get(id);
+    const max = this.options.fallbackMaxSamples ?? DEFAULT_FALLBACK_MAX_SAMPLES;
+    if (!row || row.sampleCount <= max) return null;
+    const retryIn = Math.max(0, Math.ceil((failure.at + RETRY_BUILD_MS - Date.now()) / 1000));
+    throw new HttpError(
+      503,
+      'summary-unavailable',
+      `the summaries of profile ${id} could not be built (${failure.reason}); its ${row.sampleCount} samples are ` +
+        `too many to decode for a view; the build is tried again ${retryIn ? `in ${retryIn} s` : 'at the next request'}`,
+    );
   }
 
   private async open(id: string): Promise<Entry | 'missing' | 'stale'> {
@@ -125,36 +159,68 @@ export class SummariesCache {
   }
 
   private async buildNow(id: string): Promise<boolean> {
+    let built: BuiltSummary;
     try {
       const bytes = await this.store.getBytes(id);
       if (!bytes) return false;
       await mkdir(this.options.scratchDir, { recursive: true });
-      const built = await this.pool.run(
+      built = await this.pool.run(
         'buildSummary',
         { bytes, maxInflatedBytes: this.options.maxInflatedBytes, scratchDir: this.options.scratchDir },
         // A read never waits behind a full upload queue for its own summary, nor makes it busy.
         { transfer: movable(bytes), always: true },
       );
-      try {
-        // Deleted while it was built: no summary without its document.
-        if (!(await this.store.get(id))) return false;
-        await this.store.putSummary(id, { size: built.bytes, open: () => fileStream(built.path) });
-      } finally {
-        await rm(built.path, { force: true });
-      }
-      this.built++;
-      return true;
     } catch (error) {
-      this.failed++;
-      this.gaveUp.add(id);
-      this.log.warn({ id, err: error }, 'summary build failed: answering from the document');
+      this.gaveUpOn(id, error);
       return false;
     }
+    return this.storeBuilt(id, built);
+  }
+
+  /** Stores a container built into a scratch file (moved into place where the store can), then removes the file. */
+  private async storeBuilt(id: string, built: BuiltSummary): Promise<boolean> {
+    try {
+      // Deleted while it was built: no summary without its document.
+      if (!(await this.store.get(id))) return false;
+      await this.store.putSummary(id, { size: built.bytes, open: () => fileStream(built.path), path: built.path });
+      this.built++;
+      this.gaveUp.delete(id);
+      return true;
+    } catch (error) {
+      this.gaveUpOn(id, error);
+      return false;
+    } finally {
+      await rm(built.path, { force: true });
+    }
+  }
+
+  private gaveUpOn(id: string, error: unknown): void {
+    this.failed++;
+    this.gaveUp.set(id, { at: Date.now(), reason: String((error as Error)?.message ?? error).slice(0, 300) });
+    this.log.warn({ id, err: error }, 'summary build failed');
   }
 
   /** A profile just stored: its summary is built in the background, so its first view finds it. */
   stored(id: string): void {
     void this.build(id);
+  }
+
+  /**
+   * A profile just stored whose container was built during its conversion (`built`, a scratch file
+   * this cache now owns): stored as its summary, and queries for it wait for that instead of a build.
+   */
+  adopt(id: string, built: BuiltSummary): void {
+    if (this.building.has(id)) {
+      void rm(built.path, { force: true });
+      return;
+    }
+    const pending = this.storeBuilt(id, built).finally(() => this.building.delete(id));
+    this.building.set(id, pending);
+  }
+
+  /** Where builds write their scratch files (an upload's conversion builds its container there too). */
+  get scratchDir(): string {
+    return this.options.scratchDir;
   }
 
   forget(id: string): void {

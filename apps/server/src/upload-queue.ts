@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -13,6 +13,7 @@ import {
 import type { IngestLimits, Overrides } from './ingest';
 import type { WorkPool } from './work-pool';
 import type { Converted } from './worker/tasks';
+import type { BuiltSummary } from './summarize';
 
 /** An upload accepted before conversion (vmprof runtime API, vmprof-viewer `/submit/`). */
 export interface UploadJob {
@@ -51,9 +52,11 @@ export class UploadQueue {
     private readonly pool: WorkPool,
     private readonly limits: IngestLimits,
     private readonly log: FastifyBaseLogger,
-    /** Called with each profile stored (its summary is then built). */
-    private readonly onStored: (id: string) => void = () => {},
+    /** Called with each profile stored, and its summaries container when the conversion built it (else it is then built). */
+    private readonly onStored: (id: string, summary?: BuiltSummary) => void = () => {},
     private readonly shared: SharedUploads | null = null,
+    /** Where a vmprof upload converted as a stream gets its summaries container built; none: built after. */
+    private readonly summaryDir?: string,
   ) {}
 
   jobPath(id: string) {
@@ -282,11 +285,13 @@ export class UploadQueue {
     try {
       const job = JSON.parse(await readFile(this.jobPath(id), 'utf8')) as UploadJob;
       const ingested = await this.ingest(job);
+      const { summary } = ingested;
       try {
         // Not put in the decoded cache: only views fill it (200 fresh uploads held it full of documents no one read).
         await this.store.put(ingested.bytes, ingested.fields, { id, uploadedAt: job.receivedAt });
-        this.onStored(id);
+        this.onStored(id, summary);
       } catch (error) {
+        if (summary) await rm(summary.path, { force: true });
         if (!(error instanceof DuplicateIdError)) throw error; // already stored before a crash
       }
       await this.discardJob(id);
@@ -334,6 +339,7 @@ export class UploadQueue {
         contentType: job.contentType,
         overrides: job.overrides,
         limits: this.limits,
+        summaryDir: this.summaryDir,
       },
       { always: true, conversion: 'vmprof' },
     );

@@ -61,6 +61,7 @@ export const ERRORS = {
   internal: 500,
   'stored-corrupt': 500,
   busy: 503,
+  'summary-unavailable': 503,
   unavailable: 503,
   'no-web-app': 503,
   'storage-full': 507,

@@ -86,6 +86,13 @@ export interface ConvertFileOptions extends Pick<ReadOptions, 'project' | 'name'
    * set) and what the samples hold: set names and meta here, check it (throwing stops the conversion).
    */
   prepare?(doc: ProfileDocument, samples: StreamedSamples): void | Promise<void>;
+  /**
+   * Called once the file is read, with the document (its stack table final, sample columns empty);
+   * the function it returns is handed every sample chunk in order, all columns final (times as
+   * stored), before `prepare`: what needs the samples (a summaries build) reads them here instead
+   * of inflating the document again. Chunks are views into reused buffers: copy what is kept.
+   */
+  onSamples?(doc: ProfileDocument): ((chunk: SampleChunk) => void) | undefined;
   /** Folder for the column files (default: the system's temporary folder). */
   tmpDir?: string;
   /** Samples per chunk the reader hands on (tests use small chunks). */
@@ -244,6 +251,9 @@ export async function convertProfileFile(
       const threads = cols.thread!.chunks();
       const times = time.chunks()[Symbol.iterator]();
       const memory = cols.memory?.chunks();
+      const onSamples = options.onSamples?.(doc);
+      const weights = onSamples && cols.weight?.chunks();
+      const heaps = onSamples && cols.heap?.chunks();
       const check = new SampleChunkCheck(doc.stacks.length, doc.threads.length);
       let row = 0;
       for (let s = stacks.next(); !s.done; s = stacks.next()) {
@@ -251,6 +261,16 @@ export async function convertProfileFile(
         const tm = times.next().value as Float64Array;
         const mem = memory?.next().value as Float64Array | undefined;
         check.check(s.value as Int32Array, th, tm, { memory: mem });
+        onSamples?.({
+          start: row,
+          length: s.value.length,
+          stack: s.value as Int32Array,
+          time: tm,
+          thread: th,
+          memory: mem ?? null,
+          weight: (weights?.next().value as Float64Array | undefined) ?? null,
+          heap: (heaps?.next().value as Float64Array | undefined) ?? null,
+        });
         groups.add(s.value as Int32Array, th);
         if (row === 0) samples.firstTime = tm[0];
         samples.lastTime = tm[tm.length - 1];

@@ -77,6 +77,17 @@ export class FileBlobStore implements BlobStore {
   }
 
   async putSummary(id: string, parts: SummaryParts): Promise<void> {
+    const file = Array.isArray(parts) ? undefined : (parts as { path?: string }).path;
+    if (file !== undefined) {
+      try {
+        await rename(file, this.summaryPathOf(id));
+        await fsyncDirectory(this.dir);
+        return;
+      } catch (error) {
+        // On another file system (EXDEV): copied from its stream below, as any other.
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      }
+    }
     await writeFileAtomic(
       this.summaryPathOf(id),
       Array.isArray(parts) ? parts : (parts as { open(): AsyncIterable<Uint8Array> }).open(),

@@ -166,8 +166,10 @@ export interface ProfileStore {
 /**
  * A summaries container's bytes: parts in memory, or, for one too long to hold (built in a
  * scratch file), its length and a stream of its bytes, opened afresh for each attempt to write it.
+ * `path`, when given, is that file, already on disk (fsynced) and the caller's to give away: a store
+ * on the same file system moves it into place instead of copying it (a ×64 container is 438 MB).
  */
-export type SummaryParts = readonly Uint8Array[] | { size: number; open(): AsyncIterable<Uint8Array> };
+export type SummaryParts = readonly Uint8Array[] | { size: number; open(): AsyncIterable<Uint8Array>; path?: string };
 
 /** A stored summary opened for ranged reads; `close` releases its file handle (if any). */
 export interface SummaryReader {

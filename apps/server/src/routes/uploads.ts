@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RuntimeParams, StatusOk, UploadBody, UploadQuery, UploadResponse } from '@prof/api';
 import { responses } from '../contract';
 import { createReadStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
@@ -84,8 +84,17 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
       // not put in the decoded cache: only views fill it.
       const store = async (converting: Promise<Converted>) => {
         const converted = await converting;
-        const row = await ctx.store.put(converted.bytes, converted.fields, { id });
-        ctx.summaries.stored(id);
+        const { summary } = converted;
+        let row: ProfileRow;
+        try {
+          row = await ctx.store.put(converted.bytes, converted.fields, { id });
+        } catch (error) {
+          if (summary) await rm(summary.path, { force: true });
+          throw error;
+        }
+        // Built during a streamed conversion, else built now from the stored document.
+        if (summary) ctx.summaries.adopt(id, summary);
+        else ctx.summaries.stored(id);
         return row;
       };
       const limits = ingestLimits(ctx);
@@ -104,7 +113,13 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
         try {
           // A spool is read back once and deleted: no fsync (the stored document gets one).
           await streamBodyToFile(request.raw, spool, ctx.maxUploadBytes, { durable: false });
-          row = await store(ctx.pool.run('ingestUpload', { path: spool, overrides, limits }, { conversion: 'prof' }));
+          row = await store(
+            ctx.pool.run(
+              'ingestUpload',
+              { path: spool, overrides, limits, summaryDir: ctx.summaries.scratchDir },
+              { conversion: 'prof' },
+            ),
+          );
         } finally {
           await unlink(spool).catch(() => {});
         }

@@ -2,8 +2,7 @@
 // dist/worker/tasks.js. Each returns plain data or a `TaskFailure`: an error crossing the thread
 // boundary keeps only its message, and the routes need its status and code.
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorCode } from '@prof/api';
@@ -32,7 +31,7 @@ import { HttpError } from '../http-error';
 import { multipartBoundary, multipartPart } from '../multipart';
 import { assertTextLimits } from '../text-limits';
 import { parseJsonBody } from '../body';
-import { summarizeSamples } from '../summarize';
+import { summarizeSamples, writeSummaryFile, type BuiltSummary } from '../summarize';
 
 /**
  * Nice of the pool's threads (Linux sets it per thread): conversions use every core, and at equal
@@ -64,6 +63,8 @@ export interface TaskFailure {
 export interface Converted {
   bytes: Uint8Array;
   fields: ProfileFields;
+  /** Its summaries container, built during a streamed conversion (see `ingestUpload`'s `summaryDir`). */
+  summary?: BuiltSummary;
 }
 
 async function guarded<T>(work: () => Promise<T>): Promise<T | TaskFailure> {
@@ -104,6 +105,8 @@ export function ingestUpload(input: {
   contentType?: string | null;
   overrides: Overrides;
   limits: IngestLimits;
+  /** Where a vmprof file converted as a stream gets its summaries container built (the caller stores it). */
+  summaryDir?: string;
 }): Promise<Converted | TaskFailure> {
   return guarded(async () => {
     const { overrides, limits } = input;
@@ -119,12 +122,12 @@ export function ingestUpload(input: {
         );
       ingested = boundary
         ? await ingestBytes(multipartPart(await readFile(input.path), boundary, 'file'), overrides, limits)
-        : await ingestFile(input.path, overrides, limits);
+        : await ingestFile(input.path, overrides, limits, input.summaryDir);
     } else {
       const bytes = Buffer.from(input.bytes!.buffer, input.bytes!.byteOffset, input.bytes!.byteLength);
       ingested = await ingestBytes(boundary ? multipartPart(bytes, boundary, 'file') : bytes, overrides, limits);
     }
-    return { bytes: ingested.bytes, fields: ingested.fields };
+    return { bytes: ingested.bytes, fields: ingested.fields, summary: ingested.summary };
   });
 }
 
@@ -153,12 +156,6 @@ export function convertLegacyTree(input: { body: Uint8Array; overrides: Override
   });
 }
 
-/** A summaries container built into a scratch file: the caller stores it, then removes the file. */
-export interface BuiltSummary {
-  path: string;
-  bytes: number;
-}
-
 /**
  * Builds a stored document's summaries container in bounded memory: the document is read column by
  * column (`readDocumentColumns`, sample columns in scratch files), the builder spills its full
@@ -177,21 +174,8 @@ export function buildSummary(input: {
       tmpDir: scratchDir,
     });
     const spill = new ScratchFile(join(scratchDir, `spill-${randomUUID()}`));
-    const path = join(scratchDir, `summary-${randomUUID()}`);
     try {
-      const container = summarizeSamples(columns.document, columns.chunks(), { spill });
-      const fd = openSync(path, 'wx');
-      try {
-        for (const piece of container.pieces()) {
-          for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
-        }
-      } finally {
-        closeSync(fd);
-      }
-      return { path, bytes: container.bytes };
-    } catch (error) {
-      await rm(path, { force: true });
-      throw error;
+      return await writeSummaryFile(summarizeSamples(columns.document, columns.chunks(), { spill }), scratchDir);
     } finally {
       spill.close();
       await columns.close();
