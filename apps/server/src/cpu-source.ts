@@ -85,15 +85,8 @@ function decodedView(decoded: DecodedProfile, grew: () => void): CpuProfile {
     hasLines: hasLines(doc.stacks),
     frames: doc.frames,
     strings: doc.strings,
-    threads: doc.threads.id.map((id, i) => ({ id, name: doc.threads.name[i], samples: perThread[i] })),
-    sampleCount: doc.samples.length,
-    durationMs: decoded.durationMs,
+    ...cpuFacts(doc, decoded.durationMs, perThread),
     weighted: doc.samples.weight !== null,
-    meta: doc.meta,
-    hasMemory: doc.samples.memory !== null,
-    timeEstimated: doc.samples.timeEstimated,
-    timeSource: doc.samples.timeSource,
-    warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
     async run(thread, from, to, weightBy) {
       const { start, end } = decoded.run(thread, from, to);
       const by = weightBy === 'samples' ? undefined : weightBy === 'time' ? 'weight' : weightBy.growth;
@@ -131,7 +124,15 @@ export function cpuExtras(
   /** Samples per thread row (counted while the samples streamed by). */
   perThread: readonly number[],
 ): { arrays: Record<string, Int32Array | Uint32Array>; json: Record<string, unknown> } {
-  const facts: CpuFacts = {
+  return {
+    arrays: { [CPU_EXTRAS.line]: doc.stacks.line, [CPU_EXTRAS.runner]: Uint32Array.from(runnerStackRows(doc)) },
+    json: { [CPU_EXTRAS.facts]: cpuFacts(doc, durationMs, perThread) },
+  };
+}
+
+/** The facts of a document as the CPU views give them, decoded or stored in a summaries container. */
+function cpuFacts(doc: ProfileDocument, durationMs: number, perThread: readonly number[]): CpuFacts {
+  return {
     threads: doc.threads.id.map((id, i) => ({ id, name: doc.threads.name[i], samples: perThread[i] })),
     sampleCount: doc.samples.length,
     durationMs,
@@ -140,10 +141,6 @@ export function cpuExtras(
     timeEstimated: doc.samples.timeEstimated,
     timeSource: doc.samples.timeSource,
     warnings: doc.warnings.map((w) => ({ code: w.code, message: w.message })),
-  };
-  return {
-    arrays: { [CPU_EXTRAS.line]: doc.stacks.line, [CPU_EXTRAS.runner]: Uint32Array.from(runnerStackRows(doc)) },
-    json: { [CPU_EXTRAS.facts]: facts },
   };
 }
 
@@ -196,15 +193,8 @@ async function summaryView(s: Summaries): Promise<CpuProfile> {
     hasLines: hasLines(stacks),
     frames: { name, file, line: frameLine, kind },
     strings: s.json('strings') as string[],
-    threads: facts.threads,
-    sampleCount: facts.sampleCount,
-    durationMs: facts.durationMs,
+    ...facts,
     weighted: s.hasWeight,
-    meta: facts.meta,
-    hasMemory: facts.hasMemory,
-    timeEstimated: facts.timeEstimated,
-    timeSource: facts.timeSource,
-    warnings: facts.warnings,
     async run(thread, from, to, weightBy) {
       if (thread !== undefined) checkThread(thread, facts.threads.length);
       const by: SummaryWeight | undefined =
