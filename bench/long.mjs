@@ -1,7 +1,10 @@
-// Issue 10's bench: every figure of a long profile, for each size, in one run, with the ratio of the
-// largest size to the smallest (×64 / ×1: a view whose cost does not grow with the run stays near 1).
+// Issue 10's bench: every figure of a long profile, for each size, in one run, with the ratio of each
+// larger size to the smallest (×64 / ×1, ×270 / ×1: a view whose cost does not grow with the run stays near 1).
 //
 //   npm run bench:long -- 1 16 64 [--browser-runs N] [--no-browser] [--json FILE]
+//   npm run bench:long -- 1 64 270     the 24-hour row too: ×270 is 86 M samples, a day at 1 kHz
+//                                      (a 16.9 GB .prof; it needs about 40 GB free in the temp folder)
+//   npm run bench:long -- --table FILE  the table again from a --json FILE, nothing measured
 //   (after a build: node scripts/pnpm.mjs -r run build)
 //
 // Per size, big_memory.prof's stack records written N times (scripts/make-long-profile.mjs, kept in the
@@ -16,11 +19,12 @@
 //             zooms, CPU tab → flame graph, navigation → flame graph, page JS heap (apps/web/bench/measure.mjs)
 //   serving   the peak RSS of the servers that answered the queries and the browser
 // Not a test: it asserts nothing, it prints the targets of issue 10 and which the largest size misses.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/bench/lib.mjs';
+import { json } from '../apps/server/bench/lib.mjs';
 import { firstMemory, longQueries } from '../apps/server/bench/long-queries.mjs';
 import { summariesBuilt, uploadRaw } from '../apps/server/bench/long-upload.mjs';
 import { coldMemoryPaint, measureRun } from '../apps/web/bench/measure.mjs';
@@ -37,6 +41,7 @@ const { values, positionals } = parseArgs({
     'browser-runs': { type: 'string', default: '2' },
     'no-browser': { type: 'boolean', default: false },
     json: { type: 'string' },
+    table: { type: 'string' },
   },
 });
 const sizes = positionals.length ? positionals.map(Number) : [1, 16, 64];
@@ -80,6 +85,9 @@ async function measure(times, browser) {
       const s = performance.now();
       await summariesBuilt(server.url);
       f.summaryAfterUpload = performance.now() - s;
+      const row = await json(`${server.url}/api/profiles/${id}`);
+      f.hours = row.durationMs / 3.6e6;
+      f.samplesM = row.sampleCount / 1e6;
       f.storeRss = server.peakRssMb();
     } finally {
       await server.stop();
@@ -122,6 +130,10 @@ async function measure(times, browser) {
         navMemoryWarm: median(runs.map((r) => r.memoryPainted)),
         zoomP50: median(zooms),
         zoomMax: Math.max(...zooms),
+        zoomRequestP50: median(runs.flatMap((r) => r.zoomRequests)),
+        zoomRequestMax: Math.max(...runs.flatMap((r) => r.zoomRequests)),
+        zoomPageP50: median(runs.flatMap((r) => r.zoomPage)),
+        zoomPageMax: Math.max(...runs.flatMap((r) => r.zoomPage)),
         cpuTab: median(runs.map((r) => r.tabSwitch)),
         navFlame: median(runs.map((r) => r.flamePainted)),
         jsHeap: Math.max(...runs.map((r) => Math.max(r.heap, r.flameHeap))) / 2 ** 20,
@@ -139,6 +151,8 @@ async function measure(times, browser) {
 // Each row: label, key, digits, and what the largest size must meet: `max` (absolute, at the largest
 // size) and `ratio` (largest / smallest at most this; for a throughput at least this).
 const METRICS = [
+  ['run length, h', 'hours', 2],
+  ['samples, millions', 'samplesM', 1],
   ['input .prof, MB', 'inputMB', 0],
   ['convert, MB/s', 'convertMBs', 0, { minRatio: 0.5 }],
   ['convert, peak RSS MB', 'convertRss', 0, { max: 512, ratio: 2 }],
@@ -170,6 +184,10 @@ const METRICS = [
   ['browser: navigation → memory chart, warm, ms', 'navMemoryWarm', 0, { max: 1000, ratio: 2 }],
   ['browser: zoom → redrawn p50, ms', 'zoomP50', 0, { max: 150, ratio: 2 }],
   ['browser: zoom → redrawn max, ms', 'zoomMax', 0, { max: 150, ratio: 2 }],
+  ['  its /memory request (sent → answered) p50, ms', 'zoomRequestP50', 0],
+  ['  its /memory request (sent → answered) max, ms', 'zoomRequestMax', 0],
+  ['  the rest, in the page (input → sent, answered → painted) p50, ms', 'zoomPageP50', 0],
+  ['  the rest, in the page (input → sent, answered → painted) max, ms', 'zoomPageMax', 0],
   ['browser: CPU tab → flame graph, ms', 'cpuTab', 0, { max: 1000, ratio: 2 }],
   ['browser: navigation → flame graph, ms', 'navFlame', 0, { max: 1000, ratio: 2 }],
   ['browser: page JS heap, MB', 'jsHeap', 1, { max: 150, ratio: 2 }],
@@ -180,14 +198,19 @@ const METRICS = [
 
 const NOISE_MS = 20;
 
-/** The table: one column per size, the ratio of the largest to the smallest, the targets and misses. */
+/**
+ * The table: one column per size, the ratio of each larger size to the smallest, the targets and
+ * which larger size misses them (issue 10: at ×64 and at 24 hours, ratios to ×1 at most 2).
+ */
 function table(results) {
   const ns = Object.keys(results)
     .map(Number)
     .sort((a, b) => a - b);
   const lo = ns[0];
-  const hi = ns.at(-1);
-  const rows = [['big_memory ×N', ...ns.map((n) => `×${n}`), `×${hi} / ×${lo}`, `target at ×${hi}`, 'missed']];
+  const bigger = ns.slice(1);
+  const rows = [
+    ['big_memory ×N', ...ns.map((n) => `×${n}`), ...bigger.map((n) => `×${n} / ×${lo}`), 'target', 'missed'],
+  ];
   for (const [label, key, digits, target = {}] of METRICS) {
     if (key === null) {
       rows.push([label, ...ns.map((n) => `${results[n].loadBefore.toFixed(1)} / ${results[n].loadAfter.toFixed(1)}`)]);
@@ -195,27 +218,28 @@ function table(results) {
     }
     const v = ns.map((n) => results[n][key]);
     if (v.every((x) => x === undefined)) continue;
-    const ratio = v[0] > 0 && v.at(-1) !== undefined ? v.at(-1) / v[0] : undefined;
+    const ratios = bigger.map((_, i) => (v[0] > 0 && v[i + 1] !== undefined ? v[i + 1] / v[0] : undefined));
     const wants = [];
+    if (target.max !== undefined) wants.push(`≤ ${target.max}`);
+    if (target.ratio !== undefined) wants.push(`ratio ≤ ${target.ratio}`);
+    if (target.minRatio !== undefined) wants.push(`ratio ≥ ${target.minRatio}`);
     const misses = [];
-    if (target.max !== undefined) {
-      wants.push(`≤ ${target.max}`);
-      if (!(v.at(-1) <= target.max)) misses.push('value');
-    }
-    if (target.ratio !== undefined && ns.length > 1) {
-      wants.push(`ratio ≤ ${target.ratio}`);
-      // A few ms either way is the machine, not the design: such a ratio is shown but told apart.
-      const noise = label.endsWith(', ms') && Math.max(v[0], v.at(-1)) < NOISE_MS;
-      if (!(ratio <= target.ratio)) misses.push(noise ? `ratio (< ${NOISE_MS} ms)` : 'ratio');
-    }
-    if (target.minRatio !== undefined && ns.length > 1) {
-      wants.push(`ratio ≥ ${target.minRatio}`);
-      if (!(ratio >= target.minRatio)) misses.push('ratio');
-    }
+    bigger.forEach((n, i) => {
+      const value = v[i + 1];
+      const ratio = ratios[i];
+      if (value === undefined) return;
+      if (target.max !== undefined && !(value <= target.max)) misses.push(`×${n} value`);
+      if (target.ratio !== undefined && !(ratio <= target.ratio)) {
+        // A few ms either way is the machine, not the design: such a ratio is shown but told apart.
+        const noise = label.endsWith(', ms') && Math.max(v[0], value) < NOISE_MS;
+        misses.push(noise ? `×${n} ratio (< ${NOISE_MS} ms)` : `×${n} ratio`);
+      }
+      if (target.minRatio !== undefined && !(ratio >= target.minRatio)) misses.push(`×${n} ratio`);
+    });
     rows.push([
       label,
       ...v.map((x) => (x === undefined ? '—' : x.toFixed(digits))),
-      ratio === undefined ? '—' : ratio.toFixed(2),
+      ...ratios.map((r) => (r === undefined ? '—' : r.toFixed(2))),
       wants.join(', '),
       misses.join(', '),
     ]);
@@ -223,6 +247,10 @@ function table(results) {
   return rows;
 }
 
+if (values.table) {
+  printTable(table(JSON.parse(readFileSync(values.table, 'utf8')).sizes));
+  process.exit(0);
+}
 log(
   `bench:long — big_memory.prof × ${sizes.join(', ')}; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${load()}`,
 );

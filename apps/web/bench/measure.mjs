@@ -135,7 +135,11 @@ export async function measureRun(browser, server, id) {
   out.plotWidth = first.plotWidth;
 
   // 2. zooms: a drag, three wheel notches, a reset; each from the input event to the re-binned frame.
-  out.zooms = (await zoomGestures(page, first.draws)).map((z) => z.ms);
+  const zooms = await zoomGestures(page, first.draws);
+  out.zooms = zooms.map((z) => z.ms);
+  // Each zoom's /memory request (sent → answered) and the rest: what the page itself took.
+  out.zoomRequests = zooms.map((z) => z.answered - z.sent);
+  out.zoomPage = zooms.map((z) => z.ms - (z.answered - z.sent));
 
   // 3. switching to the CPU tab of the open page (document already loading in the worker).
   await page.evaluate(() => (window.__benchInputAt = performance.now()));
