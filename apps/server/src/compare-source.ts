@@ -17,17 +17,16 @@ import {
 } from '@prof/binning';
 import { CPU_EXTRAS, type CpuFacts } from './cpu-source';
 import type { DecodedCache, DecodedProfile } from './decoded-cache';
-import { frameJson, windowFrom, windowOf, type FrameJson } from './routes/read-api';
+import { frameJson, windowFrom, windowOf, type FrameJson, type Window } from './routes/read-api';
 import { frameNamer } from './routes/summary-views';
-import type { QueryObject } from './query';
 
 /** One profile as a comparison reads it. Threads are checked by the caller (`threads`). */
 export interface CompareProfile {
   threads: number;
   /** Its memory series. */
   available: readonly MemorySeries[];
-  /** `from`/`to` of the query, the whole run when absent (as the single views take them). */
-  window(query: QueryObject): { from: number; to: number };
+  /** The window asked for, the whole run where absent (as the single views take it). */
+  window(asked: Window): { from: number; to: number };
   /** Wall-clock start, ms since the epoch (null when unknown). */
   startTime: number | null;
   /** The stack tree with frame rows merged by function (name, file, first line). */
@@ -88,7 +87,7 @@ async function summaryProfile(s: Summaries): Promise<CompareProfile> {
   return {
     threads: s.threads,
     available,
-    window: (query) => (s.samples ? windowFrom(query, s.firstTime, s.lastTime) : windowFrom(query, 0, 0)),
+    window: (asked) => (s.samples ? windowFrom(asked, s.firstTime, s.lastTime) : windowFrom(asked, 0, 0)),
     startTime: facts.meta.startTime,
     keyed: async () => (keyed ??= keyedStacks(stacks, functionKeys({ name, file, line }, strings))),
     frame,
@@ -121,7 +120,7 @@ function decodedProfile(id: string, d: DecodedProfile, cache: DecodedCache): Com
   return {
     threads: doc.threads.length,
     available: d.available,
-    window: (query) => windowOf(query, doc),
+    window: (asked) => windowOf(asked, doc),
     startTime: doc.meta.startTime,
     keyed: async () => derived(() => d.functionStacks()),
     frame: (row) => frameJson(doc, row),

@@ -15,6 +15,7 @@ import { CompareSource } from '../src/compare-source';
 import { DecodedCache } from '../src/decoded-cache';
 import { handleError } from '../src/http-error';
 import { registerCompareApi } from '../src/routes/compare-api';
+import { CONTRACT_KEYWORDS } from '../src/contract';
 import { joinParts, summarizeDocument } from '../src/summarize';
 import { fixtures, json, startServer, type Running } from './helpers';
 
@@ -35,7 +36,7 @@ let smallBlocksUrl = '';
 let decodedUrl = '';
 
 async function routesOn(source: CompareSource): Promise<string> {
-  const app = Fastify();
+  const app = Fastify({ ajv: { customOptions: { keywords: CONTRACT_KEYWORDS } } });
   app.setErrorHandler(handleError);
   registerCompareApi(app, { shared: false, store: r.server.store }, source);
   apps.push(app);

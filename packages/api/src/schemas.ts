@@ -1,7 +1,7 @@
 // The routes' schemas (TypeBox, so each is a JSON Schema value and a static type at once). The server
 // registers them (Fastify validates requests and serialises answers with them, @fastify/swagger turns
 // them into /api/openapi.json); the browser imports only their `Static` types.
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TNumberOptions, type TObjectOptions, type TProperties, type TSchema, Type } from 'typebox';
 import { ERROR_CODES } from './errors';
 
 /**
@@ -15,12 +15,15 @@ export interface BadValue {
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** A finite number (the bounds keep `Infinity`, which query coercion accepts, out). */
-const Finite = (options: object = {}) =>
-  Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE, ...options });
+/**
+ * A finite number. JSON Schema cannot say it and Ajv's query coercion turns `Infinity` into a number its
+ * bounds let through: the server refuses non-finite numbers of every number parameter before validation.
+ */
+const Finite = (options: TNumberOptions = {}) => Type.Number(options);
 
+const PROFILE_ID = '^[a-z2-7]{24}$';
 export const ProfileId = Type.String({
-  pattern: '^[a-z2-7]{24}$',
+  pattern: PROFILE_ID,
   description: 'a profile id: 24 characters of [a-z2-7]',
   'x-error': 'bad-id',
   'x-expected': 'expected 24 characters of [a-z2-7]',
@@ -77,14 +80,29 @@ export const SORT_KEYS = [
   'project',
   'name',
 ] as const;
-const Flag = Type.Union(['1', 'true', 'yes', '0', 'false', 'no'].map((v) => Type.Literal(v)));
-const Time = Type.String({ description: 'epoch ms or an ISO date (2026-11-25, 2026-11-25T10:00:00Z)' });
+/** A yes/no query parameter: `1`, `true`, `yes` or `0`, `false`, `no`. */
+export const FLAG_TRUE = ['1', 'true', 'yes'] as const;
+const Flag = Type.Union([...FLAG_TRUE, '0', 'false', 'no'].map((v) => Type.Literal(v)));
+const Time = Type.String({
+  pattern: '^(-?\\d+(\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?)$',
+  description: 'epoch ms or an ISO date (2026-11-25, 2026-11-25T10:00:00Z)',
+  'x-expected': 'is neither epoch ms nor an ISO date',
+});
+/** `key=value` (or, where `bare`, a lone `key`): a key of 1 to 200 characters. */
+const Tags = (bare: boolean) =>
+  Type.Array(
+    Type.String({
+      pattern: bare ? '^[^=]{1,200}(=|$)' : '^[^=]{1,200}=',
+      'x-expected': bare ? 'is neither key=value nor key' : 'is not key=value',
+    }),
+    { description: bare ? 'key=value or key, repeatable' : 'key=value, repeatable' },
+  );
 
 export const SearchQuery = Type.Object({
   q: Type.Optional(Type.String({ description: 'substring of the project or the function name' })),
   project: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
-  tag: Type.Optional(Type.Array(Type.String(), { description: 'key=value or key, repeatable' })),
+  tag: Type.Optional(Tags(true)),
   from: Type.Optional(Time),
   to: Type.Optional(Time),
   hasMemory: Type.Optional(Flag),
@@ -232,36 +250,174 @@ export const CpuFrameQuery = Type.Object({
     'x-expected': 'is not a frame of this profile: expected a frame row',
   }),
 });
-/** CPU answers are columns of numbers; their full shape is documented in apps/server/README.md. */
-const CpuAnswer = (description: string) => Type.Object({}, { additionalProperties: true, description });
-export const CpuInfoResponse = CpuAnswer('threads, totals and the frame table of a profile');
-export const CpuTreeResponse = CpuAnswer('the pruned call tree of a range, in preorder columns');
-export const CpuFunctionsResponse = CpuAnswer('the function table of a range');
-export const CpuCallsResponse = CpuAnswer('callers and callees of a frame in a range');
-export const CpuLinesResponse = CpuAnswer('the executing lines of a frame in a range');
+// CPU answers are columns (one array per field, an entry per row): compact to send and to read.
+// Weights are numbers (µs of time and bytes of growth are fractional); rows and counts are integers.
+/** An object with exactly these properties (the OpenAPI document says so; the browser checks it). */
+const Closed = <P extends TProperties>(properties: P, options: TObjectOptions = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options });
+const Rows = Type.Array(Type.Integer());
+const Values = Type.Array(Type.Number());
+const CpuUnit = Type.Union([Type.Literal('samples'), Type.Literal('µs'), Type.Literal('bytes')], {
+  description: 'unit of every weight: samples, µs (weight=time) or bytes (weight=growth)',
+});
+
+export const CpuInfoResponse = Closed(
+  {
+    meta: Closed({
+      project: Nullable(Type.String()),
+      name: Nullable(Type.String()),
+      interpreter: Nullable(Type.String()),
+      startTime: Nullable(Type.Number({ description: 'epoch ms' })),
+      endTime: Nullable(Type.Number({ description: 'epoch ms' })),
+      zone: Nullable(Type.String()),
+      argv: Nullable(Type.Array(Type.String())),
+      host: Nullable(Type.String()),
+      source: Type.String({ description: 'the format the profile was read from (vmprof, v8-cpuprofile, …)' }),
+      tags: Type.Record(Type.String(), Type.String()),
+    }),
+    frames: Closed(
+      {
+        name: Type.Array(Type.String()),
+        file: Type.Array(Type.String()),
+        line: Rows,
+        kind: Rows,
+        kindNames: Type.Array(Type.String(), { description: 'the name of each kind number' }),
+      },
+      { description: 'the frame table: a frame row indexes every column' },
+    ),
+    threads: Type.Array(Closed({ id: Type.String(), name: Nullable(Type.String()), samples: Type.Integer() })),
+    sampleCount: Type.Integer(),
+    durationMs: Type.Number(),
+    hasMemory: Type.Boolean(),
+    timeEstimated: Type.Boolean(),
+    timeSource: Type.String({ description: 'how sample times were obtained; none: the duration is unknown' }),
+    weighted: Type.Boolean({ description: 'samples carry a time weight (V8): the default weight is time' }),
+    unit: Type.Union([Type.Literal('samples'), Type.Literal('µs')]),
+    hasLines: Type.Boolean({ description: 'stacks record the executing line: /cpu/lines answers' }),
+    hasRunnerFrames: Type.Boolean({ description: 'some stacks start with launcher frames (hidden unless runner=1)' }),
+    warnings: Type.Array(
+      Closed({ code: Type.String(), message: Type.String(), offset: Type.Optional(Type.Integer()) }),
+    ),
+  },
+  { description: 'threads, totals and the frame table of a profile' },
+);
+export type CpuInfoResponse = Static<typeof CpuInfoResponse>;
+
+/** What every range answer repeats of its question. */
+const CpuAsked = {
+  from: Nullable(Type.Number({ description: 'ms since the start; null: from the first sample' })),
+  to: Nullable(Type.Number({ description: 'ms since the start, exclusive; null: to the last sample' })),
+  thread: Nullable(Type.Integer()),
+  unit: CpuUnit,
+  samples: Type.Integer({ description: 'samples in the range' }),
+};
+
+export const CpuTreeResponse = Closed(
+  {
+    ...CpuAsked,
+    runner: Type.Boolean(),
+    minShare: Type.Number(),
+    maxNodes: Type.Integer(),
+    weightTotal: Type.Number(),
+    unprunedNodes: Type.Integer({ description: 'nodes before pruning, root included' }),
+    nodes: Closed(
+      {
+        length: Type.Integer(),
+        frame: Type.Array(Type.Integer(), { description: 'frame row, -1 for the root' }),
+        parent: Type.Array(Type.Integer(), { description: 'parent node, -1 for the root' }),
+        depth: Rows,
+        self: Values,
+        total: Values,
+        subtreeEnd: Type.Array(Type.Integer(), { description: "end (exclusive) of the node's subtree" }),
+        offset: Type.Array(Type.Number(), { description: 'left edge in weight units' }),
+        cut: Type.Array(Type.Number(), { description: 'weight of the children too thin to send' }),
+        cutCount: Type.Array(Type.Integer(), { description: 'how many children were cut' }),
+      },
+      { description: 'one entry per node, in preorder (@prof/binning PrunedCallTree)' },
+    ),
+  },
+  { description: 'the pruned call tree of a range, in preorder columns' },
+);
+export type CpuTreeResponse = Static<typeof CpuTreeResponse>;
+
+export const CpuFunctionsResponse = Closed(
+  {
+    ...CpuAsked,
+    weightTotal: Type.Number(),
+    functions: Closed({ length: Type.Integer(), frame: Rows, self: Values, total: Values }),
+  },
+  { description: 'the function table of a range' },
+);
+export type CpuFunctionsResponse = Static<typeof CpuFunctionsResponse>;
+
+const CallEdge = Closed({
+  frame: Type.Integer({ description: 'frame row of the other function; -1 as a caller: the root of the stack' }),
+  total: Type.Number(),
+});
+export const CpuCallsResponse = Closed(
+  {
+    ...CpuAsked,
+    frame: Type.Integer(),
+    self: Type.Number(),
+    total: Type.Number(),
+    callers: Type.Array(CallEdge, { description: 'heaviest first' }),
+    callees: Type.Array(CallEdge, { description: 'heaviest first' }),
+  },
+  { description: 'callers and callees of a frame in a range' },
+);
+export type CpuCallsResponse = Static<typeof CpuCallsResponse>;
+
+export const CpuLinesResponse = Closed(
+  {
+    ...CpuAsked,
+    frame: Type.Integer(),
+    lines: Type.Array(Closed({ line: Type.Integer(), self: Type.Number(), total: Type.Number() }), {
+      description: 'by descending total, then line',
+    }),
+  },
+  { description: 'the executing lines of a frame in a range' },
+);
+export type CpuLinesResponse = Static<typeof CpuLinesResponse>;
 
 // --- comparisons
 
-const CompareId = Type.String({ description: 'a profile id' });
-const compareSide = (side: 'base' | 'target') => ({
-  [`${side}From`]: Type.Optional(Finite()),
-  [`${side}To`]: Type.Optional(Finite()),
-  [`${side}Thread`]: Type.Optional(Thread),
+const CompareId = Type.String({
+  pattern: PROFILE_ID,
+  description: 'a profile id',
+  'x-error': 'bad-id',
+  'x-expected': 'is not a profile id: expected 24 characters of [a-z2-7]',
 });
+const SideFrom = (side: string) => Type.Optional(Finite({ description: `${side}'s window start (default from)` }));
+const SideTo = (side: string) => Type.Optional(Finite({ description: `${side}'s window end (default to)` }));
+const SideThread = (side: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, description: `${side}'s thread row (default thread)` }));
+/** The query every /api/compare route reads; `top` differs per route (CompareFunctionsQuery, CompareStacksQuery). */
 export const CompareQuery = Type.Object({
   base: CompareId,
   target: CompareId,
   from: Type.Optional(Finite()),
   to: Type.Optional(Finite()),
   thread: Type.Optional(Thread),
-  ...compareSide('base'),
-  ...compareSide('target'),
+  baseFrom: SideFrom('base'),
+  baseTo: SideTo('base'),
+  baseThread: SideThread('base'),
+  targetFrom: SideFrom('target'),
+  targetTo: SideTo('target'),
+  targetThread: SideThread('target'),
   weight: Type.Optional(Type.Union([Type.Literal('samples'), Type.Literal('growth')])),
   series: Type.Optional(Series),
-  top: Type.Optional(Type.Integer({ minimum: 0 })),
   minShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   bins: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_API_BINS })),
   align: Type.Optional(Type.Union([Type.Literal('runtime'), Type.Literal('clock')])),
+});
+export type CompareQuery = Static<typeof CompareQuery>;
+export const CompareFunctionsQuery = Type.Object({
+  ...CompareQuery.properties,
+  top: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'functions listed (default 1000)' })),
+});
+export const CompareStacksQuery = Type.Object({
+  ...CompareQuery.properties,
+  top: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'stacks listed (default 20)' })),
 });
 
 const CompareSideInfo = Type.Object({
@@ -284,8 +440,8 @@ export const FunctionChange = Type.Object({
   targetShare: Weights,
   delta: Weights,
   deltaShare: Weights,
-  added: Type.Optional(Type.Boolean()),
-  removed: Type.Optional(Type.Boolean()),
+  added: Type.Boolean(),
+  removed: Type.Boolean(),
 });
 export type FunctionChange = Static<typeof FunctionChange>;
 export const CompareFunctionsResponse = Type.Object({
@@ -366,7 +522,7 @@ export type CompareMemoryResponse = Static<typeof CompareMemoryResponse>;
 export const UploadQuery = Type.Object({
   project: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
-  tag: Type.Optional(Type.Array(Type.String(), { description: 'key=value, repeatable' })),
+  tag: Type.Optional(Tags(false)),
 });
 export const UploadBody = Type.Unknown({
   description: 'the profile bytes: a .msgpack.gz document, vmprof, V8 .cpuprofile, speedscope, folded stacks or Austin',

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  CompareFunctionsQuery,
   CompareFunctionsResponse,
   CompareMemoryResponse,
   CompareQuery,
+  CompareStacksQuery,
   CompareStacksResponse,
   CompareTreeResponse,
 } from '@prof/api';
@@ -16,7 +19,6 @@ import {
   diffStacks,
   functionTable,
   matchFrames,
-  MAX_BINS,
   pruneCallTree,
   type AggregateOptions,
   type CompactRun,
@@ -28,12 +30,10 @@ import {
   missingSeries,
   type MemorySeries,
 } from '@prof/binning';
-import { isProfileId } from '@prof/store';
 import { HttpError } from '../http-error';
-import { optionalInteger, optionalNumber, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
 import type { CompareProfile, CompareSource } from '../compare-source';
-import { seriesParam, type FrameJson } from './read-api';
+import { DEFAULT_BINS, type FrameJson, type Window } from './read-api';
 
 type Side = 'base' | 'target';
 const SIDES: Side[] = ['base', 'target'];
@@ -47,38 +47,22 @@ interface SideRun {
   thread: number | undefined;
 }
 
-function sideId(query: QueryObject, side: Side): string {
-  const id = single(query, side);
-  if (id === undefined || id === '')
-    throw new HttpError(400, 'bad-query', `query parameter ${side} (a profile id) is required`);
-  if (!isProfileId(id))
-    throw new HttpError(
-      400,
-      'bad-id',
-      `${side}=${JSON.stringify(String(id).slice(0, 64))} is not a profile id: expected 24 characters of [a-z2-7]`,
-    );
-  return id;
-}
-
 /**
  * `weight=samples` (default: CPU samples) or `weight=growth`: bytes of memory gained while each stack
  * was on top, in `series` (rss or heap), so the views show whose memory growth changed.
  */
-function weightParam(query: QueryObject): MemorySeries | undefined {
-  const weight = single(query, 'weight') ?? 'samples';
-  if (weight === 'samples') return undefined;
-  if (weight !== 'growth')
-    throw new HttpError(400, 'bad-query', `weight=${JSON.stringify(weight)}: expected samples or growth`);
-  return seriesParam(query);
-}
+const growthOf = (query: CompareQuery): MemorySeries | undefined =>
+  query.weight === 'growth' ? (query.series ?? 'rss') : undefined;
 
 /** `baseFrom` etc. for one side, falling back to the shared `from`, `to`, `thread`. */
-function sideQuery(query: QueryObject, side: Side): QueryObject {
-  const pick = (key: string) => {
-    const own = `${side}${key[0].toUpperCase()}${key.slice(1)}`;
-    return single(query, own) ?? single(query, key);
-  };
-  return { from: pick('from'), to: pick('to'), thread: pick('thread') };
+function sideQuery(query: CompareQuery, side: Side): Window & { thread?: number } {
+  return side === 'base'
+    ? { from: query.baseFrom ?? query.from, to: query.baseTo ?? query.to, thread: query.baseThread ?? query.thread }
+    : {
+        from: query.targetFrom ?? query.from,
+        to: query.targetTo ?? query.to,
+        thread: query.targetThread ?? query.thread,
+      };
 }
 
 function sideError(side: Side, error: unknown): never {
@@ -119,8 +103,6 @@ const DEFAULT_TOP_STACKS = 20;
 /** Frames of a listed stack: the ones nearest the leaf, where paths differ; `depth` gives the whole length. */
 const STACK_FRAMES = 64;
 const DEFAULT_MIN_SHARE = 0.0002;
-const DEFAULT_BINS = 500;
-const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
 
 /**
  * `/api/compare/*`: what changed between two profiles (or two ranges of one). Each side is read as
@@ -128,12 +110,13 @@ const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
  * comparing two long profiles costs two range aggregations of O(screen) parts, not two decodes.
  */
 export function registerCompareApi(
-  app: FastifyInstance,
+  server: FastifyInstance,
   ctx: Pick<AppContext, 'shared' | 'store'>,
   source: CompareSource,
 ): void {
-  async function sides(query: QueryObject): Promise<[SideRun, SideRun]> {
-    const ids = SIDES.map((side) => sideId(query, side));
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  async function sides(query: CompareQuery): Promise<[SideRun, SideRun]> {
+    const ids = [query.base, query.target];
     const opened = await Promise.all(
       ids.map(async (id, i) => {
         // A shared index: another instance may have deleted it; this one's caches are not the truth.
@@ -145,10 +128,9 @@ export function registerCompareApi(
     return (await Promise.all(
       SIDES.map((side, i) =>
         onSide(side, (): SideRun => {
-          const q = sideQuery(query, side);
+          const { thread, ...window } = sideQuery(query, side);
           const p = opened[i];
-          const thread = optionalInteger(q, 'thread', 0, Number.MAX_SAFE_INTEGER);
-          const { from, to } = p.window(q);
+          const { from, to } = p.window(window);
           if (thread !== undefined) checkThread(thread, p.threads);
           return { id: ids[i], p, from, to, thread };
         }),
@@ -179,13 +161,12 @@ export function registerCompareApi(
 
   app.get(
     '/api/compare/functions',
-    { schema: { querystring: CompareQuery, response: responses(CompareFunctionsResponse) } },
-    async (request) => {
-      const query = request.query as QueryObject;
-      const top = optionalInteger(query, 'top', 0, 1_000_000) ?? DEFAULT_TOP;
-      const growthOf = weightParam(query);
+    { schema: { querystring: CompareFunctionsQuery, response: responses(CompareFunctionsResponse) } },
+    async ({ query }) => {
+      const { top = DEFAULT_TOP } = query;
+      const growth = growthOf(query);
       const runs = await sides(query);
-      const sides2 = await folded(runs, growthOf);
+      const sides2 = await folded(runs, growth);
       const tables = sides2.map(([run, keyed]) => functionTable(keyed.stacks, ...args(run)));
       const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
       const diff = diffFunctionTables(tables[0], tables[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
@@ -193,7 +174,7 @@ export function registerCompareApi(
       return {
         base: info(base, baseRun.samples),
         target: info(target, targetRun.samples),
-        unit: growthOf ? 'bytes' : 'samples',
+        unit: growth ? 'bytes' : 'samples',
         count: diff.rows.length,
         functions: diff.rows.slice(0, top).map((r) => ({
           ...(r.targetFrame >= 0
@@ -215,14 +196,11 @@ export function registerCompareApi(
   app.get(
     '/api/compare/tree',
     { schema: { querystring: CompareQuery, response: responses(CompareTreeResponse) } },
-    async (request) => {
-      const query = request.query as QueryObject;
-      const minShare = optionalNumber(query, 'minShare') ?? DEFAULT_MIN_SHARE;
-      if (!(minShare >= 0 && minShare <= 1))
-        throw new HttpError(400, 'bad-query', `query parameter minShare=${minShare} must be from 0 to 1`);
-      const growthOf = weightParam(query);
+    async ({ query }) => {
+      const { minShare = DEFAULT_MIN_SHARE } = query;
+      const growth = growthOf(query);
       const runs = await sides(query);
-      const sides2 = await folded(runs, growthOf);
+      const sides2 = await folded(runs, growth);
       const trees = sides2.map(([run, keyed]) => aggregateCallTree(keyed.stacks, ...args(run)));
       const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
       const diff = diffCallTrees(trees[0], trees[1], matchFrames(baseKeyed.keys, targetKeyed.keys));
@@ -252,7 +230,7 @@ export function registerCompareApi(
       return {
         base: info(runs[0], baseRun.samples),
         target: info(runs[1], targetRun.samples),
-        unit: growthOf ? 'bytes' : 'samples',
+        unit: growth ? 'bytes' : 'samples',
         minShare,
         nodes,
       };
@@ -261,13 +239,12 @@ export function registerCompareApi(
 
   app.get(
     '/api/compare/stacks',
-    { schema: { querystring: CompareQuery, response: responses(CompareStacksResponse) } },
-    async (request) => {
-      const query = request.query as QueryObject;
-      const top = optionalInteger(query, 'top', 0, 1000) ?? DEFAULT_TOP_STACKS;
-      const growthOf = weightParam(query);
+    { schema: { querystring: CompareStacksQuery, response: responses(CompareStacksResponse) } },
+    async ({ query }) => {
+      const { top = DEFAULT_TOP_STACKS } = query;
+      const growth = growthOf(query);
       const runs = await sides(query);
-      const sides2 = await folded(runs, growthOf);
+      const sides2 = await folded(runs, growth);
       const [[baseRun, baseKeyed], [targetRun, targetKeyed]] = sides2;
       const diff = diffStacks(
         { stacks: baseKeyed.stacks, run: baseRun },
@@ -288,7 +265,7 @@ export function registerCompareApi(
       return {
         base: info(runs[0], baseRun.samples),
         target: info(runs[1], targetRun.samples),
-        unit: growthOf ? 'bytes' : 'samples',
+        unit: growth ? 'bytes' : 'samples',
         count: diff.count,
         stacks: diff.rows.map((r) => ({
           ...(r.targetStack >= 0 ? pathOf(1, r.targetStack) : pathOf(0, r.baseStack)),
@@ -305,13 +282,8 @@ export function registerCompareApi(
   app.get(
     '/api/compare/memory',
     { schema: { querystring: CompareQuery, response: responses(CompareMemoryResponse) } },
-    async (request) => {
-      const query = request.query as QueryObject;
-      const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
-      const series = seriesParam(query);
-      const align = single(query, 'align') ?? 'runtime';
-      if (align !== 'runtime' && align !== 'clock')
-        throw new HttpError(400, 'bad-query', `align=${JSON.stringify(align)}: expected runtime or clock`);
+    async ({ query }) => {
+      const { bins = DEFAULT_BINS, series = 'rss', align = 'runtime' } = query;
       const runs = await sides(query);
       const [base, target] = runs;
       runs.forEach((s, i) => {

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   DeleteResponse,
   IdParams,
@@ -13,30 +14,17 @@ import {
   StacksQuery,
   StacksResponse,
 } from '@prof/api';
-import { responses } from '../contract';
+import { epochMs, flag, responses, tagsOf } from '../contract';
 import { FRAME_KIND_NAMES, type ProfileDocument } from '@prof/format';
-import { analyzeStacks, binRows, queryBins, MAX_BINS, MEMORY_SERIES, wholeRun, type MemorySeries } from '@prof/binning';
-import { isProfileId } from '@prof/store';
+import { analyzeStacks, binRows, queryBins, wholeRun } from '@prof/binning';
+import type { SortKey } from '@prof/store';
 import { HttpError } from '../http-error';
-import { optionalBoolean, optionalInteger, optionalNumber, searchQueryFrom, single, type QueryObject } from '../query';
 import { parseDuration, parseSize, prune } from '../retention';
 import type { AppContext } from '../context';
 import type { DecodedProfile } from '../decoded-cache';
 import { memoryFromSummaries, stacksFromSummaries, stacksJson, stacksQuery } from './summary-views';
 
 export const DEFAULT_BINS = 500;
-export const MAX_API_BINS = Math.min(MAX_BINS, 20_000);
-
-export function idParam(request: FastifyRequest): string {
-  const id = (request.params as { id: string }).id;
-  if (!isProfileId(id))
-    throw new HttpError(
-      400,
-      'bad-id',
-      `invalid profile id ${JSON.stringify(String(id).slice(0, 64))}: expected 24 characters of [a-z2-7]`,
-    );
-  return id;
-}
 
 export interface FrameJson {
   name: string;
@@ -55,31 +43,29 @@ export function frameJson(doc: ProfileDocument, frame: number): FrameJson {
   };
 }
 
+/** A window asked for: `from`/`to` in ms since the start, either absent. */
+export interface Window {
+  from?: number;
+  to?: number;
+}
+
 /** The whole run when absent: `to` is exclusive in @prof/binning, so it goes just past the last sample. */
-export function windowOf(query: QueryObject, doc: ProfileDocument): { from: number; to: number } {
+export function windowOf(asked: Window, doc: ProfileDocument): { from: number; to: number } {
   const time = doc.samples.time;
-  return windowFrom(query, time.length ? time[0] : 0, time.length ? time[time.length - 1] : 0);
+  return windowFrom(asked, time.length ? time[0] : 0, time.length ? time[time.length - 1] : 0);
 }
 
 /** `windowOf` from the first and last sample times (0 and 0 without samples). */
-export function windowFrom(query: QueryObject, first: number, last: number): { from: number; to: number } {
+export function windowFrom(asked: Window, first: number, last: number): { from: number; to: number } {
   const whole = wholeRun(first, last);
-  const from = optionalNumber(query, 'from') ?? whole.from;
-  const to = optionalNumber(query, 'to') ?? whole.to;
+  const from = asked.from ?? whole.from;
+  const to = asked.to ?? whole.to;
   if (!(to > from)) throw new HttpError(400, 'bad-query', `the window is empty: from=${from} must be below to=${to}`);
   return { from, to };
 }
 
-/** `series=rss|heap`, default `rss`. */
-export function seriesParam(query: QueryObject): MemorySeries {
-  const series = single(query, 'series') ?? 'rss';
-  if (!MEMORY_SERIES.includes(series as MemorySeries)) {
-    throw new HttpError(400, 'bad-query', `series=${JSON.stringify(series)}: expected ${MEMORY_SERIES.join(' or ')}`);
-  }
-  return series as MemorySeries;
-}
-
-export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
+export function registerReadApi(server: FastifyInstance, ctx: AppContext): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   /** Runs `derive` on a cached profile and re-measures the entry when it made the profile hold more. */
   function derived<T>(id: string, decoded: DecodedProfile, derive: () => T): T {
     const before = decoded.bytes;
@@ -102,7 +88,18 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   app.get(
     '/api/profiles',
     { schema: { querystring: SearchQuery, response: responses(SearchResult) } },
-    async (request) => ctx.store.search(searchQueryFrom(request.query as QueryObject)),
+    async ({ query }) => {
+      const tags = tagsOf(query.tag);
+      return ctx.store.search({
+        ...query,
+        q: query.q || undefined,
+        tags: Object.keys(tags).length ? tags : undefined,
+        from: epochMs('from', query.from),
+        to: epochMs('to', query.to),
+        hasMemory: flag(query.hasMemory),
+        sort: query.sort as SortKey | undefined,
+      });
+    },
   );
 
   app.get('/api/projects', { schema: { response: responses(ProjectsResponse) } }, async () => ({
@@ -110,7 +107,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
   }));
 
   app.get('/api/profiles/:id', { schema: { params: IdParams, response: responses(ProfileRow) } }, async (request) => {
-    const id = idParam(request);
+    const { id } = request.params;
     const row = await ctx.store.get(id);
     if (row) return row;
     const status = await ctx.uploads.statusOf(id);
@@ -129,7 +126,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     '/api/profiles/:id/document',
     { schema: { params: IdParams, response: responses(null) } },
     async (request, reply) => {
-      const id = idParam(request);
+      const { id } = request.params;
       await ensureLive(id);
       const etag = `"${id}"`; // a profile's bytes never change once stored
       const ifNoneMatch = request.headers['if-none-match'];
@@ -157,18 +154,16 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     '/api/profiles/:id/memory',
     { schema: { params: IdParams, querystring: MemoryQuery, response: responses(MemoryResponse) } },
     async (request) => {
-      const id = idParam(request);
-      const query = request.query as QueryObject;
+      const { id } = request.params;
+      const { query } = request;
       await ensureLive(id);
       const summaries = await ctx.summaries.get(id);
       if (summaries) return memoryFromSummaries(summaries, query);
       const decoded = await ctx.cache.get(id);
-      const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
-      const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
-      const series = seriesParam(query);
+      const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
       const { from, to } = windowOf(query, decoded.doc);
       const summary = derived(id, decoded, () => decoded.memorySummary(thread, series));
-      const result = queryBins(summary, { from, to, bins, align: optionalBoolean(query, 'align') ?? false });
+      const result = queryBins(summary, { from, to, bins, align: flag(query.align) ?? false });
       return {
         bins: binRows(result),
         unit: 'bytes',
@@ -186,8 +181,8 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     '/api/profiles/:id/stacks',
     { schema: { params: IdParams, querystring: StacksQuery, response: responses(StacksResponse) } },
     async (request) => {
-      const id = idParam(request);
-      const query = request.query as QueryObject;
+      const { id } = request.params;
+      const { query } = request;
       await ensureLive(id);
       const summaries = await ctx.summaries.get(id);
       if (summaries) return stacksFromSummaries(summaries, query);
@@ -213,7 +208,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     '/api/profiles/:id',
     { schema: { params: IdParams, response: responses(DeleteResponse) } },
     async (request) => {
-      const id = idParam(request);
+      const { id } = request.params;
       const deleted = (await ctx.store.delete(id)) || (await ctx.uploads.discardFailed(id));
       ctx.cache.forget(id);
       ctx.summaries.forget(id);
@@ -227,9 +222,7 @@ export function registerReadApi(app: FastifyInstance, ctx: AppContext): void {
     '/api/prune',
     { schema: { querystring: PruneQuery, response: responses(PruneResponse) } },
     async (request) => {
-      const query = request.query as QueryObject;
-      const olderThan = single(query, 'olderThan');
-      const maxTotalSize = single(query, 'maxTotalSize');
+      const { olderThan, maxTotalSize } = request.query;
       if (olderThan === undefined && maxTotalSize === undefined) {
         throw new HttpError(400, 'bad-query', 'prune needs olderThan (e.g. 30d) and/or maxTotalSize (e.g. 50GB)');
       }

@@ -1,5 +1,6 @@
 // /memory and /stacks answered from a profile's summaries container: the same JSON as from the
 // decoded document (read-api.ts), reading only the parts of the container a query touches.
+import type { MemoryQuery, StacksQuery } from '@prof/api';
 import {
   binRows,
   checkThread,
@@ -9,25 +10,23 @@ import {
   type Summaries,
 } from '@prof/binning';
 import { FRAME_KIND_NAMES } from '@prof/format';
-import { HttpError } from '../http-error';
-import { optionalBoolean, optionalInteger, single, type QueryObject } from '../query';
+import type { Static } from 'typebox';
+import { flag } from '../contract';
 import type { SummaryMeta } from '../summarize';
-import { DEFAULT_BINS, MAX_API_BINS, seriesParam, windowFrom, type FrameJson } from './read-api';
+import { DEFAULT_BINS, windowFrom, type FrameJson, type Window } from './read-api';
 
-const windowOf = (query: QueryObject, s: Summaries) =>
-  s.samples ? windowFrom(query, s.firstTime, s.lastTime) : windowFrom(query, 0, 0);
+const windowOf = (asked: Window, s: Summaries) =>
+  s.samples ? windowFrom(asked, s.firstTime, s.lastTime) : windowFrom(asked, 0, 0);
 
-export async function memoryFromSummaries(s: Summaries, query: QueryObject) {
-  const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
-  const bins = optionalInteger(query, 'bins', 1, MAX_API_BINS) ?? DEFAULT_BINS;
-  const series = seriesParam(query);
+export async function memoryFromSummaries(s: Summaries, query: Static<typeof MemoryQuery>) {
+  const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
   const { from, to } = windowOf(query, s);
   // In the order the document path checks them: the series first, then the thread.
   if (!s.available.includes(series)) throw missingSeries(series, s.available);
   if (thread !== undefined) checkThread(thread, s.threads);
   const result = await s.memoryBins(thread, from, to, bins, {
     series,
-    align: optionalBoolean(query, 'align') ?? false,
+    align: flag(query.align) ?? false,
   });
   const meta = s.meta as unknown as SummaryMeta;
   return {
@@ -42,7 +41,7 @@ export async function memoryFromSummaries(s: Summaries, query: QueryObject) {
   };
 }
 
-export async function stacksFromSummaries(s: Summaries, query: QueryObject) {
+export async function stacksFromSummaries(s: Summaries, query: Static<typeof StacksQuery>) {
   const { thread, topK, rank, growthFrom } = stacksQuery(query, s.available);
   if (growthFrom && !s.available.includes(growthFrom)) throw missingSeries(growthFrom, s.available);
   const { from, to } = windowOf(query, s);
@@ -73,17 +72,12 @@ export function stacksJson(analysis: StackAnalysis, from: number, to: number, fr
 }
 
 /** The /stacks parameters; `available`: the profile's memory series. */
-export function stacksQuery(query: QueryObject, available: readonly MemorySeries[]) {
-  const thread = optionalInteger(query, 'thread', 0, Number.MAX_SAFE_INTEGER);
-  const topK = optionalInteger(query, 'top', 0, 1000) ?? 10;
-  const rank = single(query, 'rank') ?? 'count';
-  if (rank !== 'count' && rank !== 'growth')
-    throw new HttpError(400, 'bad-query', `rank=${JSON.stringify(rank)}: expected count or growth`);
-  const series = seriesParam(query);
+export function stacksQuery(query: Static<typeof StacksQuery>, available: readonly MemorySeries[]) {
+  const { thread, top: topK = 10, rank = 'count', series = 'rss' } = query;
   // Growth is credited from the series asked for; without one, from RSS when the profile has it.
   const growthFrom: MemorySeries | null =
-    single(query, 'series') !== undefined || rank === 'growth' || available.includes(series) ? series : null;
-  return { thread, topK, rank: rank as 'count' | 'growth', growthFrom };
+    query.series !== undefined || rank === 'growth' || available.includes(series) ? series : null;
+  return { thread, topK, rank, growthFrom };
 }
 
 /** Frame row → its JSON, from the frame and string tables stored in the container. */

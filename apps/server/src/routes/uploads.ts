@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RuntimeParams, StatusOk, UploadBody, UploadQuery, UploadResponse } from '@prof/api';
-import { responses } from '../contract';
+import type { Static } from 'typebox';
+import { responses, tagsOf } from '../contract';
 import { createReadStream } from 'node:fs';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +10,6 @@ import { newProfileId, isProfileId, type ProfileRow } from '@prof/store';
 import { HttpError } from '../http-error';
 import { drainBody, readSmallBody, parseJsonBody, streamBodyToFile } from '../body';
 import { assertInflatesWithin, isGzip, type IngestLimits, type Overrides } from '../ingest';
-import { all, parseTags, single, type QueryObject } from '../query';
 import type { AppContext } from '../context';
 import type { UploadJob } from '../upload-queue';
 import { movable } from '../work-pool';
@@ -34,14 +35,14 @@ const isMsgpackMap = (byte: number | undefined) =>
   byte !== undefined && ((byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf);
 
 /** Query parameters that fill or override what the document says, and the server's default project. */
-function overridesFrom(query: QueryObject, ctx: AppContext): Overrides {
+function overridesFrom(query: Static<typeof UploadQuery>, ctx: AppContext): Overrides {
   const overrides: Overrides = {};
   if (ctx.defaultProject) overrides.defaultProject = ctx.defaultProject;
-  const project = single(query, 'project');
-  const name = single(query, 'name');
+  const { project, name } = query;
   if (project !== undefined) overrides.project = project.slice(0, 500);
   if (name !== undefined) overrides.name = name.slice(0, 500);
-  const tags = parseTags(all(query, 'tag'), false) as Record<string, string>;
+  // Every value is key=value (the schema's pattern).
+  const tags = tagsOf(query.tag) as Record<string, string>;
   if (Object.keys(tags).length) overrides.tags = tags;
   return overrides;
 }
@@ -57,7 +58,8 @@ interface RuntimeSession {
 }
 const MAX_SESSIONS = 10_000;
 
-export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
+export function registerUploads(server: FastifyInstance, ctx: AppContext): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   // Uploads take the raw request stream whatever the Content-Type (curl's --data-binary sends
   // application/x-www-form-urlencoded, vmprof 0.4.10+ sends none, the vmprof-viewer client sends x-msgpack).
   app.removeAllContentTypeParsers();
@@ -69,7 +71,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     '/api/profiles',
     { schema: { querystring: UploadQuery, body: UploadBody, response: responses(UploadResponse, 201) } },
     async (request, reply) => {
-      const overrides = overridesFrom(request.query as QueryObject, ctx);
+      const overrides = overridesFrom(request.query, ctx);
       const id = newProfileId();
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared > ctx.maxUploadBytes) {
@@ -147,7 +149,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
       sessions.set(id, {
         argv: typeof body.argv === 'string' ? body.argv.slice(0, 4096) : null,
         vm: typeof body.VM === 'string' && body.VM !== 'unknown' ? body.VM.toLowerCase().slice(0, 100) : null,
-        overrides: overridesFrom(request.query as QueryObject, ctx),
+        overrides: overridesFrom(request.query, ctx),
       });
       return { status: 'ok', runtime_id: id };
     },
@@ -162,7 +164,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
         throw new HttpError(400, 'already-uploaded', `runtime ${rid} already has a profile`);
       }
       const session = sessions.get(rid);
-      const overrides: Overrides = { ...session?.overrides, ...overridesFrom(request.query as QueryObject, ctx) };
+      const overrides: Overrides = { ...session?.overrides, ...overridesFrom(request.query, ctx) };
       if (session?.vm) overrides.interpreter = session.vm;
       if (session?.argv) overrides.argv = session.argv.split(' ');
       await acceptForConversion(ctx, request, {
@@ -201,7 +203,8 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // --- vmprof 0.1-0.3: call-tree uploads (protocols A and B), kept as CPU-only profiles.
   const legacy = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = await readSmallBody(request.raw, LEGACY_TREE_LIMIT);
-    const overrides = overridesFrom(request.query as QueryObject, ctx);
+    // Validated by legacySchema below (a handler shared by two routes is not typed by either).
+    const overrides = overridesFrom(request.query as Static<typeof UploadQuery>, ctx);
     const converted = await ctx.pool.run(
       'convertLegacyTree',
       { body, overrides },
