@@ -138,6 +138,21 @@ const pooledSource = (bytes: Uint8Array) => ({
   read: async (offset: number, length: number) => Buffer.from(bytes.subarray(offset, offset + length)),
 });
 
+/**
+ * Reads as the file store does: into the caller's buffer (`readInto`, a 64 KiB buffer reused across
+ * runs with gaps, or a run's own copy) and, without one, into a fresh array. The buffer is scribbled
+ * over first, so a reader that kept a view of it, or read past what it asked for, shows.
+ */
+const intoSource = (bytes: Uint8Array) => ({
+  size: bytes.byteLength,
+  read: async (offset: number, length: number) => bytes.slice(offset, offset + length),
+  readInto: async (into: Uint8Array, offset: number, length: number) => {
+    into.fill(0xa5);
+    into.set(bytes.subarray(offset, offset + length));
+    return into.subarray(0, length);
+  },
+});
+
 const sorted = (run: { sampleStack: Int32Array; weight: Float64Array }) =>
   Array.from(run.sampleStack, (s, i) => [s, run.weight[i]] as [number, number]).sort((a, b) => a[0] - b[0]);
 
@@ -246,8 +261,10 @@ describe('summaries container against brute force', () => {
           const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3));
           // Spilled chunks read back at the end give the same container, byte for byte.
           expect(sameBytes(build(doc, cpuBlock, cpuFanout, 997, memorySpill()), bytes)).toBe(true);
-          const source = doc.time.length % 2 ? pooledSource(bytes) : bufferSource(bytes);
-          const sum = await openSummaries(source, { cache: new PageCache(64 * 1024) });
+          const kind = doc.time.length % 3;
+          const source = kind === 0 ? bufferSource(bytes) : kind === 1 ? pooledSource(bytes) : intoSource(bytes);
+          // A small cache: pages are read, dropped and read again (runs with and without gaps).
+          const sum = await openSummaries(source, { cache: new PageCache(kind === 2 ? 4096 : 64 * 1024) });
           expect(sum.samples).toBe(doc.time.length);
           expect(sum.meta).toEqual({ hello: 'world' });
           const n = doc.time.length;

@@ -102,18 +102,20 @@ export class FileBlobStore implements BlobStore {
     });
     if (!handle) return null;
     const { size } = await handle.stat();
+    const readInto = async (into: Uint8Array, offset: number, length: number): Promise<Uint8Array> => {
+      const out = into.subarray(0, length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) throw new RangeError(`summary ${id}: read past its end (${offset + length} > ${size})`);
+        done += bytesRead;
+      }
+      return out;
+    };
     return {
       size,
-      async read(offset: number, length: number): Promise<Uint8Array> {
-        const out = new Uint8Array(length);
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-          if (bytesRead === 0) throw new RangeError(`summary ${id}: read past its end (${offset + length} > ${size})`);
-          done += bytesRead;
-        }
-        return out;
-      },
+      read: (offset: number, length: number) => readInto(new Uint8Array(length), offset, length),
+      readInto,
       close: () => handle.close(),
     };
   }

@@ -175,6 +175,8 @@ export type SummaryParts = readonly Uint8Array[] | { size: number; open(): Async
 export interface SummaryReader {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** `read` into the caller's buffer (returned as a view of it): local files, where reads are cheap enough to be many. */
+  readInto?(into: Uint8Array, offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
