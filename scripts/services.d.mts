@@ -9,7 +9,7 @@ export interface PostgresHandle {
   stop(): Promise<void>;
   destroy(): Promise<void>;
 }
-export declare function startPostgres(options?: { fast?: boolean }): Promise<PostgresHandle>;
+export declare function startPostgres(options?: { fast?: boolean; maxConnections?: number }): Promise<PostgresHandle>;
 export interface S3Handle {
   endpoint: string;
   bucket: string;

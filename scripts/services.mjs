@@ -55,7 +55,7 @@ const until = async (what, ready, timeoutMs = 30_000) => {
  * to survive a power cut). The handle can `stop()` and `start()` it again on the same port and data
  * (to test an outage) and `destroy()` it, removing its folder.
  */
-export async function startPostgres({ fast = false } = {}) {
+export async function startPostgres({ fast = false, maxConnections = 200 } = {}) {
   const bin = postgresBin();
   const user = unprivileged();
   const dir = mkdtempSync(join(tmpdir(), 'prof-pg-'));
@@ -74,7 +74,7 @@ export async function startPostgres({ fast = false } = {}) {
     ['port', port],
     ['listen_addresses', '127.0.0.1'],
     ['unix_socket_directories', dir],
-    ['max_connections', 200],
+    ['max_connections', maxConnections],
     ['shared_buffers', '64MB'],
     ...(fast
       ? [

@@ -4,7 +4,10 @@ export default defineConfig({
   // worker/tasks: the worker pool's module, loaded by path (work-pool.ts)
   entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'worker/tasks': 'src/worker/tasks.ts' },
   format: ['esm'],
-  dts: true,
+  // Declarations are for code that imports the built package; `npm test` and `npm start` build to run
+  // it (PROF_BUILD=run, scripts/lib.mjs) and skip them here, the slowest step of their build (the pack
+  // tests read the declarations of the packages they pack, which keep theirs).
+  dts: process.env.PROF_BUILD !== 'run',
   clean: true,
   sourcemap: true,
   target: 'es2022',
