@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { gunzipDocument, documentSummary, type ProfileDocument } from '@prof/format/node';
+import { gunzipDocument, documentDuration, type ProfileDocument } from '@prof/format/node';
 import { functionKeys, keyedStacks, ProfileColumns, type KeyedStacks } from '@prof/binning';
 import { HttpError } from './http-error';
 import type { BytesCache } from './bytes-cache';
@@ -20,7 +20,7 @@ export class DecodedProfile extends ProfileColumns {
     durationMs?: number,
   ) {
     super({ stacks: doc.stacks, samples: doc.samples, threads: doc.threads.length });
-    this.durationMs = durationMs ?? documentSummary(doc).durationMs;
+    this.durationMs = durationMs ?? documentDuration(doc);
     this.documentBytes = documentBytes(doc);
   }
 

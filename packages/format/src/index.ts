@@ -25,7 +25,7 @@ export {
 export { Sha256, type IncrementalHash } from './vmprof/compat-sha256';
 export { encodeDocument, decodeDocument, decodeDocumentGzip, DEFAULT_MAX_INFLATED_BYTES } from './codec';
 export { assertIntegrity } from './integrity';
-export { documentSummary, profileDuration, topFunction, type DocumentSummary } from './summary';
+export { documentDuration, documentSummary, profileDuration, topFunction, type DocumentSummary } from './summary';
 export { eachSample, type SampleGroups, type StreamedSamples } from './sample-groups';
 export {
   isLauncherFile,

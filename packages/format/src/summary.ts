@@ -83,6 +83,13 @@ export function profileDuration(
   return 0;
 }
 
+/** `profileDuration` of a document whose sample columns are held (no other pass over the samples). */
+export function documentDuration(doc: ProfileDocument): number {
+  const { meta, samples } = doc;
+  const n = samples.length;
+  return profileDuration(meta, samples.timeSource, n, samples.time[0], samples.time[n - 1]);
+}
+
 /**
  * The figures an index or a landing page needs, computed in one pass over the columns, or from
  * `streamed` for a document whose samples are not held.
