@@ -31,8 +31,10 @@ let spiky: ProfileDocument;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prof-hostile-'));
-  // a 1 s body timeout: the slow-client family waits for the server to drop them, not 30 s
-  server = await spawnServer(['--data', join(dir, 'data'), '--token', TOKEN, '--body-timeout', '1s']);
+  // a 5 s body timeout: the slow-client family waits for the server to drop them, not 30 s. Not 1 s: on a
+  // loaded machine either process can stall past 1 s (/health answered in 1.8 s at load 20), and the server
+  // then dropped a gzip bomb mid-body (the client's fetch failed with ECONNRESET, 1 of 3 loaded runs).
+  server = await spawnServer(['--data', join(dir, 'data'), '--token', TOKEN, '--body-timeout', '5s']);
   url = server.url;
   spiky = await readProfileFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
   const raw = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));
@@ -288,7 +290,7 @@ describe('hostile input, family by family', () => {
           socket.write('POST /api/profiles HTTP/1.1\r\nHost: x\r\nX-Slow: ');
           return socket;
         });
-        // 40 that stop sending their body: each dropped after the 1 s body timeout, in memory or spooled
+        // 40 that stop sending their body: each dropped after the 5 s body timeout, in memory or spooled
         const stalls = Array.from({ length: 40 }, (_, i) =>
           [
             () => stall('/api/profiles', 500_000, AUTH),
