@@ -35,13 +35,15 @@ function build(filter: string): void {
 
 export default function setup(): void {
   const webSources = [join(webRoot, 'src'), join(webRoot, 'index.html'), join(webRoot, 'vite.config.ts')];
-  if (stale(join(webRoot, 'dist', 'index.html'), [...webSources, ...packageSources('format', 'binning')])) {
+  if (stale(join(webRoot, 'dist', 'index.html'), [...webSources, ...packageSources('api', 'format', 'binning')])) {
     execFileSync(process.execPath, [join(webRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
       cwd: webRoot,
       stdio: 'inherit',
     });
   }
-  if (stale(serverCli, [join(repoRoot, 'apps', 'server', 'src'), ...packageSources('format', 'binning', 'store')]))
+  if (
+    stale(serverCli, [join(repoRoot, 'apps', 'server', 'src'), ...packageSources('api', 'format', 'binning', 'store')])
+  )
     build('@prof/server...');
   if (stale(clientCli, packageSources('client', 'format'))) build('@prof/client...');
 }

@@ -1,53 +1,27 @@
-// Typed calls to the Prof server's HTTP API (see docs API contract). The browser never trusts a
-// response shape blindly: a non-2xx answer becomes an ApiError carrying the server's own message.
+// Typed calls to the Prof server's HTTP API (the contract is @prof/api). The browser never trusts a
+// response shape blindly: a non-2xx answer becomes an ApiError carrying the server's own message, and
+// every JSON answer is checked against its @prof/api schema (`checked`), so a server that answers
+// another shape fails here, naming the field, instead of drawing garbage further on.
+import type { Static } from 'typebox';
+import type { CompareMemoryResponse, MemorySeries, ProfileRow } from '@prof/api';
+import type * as Api from '@prof/api';
+import type { ResponseName } from './checks';
 
-// The server's contract (@prof/api): types only, nothing of it is bundled.
-import type { ProfileRow, ProjectSummary } from '@prof/api';
-
-export type { ProfileRow, ProjectSummary };
-
-/** A memory series of a profile: RSS, or the V8 heap of Node profiles. */
-export type MemorySeries = 'rss' | 'heap';
-
-export interface MemoryBin {
-  start: number;
-  end: number;
-  count: number;
-  mean: number | null;
-  max: number | null;
-  min: number | null;
-}
-
-export interface MemoryResponse {
-  bins: MemoryBin[];
-  unit: string;
-  from: number;
-  to: number;
-  durationMs: number;
-  timeEstimated: boolean;
-  /** The series binned, and those the profile has (absent from older servers: RSS only). */
-  series?: MemorySeries;
-  available?: MemorySeries[];
-}
-
-export interface ApiFrame {
-  name: string;
-  file: string;
-  line: number;
-  kind: string | number;
-}
-
-export interface StacksResponse {
-  samples: number;
-  /** The range analysed, ms since the profile's start. */
-  from: number;
-  to: number;
-  prefix: ApiFrame[];
-  extension: ApiFrame[];
-  share: number;
-  /** `growth`: bytes gained while the stack was on top (profiles with memory). */
-  top: { stack: ApiFrame[]; count: number; growth?: number }[];
-}
+export type {
+  CompareMemoryBin,
+  CompareSide,
+  DiffNode,
+  Frame as ApiFrame,
+  FunctionChange,
+  MemoryBin,
+  MemoryResponse,
+  MemorySeries,
+  ProfileRow,
+  ProjectSummary,
+  StackChange,
+  StacksResponse,
+  Weights,
+} from '@prof/api';
 
 export class ApiError extends Error {
   constructor(
@@ -59,7 +33,36 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+/** The checker, loaded once (its own chunk: checks.ts). */
+let checks: Promise<typeof import('./checks')> | null = null;
+
+/**
+ * `body` when it has the shape of the @prof/api schema `name`, else an ApiError (`bad-response`)
+ * naming the first field that differs: what `url` answered is not what this page was built for.
+ */
+export async function checked<N extends ResponseName>(
+  name: N,
+  body: unknown,
+  url: string,
+  status = 200,
+): Promise<Static<(typeof Api)[N]>> {
+  checks ??= import('./checks');
+  const wrong = (await checks).mismatch(name, body);
+  if (wrong === null) return body as Static<(typeof Api)[N]>;
+  throw new ApiError(
+    status,
+    'bad-response',
+    `The server answered ${url.split('?')[0]} with an unexpected ${name}: ${wrong}.`,
+  );
+}
+
+/** GET `url` as JSON, checked against the @prof/api schema `name` (the checker loads meanwhile). */
+export async function getJson<N extends ResponseName>(
+  url: string,
+  name: N,
+  signal?: AbortSignal,
+): Promise<Static<(typeof Api)[N]>> {
+  checks ??= import('./checks');
   let res: Response;
   try {
     res = await fetch(url, { signal, headers: { accept: 'application/json' } });
@@ -79,7 +82,7 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
     }
     throw new ApiError(res.status, code, message);
   }
-  return (await res.json()) as T;
+  return checked(name, await res.json(), url, res.status);
 }
 
 function query(params: Record<string, string | number | boolean | null | undefined>): string {
@@ -92,15 +95,15 @@ function query(params: Record<string, string | number | boolean | null | undefin
 const enc = encodeURIComponent;
 
 export const api = {
-  projects: (signal?: AbortSignal) => getJson<{ projects: ProjectSummary[] }>('/api/projects', signal),
+  projects: (signal?: AbortSignal) => getJson('/api/projects', 'ProjectsResponse', signal),
   search: (params: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) =>
-    getJson<{ total: number; items: ProfileRow[] }>(`/api/profiles${query(params)}`, signal),
-  profile: (id: string, signal?: AbortSignal) => getJson<ProfileRow>(`/api/profiles/${enc(id)}`, signal),
+    getJson(`/api/profiles${query(params)}`, 'SearchResult', signal),
+  profile: (id: string, signal?: AbortSignal) => getJson(`/api/profiles/${enc(id)}`, 'ProfileRow', signal),
   memory: (
     id: string,
     p: { from?: number; to?: number; bins: number; thread?: number | null; series?: MemorySeries | null },
     signal?: AbortSignal,
-  ) => getJson<MemoryResponse>(`/api/profiles/${enc(id)}/memory${query(p)}`, signal),
+  ) => getJson(`/api/profiles/${enc(id)}/memory${query(p)}`, 'MemoryResponse', signal),
   stacks: (
     id: string,
     p: {
@@ -112,7 +115,7 @@ export const api = {
       rank?: 'count' | 'growth' | null;
     },
     signal?: AbortSignal,
-  ) => getJson<StacksResponse>(`/api/profiles/${enc(id)}/stacks${query(p)}`, signal),
+  ) => getJson(`/api/profiles/${enc(id)}/stacks${query(p)}`, 'StacksResponse', signal),
   documentUrl: (id: string) => `/api/profiles/${enc(id)}/document`,
 };
 
@@ -130,68 +133,8 @@ export function profileRow(id: string, signal?: AbortSignal): Promise<ProfileRow
   return pending ?? api.profile(id, signal);
 }
 
-/** Both sides of a comparison (`/api/compare/*`): the profile, window and thread used, and its samples. */
-export interface CompareSide {
-  id: string;
-  from: number;
-  to: number;
-  thread: number | null;
-  samples: number;
-}
-
-export interface Weights {
-  self: number;
-  total: number;
-}
-
-export interface FunctionChange extends ApiFrame {
-  base: Weights;
-  target: Weights;
-  baseShare: Weights;
-  targetShare: Weights;
-  delta: Weights;
-  deltaShare: Weights;
-  added: boolean;
-  removed: boolean;
-}
-
-export interface DiffNode extends ApiFrame {
-  parent: number;
-  depth: number;
-  base: Weights;
-  target: Weights;
-  added: boolean;
-  removedTotal: number;
-}
-
-export interface CompareMemoryBin {
-  start: number;
-  end: number;
-  base: { count: number; mean: number | null; max: number | null; min: number | null };
-  target: { count: number; mean: number | null; max: number | null; min: number | null };
-  delta: { mean: number | null; max: number | null };
-}
-
-/** A whole call path of a comparison (root first, at most the 64 frames nearest the leaf). */
-export interface StackChange {
-  stack: ApiFrame[];
-  depth: number;
-  base: number;
-  target: number;
-  delta: number;
-  added: boolean;
-  removed: boolean;
-}
-
 /** `/api/compare/memory`: with `align: 'clock'`, `origin` is the epoch ms of offset 0. */
-export interface CompareMemory {
-  base: CompareSide;
-  target: CompareSide;
-  align: 'runtime' | 'clock';
-  origin?: number;
-  offsets?: { base: number; target: number };
-  bins: CompareMemoryBin[];
-}
+export type CompareMemory = CompareMemoryResponse;
 
 /** Per-side windows and threads of a comparison, as the URL and the API name them. */
 export type CompareParams = Partial<
@@ -200,24 +143,15 @@ export type CompareParams = Partial<
 
 export const compareApi = {
   functions: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
-    getJson<{ base: CompareSide; target: CompareSide; count: number; functions: FunctionChange[] }>(
-      `/api/compare/functions${query({ base, target, top: 2000, ...p })}`,
-      signal,
-    ),
+    getJson(`/api/compare/functions${query({ base, target, top: 2000, ...p })}`, 'CompareFunctionsResponse', signal),
   tree: (base: string, target: string, p: CompareParams & { weight?: string }, signal?: AbortSignal) =>
-    getJson<{ base: CompareSide; target: CompareSide; nodes: DiffNode[] }>(
-      `/api/compare/tree${query({ base, target, ...p })}`,
-      signal,
-    ),
+    getJson(`/api/compare/tree${query({ base, target, ...p })}`, 'CompareTreeResponse', signal),
   stacks: (base: string, target: string, p: CompareParams & { weight?: string; top?: number }, signal?: AbortSignal) =>
-    getJson<{ base: CompareSide; target: CompareSide; count: number; stacks: StackChange[] }>(
-      `/api/compare/stacks${query({ base, target, ...p })}`,
-      signal,
-    ),
+    getJson(`/api/compare/stacks${query({ base, target, ...p })}`, 'CompareStacksResponse', signal),
   memory: (
     base: string,
     target: string,
     p: CompareParams & { bins: number; align?: 'runtime' | 'clock' },
     signal?: AbortSignal,
-  ) => getJson<CompareMemory>(`/api/compare/memory${query({ base, target, ...p })}`, signal),
+  ) => getJson(`/api/compare/memory${query({ base, target, ...p })}`, 'CompareMemoryResponse', signal),
 };

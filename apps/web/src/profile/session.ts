@@ -3,22 +3,14 @@
 // profile opens like a 4-minute one. A worker decodes the whole document only for the speedscope
 // export, and only when asked.
 import type { FunctionCalls, LineRow } from '@prof/binning';
-import { ApiError } from '../lib/api';
+import { ApiError, getJson } from '../lib/api';
+import type { ResponseName } from '../lib/checks';
 import type { CallTreeData, DocInfo, FromWorker, FunctionRows, RangeQuery, ToWorker } from '../worker/protocol';
 
 export type LoadState =
   | { phase: 'download' | 'decode' | 'index'; loaded: number }
   | { phase: 'ready'; info: DocInfo }
   | { phase: 'error'; message: string; status?: number };
-
-interface CpuInfoResponse extends Omit<DocInfo, 'frames'> {
-  frames: { name: string[]; file: string[]; line: number[]; kind: number[] };
-}
-
-interface Columns {
-  length: number;
-  [column: string]: number[] | number;
-}
 
 const enc = encodeURIComponent;
 /** Call trees kept per session (each at most a screen's worth of nodes). */
@@ -43,7 +35,7 @@ export class ProfileSession {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.get<CpuInfoResponse>('')
+    this.get('', 'CpuInfoResponse')
       .then((r) =>
         this.setState({
           phase: 'ready',
@@ -63,33 +55,20 @@ export class ProfileSession {
       );
   }
 
-  private async get<T>(
+  /** A CPU view of this profile (`/cpu` + `path`) for a range, checked against its @prof/api schema. */
+  private get<N extends ResponseName>(
     path: string,
+    name: N,
     q?: RangeQuery,
     extra: Record<string, string | number | boolean> = {},
-  ): Promise<T> {
+  ) {
     const params = new URLSearchParams();
     if (q?.from != null) params.set('from', String(q.from));
     if (q?.to != null) params.set('to', String(q.to));
     if (q?.thread != null) params.set('thread', String(q.thread));
     for (const [k, v] of Object.entries(extra)) params.set(k, String(v));
     const s = params.toString();
-    const res = await fetch(`/api/profiles/${enc(this.id)}/cpu${path}${s ? `?${s}` : ''}`, {
-      headers: { accept: 'application/json' },
-    });
-    if (!res.ok) {
-      let code = `http-${res.status}`;
-      let message = `${res.status} ${res.statusText}`;
-      try {
-        const body = (await res.json()) as { error?: { code?: string; message?: string } };
-        code = body.error?.code ?? code;
-        message = body.error?.message ?? message;
-      } catch {
-        /* not JSON: keep the status line */
-      }
-      throw new ApiError(res.status, code, message);
-    }
-    return (await res.json()) as T;
+    return getJson(`/api/profiles/${enc(this.id)}/cpu${path}${s ? `?${s}` : ''}`, name);
   }
 
   private setState(s: LoadState): void {
@@ -128,9 +107,9 @@ export class ProfileSession {
   }
 
   private async fetchTree(q: RangeQuery, runner: boolean): Promise<CallTreeData> {
-    const r = await this.get<{ samples: number; nodes: Columns }>('/tree', q, runner ? { runner: 1 } : {});
+    const r = await this.get('/tree', 'CpuTreeResponse', q, runner ? { runner: 1 } : {});
     const n = r.nodes;
-    const col = <A>(make: { from(x: number[]): A }, key: string) => make.from(n[key] as number[]);
+    const col = <A>(make: { from(x: number[]): A }, key: Exclude<keyof typeof n, 'length'>) => make.from(n[key]);
     return {
       length: n.length,
       frame: col(Int32Array, 'frame'),
@@ -147,11 +126,7 @@ export class ProfileSession {
   }
 
   async functions(q: RangeQuery): Promise<FunctionRows> {
-    const r = await this.get<{
-      samples: number;
-      weightTotal: number;
-      functions: { length: number; frame: number[]; self: number[]; total: number[] };
-    }>('/functions', q);
+    const r = await this.get('/functions', 'CpuFunctionsResponse', q);
     const f = r.functions;
     return {
       length: f.length,
@@ -164,11 +139,11 @@ export class ProfileSession {
   }
 
   calls(q: RangeQuery, frame: number): Promise<FunctionCalls> {
-    return this.get<FunctionCalls>('/calls', q, { frame });
+    return this.get('/calls', 'CpuCallsResponse', q, { frame });
   }
 
   async lines(q: RangeQuery, frame: number): Promise<LineRow[]> {
-    return (await this.get<{ lines: LineRow[] }>('/lines', q, { frame })).lines;
+    return (await this.get('/lines', 'CpuLinesResponse', q, { frame })).lines;
   }
 
   /** Speedscope JSON of a range: the one thing that needs every sample, so the document is decoded for it. */
