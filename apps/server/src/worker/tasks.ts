@@ -15,6 +15,7 @@ import {
   vmprofTreeToDocument,
   readDocumentColumns,
   ScratchFile,
+  type FormatErrorCode,
   type ProfileDocument,
 } from '@prof/format/node';
 import { fieldsFromDocument, type ProfileFields } from '@prof/store';
@@ -55,7 +56,7 @@ export interface TaskFailure {
   failed: true;
   error:
     | { kind: 'http'; code: ErrorCode; message: string }
-    | { kind: 'format'; code: string; message: string }
+    | { kind: 'format'; code: FormatErrorCode; message: string }
     | { kind: 'other'; code?: string; message: string };
 }
 

@@ -1,5 +1,5 @@
 import { DocumentBuilder, emptyMeta } from '../builder';
-import { ProfFormatError } from '../errors';
+import { type FormatErrorCode, ProfFormatError } from '../errors';
 import { FrameKind, type DocumentWarning, type ProfileDocument, type VmprofInfo } from '../schema';
 import { UNKNOWN_CODE, chooseNames, parseVmprofName } from './names';
 import { decodeUtf8 } from './text';
@@ -71,7 +71,7 @@ function pypyKind(kind: number): number {
 /** Signals the end of reading at a damaged record; becomes an error or a warning. */
 class Damage extends Error {
   constructor(
-    readonly code: string,
+    readonly code: FormatErrorCode,
     readonly text: string,
     readonly details: { offset: number; record: string; expected?: string },
   ) {
@@ -324,7 +324,7 @@ class VmprofStreamReader implements VmprofReader {
     return pos;
   }
 
-  private damage(code: string, message: string, offset: number, record: string, expected?: string): never {
+  private damage(code: FormatErrorCode, message: string, offset: number, record: string, expected?: string): never {
     throw new Damage(code, message, { offset: this.base + offset, record, expected });
   }
 
