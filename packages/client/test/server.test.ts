@@ -1,6 +1,6 @@
 // End to end against the real apps/server (a child process on a random port) and the built `prof` CLI.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { documentSummary, type ProfileDocument } from '@prof/format';
 import { flushProfiles, profile, type DeliveryOutcome } from '../src/index';
 import { DEFAULT_MEMORY_INTERVAL_MS, samplerFor } from '../src/decorator/profile';
 import { listSpool } from '../src/spool/spool-dir';
+import { CLIENT_PRODUCER } from '../src/producer';
 import {
   built,
   clientCli,
@@ -23,6 +24,13 @@ import {
   cpuSpent,
   spinUntil,
 } from './helpers';
+
+/** Who stamps the client's documents: this package, at the version its package.json says. */
+const CLIENT = {
+  name: '@prof/client',
+  version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+};
+it('stamps the producer of its package.json', () => expect(CLIENT_PRODUCER).toEqual(CLIENT));
 
 // The built server and CLI are what users run; the test command builds them first.
 const ready = built(serverCli) && built(clientCli);
@@ -161,6 +169,7 @@ describe('with a real Prof server', () => {
       expect(row.hasMemory).toBe(true);
       const doc = await fetchDocument(server.url, sync.id);
       expect(doc.meta.source).toBe('node-client');
+      expect(doc.producer).toEqual(CLIENT);
       const memory = doc.samples.memory!;
       expect(memory.length).toBe(doc.samples.length);
       expect(Math.max(...memory) - Math.min(...memory)).toBeGreaterThan(20 * (1 << 20));
@@ -401,6 +410,7 @@ setInterval(churn, 5);
       expect(report.ok).toBe(true);
       const doc = await fetchDocument(server.url, report.results[0].id);
       expect(doc.meta.name).toBe('forever.mjs');
+      expect(doc.producer).toEqual(CLIENT);
       expect(doc.strings).toContain('churn');
       expect(doc.samples.length).toBeGreaterThan(100);
       expect(doc.samples.memory).not.toBeNull();

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { documentSummary, readV8CpuProfile, type ProfileDocument } from '@prof/format';
 import { gzipDocument } from '@prof/format/node';
 import { parseTag, resolveProject, resolveServer, resolveSpoolDir, resolveToken } from '../config';
+import { CLIENT_PRODUCER } from '../producer';
 import { spoolSync } from '../spool/spool-dir';
 import { RUN_ENV, type RunMemoryFile } from '../run/run-files';
 import { describeFailure, ExitCode, type FailureInfo } from './exit-codes';
@@ -246,6 +247,7 @@ function buildRunDocument(
   doc.meta.project = project;
   doc.meta.tags = { ...doc.meta.tags, ...allTags };
   doc.meta.source = 'node-client';
+  doc.producer = { ...CLIENT_PRODUCER };
   doc.meta.argv = mem?.argv ?? doc.meta.argv;
   doc.meta.host ??= hostname();
   doc.meta.zone ??= mem?.zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;

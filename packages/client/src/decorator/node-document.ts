@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { encodeDocument, readV8CpuProfile, type ProfileDocument } from '@prof/format';
+import { CLIENT_PRODUCER } from '../producer';
 import { monotonicToEpochMs } from './clock';
 import type { V8CpuProfile } from './cpu-recording';
 import type { MemorySeries } from './memory-sampler';
@@ -29,6 +30,7 @@ export function buildCallDocument(profile: V8CpuProfile, memory: MemorySeries | 
         : undefined,
   });
   doc.meta.source = 'node-client';
+  doc.producer = { ...CLIENT_PRODUCER };
   return doc;
 }
 
