@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type {
   IndexRowInput,
@@ -127,9 +128,15 @@ export const MIGRATIONS: readonly string[] = [
 /** Sort columns that are never NULL: their ORDER BY has no NULLS clause, so a plain index serves both ways. */
 const NOT_NULL_SORTS = new Set(['uploaded_at', 'at', 'duration_ms', 'sample_count', 'size_bytes']);
 
-/** Advisory lock keys: (PROF, purpose). */
+/**
+ * Advisory lock keys: (space, purpose). Migrations lock the whole database (CREATE EXTENSION in public is
+ * shared by every schema); retention and sweeps lock only their schema, so deployments sharing a database
+ * under different schemas never skip each other's sweep.
+ */
 const LOCK_SPACE = 0x70726f66; // "prof"
 export const LOCKS = { migrate: 1, retention: 2, sweep: 3 } as const;
+const schemaLockSpace = (schema: string | undefined): number =>
+  schema === undefined ? LOCK_SPACE : createHash('sha256').update(`prof:${schema}`).digest().readInt32BE(0);
 
 const SORT_COLUMNS: Record<SortKey, string> = {
   uploadedAt: 'uploaded_at',
@@ -372,15 +379,16 @@ export class PostgresProfileIndex implements ProfileIndex {
     }
     let broken = false;
     try {
+      const space = schemaLockSpace(this.schema);
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
-        LOCK_SPACE,
+        space,
         LOCKS[key],
       ]);
       if (!rows[0].locked) return { ran: false };
       try {
         return { ran: true, value: await fn() };
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, LOCKS[key]]).catch(() => {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [space, LOCKS[key]]).catch(() => {
           broken = true; // the session is gone, and its lock with it
         });
       }

@@ -173,6 +173,25 @@ describe('shared store (PostgreSQL + S3)', () => {
     expect((await store.getBytes(kept.id))!.toString()).toBe('kept');
   });
 
+  it('sweeps and prunes in its own schema while another schema of the same database holds its locks', async () => {
+    const mine = await open();
+    const theirs = await open();
+    await mine.put(Buffer.alloc(10), fields(), { uploadedAt: 1 });
+    const releases: Array<() => void> = [];
+    const held = (['sweep', 'retention'] as const).map((key) =>
+      (theirs.index as PostgresProfileIndex).exclusive(key, () => new Promise<void>((r) => releases.push(r))),
+    );
+    await expect.poll(() => releases.length).toBe(2);
+    try {
+      expect(await mine.sweep()).toEqual({ incomplete: 0, orphans: 0, orphanSummaries: 0, incoming: 0 });
+      expect((await mine.prune({ maxTotalBytes: 0 })).freedBytes).toBe(10);
+      expect(await theirs.sweep()).toBeNull();
+    } finally {
+      for (const release of releases) release();
+      await Promise.all(held);
+    }
+  });
+
   it('stores summary blobs with ranged reads, deleted, pruned and quarantined with their document', async () => {
     const store = await open();
     // Multipart above the threshold: the summary's parts are streamed, never joined.
