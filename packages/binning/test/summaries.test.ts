@@ -54,9 +54,17 @@ function memorySpill(): SummariesSpill & { writes: number } {
 /** (toEqual compares megabytes element by element, for minutes.) */
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
-function build(doc: Doc, cpuBlock?: number, cpuFanout?: number, chunk = 1000, spill?: SummariesSpill): Uint8Array {
+function build(
+  doc: Doc,
+  cpuBlock?: number,
+  cpuFanout?: number,
+  chunk = 1000,
+  spill?: SummariesSpill,
+  layout?: 1 | 2,
+): Uint8Array {
   const b = new SummariesBuilder({
     spill,
+    layout,
     stacks: doc.stacks,
     threads: doc.threads,
     memory: !!doc.memory,
@@ -257,10 +265,13 @@ describe('summaries container against brute force', () => {
           minLength: 1,
           maxLength: 4,
         }),
-        async (doc, cpuBlock, cpuFanout, ranges) => {
-          const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3));
+        // Version 1 (every array contiguous): containers stored before the interleaved layout are still read.
+        fc.constantFrom<1 | 2>(1, 2, 2),
+        async (doc, cpuBlock, cpuFanout, ranges, layout) => {
+          const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3), undefined, layout);
+          expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(layout);
           // Spilled chunks read back at the end give the same container, byte for byte.
-          expect(sameBytes(build(doc, cpuBlock, cpuFanout, 997, memorySpill()), bytes)).toBe(true);
+          expect(sameBytes(build(doc, cpuBlock, cpuFanout, 997, memorySpill(), layout), bytes)).toBe(true);
           const kind = doc.time.length % 3;
           const source = kind === 0 ? bufferSource(bytes) : kind === 1 ? pooledSource(bytes) : intoSource(bytes);
           // A small cache: pages are read, dropped and read again (runs with and without gaps).

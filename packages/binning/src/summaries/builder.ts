@@ -227,6 +227,11 @@ export interface SummariesBuilderOptions {
    * number of samples; the container is then written with `finishStreamed`.
    */
   spill?: SummariesSpill;
+  /**
+   * Container version to write: CONTAINER_VERSION (times and readings interleaved), or 1 (every
+   * array contiguous), which tests write to check that containers stored before are still read.
+   */
+  layout?: 1 | 2;
 }
 
 /** Consecutive samples, as parallel columns (a slice of `doc.samples`). */
@@ -552,16 +557,25 @@ export class SummariesBuilder {
     this.finished = true;
     this.closeCpuBlock();
     for (const s of this.series.values()) s.closeBlock();
-    const out = new Writer();
     const opts = this.opts;
-    const columns: Toc['columns'] = {
-      time: out.column('f64', this.time),
-      stack: out.column('i32', this.stack),
-    };
-    // One thread: the column would say 0 for every sample (4 of ~25 bytes a sample).
-    if (opts.threads > 1) columns.thread = out.column('u32', this.thread);
-    if (this.memory) columns.memory = out.column('f64', this.memory);
-    if (this.heap) columns.heap = out.column('f64', this.heap);
+    const layout = opts.layout ?? CONTAINER_VERSION;
+    const out = new Writer(layout);
+    let columns: Toc['columns'];
+    if (layout === 1 || !(this.memory || this.heap)) {
+      columns = { time: out.column('f64', this.time), stack: out.column('i32', this.stack) };
+      // One thread: the column would say 0 for every sample (4 of ~25 bytes a sample).
+      if (opts.threads > 1) columns.thread = out.column('u32', this.thread);
+      if (this.memory) columns.memory = out.column('f64', this.memory);
+      if (this.heap) columns.heap = out.column('f64', this.heap);
+    } else {
+      // The times beside the readings, block by block: the all-threads series are these columns
+      // when every reading is finite, and a bin edge then reads its times and readings at once.
+      const [time, ...readings] = out.interleaved([this.time, ...[this.memory, this.heap].filter((c) => !!c)]);
+      columns = { time, stack: out.column('i32', this.stack) };
+      if (opts.threads > 1) columns.thread = out.column('u32', this.thread);
+      if (this.memory) columns.memory = readings.shift();
+      if (this.heap) columns.heap = readings.shift();
+    }
     if (this.weight) columns.weight = out.column('f64', this.weight);
     const carried: Toc['carried'] = {};
     if (this.carried.rss) carried.rss = out.column('f64', this.carried.rss);
@@ -603,7 +617,7 @@ export class SummariesBuilder {
       extra[name] = out.column(type, [array]);
     }
     const toc: Toc = {
-      version: CONTAINER_VERSION,
+      version: layout,
       samples: this.samples,
       threads: opts.threads,
       stackRows: opts.stacks.parent.length,
@@ -629,10 +643,16 @@ export class SummariesBuilder {
 
   private writeSeries(out: Writer, s: SeriesBuilder, time?: Section | null, value?: Section | null): SeriesToc {
     const levels = s.pyramid.finish().map((l) => out.column('f64', l));
+    if (!time || !value) {
+      if (out.version === 1) {
+        time = out.column('f64', s.time);
+        value = out.column('f64', s.value);
+      } else [time, value] = out.interleaved([s.time, s.value]);
+    }
     return {
       length: s.length,
-      time: time ?? out.column('f64', s.time),
-      value: value ?? out.column('f64', s.value),
+      time,
+      value,
       blockTime: out.column('f64', s.blockTime),
       coarseTime: out.column('f64', s.coarseTime),
       levels,
@@ -653,22 +673,49 @@ export class SummariesBuilder {
   }
 }
 
+/** Interleaved groups start on a 4 KiB boundary: a block's group (512 bytes for times and readings) never straddles a disk page. */
+const GROUP_ALIGN = 4096;
+
 /**
  * Lays sections out after the header, each 8-byte aligned, the TOC last; the bytes are produced
  * only when asked for, so spilled columns are read back one chunk at a time.
  */
 class Writer {
-  private readonly sections: { source: Column<Typed> | Typed[]; pad: number }[] = [];
+  private readonly sections: { bytes: number; pieces: () => Iterable<Typed | Uint8Array>; pad: number }[] = [];
   private size = HEADER_BYTES;
+
+  constructor(readonly version: number) {}
 
   column(type: ElementType, source: Column<Typed> | Typed[]): Section {
     const offset = this.size;
     const length = Array.isArray(source) ? source.reduce((n, a) => n + a.length, 0) : source.length;
-    this.size += ELEMENT_BYTES[type] * length;
-    const pad = (8 - (this.size % 8)) % 8;
-    this.size += pad;
-    this.sections.push({ source, pad });
+    const bytes = ELEMENT_BYTES[type] * length;
+    this.add(bytes, 8, () => (Array.isArray(source) ? source : source.segments()));
     return { offset, length, type };
+  }
+
+  /**
+   * Columns of the same length stored block by block: MEMORY_BLOCK elements of the first, then of
+   * the second, … (the last block padded with zeros). One section each, with its `stride`.
+   */
+  interleaved(columns: Column<Float64Array>[]): Section[] {
+    const length = columns[0].length;
+    const group = MEMORY_BLOCK * 8;
+    const stride = group * columns.length;
+    const blocks = Math.ceil(length / MEMORY_BLOCK);
+    // Padding up to the aligned start, as a section of its own.
+    const lead = (GROUP_ALIGN - (this.size % GROUP_ALIGN)) % GROUP_ALIGN;
+    if (lead) this.add(lead, 1, () => [new Uint8Array(lead)]);
+    const offset = this.size;
+    this.add(blocks * stride, 8, () => interleave(columns, blocks));
+    return columns.map((_, j) => ({ offset: offset + j * group, length, type: 'f64' as const, stride }));
+  }
+
+  private add(bytes: number, align: number, pieces: () => Iterable<Typed | Uint8Array>): void {
+    this.size += bytes;
+    const pad = (align - (this.size % align)) % align;
+    this.size += pad;
+    this.sections.push({ bytes, pieces, pad });
   }
 
   finish(toc: Toc): { bytes: number; pieces(): Generator<Uint8Array> } {
@@ -676,7 +723,7 @@ class Writer {
     const header = new Uint8Array(HEADER_BYTES);
     const view = new DataView(header.buffer);
     for (let i = 0; i < MAGIC.length; i++) view.setUint8(i, MAGIC.charCodeAt(i));
-    view.setUint32(8, CONTAINER_VERSION, true);
+    view.setUint32(8, this.version, true);
     view.setUint32(12, json.byteLength, true);
     view.setFloat64(16, this.size, true);
     const sections = this.sections;
@@ -689,12 +736,14 @@ class Writer {
         used = true;
         yield header;
         let at = HEADER_BYTES;
-        for (const { source, pad } of sections) {
-          for (const a of Array.isArray(source) ? source : source.segments()) {
+        for (const { bytes, pieces, pad } of sections) {
+          const start = at;
+          for (const a of pieces()) {
             if (a.length === 0) continue;
             at += a.byteLength;
-            yield bytesOf(a);
+            yield a instanceof Uint8Array ? a : bytesOf(a);
           }
+          if (at - start !== bytes) throw new Error('summaries: bad section size');
           if (pad) {
             at += pad;
             yield new Uint8Array(pad);
@@ -704,5 +753,41 @@ class Writer {
         yield json;
       },
     };
+  }
+}
+
+/** Blocks written per piece of an interleaved section. */
+const INTERLEAVE_BLOCKS = 2048;
+
+/** The bytes of `Writer.interleaved`: each column's segments walked in step, block by block. */
+function* interleave(columns: Column<Float64Array>[], blocks: number): Generator<Uint8Array> {
+  const k = columns.length;
+  const cursors = columns.map((c) => ({ segments: c.segments(), seg: new Float64Array(0) as Float64Array, at: 0 }));
+  for (let b0 = 0; b0 < blocks; b0 += INTERLEAVE_BLOCKS) {
+    const count = Math.min(INTERLEAVE_BLOCKS, blocks - b0);
+    // A fresh buffer per piece: a caller may keep every piece before writing any (`finish`).
+    const out = new Float64Array(count * k * MEMORY_BLOCK);
+    for (let b = 0; b < count; b++) {
+      for (let j = 0; j < k; j++) {
+        const c = cursors[j];
+        let to = (b * k + j) * MEMORY_BLOCK;
+        let want = MEMORY_BLOCK;
+        while (want > 0) {
+          if (c.at === c.seg.length) {
+            const next = c.segments.next();
+            if (next.done) break; // the last block: zeros after the column's end
+            c.seg = next.value;
+            c.at = 0;
+            continue;
+          }
+          const n = Math.min(want, c.seg.length - c.at);
+          out.set(c.seg.subarray(c.at, c.at + n), to);
+          c.at += n;
+          to += n;
+          want -= n;
+        }
+      }
+    }
+    yield bytesOf(out);
   }
 }

@@ -4,10 +4,18 @@
  * JSON table of contents. The header says where the table is, so a reader needs two small reads
  * to open it and then reads only the byte ranges a query touches: a file, an S3 ranged GET or an
  * in-memory buffer serve it alike.
+ *
+ * Version 2 stores the sample times and the memory readings block by block side by side (see
+ * `Section.stride`): a memory bin edge reads its block of times and of readings in one read. A
+ * version-1 container (every array contiguous) is still read.
  */
 
+import { BLOCK as MEMORY_BLOCK, BLOCK_SHIFT as MEMORY_BLOCK_SHIFT } from '../summary.js';
+
 export const MAGIC = 'PROFSUM\0';
-export const CONTAINER_VERSION = 1;
+export const CONTAINER_VERSION = 2;
+/** Versions a reader opens: 1 has no interleaved sections. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const HEADER_BYTES = 32;
 
 export type ElementType = 'f64' | 'i32' | 'u32';
@@ -19,6 +27,21 @@ export interface Section {
   /** Elements, not bytes. */
   length: number;
   type: ElementType;
+  /**
+   * Set on interleaved sections (version 2): elements come in groups of MEMORY_BLOCK, one group
+   * every `stride` bytes, the other columns' groups of the same block between (a time column's
+   * block, then its readings'). Element i is at `elementOffset(section, i)`.
+   */
+  stride?: number;
+}
+
+/** Byte offset of element `i` of a section. */
+export function elementOffset(section: Section, i: number): number {
+  const size = ELEMENT_BYTES[section.type];
+  const stride = section.stride;
+  return stride === undefined
+    ? section.offset + i * size
+    : section.offset + (i >>> MEMORY_BLOCK_SHIFT) * stride + (i & (MEMORY_BLOCK - 1)) * size;
 }
 
 /** One memory series (a column, all threads or one thread's rows, finite values only). */

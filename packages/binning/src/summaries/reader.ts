@@ -7,13 +7,14 @@ import type { StackTree } from '../types.js';
 import { checkThread, MEMORY_SERIES, missingSeries, type MemorySeries } from '../errors.js';
 import {
   COARSE_BLOCKS,
-  CONTAINER_VERSION,
   ELEMENT_BYTES,
+  elementOffset,
   HEADER_BYTES,
   MAGIC,
   MEMORY_BLOCK,
   MEMORY_BLOCK_SHIFT,
   MEMORY_FANOUT,
+  READABLE_VERSIONS,
   type CpuLevelToc,
   type Section,
   type SeriesToc,
@@ -139,7 +140,7 @@ export async function openSummaries(source: SummarySource, options: OpenSummarie
   for (let i = 0; i < MAGIC.length; i++) magic += String.fromCharCode(view.getUint8(i));
   if (magic !== MAGIC) throw new RangeError('openSummaries: not a summaries container (bad magic)');
   const version = view.getUint32(8, true);
-  if (version !== CONTAINER_VERSION)
+  if (!READABLE_VERSIONS.includes(version))
     throw new RangeError(`openSummaries: container version ${version} is not supported`);
   const tocLength = view.getUint32(12, true);
   const tocOffset = view.getFloat64(16, true);
@@ -226,23 +227,34 @@ class Pages {
   }
 
   f64(section: Section, i: number): number {
-    const off = section.offset + i * 8;
+    const off = section.stride === undefined ? section.offset + i * 8 : elementOffset(section, i);
     return this.map.get(off >>> PAGE_SHIFT)!.getFloat64(off & (PAGE - 1), true);
   }
   i32(section: Section, i: number): number {
-    const off = section.offset + i * 4;
+    const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
     return this.map.get(off >>> PAGE_SHIFT)!.getInt32(off & (PAGE - 1), true);
   }
   u32(section: Section, i: number): number {
-    const off = section.offset + i * 4;
+    const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
     return this.map.get(off >>> PAGE_SHIFT)!.getUint32(off & (PAGE - 1), true);
   }
 }
 
-/** Byte range of elements [from, to) of a section, appended to `ranges`. */
+/**
+ * Byte ranges of elements [from, to) of a section, appended to `ranges`: one, or one per block of
+ * an interleaved section (the other columns' bytes between are not wanted).
+ */
 function span(ranges: number[], section: Section, from: number, to: number): void {
   const size = ELEMENT_BYTES[section.type];
-  ranges.push(section.offset + from * size, section.offset + to * size);
+  if (section.stride === undefined) {
+    ranges.push(section.offset + from * size, section.offset + to * size);
+    return;
+  }
+  for (let i = from; i < to; ) {
+    const end = Math.min(to, ((i >>> MEMORY_BLOCK_SHIFT) + 1) * MEMORY_BLOCK);
+    ranges.push(elementOffset(section, i), elementOffset(section, end - 1) + size);
+    i = end;
+  }
 }
 
 /** Per-stack sums over a range (slot `rows` = the empty stack). */
@@ -299,6 +311,8 @@ export class Summaries {
   residentBytes = 0;
 
   private load(section: Section): Promise<Resident> {
+    // Only small index arrays are read whole; an interleaved column never is.
+    if (section.stride !== undefined) throw new RangeError('summaries: an interleaved section is not read whole');
     let pending = this.resident.get(section.offset);
     if (!pending) {
       pending = this.source.read(section.offset, section.length * ELEMENT_BYTES[section.type]).then((bytes) => {
@@ -365,8 +379,8 @@ export class Summaries {
     const result = emptyBins(query, edges);
     const s = this.seriesToc(options.series ?? 'rss', thread);
     const n = s.length;
-    const positions = await this.positions(s, edges);
     const pages = new Pages(this);
+    const positions = await this.positions(s, edges, pages);
     // Raw samples at both ends of a bin lie in its edges' blocks; the nodes between, per level.
     const ranges: number[] = [];
     const levels = s.levels.length;
@@ -425,14 +439,17 @@ export class Summaries {
     return result;
   }
 
-  /** Series position of each edge: the first sample whose time is >= it. */
-  private async positions(s: SeriesToc, edges: Float64Array): Promise<Int32Array> {
+  /**
+   * Series position of each edge: the first sample whose time is >= it. The readings of each
+   * edge's block (and of the next, where the position may fall) are read with its times, into
+   * `pages`: in one read when they are interleaved (version 2), else beside it, not after it.
+   */
+  private async positions(s: SeriesToc, edges: Float64Array, pages: Pages): Promise<Int32Array> {
     const n = s.length;
     const out = new Int32Array(edges.length);
     if (n === 0) return out;
     const blocks = Math.ceil(n / MEMORY_BLOCK);
     const coarse = (await this.load(s.coarseTime)) as Float64Array;
-    const pages = new Pages(this);
     // Step 1: the coarse entry before each edge narrows it to COARSE_BLOCKS block times.
     const chunk = new Int32Array(edges.length);
     const ranges: number[] = [];
@@ -456,6 +473,7 @@ export class Summaries {
       }
       block[i] = lo - 1;
       span(ranges, s.time, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
+      span(ranges, s.value, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 2) * MEMORY_BLOCK));
     }
     await pages.need(ranges);
     for (let i = 0; i < edges.length; i++) {

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Zoomed memory bins read from a long profile's summaries container, in-process: what a zoomed /memory
+// costs the server without HTTP, the browser or a 16.9 GB upload. For each size: big_memory ×N built
+// straight into a container (the decoded samples pushed N times, times shifted by the run's length;
+// kept in DIR between runs), then the 30 seeded zooms of long-queries.mjs (1/10 to 1/10,000 of the
+// run, 1,500 bins), a first pass with the container dropped from the OS page cache (`dd iflag=nocache`)
+// and a second pass warm, through the server's 32 MiB page cache and a file source like the store's.
+// Prints per pass the zoom's p50/max ms, reads per zoom (p50/max) and MB read.
+//
+//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2]
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SummariesBuilder, openSummaries, PageCache } from '../packages/binning/dist/index.js';
+import { readVmprof } from '../packages/format/dist/index.js';
+import { rng } from '../apps/server/bench/lib.mjs';
+import { fixturesDir } from '../scripts/fixtures.mjs';
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  allowPositionals: true,
+  options: {
+    dir: { type: 'string', default: join(tmpdir(), 'prof-bench-zoom-container') },
+    layout: { type: 'string', default: '2' },
+  },
+});
+const sizes = positionals.length ? positionals.map(Number) : [1, 64, 270];
+const layout = Number(values.layout);
+mkdirSync(values.dir, { recursive: true });
+
+/** big_memory ×times as a container at `path` (columns spilled to a scratch file, as the server does). */
+function buildContainer(times, path) {
+  const doc = readVmprof(readFileSync(join(fixturesDir, 'vmprof-fresh/big_memory.prof')));
+  const s = doc.samples;
+  const spillPath = `${path}.spill`;
+  const spillFd = openSync(spillPath, 'w+');
+  let spilled = 0;
+  const spill = {
+    write(bytes) {
+      for (let o = 0; o < bytes.length; ) o += writeSync(spillFd, bytes, o, bytes.length - o, spilled + o);
+      spilled += bytes.length;
+      return spilled - bytes.length;
+    },
+    read(offset, length) {
+      const out = new Uint8Array(length);
+      for (let o = 0; o < length; ) o += readSync(spillFd, out, o, length - o, offset + o);
+      return out;
+    },
+  };
+  const builder = new SummariesBuilder({
+    stacks: doc.stacks,
+    threads: doc.threads.length,
+    memory: !!s.memory,
+    heap: !!s.heap,
+    weight: !!s.weight,
+    spill,
+    layout,
+  });
+  const period = s.time[s.length - 1] - s.time[0] + (s.time[1] - s.time[0]);
+  for (let k = 0; k < times; k++) {
+    const time = s.time.map((t) => t + k * period);
+    builder.pushColumns({ ...s, time });
+  }
+  const fd = openSync(`${path}.part`, 'w');
+  for (const piece of builder.finishStreamed().pieces())
+    for (let o = 0; o < piece.length; ) o += writeSync(fd, piece, o, piece.length - o);
+  closeSync(fd);
+  closeSync(spillFd);
+  rmSync(spillPath);
+  execFileSync('mv', [`${path}.part`, path]);
+}
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+for (const times of sizes) {
+  const path = join(values.dir, `big_memory-x${times}-v${layout}.summary`);
+  if (!existsSync(path)) {
+    const t0 = performance.now();
+    buildContainer(times, path);
+    console.log(`built ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none']);
+  const handle = await open(path, 'r');
+  const { size } = await handle.stat();
+  let reads = 0;
+  let bytes = 0;
+  // As the file store's summary reader (packages/store file-blob-store.ts), counting.
+  const readInto = async (into, offset, length) => {
+    reads++;
+    bytes += length;
+    const out = into.subarray(0, length);
+    for (let done = 0; done < length; ) done += (await handle.read(out, done, length - done, offset + done)).bytesRead;
+    return out;
+  };
+  const source = { size, read: (o, l) => readInto(new Uint8Array(l), o, l), readInto };
+  const s = await openSummaries(source, { cache: new PageCache(32 * 1024 ** 2) });
+  const first = s.firstTime;
+  const end = s.lastTime;
+  for (const pass of ['cold', 'warm']) {
+    const random = rng(11);
+    const ms = [];
+    const perZoom = [];
+    const bytesBefore = bytes;
+    for (let i = 0; i < 30; i++) {
+      const w = (end - first) / 10 ** (1 + 3 * random());
+      const from = first + random() * (end - first - w);
+      const r = reads;
+      const t0 = performance.now();
+      await s.memoryBins(undefined, from, from + w, 1500);
+      ms.push(performance.now() - t0);
+      perZoom.push(reads - r);
+    }
+    console.log(
+      `×${times} v${layout} ${pass}: zoom p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
+        `reads per zoom p50 ${pct(perZoom, 0.5)}, max ${Math.max(...perZoom)}; ` +
+        `${((bytes - bytesBefore) / 1e6).toFixed(1)} MB read; load ${loadavg()[0].toFixed(1)}`,
+    );
+  }
+  await handle.close();
+}
