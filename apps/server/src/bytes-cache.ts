@@ -29,11 +29,10 @@ async function damageOf(bytes: Buffer, maxInflatedBytes: number): Promise<string
  * bytes never change once stored, so a hit is always right; it saves reading the file per request
  * (1.2 MB document, curl with 4 connections: 290 → 1,750 GET/s). Documents larger than an eighth of
  * the bound are read from the store every time, so one huge profile cannot evict the rest.
+ * Concurrent reads of one cold id share one load (lru-cache's `fetch`); a failed load is not kept.
  */
 export class BytesCache {
   private readonly lru: LRUCache<string, Buffer>;
-  private readonly loading = new Map<string, Promise<Buffer | null>>();
-  private readonly largest: number;
   private readonly verified = new Set<string>();
   /** Lookups answered from memory, and the others (for /metrics). */
   hits = 0;
@@ -44,33 +43,29 @@ export class BytesCache {
     maxBytes: number,
     private readonly maxInflatedBytes = 2 * 1024 ** 3,
   ) {
-    this.largest = Math.floor(maxBytes / 8);
     this.lru = new LRUCache<string, Buffer>({
       maxSize: Math.max(1, maxBytes),
+      maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)),
       sizeCalculation: (b) => Math.max(1, b.byteLength),
+      // Undefined (no such profile) is not kept; a throw (stored-corrupt) is not kept either.
+      fetchMethod: async (id) => {
+        const bytes = await this.store.getBytes(id);
+        if (!bytes) return undefined;
+        await this.verify(id, bytes);
+        this.markVerified(id);
+        return bytes;
+      },
+      // A load overtaken by forget() or remember() still answers its callers; it is just not kept.
+      ignoreFetchAbort: true,
     });
   }
 
   async get(id: string): Promise<Buffer | null> {
-    const hit = this.lru.get(id);
-    if (hit) {
-      this.hits++;
-      return hit;
-    }
-    this.misses++;
-    let pending = this.loading.get(id);
-    if (!pending) {
-      pending = this.store.getBytes(id).then(async (bytes) => {
-        if (bytes) {
-          await this.verify(id, bytes);
-          this.remember(id, bytes);
-        }
-        return bytes;
-      });
-      pending.finally(() => this.loading.delete(id)).catch(() => {});
-      this.loading.set(id, pending);
-    }
-    return pending;
+    const status: LRUCache.Status<string, Buffer> = {};
+    const bytes = this.lru.fetch(id, { status });
+    if (status.fetch === 'hit') this.hits++;
+    else this.misses++;
+    return (await bytes) ?? null;
   }
 
   /**
@@ -90,9 +85,13 @@ export class BytesCache {
 
   /** Bytes just validated by an upload, or just verified: kept when small, and known sound. */
   remember(id: string, bytes: Buffer): void {
+    this.markVerified(id);
+    this.lru.set(id, bytes); // not kept when larger than maxEntrySize
+  }
+
+  private markVerified(id: string): void {
     if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
     this.verified.add(id);
-    if (bytes.byteLength <= this.largest) this.lru.set(id, bytes);
   }
 
   forget(id: string): void {

@@ -54,11 +54,10 @@ function documentBytes(doc: ProfileDocument): number {
 
 /**
  * Decoded documents in an LRU bounded by bytes. Concurrent requests for one cold profile share a
- * single decode. Summaries added later are accounted for by re-inserting the entry.
+ * single decode (lru-cache's `fetch`). Summaries added later are accounted for by re-inserting the entry.
  */
 export class DecodedCache {
   private readonly lru: LRUCache<string, DecodedProfile>;
-  private readonly loading = new Map<string, Promise<DecodedProfile>>();
   private hits = 0;
   private misses = 0;
 
@@ -71,30 +70,25 @@ export class DecodedCache {
     this.lru = new LRUCache<string, DecodedProfile>({
       maxSize: maxBytes,
       sizeCalculation: (value) => Math.max(1, Math.min(value.bytes, maxBytes)),
+      // Shared by concurrent requests for one cold id; a throw (404, stored-corrupt) is not kept.
+      fetchMethod: (id) => this.load(id),
+      // A decode overtaken by forget() or remember() still answers its callers; it is just not kept.
+      ignoreFetchAbort: true,
     });
   }
 
   async get(id: string): Promise<DecodedProfile> {
-    const hit = this.lru.get(id);
-    if (hit) {
-      this.hits++;
-      return hit;
-    }
-    this.misses++;
-    let pending = this.loading.get(id);
-    if (!pending) {
-      pending = this.load(id).finally(() => this.loading.delete(id));
-      this.loading.set(id, pending);
-    }
-    return pending;
+    const status: LRUCache.Status<string, DecodedProfile> = {};
+    const decoded = this.lru.fetch(id, { status });
+    if (status.fetch === 'hit') this.hits++;
+    else this.misses++;
+    return (await decoded) as DecodedProfile; // load() throws rather than answering undefined
   }
 
   private async load(id: string): Promise<DecodedProfile> {
     const bytes = await this.bytes.get(id);
     if (!bytes) throw new HttpError(404, 'not-found', `no profile with id ${id}`);
-    const decoded = new DecodedProfile(await gunzipDocument(bytes, { maxInflatedBytes: this.maxInflatedBytes }));
-    this.lru.set(id, decoded);
-    return decoded;
+    return new DecodedProfile(await gunzipDocument(bytes, { maxInflatedBytes: this.maxInflatedBytes }));
   }
 
   /** Puts a document decoded elsewhere (a fresh upload) and its stored bytes, so its first view is warm. */
