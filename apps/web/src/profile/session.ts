@@ -3,9 +3,11 @@
 // profile opens like a 4-minute one. A worker decodes the whole document only for the speedscope
 // export, and only when asked.
 import type { FunctionCalls, LineRow } from '@prof/binning';
+import type { Remote } from 'comlink';
 import { ApiError, getJson } from '../lib/api';
 import type { ResponseName } from '../lib/checks';
-import type { CallTreeData, DocInfo, FromWorker, FunctionRows, RangeQuery, ToWorker } from '../worker/protocol';
+import type { CallTreeData, DocInfo, FunctionRows, RangeQuery } from '../worker/protocol';
+import type { ProfileWorkerApi } from '../worker/profileWorker';
 
 export type LoadState =
   | { phase: 'download' | 'decode' | 'index'; loaded: number }
@@ -21,9 +23,7 @@ export class ProfileSession {
   private listeners = new Set<() => void>();
   private started = false;
   private worker: Worker | null = null;
-  private workerReady: Promise<void> | null = null;
-  private pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private nextReq = 1;
+  private workerReady: Promise<Remote<ProfileWorkerApi>> | null = null;
   private readonly trees = new Map<string, Promise<CallTreeData>>();
 
   constructor(
@@ -148,51 +148,33 @@ export class ProfileSession {
 
   /** Speedscope JSON of a range: the one thing that needs every sample, so the document is decoded for it. */
   async speedscope(q: RangeQuery, title: string): Promise<string> {
-    await this.startWorker();
-    return this.ask((req) => ({ kind: 'speedscope', req, title, ...q }));
+    return (await this.startWorker()).speedscope(q, title);
   }
 
-  private startWorker(): Promise<void> {
+  private startWorker(): Promise<Remote<ProfileWorkerApi>> {
     if (this.workerReady) return this.workerReady;
     const worker = new Worker(new URL('../worker/profileWorker.ts', import.meta.url), {
       type: 'module',
       name: 'profile',
     });
     this.worker = worker;
-    this.workerReady = new Promise<void>((resolve, reject) => {
-      worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-        const msg = ev.data;
-        if (msg.kind === 'ready') resolve();
-        else if (msg.kind === 'speedscope') this.settle(msg.req, msg.json);
-        else if (msg.kind === 'error') {
-          if (msg.req !== undefined) this.settle(msg.req, undefined, new Error(msg.message));
-          else reject(new Error(msg.message));
-        }
-      };
-      worker.onerror = (ev) => reject(new Error(ev.message || 'the profile worker failed'));
+    // A worker that fails to start answers no call: its error event ends the wait.
+    const failed = new Promise<never>((_, reject) =>
+      worker.addEventListener('error', (ev) => reject(new Error(ev.message || 'the profile worker failed'))),
+    );
+    // Comlink loads with the first export, not with the page (+1.5 KB gzipped on the main bundle).
+    const loaded = import('comlink').then(async ({ wrap }) => {
+      const api = wrap<ProfileWorkerApi>(worker);
+      await api.load(this.documentUrl);
+      return api;
     });
+    this.workerReady = Promise.race([loaded, failed]);
     // A failed load is retried on the next export rather than remembered.
     this.workerReady.catch(() => {
       this.workerReady = null;
       worker.terminate();
     });
-    worker.postMessage({ kind: 'load', url: this.documentUrl } satisfies ToWorker);
     return this.workerReady;
-  }
-
-  private settle(req: number, value: unknown, error?: Error): void {
-    const r = this.pending.get(req);
-    this.pending.delete(req);
-    if (error) r?.reject(error);
-    else r?.resolve(value);
-  }
-
-  private ask<T>(make: (req: number) => ToWorker): Promise<T> {
-    const req = this.nextReq++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(req, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker!.postMessage(make(req));
-    });
   }
 
   dispose(): void {

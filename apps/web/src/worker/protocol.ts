@@ -1,7 +1,7 @@
 import type { CallTree, FunctionTable } from '@prof/binning';
 
 // What the CPU view reads: the profile's facts and frame table (`/api/profiles/:id/cpu`), range
-// answers from the server, and the messages of the worker that decodes the document for an export.
+// answers from the server, and the range the export worker is asked for.
 
 export interface FrameInfo {
   name: string[];
@@ -52,14 +52,3 @@ export interface RangeQuery {
   to: number | null;
   thread: number | null;
 }
-
-// The worker now only serves what needs every sample: the speedscope export of a range.
-export type ToWorker =
-  | { kind: 'load'; url: string }
-  | ({ kind: 'speedscope'; req: number; title: string } & RangeQuery);
-
-export type FromWorker =
-  | { kind: 'progress'; phase: 'download' | 'decode' | 'index'; loaded: number }
-  | { kind: 'ready' }
-  | { kind: 'error'; message: string; status?: number; req?: number }
-  | { kind: 'speedscope'; req: number; json: string };
