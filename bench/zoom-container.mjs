@@ -7,7 +7,7 @@
 // and a second pass warm, through the server's 32 MiB page cache and a file source like the store's.
 // Prints per pass the zoom's p50/max ms, reads per zoom (p50/max) and MB read.
 //
-//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2]
+//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -24,7 +24,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     dir: { type: 'string', default: join(tmpdir(), 'prof-bench-zoom-container') },
-    layout: { type: 'string', default: '2' },
+    layout: { type: 'string', default: '3' },
   },
 });
 const sizes = positionals.length ? positionals.map(Number) : [1, 64, 270];

@@ -10,8 +10,9 @@ import { cpuExtras } from './cpu-source';
  * What this server's containers hold, in `meta.summaryVersion`: a stored container of another
  * version (or none: built before the CPU extras) is rebuilt on the worker pool at its first query,
  * so no view falls back to decoding the document. 2: the CPU extras (facts, stack lines, runner rows).
+ * 3: container version 3, the memory nodes' M2 (the bins' spread, `sd`).
  */
-export const SUMMARY_VERSION = 2;
+export const SUMMARY_VERSION = 3;
 
 /** What the read routes need besides the columns, kept in the container's `meta`. */
 export interface SummaryMeta {

@@ -121,7 +121,7 @@ describe('our protocol', () => {
     expect(etl.names.map((n: any) => n.name)).toContain('main');
   });
 
-  it('bins memory (mean, max, min; empty bins null) and zooms', async () => {
+  it('bins memory (mean, max, min, sd; empty bins null) and zooms', async () => {
     const whole = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?bins=100`));
     expect(whole.unit).toBe('bytes');
     expect(whole.bins).toHaveLength(100);
@@ -130,11 +130,15 @@ describe('our protocol', () => {
     const peak = Math.max(...whole.bins.map((b: any) => b.max ?? 0));
     expect(peak).toBe(1_869_072 * 1024); // the fixture's maximum, KiB → bytes: no spike hidden
     for (const b of whole.bins)
-      if (b.count) expect(b.min).toBeLessThanOrEqual(b.mean), expect(b.mean).toBeLessThanOrEqual(b.max);
+      if (b.count) {
+        expect(b.min).toBeLessThanOrEqual(b.mean), expect(b.mean).toBeLessThanOrEqual(b.max);
+        // The spread of readings within [min, max] is at most half their range.
+        expect(b.sd).toBeGreaterThanOrEqual(0), expect(b.sd).toBeLessThanOrEqual((b.max - b.min) / 2 + 1e-6);
+      }
     const zoom = await json(await fetch(`${r.url}/api/profiles/${spikyId}/memory?from=1000&to=1010&bins=50`));
     expect(zoom.bins[0].start).toBe(1000);
     expect(zoom.bins.at(-1).end).toBe(1010);
-    expect(zoom.bins.some((b: any) => b.count === 0 && b.mean === null && b.max === null)).toBe(true);
+    expect(zoom.bins.some((b: any) => b.count === 0 && b.mean === null && b.max === null && b.sd === null)).toBe(true);
     const noMemory = await fetch(`${r.url}/api/profiles/${threadsId}/memory`);
     expect(noMemory.status).toBe(409);
     expect((await json(noMemory)).error.code).toBe('no-memory');
@@ -165,7 +169,8 @@ describe('our protocol', () => {
       [20000, 40000],
       [40000, 60000],
     ]);
-    for (const b of mem.bins) expect(Object.keys(b).sort()).toEqual(['count', 'end', 'max', 'mean', 'min', 'start']);
+    for (const b of mem.bins)
+      expect(Object.keys(b).sort()).toEqual(['count', 'end', 'max', 'mean', 'min', 'sd', 'start']);
     expect(mem.durationMs).toBeGreaterThan(60000); // the run is 60.3 s: `to` cut it
     // align=true snaps edges to multiples of the width, so panning keeps each bin's samples
     const aligned = await json(

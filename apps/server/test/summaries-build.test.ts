@@ -99,13 +99,15 @@ describe('an outdated container', () => {
     await first.server.close();
     r = await startServer({ dataDir });
 
-    // What a server before the CPU extras stored: the columns and the frames, no facts, no version.
+    // What an older server stored: a version-2 container (no M2, so no spread), the columns and the
+    // frames, no facts, summary version 2.
     const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/threads_memory_realtime_misaligned.prof'));
     const old = new SummariesBuilder({
       stacks: doc.stacks,
       threads: doc.threads.length,
       memory: !!doc.samples.memory,
-      meta: { durationMs: 1, timeEstimated: doc.samples.timeEstimated },
+      meta: { summaryVersion: 2, durationMs: 1, timeEstimated: doc.samples.timeEstimated },
+      layout: 2,
     });
     old.pushColumns(doc.samples);
     await r.server.store.putSummary(id, old.finish());
@@ -113,7 +115,12 @@ describe('an outdated container', () => {
     const tree = await fetch(`${r.url}/api/profiles/${id}/cpu/tree`);
     expect(tree.status).toBe(200);
     expect((await json(tree)).samples).toBe(doc.samples.length);
-    expect((await fetch(`${r.url}/api/profiles/${id}/memory?bins=100`)).status).toBe(200);
+    const memory = await fetch(`${r.url}/api/profiles/${id}/memory?bins=100`);
+    expect(memory.status).toBe(200);
+    // Answered from the rebuilt container: every bin with readings has its spread.
+    const bins = (await json(memory)).bins as { count: number; sd: number | null }[];
+    expect(bins.some((b) => b.count > 1)).toBe(true);
+    for (const b of bins) expect(b.sd === null).toBe(b.count === 0);
     const health = await json(await fetch(`${r.url}/health`));
     expect(health.cache.entries).toBe(0);
     expect(health.summaries.rebuilt).toBe(1);

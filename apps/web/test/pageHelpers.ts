@@ -2,11 +2,12 @@
 // (window.__profTest, never recomputed) and the pixels it drew.
 import type { ProfileDocument } from '@prof/format';
 import type { Browser, Page } from 'playwright-core';
+import type { MemoryBin } from '../src/lib/api';
 
 export interface MemoryHook {
   from: number;
   to: number;
-  bins: { start: number; end: number; count: number; mean: number | null; max: number | null; min: number | null }[];
+  bins: MemoryBin[];
   plotWidth: number;
   draws: number;
   /** The series the bins are of, and the y axis title the chart draws for it. */
@@ -14,6 +15,8 @@ export interface MemoryHook {
   yLabel: string;
   /** The x axis as drawn on the canvas: its font, the canvas width (CSS px), each tick's label and x. */
   xAxis?: { font: string; width: number; ticks: { label: string; x: number }[] };
+  /** The spread band as drawn: per bin [low, high] (null: none), and the rectangles filled. */
+  spread?: { bands: ([number, number] | null)[]; rects: number };
 }
 
 export interface FlameHook {

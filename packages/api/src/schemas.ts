@@ -173,6 +173,11 @@ export const MemoryBin = Type.Object({
   mean: Nullable(Type.Number()),
   max: Nullable(Type.Number()),
   min: Nullable(Type.Number()),
+  sd: Nullable(
+    Type.Number({
+      description: "standard deviation of the bin's readings (the same readings as mean); null when empty",
+    }),
+  ),
 });
 export type MemoryBin = Static<typeof MemoryBin>;
 export const MemoryResponse = Type.Object({

@@ -1,5 +1,5 @@
 import { lowerBound, lowerBoundIndexed } from './search.js';
-import { BLOCK, BLOCK_SHIFT, FANOUT, type MemorySummary, type SummaryLevel } from './summary.js';
+import { BLOCK, BLOCK_SHIFT, FANOUT, mergeM2, type MemorySummary, type SummaryLevel } from './summary.js';
 
 export interface BinQuery {
   /** Window start, ms (inclusive). */
@@ -37,6 +37,11 @@ export interface BinResult {
   min: Float64Array;
   max: Float64Array;
   /**
+   * Spread: the standard deviation of the values in the bin (of the same values as `mean`,
+   * sqrt(M2 / count)); NaN when empty, or when read from a container stored without it.
+   */
+  sd: Float64Array;
+  /**
    * Positions `[firstIndex, endIndex)` of the bin's samples in the series (into `indices` when
    * the summary was built with them): pass them as `start`/`end` to `analyzeStacks`.
    * For an empty bin both equal the position where a sample would go.
@@ -53,7 +58,7 @@ export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
   const edges = binEdges(query, 'queryBins');
   const result = emptyBins(query, edges);
   const count = result.bins;
-  const stats = new Float64Array(3);
+  const stats = new Float64Array(5);
   let lo = positionOf(summary, edges[0], 0);
   for (let i = 0; i < count; i++) {
     const hi = positionOf(summary, edges[i + 1], lo);
@@ -61,12 +66,13 @@ export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
     result.endIndex[i] = hi;
     result.count[i] = hi - lo;
     if (hi === lo) {
-      result.mean[i] = result.min[i] = result.max[i] = NaN;
+      result.mean[i] = result.min[i] = result.max[i] = result.sd[i] = NaN;
     } else {
       rangeStats(summary, lo, hi, stats);
       result.mean[i] = stats[0] / (hi - lo);
       result.min[i] = stats[1];
       result.max[i] = stats[2];
+      result.sd[i] = Math.sqrt(stats[3] / (hi - lo));
     }
     lo = hi;
   }
@@ -98,6 +104,7 @@ export function emptyBins(query: BinQuery, edges: Float64Array): BinResult {
     mean: new Float64Array(count),
     min: new Float64Array(count),
     max: new Float64Array(count),
+    sd: new Float64Array(count),
     firstIndex: new Int32Array(count),
     endIndex: new Int32Array(count),
   };
@@ -156,11 +163,16 @@ function positionOf(s: MemorySummary, t: number, from: number): number {
   return indices ? lowerBoundIndexed(time, indices, t, a, b) : lowerBound(time, t, a, b);
 }
 
-/** Sum, min and max of the values at series positions [lo, hi) into `out[0..2]`. */
+/**
+ * Sum, min, max and M2 of the values at series positions [lo, hi) into `out[0..3]` (`out[4]`: how
+ * many were added). Each piece's M2 is merged in with `mergeM2`, a raw value as a piece of one.
+ */
 function rangeStats(s: MemorySummary, lo: number, hi: number, out: Float64Array): void {
   out[0] = 0;
   out[1] = Infinity;
   out[2] = -Infinity;
+  out[3] = 0;
+  out[4] = 0;
   // Whole blocks a..b-1 come from the summary; the raw samples outside them, from the series.
   let a = (lo + BLOCK - 1) >>> BLOCK_SHIFT;
   let b = hi >>> BLOCK_SHIFT;
@@ -175,14 +187,15 @@ function rangeStats(s: MemorySummary, lo: number, hi: number, out: Float64Array)
   // At each level, the partial groups at both ends; the whole groups between go up a level.
   for (let level = 0; ; level++) {
     const nodes = s.levels[level];
+    const width = BLOCK * FANOUT ** level;
     if (b - a < 2 * FANOUT || level === s.levels.length - 1) {
-      addNodes(nodes, a, b, out);
+      addNodes(nodes, width, s.length, a, b, out);
       return;
     }
     const na = Math.ceil(a / FANOUT);
     const nb = Math.floor(b / FANOUT);
-    addNodes(nodes, a, na * FANOUT, out);
-    addNodes(nodes, nb * FANOUT, b, out);
+    addNodes(nodes, width, s.length, a, na * FANOUT, out);
+    addNodes(nodes, width, s.length, nb * FANOUT, b, out);
     a = na;
     b = nb;
   }
@@ -193,8 +206,12 @@ function addRaw(s: MemorySummary, lo: number, hi: number, out: Float64Array): vo
   let sum = out[0];
   let min = out[1];
   let max = out[2];
+  let m2 = out[3];
+  let count = out[4];
   for (let k = lo; k < hi; k++) {
     const v = value[indices ? indices[k] : k];
+    m2 = mergeM2(count, sum, m2, 1, v, 0);
+    count++;
     sum += v;
     min = Math.min(v, min);
     max = Math.max(v, max);
@@ -202,14 +219,22 @@ function addRaw(s: MemorySummary, lo: number, hi: number, out: Float64Array): vo
   out[0] = sum;
   out[1] = min;
   out[2] = max;
+  out[3] = m2;
+  out[4] = count;
 }
 
-function addNodes(nodes: SummaryLevel, lo: number, hi: number, out: Float64Array): void {
-  const { sum: sums, min: mins, max: maxs } = nodes;
+/** Nodes [lo, hi) of a level whose nodes hold `width` of the series' `n` values each (the last one the rest). */
+function addNodes(nodes: SummaryLevel, width: number, n: number, lo: number, hi: number, out: Float64Array): void {
+  const { sum: sums, min: mins, max: maxs, m2: m2s } = nodes;
   let sum = out[0];
   let min = out[1];
   let max = out[2];
+  let m2 = out[3];
+  let count = out[4];
   for (let i = lo; i < hi; i++) {
+    const c = Math.min(width, n - i * width);
+    m2 = mergeM2(count, sum, m2, c, sums[i], m2s[i]);
+    count += c;
     sum += sums[i];
     const x = mins[i];
     min = Math.min(x, min);
@@ -219,12 +244,24 @@ function addNodes(nodes: SummaryLevel, lo: number, hi: number, out: Float64Array
   out[0] = sum;
   out[1] = min;
   out[2] = max;
+  out[3] = m2;
+  out[4] = count;
+}
+
+/** A memory bin as the server's memory endpoint answers it. */
+export interface BinRow {
+  start: number;
+  end: number;
+  count: number;
+  mean: number | null;
+  max: number | null;
+  min: number | null;
+  /** `BinResult.sd`; null when the bin is empty or the spread is unknown. */
+  sd: number | null;
 }
 
 /** Bins as JSON-ready rows (empty bins with null stats), the shape of the server's memory endpoint. */
-export function binRows(
-  result: BinResult,
-): { start: number; end: number; count: number; mean: number | null; max: number | null; min: number | null }[] {
+export function binRows(result: BinResult): BinRow[] {
   const rows = new Array(result.bins);
   for (let i = 0; i < result.bins; i++) {
     const empty = result.count[i] === 0;
@@ -235,6 +272,7 @@ export function binRows(
       mean: empty ? null : result.mean[i],
       max: empty ? null : result.max[i],
       min: empty ? null : result.min[i],
+      sd: empty || Number.isNaN(result.sd[i]) ? null : result.sd[i],
     };
   }
   return rows;

@@ -1,14 +1,15 @@
 /**
- * Multi-resolution summary of a memory series: level 0 holds the sum, min and max of each block
- * of BLOCK consecutive samples; each higher level holds the same for FANOUT nodes of the level
- * below. A range of samples is then covered by fewer than 2·BLOCK raw samples plus 2·FANOUT nodes
+ * Multi-resolution summary of a memory series: level 0 holds the sum, min, max and M2 (sum of
+ * squared deviations from the node's own mean) of each block of BLOCK consecutive samples; each
+ * higher level holds the same for FANOUT nodes of the level below (M2 merged with Chan's parallel
+ * formula, `mergeM2`: stable where a raw sum of squares of 2^53-byte readings would not be). A range of samples is then covered by fewer than 2·BLOCK raw samples plus 2·FANOUT nodes
  * per level, so a bin costs O(log n) whatever its width, and every answer is exact: min and max
  * are the true extremes (Float64), and the sum adds the same values in a different order.
  * `blockTime` (the first time of each block) finds a bin edge by searching 1/BLOCK of the time
  * column, then one block of it.
  *
- * Memory: 32 bytes per BLOCK samples at level 0, plus 24/FANOUT of that per level above, about
- * 1.1 bytes per sample — the series itself (time + value) is 16 bytes per sample.
+ * Memory: 40 bytes per BLOCK samples at level 0, plus 32/FANOUT of that per level above, about
+ * 1.4 bytes per sample — the series itself (time + value) is 16 bytes per sample.
  */
 
 /** log2 of BLOCK. */
@@ -23,6 +24,29 @@ export interface SummaryLevel {
   sum: Float64Array;
   min: Float64Array;
   max: Float64Array;
+  /** Sum of the squared deviations of the values under each node from their mean (the node's spread). */
+  m2: Float64Array;
+}
+
+/**
+ * M2 of two adjacent groups merged (Chan et al.'s parallel formula): `na` values summing to `suma`
+ * with M2 `m2a`, then `nb` values summing to `sumb` with `m2b`. Every term is non-negative.
+ */
+export function mergeM2(na: number, suma: number, m2a: number, nb: number, sumb: number, m2b: number): number {
+  if (na === 0) return m2b;
+  const delta = sumb / nb - suma / na;
+  return m2a + m2b + ((delta * delta * na) / (na + nb)) * nb;
+}
+
+/** M2 of `n` values (two passes: their mean, then the squared deviations), in order. */
+export function blockM2(values: ArrayLike<number>, from: number, to: number, sum: number): number {
+  const mean = sum / (to - from);
+  let m2 = 0;
+  for (let k = from; k < to; k++) {
+    const d = values[k] - mean;
+    m2 += d * d;
+  }
+  return m2;
 }
 
 /** Built once per series by `buildMemorySummary`; read by `queryBins`. Treat as opaque. */
@@ -65,6 +89,7 @@ export function buildMemorySummary(
     sum: new Float64Array(blocks),
     min: new Float64Array(blocks),
     max: new Float64Array(blocks),
+    m2: new Float64Array(blocks),
   };
   const blockTime = new Float64Array(blocks);
   // Chunks of blocks: a function called a few hundred times is optimised as a whole early in the
@@ -93,13 +118,13 @@ export function buildMemorySummary(
 
   const levels: SummaryLevel[] = [level0];
   let below = level0;
-  while (below.sum.length > FANOUT) {
-    const above = combineLevel(below);
+  for (let size = BLOCK; below.sum.length > FANOUT; size *= FANOUT) {
+    const above = combineLevel(below, size, n);
     levels.push(above);
     below = above;
   }
   let bytes = blockTime.byteLength;
-  for (const l of levels) bytes += l.sum.byteLength + l.min.byteLength + l.max.byteLength;
+  for (const l of levels) bytes += l.sum.byteLength + l.min.byteLength + l.max.byteLength + l.m2.byteLength;
   const timeAt = (k: number) => (rows ? time[rows[k]] : time[k]);
   return {
     length: n,
@@ -133,10 +158,11 @@ function fillBlocks(
   stop: number,
   prev: number,
 ): number {
-  const { sum: sums, min: mins, max: maxs } = out;
+  const { sum: sums, min: mins, max: maxs, m2: m2s } = out;
   let ok = 1;
   for (let b = block; k < stop; b++) {
     const end = Math.min(stop, k + BLOCK);
+    const first = k;
     blockTime[b] = time[k];
     let sum = 0;
     let min = Infinity;
@@ -154,6 +180,7 @@ function fillBlocks(
     sums[b] = sum;
     mins[b] = min;
     maxs[b] = max;
+    m2s[b] = blockM2(value, first, end, sum);
   }
   return prev;
 }
@@ -191,17 +218,30 @@ function badInput(
   );
 }
 
-/** The level above `below` (also how the summaries container builds its levels: same sums, same order). */
-export function combineLevel(below: SummaryLevel): SummaryLevel {
+/**
+ * The level above `below`, whose nodes hold `width` samples each (the last one the rest of `n`);
+ * also how the summaries container builds its levels: same sums and M2s, same order.
+ */
+export function combineLevel(below: SummaryLevel, width: number, n: number): SummaryLevel {
   const m = below.sum.length;
   const size = Math.ceil(m / FANOUT);
-  const out: SummaryLevel = { sum: new Float64Array(size), min: new Float64Array(size), max: new Float64Array(size) };
+  const out: SummaryLevel = {
+    sum: new Float64Array(size),
+    min: new Float64Array(size),
+    max: new Float64Array(size),
+    m2: new Float64Array(size),
+  };
   for (let j = 0, i = 0; j < size; j++) {
     const stop = Math.min(m, i + FANOUT);
     let sum = 0;
     let min = Infinity;
     let max = -Infinity;
+    let m2 = 0;
+    let count = 0;
     for (; i < stop; i++) {
+      const c = Math.min(width, n - i * width);
+      m2 = mergeM2(count, sum, m2, c, below.sum[i], below.m2[i]);
+      count += c;
       sum += below.sum[i];
       if (below.min[i] < min) min = below.min[i];
       if (below.max[i] > max) max = below.max[i];
@@ -209,6 +249,7 @@ export function combineLevel(below: SummaryLevel): SummaryLevel {
     out.sum[j] = sum;
     out.min[j] = min;
     out.max[j] = max;
+    out.m2[j] = m2;
   }
   return out;
 }

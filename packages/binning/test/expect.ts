@@ -5,8 +5,10 @@ import { close, type PlainNode } from './reference.js';
 
 /**
  * Checks a `queryBins` result against brute force: the bins tile [from, to) exactly, and each
- * bin's count, index range, mean, min and max equal those of the samples whose time falls in it,
- * found by walking every sample (through `rows` when given). Empty bins must be NaN.
+ * bin's count, index range, mean, min, max and spread (sd: the root of the mean squared deviation
+ * from the mean, two passes) equal those of the samples whose time falls in it, found by walking
+ * every sample (through `rows` when given). Empty bins must be NaN. The mean within 1e-9 of itself,
+ * the sd within 1e-9 of max(|mean|, 1): the summary merges partial M2s in another order.
  * Columns are compared whole, so a failure shows every wrong bin at once.
  */
 export function expectBinsExact(
@@ -58,6 +60,21 @@ export function expectBinsExact(
     return close(res.mean[i], mean) ? [] : [{ bin: i, got: res.mean[i], want: mean }];
   });
   expect(badMeans).toEqual([]);
+  // Second pass: squared deviations from each bin's mean.
+  const m2 = new Array<number>(bins).fill(0);
+  for (let k = 0, b = 0; k < n; k++) {
+    const r = rows ? rows[k] : k;
+    if (time[r] < from || time[r] >= to) continue;
+    while (time[r] >= res.end[b]) b++;
+    m2[b] += (value[r] - sum[b] / count[b]) ** 2;
+  }
+  const badSds = count.flatMap((c, i) => {
+    if (c === 0) return Number.isNaN(res.sd[i]) ? [] : [{ bin: i, got: res.sd[i], want: NaN }];
+    const sd = Math.sqrt(m2[i] / c);
+    const ok = res.sd[i] >= 0 && Math.abs(res.sd[i] - sd) <= 1e-9 * Math.max(Math.abs(sum[i] / c), 1);
+    return ok ? [] : [{ bin: i, got: res.sd[i], want: sd }];
+  });
+  expect(badSds).toEqual([]);
 }
 
 /** Our call tree in the brute-force shape (children by frame), after checking its own invariants. */

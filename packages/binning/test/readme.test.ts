@@ -13,9 +13,9 @@ it('runs the README example and prints what its comments say', () => {
   const run = new Function('lib', 'console', `const {${Object.keys(binning).join(',')}} = lib;\n${body}`);
   run(binning, { log: (...args: unknown[]) => printed.push(args) });
   expect(printed[0][0]).toEqual([
-    { start: 0, end: 4, count: 2, mean: 102400, max: 102400, min: 102400 },
-    { start: 4, end: 8, count: 2, mean: 522240, max: 921600, min: 122880 },
-    { start: 8, end: 12, count: 2, mean: 107520, max: 112640, min: 102400 },
+    { start: 0, end: 4, count: 2, mean: 102400, max: 102400, min: 102400, sd: 0 },
+    { start: 4, end: 8, count: 2, mean: 522240, max: 921600, min: 122880, sd: 399360 },
+    { start: 8, end: 12, count: 2, mean: 107520, max: 112640, min: 102400, sd: 5120 },
   ]);
   expect(printed[1]).toEqual([['main', 'work'], ['alloc'], 0.5]);
   expect(printed[2][0]).toEqual([

@@ -23,6 +23,7 @@ import {
   type Summaries,
   type SummariesSpill,
 } from '../src/index.js';
+import { expectBinsExact } from './expect.js';
 import { freshDir } from './fixtures.js';
 
 interface Doc extends SampleColumns {
@@ -60,7 +61,7 @@ function build(
   cpuFanout?: number,
   chunk = 1000,
   spill?: SummariesSpill,
-  layout?: 1 | 2,
+  layout?: 1 | 2 | 3,
 ): Uint8Array {
   const b = new SummariesBuilder({
     spill,
@@ -120,11 +121,22 @@ const carried = (column: Float64Array) => {
   return out;
 };
 
-function expectSameBins(got: BinResult, want: BinResult, label: string): void {
+/** Bit-identical bins; `withSd` false: a container stored before version 3, whose bins have no spread. */
+function expectSameBins(got: BinResult, want: BinResult, label: string, withSd = true): void {
   expect(got.bins, label).toBe(want.bins);
   for (const key of ['start', 'end', 'count', 'mean', 'min', 'max'] as const) {
     expect(Array.from(got[key]), `${label} ${key}`).toEqual(Array.from(want[key]));
   }
+  if (withSd) expect(Array.from(got.sd), `${label} sd`).toEqual(Array.from(want.sd));
+  else expect(got.sd.every(Number.isNaN), `${label} sd`).toBe(true);
+}
+
+/** Each bin (with its spread) against a pass over the finite readings of the thread's samples (`expectBinsExact`). */
+function expectBrute(doc: Doc, column: Float64Array, thread: number | undefined, got: BinResult): void {
+  const rows: number[] = [];
+  for (let k = 0; k < column.length; k++)
+    if (Number.isFinite(column[k]) && (thread === undefined || doc.thread[k] === thread)) rows.push(k);
+  expectBinsExact(got, doc.time, column, rows, got.from, got.to);
 }
 
 /** Per-stack sums of a brute-force pass, as a sorted list. */
@@ -218,9 +230,11 @@ const docArb = fc
     memory: fc.boolean(),
     heap: fc.boolean(),
     weight: fc.boolean(),
+    // Readings near 2^53 bytes: a raw sum of squares would lose the spread entirely.
+    base: fc.constantFrom(0, 0, 2 ** 52),
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
   })
-  .map(({ n, rows, threads, holes, memory, heap, weight, seed }): Doc => {
+  .map(({ n, rows, threads, holes, memory, heap, weight, base, seed }): Doc => {
     let x = seed;
     const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const parent = new Int32Array(rows);
@@ -247,7 +261,7 @@ const docArb = fc
       doc.stack[i] = Math.floor(random() * (rows + 1)) - 1;
       doc.thread[i] = Math.floor(random() * threads);
       m = Math.max(0, m + Math.floor((random() - 0.5) * 1e5));
-      if (doc.memory) doc.memory[i] = random() < holes ? Number.NaN : m;
+      if (doc.memory) doc.memory[i] = random() < holes ? Number.NaN : base + m;
       if (doc.heap) doc.heap[i] = random() < holes * 2 ? Number.NaN : Math.floor(random() * 1e6);
       if (doc.weight) doc.weight[i] = Math.floor(random() * 100);
     }
@@ -265,8 +279,8 @@ describe('summaries container against brute force', () => {
           minLength: 1,
           maxLength: 4,
         }),
-        // Version 1 (every array contiguous): containers stored before the interleaved layout are still read.
-        fc.constantFrom<1 | 2>(1, 2, 2),
+        // Versions 1 (every array contiguous) and 2 (no M2): containers stored before are still read.
+        fc.constantFrom<1 | 2 | 3>(1, 2, 3, 3),
         async (doc, cpuBlock, cpuFanout, ranges, layout) => {
           const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3), undefined, layout);
           expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(layout);
@@ -295,11 +309,9 @@ describe('summaries container against brute force', () => {
                 const column = series === 'rss' ? doc.memory : doc.heap;
                 if (!column) continue;
                 const got = await sum.memoryBins(thread, from, to, bins, { series, align });
-                expectSameBins(
-                  got,
-                  referenceBins(doc, column, thread, { from, to, bins, align }),
-                  `${label} ${series}`,
-                );
+                const want = referenceBins(doc, column, thread, { from, to, bins, align });
+                expectSameBins(got, want, `${label} ${series}`, layout === 3);
+                if (layout === 3) expectBrute(doc, column, thread, got);
               }
             }
           }
@@ -382,6 +394,7 @@ describe('summaries of real vmprof files', () => {
             for (const bins of [1, 500, 1500]) {
               const got = await sum.memoryBins(thread, from, to, bins);
               expectSameBins(got, referenceBins(doc, doc.memory, thread, { from, to, bins }), `${label} ${bins} bins`);
+              if (bins === 500) expectBrute(doc, doc.memory, thread, got);
             }
           }
         }

@@ -18,6 +18,8 @@ export interface ProfTestHook {
     yLabel: string;
     /** The x axis as drawn on the canvas: its font, the canvas width (CSS px), each tick's label and x. */
     xAxis?: { font: string; width: number; ticks: { label: string; x: number }[] };
+    /** The spread band as drawn: per bin [mean − sd, mean + sd] within [min, max] (null: none), and its rectangles. */
+    spread?: { bands: ([number, number] | null)[]; rects: number };
   };
   stacks?: {
     from: number;

@@ -152,6 +152,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
           const hook = testHook();
           const yLabel = chart.current?.yLabel() ?? '';
           const xAxis = chart.current?.xAxis();
+          const spread = chart.current?.spread();
           hook.memory = {
             from,
             to,
@@ -162,6 +163,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
             series,
             yLabel,
             xAxis,
+            spread,
           };
         });
       } catch (err) {
@@ -346,6 +348,11 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
             {view.show !== 'max' && (
               <span>
                 <i class="key-line mean" /> mean
+              </span>
+            )}
+            {view.show !== 'max' && (
+              <span title="mean − sd to mean + sd of the readings in each bin (within min–max): where the memory spent its time">
+                <i class="key-band spread" /> mean ±1σ
               </span>
             )}
             {view.show === 'both' && (

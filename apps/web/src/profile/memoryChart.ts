@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import type { MemoryBin, MemorySeries } from '../lib/api';
 import { formatBytes, formatCount, formatDuration } from '../lib/units';
-import { binAtPixel, drawBand, drawStep } from './memoryPaths';
+import { binAtPixel, drawBand, drawStep, spreadOf } from './memoryPaths';
 import { binsToSeries, SERIES_LABELS } from './memorySeries';
 import { describeTime, TIME_INCRS, timeAxisLabel, timeSplits, timeValues, type TimeAxisMode } from './timeAxis';
 
@@ -28,6 +28,12 @@ const BYTE_INCRS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((u) =>
   [1, 2, 5, 10, 20, 50, 100, 200, 500].map((m) => m * u),
 );
 
+/** The tooltip's spread: the band drawn, low – high, or a dash for a bin without readings. */
+function spreadText(b: MemoryBin): string {
+  const band = spreadOf(b);
+  return band ? `${formatBytes(band[0], 2)} – ${formatBytes(band[1], 2)}` : '–';
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
@@ -44,6 +50,8 @@ export class MemoryChart {
   private pendingClick: ReturnType<typeof setTimeout> | undefined;
   private mode: TimeAxisMode;
   private series: MemorySeries;
+  /** Rectangles of the spread band (mean ± sd) the last draw filled. */
+  private spreadRects = 0;
   /** The x tick labels last drawn and where (canvas CSS px): uPlot draws them on the canvas, out of the DOM's sight. */
   private drawnTicks: { label: string; x: number }[] = [];
   private readonly axisFont = '12px system-ui, sans-serif';
@@ -55,6 +63,7 @@ export class MemoryChart {
     const maxColor = cssVar('--mem-max');
     const meanColor = cssVar('--mem-mean');
     const band = cssVar('--mem-band');
+    const spread = cssVar('--mem-spread');
     const grid = cssVar('--grid');
     const text = cssVar('--text-dim');
     const showMax = opts.show !== 'mean';
@@ -127,7 +136,7 @@ export class MemoryChart {
         setCursor: [(u) => this.onCursor(u)],
         draw: [
           (u) => {
-            this.drawData(u, { maxColor, meanColor, band, showMax, showMean });
+            this.drawData(u, { maxColor, meanColor, band, spread, showMax, showMean });
             this.drawSelection(u);
           },
         ],
@@ -184,6 +193,14 @@ export class MemoryChart {
     return { font: this.axisFont, width: this.plot.width, ticks: this.drawnTicks };
   }
 
+  /**
+   * For the page's test hook: the spread band as drawn, per bin its [low, high] (mean ± sd clamped
+   * to [min, max], null where none), and the rectangles the last draw filled for it.
+   */
+  spread(): { bands: ([number, number] | null)[]; rects: number } {
+    return { bands: this.bins.map(spreadOf), rects: this.spreadRects };
+  }
+
   /** The y axis title: which series it measures. */
   yLabel(): string {
     return SERIES_LABELS[this.series].axis;
@@ -233,7 +250,7 @@ export class MemoryChart {
 
   private drawData(
     u: uPlot,
-    c: { maxColor: string; meanColor: string; band: string; showMax: boolean; showMean: boolean },
+    c: { maxColor: string; meanColor: string; band: string; spread: string; showMax: boolean; showMean: boolean },
   ): void {
     const { left, top, width, height } = u.bbox;
     const ctx = u.ctx;
@@ -244,6 +261,8 @@ export class MemoryChart {
     ctx.clip();
     const both = this.opts.show === 'both';
     if (c.showMax && both) drawBand(ctx, u, this.bins, c.band);
+    // Where the readings spent their time, inside the min–max band: whatever spikes widen it.
+    this.spreadRects = c.showMean ? drawBand(ctx, u, this.bins, c.spread, spreadOf) : 0;
     if (c.showMax) drawStep(ctx, u, this.bins, (b) => b.max, c.maxColor, both ? 1 : 1.5);
     if (c.showMean) drawStep(ctx, u, this.bins, (b) => b.mean, c.meanColor, 1.75);
     ctx.restore();
@@ -315,6 +334,7 @@ export class MemoryChart {
       ['from', describeTime(mode, b.start / 1000)],
       ['to', `${describeTime(mode, b.end / 1000)}  (${formatDuration(b.end - b.start)})`],
       ['mean', formatBytes(b.mean, 2)],
+      ['±1σ', spreadText(b)],
       ['max', formatBytes(b.max, 2)],
       ['min', formatBytes(b.min, 2)],
       ['samples', formatCount(b.count)],

@@ -1,7 +1,8 @@
 // The memory chart's drawing, straight from the bins: every bin is drawn over its own time span
 // [start, end), never as a point at its left edge.
 //  - band: one rectangle per bin from its min to its max (at least a pixel tall and wide, so a
-//    one-sample spike in a one-pixel bin still shows);
+//    one-sample spike in a one-pixel bin still shows); the spread band, darker, from mean − sd to
+//    mean + sd clamped to [min, max] (`spreadOf`), drawn the same way inside it;
 //  - step line (mean or max): the bin's value held across its span, joined to the next bin by a
 //    vertical segment. An empty bin (zoomed in past the sampling rate) holds the last reading until
 //    the next one, which is what a memory reading means; nothing is drawn before the first reading
@@ -15,6 +16,17 @@ import type uPlot from 'uplot';
 import type { MemoryBin } from '../lib/api';
 
 type Pick = (b: MemoryBin) => number | null;
+/** The [low, high] a band covers in a bin, or null where it draws nothing. */
+type Range = (b: MemoryBin) => [number, number] | null;
+
+/** The min–max band's range. */
+export const minMax: Range = (b) => (b.count === 0 || b.max === null || b.min === null ? null : [b.min, b.max]);
+
+/** The spread band's range: mean ± sd, clamped to the bin's min and max; null without a spread. */
+export const spreadOf: Range = (b) =>
+  b.count === 0 || b.mean === null || b.min === null || b.max === null || b.sd === null
+    ? null
+    : [Math.max(b.min, b.mean - b.sd), Math.min(b.max, b.mean + b.sd)];
 
 interface Span {
   i0: number;
@@ -62,8 +74,17 @@ export function binAtPixel(u: uPlot, bins: MemoryBin[], x: number): number {
   return -1;
 }
 
-/** The min–max band. Bins narrower than a pixel (the old bins of a window just widened) share it. */
-export function drawBand(ctx: CanvasRenderingContext2D, u: uPlot, bins: MemoryBin[], color: string): void {
+/**
+ * A band over each bin's `range` (the min–max band, or the spread); returns the rectangles filled.
+ * Bins narrower than a pixel (the old bins of a window just widened) share it.
+ */
+export function drawBand(
+  ctx: CanvasRenderingContext2D,
+  u: uPlot,
+  bins: MemoryBin[],
+  color: string,
+  range: Range = minMax,
+): number {
   const { i0, i1 } = visible(u, bins);
   const px = onePx();
   ctx.fillStyle = color;
@@ -73,14 +94,20 @@ export function drawBand(ctx: CanvasRenderingContext2D, u: uPlot, bins: MemoryBi
   let top = 0;
   let bottom = 0;
   let open = false;
-  const flush = () => open && ctx.fillRect(x0, top, x1 - x0, bottom - top);
+  let rects = 0;
+  const flush = () => {
+    if (!open) return;
+    ctx.fillRect(x0, top, x1 - x0, bottom - top);
+    rects++;
+  };
   for (let i = i0; i < i1; i++) {
     const b = bins[i];
-    if (b.count === 0 || b.max === null || b.min === null) continue;
+    const r = range(b);
+    if (!r) continue;
     let a = xEdge(u, b.start);
     const e = Math.max(xEdge(u, b.end), a + px);
-    const t = Math.round(yPos(u, b.max) - px / 2);
-    const bt = Math.max(Math.round(yPos(u, b.min) + px / 2), t + px);
+    const t = Math.round(yPos(u, r[1]) - px / 2);
+    const bt = Math.max(Math.round(yPos(u, r[0]) + px / 2), t + px);
     if (open && a < x1) {
       if (e <= x1) {
         top = Math.min(top, t);
@@ -93,6 +120,7 @@ export function drawBand(ctx: CanvasRenderingContext2D, u: uPlot, bins: MemoryBi
     [x0, x1, top, bottom, open] = [a, e, t, bt, true];
   }
   flush();
+  return rects;
 }
 
 /** A step line of `pick` (mean or max), `width` CSS px thick. */

@@ -1,4 +1,5 @@
 import { gain } from '../stackPath.js';
+import { blockM2, mergeM2 } from '../summary.js';
 import type { StackTree } from '../types.js';
 import {
   COARSE_BLOCKS,
@@ -107,29 +108,36 @@ const U32 = (n: number) => new Uint32Array(n);
 
 /**
  * A pyramid filled node by node, bottom up: level k+1's node j combines nodes jF..jF+F-1 of level
- * k, in `combineLevel`'s order (so the sums are the same to the bit). A group is passed up only when
- * the next one starts, or at the end when its level has more than F nodes: a level exists exactly
- * when `combineLevel` would have made it.
+ * k, in `combineLevel`'s order (so the sums and M2s are the same to the bit). A group is passed up
+ * only when the next one starts, or at the end when its level has more than F nodes: a level exists
+ * exactly when `combineLevel` would have made it.
  */
 class MemoryPyramid {
-  /** [sum, min, max] per node, interleaved: a bin edge's node is one small read per level. */
+  /** [sum, min, max, m2] per node (no m2 before version 3), interleaved: a bin edge's node is one small read per level. */
   readonly levels: Column<Float64Array>[] = [];
   private readonly nodes: number[] = [];
-  private readonly acc: { sum: number; min: number; max: number; n: number }[] = [];
-  constructor(private readonly column: () => Column<Float64Array>) {}
-  add(level: number, sum: number, min: number, max: number): void {
+  private readonly acc: { sum: number; min: number; max: number; m2: number; count: number; n: number }[] = [];
+  constructor(
+    private readonly column: () => Column<Float64Array>,
+    private readonly withM2: boolean,
+  ) {}
+  /** A node of `count` values. */
+  add(level: number, sum: number, min: number, max: number, m2: number, count: number): void {
     if (level === this.levels.length) {
       this.levels.push(this.column());
       this.nodes.push(0);
-      this.acc.push({ sum: 0, min: Infinity, max: -Infinity, n: 0 });
+      this.acc.push({ sum: 0, min: Infinity, max: -Infinity, m2: 0, count: 0, n: 0 });
     }
     const l = this.levels[level];
     l.push(sum);
     l.push(min);
     l.push(max);
+    if (this.withM2) l.push(m2);
     this.nodes[level]++;
     const a = this.acc[level];
     if (a.n === MEMORY_FANOUT) this.up(level);
+    a.m2 = mergeM2(a.count, a.sum, a.m2, count, sum, m2);
+    a.count += count;
     a.sum += sum;
     if (min < a.min) a.min = min;
     if (max > a.max) a.max = max;
@@ -137,12 +145,14 @@ class MemoryPyramid {
   }
   private up(level: number): void {
     const a = this.acc[level];
-    const { sum, min, max } = a;
+    const { sum, min, max, m2, count } = a;
     a.sum = 0;
     a.min = Infinity;
     a.max = -Infinity;
+    a.m2 = 0;
+    a.count = 0;
     a.n = 0;
-    this.add(level + 1, sum, min, max);
+    this.add(level + 1, sum, min, max, m2, count);
   }
   /** Passes the last groups up; the levels are then complete. */
   finish(): Column<Float64Array>[] {
@@ -164,17 +174,19 @@ class SeriesBuilder {
   private min = Infinity;
   private max = -Infinity;
   private inBlock = 0;
+  /** The current block's readings (its M2 takes a second pass over them). */
+  private readonly block = new Float64Array(MEMORY_BLOCK);
   /**
    * While every sample so far had a finite reading, the series is the builder's own time and value
    * columns: nothing is copied unless a reading is missing (then `materialize`).
    */
   lazy: boolean;
-  constructor(column: Make, lazy = false) {
+  constructor(column: Make, withM2: boolean, lazy = false) {
     this.time = column(F64);
     this.value = column(F64);
     this.blockTime = column(F64);
     this.coarseTime = column(F64);
-    this.pyramid = new MemoryPyramid(() => column(F64));
+    this.pyramid = new MemoryPyramid(() => column(F64), withM2);
     this.lazy = lazy;
   }
   push(t: number, v: number): void {
@@ -187,6 +199,7 @@ class SeriesBuilder {
       this.value.push(v);
     }
     this.length++;
+    this.block[this.inBlock] = v;
     this.sum += v;
     this.min = Math.min(v, this.min);
     this.max = Math.max(v, this.max);
@@ -200,7 +213,7 @@ class SeriesBuilder {
   }
   closeBlock(): void {
     if (this.inBlock === 0) return;
-    this.pyramid.add(0, this.sum, this.min, this.max);
+    this.pyramid.add(0, this.sum, this.min, this.max, blockM2(this.block, 0, this.inBlock, this.sum), this.inBlock);
     this.sum = 0;
     this.min = Infinity;
     this.max = -Infinity;
@@ -228,10 +241,11 @@ export interface SummariesBuilderOptions {
    */
   spill?: SummariesSpill;
   /**
-   * Container version to write: CONTAINER_VERSION (times and readings interleaved), or 1 (every
-   * array contiguous), which tests write to check that containers stored before are still read.
+   * Container version to write: CONTAINER_VERSION (times and readings interleaved, M2 in the memory
+   * nodes), 2 (no M2) or 1 (every array contiguous, no M2), which tests write to check that
+   * containers stored before are still read.
    */
-  layout?: 1 | 2;
+  layout?: 1 | 2 | 3;
 }
 
 /** Consecutive samples, as parallel columns (a slice of `doc.samples`). */
@@ -343,6 +357,8 @@ export class SummariesBuilder {
   private readonly json: Record<string, unknown> = {};
   private readonly cpuBlock: number;
   private readonly cpuFanout: number;
+  /** Memory nodes carry their M2 (version 3 on). */
+  private readonly withM2: boolean;
   private finished = false;
 
   constructor(options: SummariesBuilderOptions) {
@@ -351,6 +367,7 @@ export class SummariesBuilder {
     this.column = (make) => new Column(make, spill);
     this.cpuBlock = options.cpuBlock ?? CPU_BLOCK;
     this.cpuFanout = options.cpuFanout ?? CPU_FANOUT;
+    this.withM2 = (options.layout ?? CONTAINER_VERSION) >= 3;
     if (
       !(
         Number.isInteger(this.cpuBlock) &&
@@ -476,7 +493,7 @@ export class SummariesBuilder {
 
   private seriesOf(key: string, lazy = false): SeriesBuilder {
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = new SeriesBuilder(this.column, lazy)));
+    if (!s) this.series.set(key, (s = new SeriesBuilder(this.column, this.withM2, lazy)));
     return s;
   }
 
@@ -585,7 +602,7 @@ export class SummariesBuilder {
     for (const kind of ['rss', 'heap'] as const) {
       const column = kind === 'rss' ? this.memory : this.heap;
       if (!column) continue;
-      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder(this.column, true);
+      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder(this.column, this.withM2, true);
       // Every reading finite: the series is the column itself, its times the time column.
       const whole = all.lazy;
       const allToc = this.writeSeries(
@@ -599,7 +616,9 @@ export class SummariesBuilder {
         const one = opts.threads > 1 ? this.series.get(`${kind}:${t}`) : all;
         const length = one?.length ?? 0;
         series[`${kind}:${t}`] =
-          length === all.length ? `${kind}:all` : this.writeSeries(out, one ?? new SeriesBuilder(this.column));
+          length === all.length
+            ? `${kind}:all`
+            : this.writeSeries(out, one ?? new SeriesBuilder(this.column, this.withM2));
       }
     }
 

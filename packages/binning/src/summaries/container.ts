@@ -8,14 +8,22 @@
  * Version 2 stores the sample times and the memory readings block by block side by side (see
  * `Section.stride`): a memory bin edge reads its block of times and of readings in one read. A
  * version-1 container (every array contiguous) is still read.
+ *
+ * Version 3 adds each memory node's M2 (`SeriesToc.levels`), the bins' spread; versions 1 and 2
+ * are still read, their bins without it (`sd` NaN).
  */
 
 import { BLOCK as MEMORY_BLOCK, BLOCK_SHIFT as MEMORY_BLOCK_SHIFT } from '../summary.js';
 
 export const MAGIC = 'PROFSUM\0';
-export const CONTAINER_VERSION = 2;
-/** Versions a reader opens: 1 has no interleaved sections. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export const CONTAINER_VERSION = 3;
+/** Versions a reader opens: 1 has no interleaved sections, 1 and 2 no M2 in the memory nodes. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+
+/** Values per memory pyramid node in a container of `version`: [sum, min, max], and m2 from version 3. */
+export function memoryNodeWidth(version: number): 3 | 4 {
+  return version >= 3 ? 4 : 3;
+}
 export const HEADER_BYTES = 32;
 
 export type ElementType = 'f64' | 'i32' | 'u32';
@@ -53,7 +61,10 @@ export interface SeriesToc {
   blockTime: Section;
   /** Time of the first sample of each COARSE_BLOCKS blocks: read whole to start a search. */
   coarseTime: Section;
-  /** [sum, min, max] per node, level 0 (one node per block) first, the values `buildMemorySummary` makes. */
+  /**
+   * [sum, min, max, m2] per node ([sum, min, max] before version 3), level 0 (one node per block)
+   * first, the values `buildMemorySummary` makes.
+   */
   levels: Section[];
 }
 

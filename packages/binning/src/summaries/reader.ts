@@ -3,6 +3,7 @@ import type { CompactRun } from '../compare.js';
 import { binEdges, emptyBins, type BinResult } from '../query.js';
 import { lowerBound } from '../search.js';
 import { canonicalRows, gain } from '../stackPath.js';
+import { mergeM2 } from '../summary.js';
 import type { StackTree } from '../types.js';
 import { checkThread, MEMORY_SERIES, missingSeries, type MemorySeries } from '../errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   MEMORY_BLOCK,
   MEMORY_BLOCK_SHIFT,
   MEMORY_FANOUT,
+  memoryNodeWidth,
   READABLE_VERSIONS,
   type CpuLevelToc,
   type Section,
@@ -365,7 +367,7 @@ export class Summaries {
   /**
    * Memory bins of `[fromMs, toMs)`, identical to `queryBins` over `buildMemorySummary` of the
    * series' finite readings (of one thread's samples when `thread` is given): same blocks, same
-   * summation order.
+   * summation order, the same M2 merges (`sd` is NaN from a container stored before version 3).
    */
   async memoryBins(
     thread: number | undefined,
@@ -384,8 +386,10 @@ export class Summaries {
     // Raw samples at both ends of a bin lie in its edges' blocks; the nodes between, per level.
     const ranges: number[] = [];
     const levels = s.levels.length;
+    const w = memoryNodeWidth(this.toc.version);
+    const withM2 = w === 4;
     const visitNodes = (level: number, a: number, b: number) => {
-      if (b > a) span(ranges, s.levels[level], 3 * a, 3 * b);
+      if (b > a) span(ranges, s.levels[level], w * a, w * b);
     };
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = positions[i];
@@ -399,12 +403,17 @@ export class Summaries {
       if (n > 0 && p > 0 && (p & (MEMORY_BLOCK - 1)) === 0) span(ranges, s.value, p - MEMORY_BLOCK, p);
     }
     await pages.need(ranges);
+    // Pieces in `rangeStats`' order (query.ts), each piece's M2 merged in as it does.
     let sum = 0;
     let min = Infinity;
     let max = -Infinity;
+    let m2 = 0;
+    let count = 0;
     const addRaw = (lo: number, hi: number) => {
       for (let k = lo; k < hi; k++) {
         const v = pages.f64(s.value, k);
+        m2 = mergeM2(count, sum, m2, 1, v, 0);
+        count++;
         sum += v;
         min = Math.min(v, min);
         max = Math.max(v, max);
@@ -412,10 +421,17 @@ export class Summaries {
     };
     const addNodes = (level: number, a: number, b: number) => {
       const l = s.levels[level];
+      const width = MEMORY_BLOCK * MEMORY_FANOUT ** level;
       for (let i = a; i < b; i++) {
-        sum += pages.f64(l, 3 * i);
-        min = Math.min(pages.f64(l, 3 * i + 1), min);
-        max = Math.max(pages.f64(l, 3 * i + 2), max);
+        const x = pages.f64(l, w * i);
+        if (withM2) {
+          const c = Math.min(width, n - i * width);
+          m2 = mergeM2(count, sum, m2, c, x, pages.f64(l, w * i + 3));
+          count += c;
+        }
+        sum += x;
+        min = Math.min(pages.f64(l, w * i + 1), min);
+        max = Math.max(pages.f64(l, w * i + 2), max);
       }
     };
     for (let i = 0; i < result.bins; i++) {
@@ -425,16 +441,19 @@ export class Summaries {
       result.endIndex[i] = hi;
       result.count[i] = hi - lo;
       if (hi === lo) {
-        result.mean[i] = result.min[i] = result.max[i] = Number.NaN;
+        result.mean[i] = result.min[i] = result.max[i] = result.sd[i] = Number.NaN;
         continue;
       }
       sum = 0;
       min = Infinity;
       max = -Infinity;
+      m2 = 0;
+      count = 0;
       walkMemory(lo, hi, levels, addNodes, addRaw);
       result.mean[i] = sum / (hi - lo);
       result.min[i] = min;
       result.max[i] = max;
+      result.sd[i] = withM2 ? Math.sqrt(m2 / (hi - lo)) : Number.NaN;
     }
     return result;
   }
