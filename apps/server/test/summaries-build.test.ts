@@ -97,7 +97,7 @@ describe('an outdated container', () => {
     await waitForProfile(first.url, id);
     expect((await fetch(`${first.url}/api/profiles/${id}/memory?bins=10`)).status).toBe(200);
     await first.server.close();
-    r = await startServer({ dataDir });
+    r = await startServer({ dataDir, ...first.storeOptions }); // the same store (PROF_TEST_STORE=shared: schema, prefix)
 
     // What a server before the CPU extras stored: the columns and the frames, no facts, no version.
     const doc = await readProfileFile(join(fixtures, 'vmprof-fresh/threads_memory_realtime_misaligned.prof'));
