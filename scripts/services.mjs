@@ -4,11 +4,14 @@
 // free ports. Tests import `startPostgres` / `startS3`; `npm run services` starts both, prints the
 // `PROF_INDEX=` and `PROF_BLOBS=` lines for prof-server and keeps them until Ctrl-C or SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
 /** A port nothing listens on right now. */
@@ -128,6 +131,39 @@ export async function startPostgres({ fast = false, maxConnections = 200 } = {})
 }
 
 /**
+ * s3rver writes an object in place, and answers the PUT before its file is complete: a HEAD or GET
+ * meanwhile (even just after) sees it truncated, which S3 never shows (an object appears whole, at
+ * once). A server reading a summary stored by another request saw half a container. Here an object
+ * is written to a temporary file (not listed: no object suffix), then renamed into place.
+ */
+function atomicPuts(store) {
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    try {
+      await pipeline(content, count, createWriteStream(temp));
+      const digest = md5.digest('hex');
+      await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+      await rename(temp, path);
+      return { size, md5: digest };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  };
+}
+
+/**
  * Starts an S3-protocol server (s3rver) on a free loopback port with one bucket. `url(prefix)` is a
  * `PROF_BLOBS` value with its credentials; `stop()` / `start()` take it down and up on the same port.
  */
@@ -156,6 +192,7 @@ export async function startS3({ bucket = 'prof' } = {}) {
         silent: true,
         configureBuckets: [{ name: bucket }],
       });
+      atomicPuts(server.store);
       await server.run();
     },
     async stop() {

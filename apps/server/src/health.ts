@@ -76,8 +76,9 @@ export function registerHealth(app: FastifyInstance, ctx: AppContext, probe: Hea
       summaries: ctx.summaries.stats(),
       // unreadable documents moved to <data>/quarantine/ by start-up repair (never deleted)
       quarantined,
-      // uploads whose conversion failed: raw bodies kept in <data>/incoming/ until DELETE /api/profiles/<id>
-      failedUploads: ctx.uploads.failedCount(),
+      // uploads whose conversion failed: raw bodies kept in <data>/incoming/ (a shared store: the bucket's
+      // incoming/, counted in upload_jobs; null while the index is down) until DELETE /api/profiles/<id>
+      failedUploads: await ctx.uploads.failedCount().catch(() => null),
     };
   });
 }

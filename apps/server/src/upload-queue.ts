@@ -193,8 +193,12 @@ export class UploadQueue {
     await unlink(this.bodyPath(id)).catch(() => {});
   }
 
-  /** Uploads whose conversion failed; their raw bodies are kept until deleted. */
-  failedCount(): number {
+  /**
+   * Uploads whose conversion failed; their raw bodies are kept until deleted. With a shared store, those
+   * of every instance and of earlier runs (this one's states hold only the uploads it converted).
+   */
+  async failedCount(): Promise<number> {
+    if (this.shared) return this.shared.failedCount();
     let n = 0;
     for (const state of this.states.values()) if (state.state === 'failed') n++;
     return n;

@@ -3,6 +3,7 @@
 // every caller means one read, and one DecodedProfile means one decode); a failed load is not kept,
 // so the next call loads again; a load overtaken by forget() still answers its callers but is not
 // kept. Real server, real stored file damaged and restored on disk.
+// The embedded store whatever PROF_TEST_STORE says: the damage is done to the data directory's file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

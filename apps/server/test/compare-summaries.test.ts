@@ -17,7 +17,7 @@ import { handleError } from '../src/http-error';
 import { registerCompareApi } from '../src/routes/compare-api';
 import { CONTRACT_KEYWORDS } from '../src/contract';
 import { joinParts, summarizeDocument } from '../src/summarize';
-import { fixtures, json, startServer, type Running } from './helpers';
+import { fixtures, json, startServer, storedBytes, type Running } from './helpers';
 
 const FILES = {
   spiky: 'vmprof-fresh/memory_spiky.prof',
@@ -53,7 +53,7 @@ beforeAll(async () => {
     });
     expect(response.status).toBe(201);
     ids[key] = (await json(response)).id;
-    docs[key] = await gunzipDocument(await readFile(join(r.dir, 'data/profiles', `${ids[key]}.msgpack.gz`)));
+    docs[key] = await gunzipDocument(await storedBytes(r, ids[key]));
     const parts = summarizeDocument(docs[key], { cpuBlock: 16, cpuFanout: 4 });
     small.set(ids[key], await openSummaries(bufferSource(joinParts(parts))));
   }

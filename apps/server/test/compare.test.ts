@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { functionTable, memoryGrowth, sampleRange } from '@prof/binning';
 import { gunzipDocument, gzipDocument, type ProfileDocument } from '@prof/format/node';
-import { fixtures, json, startServer, type Running } from './helpers';
+import { fixtures, json, startServer, storedBytes, type Running } from './helpers';
 
 let r: Running;
 const ids: Record<string, string> = {};
@@ -66,7 +66,7 @@ beforeAll(async () => {
     });
     expect(response.status).toBe(201);
     ids[name] = (await json(response)).id;
-    docs[name] = await gunzipDocument(await readFile(join(r.dir, 'data/profiles', `${ids[name]}.msgpack.gz`)));
+    docs[name] = await gunzipDocument(await storedBytes(r, ids[name]));
   }
 }, 60_000);
 

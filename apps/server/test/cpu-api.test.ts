@@ -21,7 +21,7 @@ import {
 import { gunzipDocument, runnerStackRows, type ProfileDocument } from '@prof/format/node';
 import { SummariesCpuSource, type CpuProfile } from '../src/cpu-source';
 import { joinParts, summarizeDocument } from '../src/summarize';
-import { fixtures, json, startServer, type Running } from './helpers';
+import { fixtures, json, startServer, storedBytes, type Running } from './helpers';
 
 let r: Running;
 const ids: Record<string, string> = {};
@@ -84,7 +84,7 @@ beforeAll(async () => {
     });
     expect(response.status).toBe(201);
     ids[key] = (await json(response)).id;
-    docs[key] = await gunzipDocument(await readFile(join(r.dir, 'data/profiles', `${ids[key]}.msgpack.gz`)));
+    docs[key] = await gunzipDocument(await storedBytes(r, ids[key]));
   }
 }, 60_000);
 

@@ -47,7 +47,12 @@ it('loads the shipped demo profiles on the first start of an empty store, once',
   // deleting them all and restarting does not bring them back
   for (const row of list.items) await fetch(`${r.url}/api/profiles/${row.id}`, { method: 'DELETE' });
   const { createServer } = await import('../src/index');
-  const again = await createServer({ dataDir: r.server.dataDir, demoDir: DEFAULT_DEMO_DIR, webRoot: null });
+  const again = await createServer({
+    dataDir: r.server.dataDir,
+    demoDir: DEFAULT_DEMO_DIR,
+    webRoot: null,
+    ...r.storeOptions, // the same store (PROF_TEST_STORE=shared: its schema and prefix)
+  });
   expect((await again.store.stats()).count).toBe(0);
   await again.close();
 });

@@ -2,6 +2,7 @@
 // DELETE still works so space can be freed through the API. The built server runs in its own user
 // and mount namespace (`unshare -rm`) over a 16 MiB tmpfs: a real disk that really fills up. Where user
 // namespaces are off the test fails (it does not skip).
+// The embedded store whatever PROF_TEST_STORE says: what fills up is the data directory's own disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { encodeDocument, readProfileFile } from '@prof/format/node';
-import { fixtures, json } from './helpers';
+import { fixtures, json, sharedStoreArgs } from './helpers';
 import { gzipBomb } from './attacks';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -33,7 +33,8 @@ beforeAll(async () => {
   body = gzipBomb();
   expect(body.length).toBeLessThan(2_000_000);
   dir = await mkdtemp(join(tmpdir(), 'prof-bomb-'));
-  proc = spawn(process.execPath, [cli, '--port', '0', '--no-demos', '--data', join(dir, 'data')], {
+  const store = sharedStoreArgs(); // PROF_TEST_STORE=shared: on PostgreSQL + S3
+  proc = spawn(process.execPath, [cli, '--port', '0', '--no-demos', '--data', join(dir, 'data'), ...store], {
     env: { ...process.env, PROF_TOKEN: '', PROF_MAX_INFLATED: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -15,6 +15,8 @@ export interface Running {
   url: string;
   dir: string;
   webRoot: string;
+  /** The store it runs on (`index`, `blobs`; none: the embedded store in `dir`): a restart passes them again. */
+  storeOptions: Pick<ServerOptions, 'index' | 'blobs'>;
   stop(): Promise<void>;
 }
 
@@ -25,12 +27,15 @@ declare module 'vitest' {
   }
 }
 
+/** Whether PROF_TEST_STORE=shared puts `startServer`'s servers on PostgreSQL + S3. */
+export const sharedStoreRun = process.env.PROF_TEST_STORE === 'shared';
+
 /**
  * With PROF_TEST_STORE=shared the suite runs on the shared store: a fresh PostgreSQL schema and
  * bucket prefix per server, on the services the globalSetup started.
  */
 function sharedStoreOptions(): Pick<ServerOptions, 'index' | 'blobs'> {
-  if (process.env.PROF_TEST_STORE !== 'shared') return {};
+  if (!sharedStoreRun) return {};
   const tag = randomBytes(6).toString('hex');
   const s3 = inject('s3');
   return {
@@ -39,7 +44,16 @@ function sharedStoreOptions(): Pick<ServerOptions, 'index' | 'blobs'> {
   };
 }
 
-/** A real server on a random loopback port over a fresh data directory, with a tiny web root. */
+/** `sharedStoreOptions` as `prof-server` arguments, for the tests that run the built server. */
+export function sharedStoreArgs(): string[] {
+  const { index, blobs } = sharedStoreOptions();
+  return index && blobs ? ['--index', index, '--blobs', blobs] : [];
+}
+
+/**
+ * A real server on a random loopback port over a fresh data directory, with a tiny web root; with
+ * PROF_TEST_STORE=shared on a fresh schema and bucket prefix, unless `options` name a store.
+ */
 export async function startServer(options: ServerOptions = {}): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'prof-server-test-'));
   const webRoot = join(dir, 'web');
@@ -49,12 +63,14 @@ export async function startServer(options: ServerOptions = {}): Promise<Running>
     '<!doctype html><title>Prof</title><script type="module" src="/assets/app.js"></script>',
   );
   await writeFile(join(webRoot, 'assets', 'app.js'), 'console.log("prof")');
+  const shared = sharedStoreOptions();
+  const storeOptions = { index: options.index ?? shared.index, blobs: options.blobs ?? shared.blobs };
   const server = await createServer({
     dataDir: join(dir, 'data'),
     webRoot,
     demoDir: null,
-    ...sharedStoreOptions(),
     ...options,
+    ...storeOptions,
   });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -62,6 +78,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Running>
     url,
     dir,
     webRoot,
+    storeOptions,
     async stop() {
       await server.close();
       await rm(dir, { recursive: true, force: true });

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { gzipDocument, readProfileFile } from '@prof/format/node';
-import { newProfileId } from '@prof/store';
-import { createServer } from '../src/index';
+import { newProfileId, SharedProfileStore } from '@prof/store';
+import { createServer, type ProfServer } from '../src/index';
 import { fixtures, json, startServer, type Running } from './helpers';
 import { rawRequest } from './raw-http';
 import { nestedTree } from './attacks';
@@ -225,8 +225,25 @@ describe('a body that stops arriving', () => {
 describe('incoming/ hygiene', () => {
   it('failed conversions are counted by /health and removable with DELETE; leftovers go at start', async () => {
     const s = await startServer();
-    let restarted: Awaited<ReturnType<typeof createServer>> | null = null;
+    let restarted: ProfServer | null = null;
     try {
+      const { readdir, writeFile } = await import('node:fs/promises');
+      const incoming = join(s.dir, 'data/incoming');
+      // Where the failed uploads are kept: the embedded store's incoming/ (job, raw body, error), or
+      // with a shared store the bucket's incoming/ (raw body) and an upload_jobs row, incoming/ being
+      // only this instance's working copy.
+      const uploadsOf = (server: ProfServer) =>
+        server.store instanceof SharedProfileStore ? server.store.uploads : null;
+      const shared = uploadsOf(s.server);
+      const keptOf = async (id: string, server = s.server) => {
+        const uploads = uploadsOf(server);
+        return uploads
+          ? [
+              ...(await uploads.blobs.listIncoming()).map((b) => `${b.id}.body`),
+              ...((await uploads.status(id)) ? [`${id} job`] : []),
+            ]
+          : await readdir(incoming);
+      };
       const issue = async () =>
         (await json(await fetch(`${s.url}/api/runtime/new`, { method: 'POST', body: '{}' }))).runtime_id as string;
       const rid = await issue();
@@ -235,31 +252,46 @@ describe('incoming/ hygiene', () => {
       await s.server.uploads.idle();
       expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(422);
       expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(1);
-      const { readdir, writeFile } = await import('node:fs/promises');
-      const incoming = join(s.dir, 'data/incoming');
-      expect((await readdir(incoming)).length).toBe(3); // job, raw body, error
+      expect((await keptOf(rid)).length).toBe(shared ? 2 : 3); // (job row,) job, raw body, error
+      if (shared) expect(await readdir(incoming)).toEqual([]); // the working copy goes once the bucket keeps it
       // retention ages them like profiles: a prune of everything older than a day keeps this fresh one
-      const kept = await json(await fetch(`${s.url}/api/prune?olderThan=1d`, { method: 'POST' }));
-      expect(kept.failedUploadsRemoved).toBe(0);
+      const notPruned = await json(await fetch(`${s.url}/api/prune?olderThan=1d`, { method: 'POST' }));
+      expect(notPruned.failedUploadsRemoved).toBe(0);
+      expect((await keptOf(rid)).length).toBe(shared ? 2 : 3);
       const deleted = await fetch(`${s.url}/api/profiles/${rid}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
       expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
-      expect(await readdir(incoming)).toEqual([]);
+      expect(await keptOf(rid)).toEqual([]);
       expect((await fetch(`${s.url}/api/profiles/${rid}`)).status).toBe(404);
       const again = await issue();
       await fetch(`${s.url}/api/runtime/upload/cpu/${again}/add`, { method: 'POST', body: 'no profile either' });
       await s.server.uploads.idle();
+      expect((await fetch(`${s.url}/api/profiles/${again}`)).status).toBe(422);
       const pruned = await json(await fetch(`${s.url}/api/prune?olderThan=0d`, { method: 'POST' }));
       expect(pruned.failedUploadsRemoved).toBe(1);
-      expect(await readdir(incoming)).toEqual([]);
+      expect((await json(await fetch(`${s.url}/health`))).failedUploads).toBe(0);
+      expect(await keptOf(again)).toEqual([]);
+      expect((await fetch(`${s.url}/api/profiles/${again}`)).status).toBe(404);
 
-      // what a SIGKILL can leave: a spool of a conversion in the request, a body or an error without its job
+      // a failed upload outlives a restart, still counted and removable; what a SIGKILL can leave goes: a
+      // spool of a conversion in the request, a body or an error without its job
+      const kept = await issue();
+      await fetch(`${s.url}/api/runtime/upload/cpu/${kept}/add`, { method: 'POST', body: 'kept across a restart' });
+      await s.server.uploads.idle();
       await s.server.close();
       for (const name of [`${newProfileId()}.direct`, `${newProfileId()}.body`, `${newProfileId()}.error.json`]) {
         await writeFile(join(incoming, name), 'left behind');
       }
-      restarted = await createServer({ dataDir: join(s.dir, 'data'), webRoot: null, demoDir: null });
-      expect(await readdir(incoming)).toEqual([]);
+      restarted = await createServer({ dataDir: join(s.dir, 'data'), webRoot: null, demoDir: null, ...s.storeOptions });
+      const url = await restarted.listen({ port: 0, host: '127.0.0.1' });
+      expect((await readdir(incoming)).sort()).toEqual(
+        shared ? [] : [`${kept}.body`, `${kept}.error.json`, `${kept}.job.json`],
+      );
+      expect((await fetch(`${url}/api/profiles/${kept}`)).status).toBe(422);
+      expect((await json(await fetch(`${url}/health`))).failedUploads).toBe(1);
+      expect((await fetch(`${url}/api/profiles/${kept}`, { method: 'DELETE' })).status).toBe(200);
+      expect((await json(await fetch(`${url}/health`))).failedUploads).toBe(0);
+      expect(await keptOf(kept, restarted)).toEqual([]);
     } finally {
       await restarted?.close();
       await s.stop();

@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeDocument, gzipDocument, readProfileFile, type ProfileDocument } from '@prof/format/node';
 import { newProfileId } from '@prof/store';
-import { fixtures, waitForProfile } from './helpers';
+import { fixtures, sharedStoreArgs, waitForProfile } from './helpers';
 import { rawRequest } from './raw-http';
 import { gzipBomb, nestedTree } from './attacks';
 import { spawnServer, type ServerProcess } from './server-process';
@@ -34,7 +34,15 @@ beforeAll(async () => {
   // a 5 s body timeout: the slow-client family waits for the server to drop them, not 30 s. Not 1 s: on a
   // loaded machine either process can stall past 1 s (/health answered in 1.8 s at load 20), and the server
   // then dropped a gzip bomb mid-body (the client's fetch failed with ECONNRESET, 1 of 3 loaded runs).
-  server = await spawnServer(['--data', join(dir, 'data'), '--token', TOKEN, '--body-timeout', '5s']);
+  server = await spawnServer([
+    '--data',
+    join(dir, 'data'),
+    '--token',
+    TOKEN,
+    '--body-timeout',
+    '5s',
+    ...sharedStoreArgs(), // PROF_TEST_STORE=shared: on PostgreSQL + S3 (incoming/ stays its local spool)
+  ]);
   url = server.url;
   spiky = await readProfileFile(join(fixtures, 'vmprof-fresh/memory_spiky.prof'));
   const raw = await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'));

@@ -1,6 +1,8 @@
 // Issue 11 §1: the documents are the truth, the index a cache of them. An index deleted, emptied or
 // damaged while the server is stopped loses nothing; `prof-server reindex` rebuilds it. Real server
 // over HTTP, real files, the built bin for the command.
+// The embedded store whatever PROF_TEST_STORE says: what is lost here is the SQLite file of the data
+// directory (a shared store's index is PostgreSQL, its recovery is shared-store.test.ts's reindex).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

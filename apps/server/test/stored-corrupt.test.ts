@@ -1,6 +1,7 @@
 // Issue 11 §6: a stored document damaged on disk (cut short, bit-flipped) is the server's fault: its
 // first read answers 500 `stored-corrupt`, never the damaged bytes with a year of caching, and never a
 // client error. Real server over HTTP, real files damaged between two starts.
+// The embedded store whatever PROF_TEST_STORE says: the bytes are damaged in the data directory's files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

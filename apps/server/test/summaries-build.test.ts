@@ -99,7 +99,7 @@ describe('an outdated container', () => {
     await waitForProfile(first.url, id);
     expect((await fetch(`${first.url}/api/profiles/${id}/memory?bins=10`)).status).toBe(200);
     await first.server.close();
-    r = await startServer({ dataDir });
+    r = await startServer({ dataDir, ...first.storeOptions }); // the same store (PROF_TEST_STORE=shared: schema, prefix)
 
     // What an older server stored: a version-2 container (no M2, so no spread), the columns and the
     // frames, no facts, summary version 2.

@@ -128,6 +128,14 @@ export class SharedUploads {
     return true;
   }
 
+  /** How many failed jobs are kept, whichever instance took them. */
+  async failedCount(): Promise<number> {
+    const { rows } = await this.index.query<{ n: string }>(
+      'SELECT count(*) AS n FROM upload_jobs WHERE failed_code IS NOT NULL',
+    );
+    return Number(rows[0].n);
+  }
+
   /** Failed jobs received before `before` (epoch ms). */
   async failedBefore(before: number): Promise<string[]> {
     const { rows } = await this.index.query<{ id: string }>(
