@@ -5,8 +5,8 @@ export default defineProject({
   ssr: { resolve: { conditions: ['@prof/source'] } },
   // PostgreSQL and an S3-protocol server for the shared-store tests (started once, stopped after)
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     globalSetup: ['../../scripts/vitest-services.mjs'],
     // PROF_BENCH=1 runs the index bench (100,000 rows in SQLite and PostgreSQL) instead of the tests
     include: process.env.PROF_BENCH === '1' ? ['bench/*.test.ts'] : ['test/**/*.test.ts'],

@@ -98,5 +98,5 @@ describe('arbitrary documents', () => {
     );
     expect(stored).toBeGreaterThan(10);
     expect(refused).toBeGreaterThan(10);
-  }, 120_000);
+  });
 });

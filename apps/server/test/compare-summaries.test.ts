@@ -61,7 +61,7 @@ beforeAll(async () => {
   // The reference decodes into a cache of its own: the real server's must stay untouched.
   const decoded = new DecodedCache(new BytesCache(r.server.store, 256 * 1024 ** 2), 1024 ** 3, 1024 ** 3);
   decodedUrl = await routesOn(new CompareSource(async () => null, decoded));
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const app of apps) await app.close();
@@ -162,7 +162,7 @@ describe('compare answers from the summaries', () => {
     expect(checked).toBeGreaterThan(100);
     // Neither the real server nor the small-block routes decoded a document.
     expect(r.server.cache.stats().decoded.misses).toBe(decodes);
-  }, 120_000);
+  });
 
   it('builds the container of a profile stored without one on the worker pool, then answers from it', async () => {
     // Stored straight into the store (as before summaries existed): no container beside the document.

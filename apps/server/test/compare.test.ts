@@ -68,7 +68,7 @@ beforeAll(async () => {
     ids[name] = (await json(response)).id;
     docs[name] = await gunzipDocument(await storedBytes(r, ids[name]));
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   await r?.stop();

@@ -86,7 +86,7 @@ beforeAll(async () => {
     ids[key] = (await json(response)).id;
     docs[key] = await gunzipDocument(await storedBytes(r, ids[key]));
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   await r?.stop();

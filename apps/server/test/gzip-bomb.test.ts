@@ -49,7 +49,7 @@ beforeAll(async () => {
     proc.stderr!.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`prof-server exited with ${code}: ${out}`)));
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   proc?.kill('SIGKILL');

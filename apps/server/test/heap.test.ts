@@ -76,7 +76,7 @@ beforeAll(async () => {
     body: (await readFile(join(fixtures, 'vmprof-fresh/cpu_basic.prof'))) as unknown as BodyInit,
   });
   cpuId = (await json(cpu)).id;
-}, 120_000);
+});
 
 afterAll(async () => {
   await r?.stop();

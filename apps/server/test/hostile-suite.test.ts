@@ -58,7 +58,7 @@ beforeAll(async () => {
   expect(legacy.status).toBe(200);
   stored.push(rid, JSON.parse(await legacy.text()));
   for (const id of stored) earlier.push({ id, bytes: await documentBytes(id) });
-}, 60_000);
+});
 
 afterAll(async () => {
   server?.proc.kill('SIGKILL');

@@ -30,7 +30,7 @@ beforeAll(async () => {
   one = await readProfileFile(join(fixtures, 'vmprof-fresh/big_memory.prof'));
   // What the in-memory converter stores for it (name from the script, as the server names vmprof runs).
   r = await startServer();
-}, 120_000);
+});
 
 afterAll(async () => {
   await r?.stop();
@@ -75,7 +75,7 @@ describe('long vmprof uploads', () => {
     expect(response.status, JSON.stringify(answer)).toBe(201);
     expect(Buffer.compare(await storedBytes(r, answer.id), expected)).toBe(0);
     await checkStored(answer.id);
-  }, 120_000);
+  });
 
   it('the vmprof client route with the same profile gzipped (inflating past --max-inflated)', async () => {
     const gz = join(work, 'long.prof.gz');
@@ -89,7 +89,7 @@ describe('long vmprof uploads', () => {
     expect(response.status, await response.clone().text()).toBe(200);
     await waitForProfile(r.url, rid, 120_000);
     await checkStored(rid);
-  }, 120_000);
+  });
 
   it('a Prof document larger than --max-inflated is refused before it is read into memory', async () => {
     const doc = encodeDocument(one);

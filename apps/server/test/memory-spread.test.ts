@@ -21,7 +21,7 @@ beforeAll(async () => {
   expect(up.status).toBe(201);
   id = (await json(up)).id;
   doc = await gunzipDocument(await storedBytes(r, id));
-}, 60_000);
+});
 
 afterAll(async () => {
   await r?.stop();

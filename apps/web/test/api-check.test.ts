@@ -13,7 +13,7 @@ beforeAll(async () => {
   server = await startServer();
   ids.spiky = await upload(server, 'memory_spiky.prof', 'checks', 'spiky', ['env=prod']);
   ids.cpu = await upload(server, 'cpu_basic.prof', 'checks', 'cpu');
-}, 120_000);
+});
 
 afterAll(async () => server?.close());
 

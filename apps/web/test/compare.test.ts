@@ -77,7 +77,7 @@ beforeAll(async () => {
     if (!res.ok) throw new Error(`upload of ${side} failed: ${res.status} ${await res.text()}`);
     ids[side] = ((await res.json()) as { id: string }).id;
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();

@@ -26,7 +26,7 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
   id = await upload(server, 'big_memory.prof', 'cpu-server', 'big');
   doc = await readProfileFile(join(fixtures, 'big_memory.prof'));
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();

@@ -399,6 +399,6 @@ describe('summaries of real vmprof files', () => {
           }
         }
       }
-    }, 120_000);
+    });
   }
 });

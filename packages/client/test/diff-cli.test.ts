@@ -28,7 +28,7 @@ beforeAll(async () => {
     expect(r.status).toBe(201);
     ids[name] = ((await r.json()) as { id: string }).id;
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.stop();
