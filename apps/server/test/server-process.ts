@@ -22,7 +22,8 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): P
   if (!existsSync(cli))
     throw new Error(`${cli} is missing: build @prof/server first (node scripts/pnpm.mjs -r run build)`);
   const proc = spawn(process.execPath, [cli, '--port', '0', '--no-demos', ...args], {
-    env: { ...process.env, PROF_TOKEN: '', PROF_MAX_INFLATED: '', ...env },
+    // The server as deployed: its workers at their default nice, whatever the test command set.
+    env: { ...process.env, PROF_TOKEN: '', PROF_MAX_INFLATED: '', PROF_WORKER_NICE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

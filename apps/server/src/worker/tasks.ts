@@ -38,8 +38,15 @@ import { summarizeSamples, writeSummaryFile, type BuiltSummary } from '../summar
  * Nice of the pool's threads (Linux sets it per thread): conversions use every core, and at equal
  * priority the event loop waited its turn behind them, so a flood of uploads held `/health` 100-250 ms
  * on a busy machine. Niced, the workers yield the CPU whenever the loop has a request to answer.
+ * `PROF_WORKER_NICE` (0-19) sets another: the test command runs them at 0, since beside two busy loops
+ * at nice 0 a niced pool got a tenth of a core and its tests waited 20 times longer.
  */
-export const WORKER_NICE = 10;
+export const WORKER_NICE = workerNice(process.env.PROF_WORKER_NICE);
+
+function workerNice(value: string | undefined): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isInteger(n) && n >= 0 && n <= 19 ? n : 10;
+}
 try {
   setPriority(WORKER_NICE);
 } catch {
