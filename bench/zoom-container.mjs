@@ -7,7 +7,7 @@
 // and a second pass warm, through the server's 32 MiB page cache and a file source like the store's.
 // Prints per pass the zoom's p50/max ms, reads per zoom (p50/max) and MB read.
 //
-//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3]
+//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3] [--source batched|single]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SummariesBuilder, openSummaries, PageCache } from '../packages/binning/dist/index.js';
 import { readVmprof } from '../packages/format/dist/index.js';
+import { readRanges } from '../packages/store/dist/index.js';
 import { rng } from '../apps/server/bench/lib.mjs';
 import { fixturesDir } from '../scripts/fixtures.mjs';
 
@@ -25,6 +26,8 @@ const { values, positionals } = parseArgs({
   options: {
     dir: { type: 'string', default: join(tmpdir(), 'prof-bench-zoom-container') },
     layout: { type: 'string', default: '3' },
+    // `readMany` through the store's range-reader thread (as the server's file store), or one read each.
+    source: { type: 'string', default: 'batched' },
   },
 });
 const sizes = positionals.length ? positionals.map(Number) : [1, 64, 270];
@@ -95,7 +98,16 @@ for (const times of sizes) {
     for (let done = 0; done < length; ) done += (await handle.read(out, done, length - done, offset + done)).bytesRead;
     return out;
   };
+  let hops = 0;
   const source = { size, read: (o, l) => readInto(new Uint8Array(l), o, l), readInto };
+  if (values.source === 'batched')
+    source.readMany = (ranges) => {
+      hops++;
+      reads += ranges.length / 2;
+      for (let i = 1; i < ranges.length; i += 2) bytes += ranges[i];
+      return readRanges(handle.fd, ranges);
+    };
+  else if (values.source !== 'single') throw new Error('--source: batched or single');
   const s = await openSummaries(source, { cache: new PageCache(32 * 1024 ** 2) });
   const first = s.firstTime;
   const end = s.lastTime;
@@ -103,19 +115,23 @@ for (const times of sizes) {
     const random = rng(11);
     const ms = [];
     const perZoom = [];
+    const hopsPerZoom = [];
     const bytesBefore = bytes;
     for (let i = 0; i < 30; i++) {
       const w = (end - first) / 10 ** (1 + 3 * random());
       const from = first + random() * (end - first - w);
       const r = reads;
+      const h = hops;
       const t0 = performance.now();
       await s.memoryBins(undefined, from, from + w, 1500);
       ms.push(performance.now() - t0);
       perZoom.push(reads - r);
+      hopsPerZoom.push(hops - h);
     }
     console.log(
-      `×${times} v${layout} ${pass}: zoom p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
-        `reads per zoom p50 ${pct(perZoom, 0.5)}, max ${Math.max(...perZoom)}; ` +
+      `×${times} v${layout} ${values.source} ${pass}: zoom p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
+        `reads per zoom p50 ${pct(perZoom, 0.5)}, max ${Math.max(...perZoom)}` +
+        (values.source === 'batched' ? ` in ${Math.max(...hopsPerZoom)} hops at most; ` : '; ') +
         `${((bytes - bytesBefore) / 1e6).toFixed(1)} MB read; load ${loadavg()[0].toFixed(1)}`,
     );
   }

@@ -173,6 +173,33 @@ const intoSource = (bytes: Uint8Array) => ({
   },
 });
 
+/**
+ * Reads as the file store does with its range-reader thread: many ranges in one call, their bytes one
+ * after another. Counts the calls and the ranges, and refuses a range past the end (as the store does).
+ */
+const manySource = (bytes: Uint8Array) => {
+  const counts = { calls: 0, ranges: 0, biggestBatch: 0 };
+  return {
+    counts,
+    size: bytes.byteLength,
+    read: async (offset: number, length: number) => bytes.slice(offset, offset + length),
+    readMany: async (ranges: readonly number[]) => {
+      counts.calls++;
+      counts.ranges += ranges.length / 2;
+      counts.biggestBatch = Math.max(counts.biggestBatch, ranges.length / 2);
+      let total = 0;
+      for (let i = 0; i < ranges.length; i += 2) {
+        if (ranges[i] + ranges[i + 1] > bytes.byteLength) throw new RangeError('read past the end');
+        total += ranges[i + 1];
+      }
+      const out = new Uint8Array(total);
+      for (let i = 0, at = 0; i < ranges.length; at += ranges[i + 1], i += 2)
+        out.set(bytes.subarray(ranges[i], ranges[i] + ranges[i + 1]), at);
+      return out;
+    },
+  };
+};
+
 const sorted = (run: { sampleStack: Int32Array; weight: Float64Array }) =>
   Array.from(run.sampleStack, (s, i) => [s, run.weight[i]] as [number, number]).sort((a, b) => a[0] - b[0]);
 
@@ -286,8 +313,15 @@ describe('summaries container against brute force', () => {
           expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(layout);
           // Spilled chunks read back at the end give the same container, byte for byte.
           expect(sameBytes(build(doc, cpuBlock, cpuFanout, 997, memorySpill(), layout), bytes)).toBe(true);
-          const kind = doc.time.length % 3;
-          const source = kind === 0 ? bufferSource(bytes) : kind === 1 ? pooledSource(bytes) : intoSource(bytes);
+          const kind = doc.time.length % 4;
+          const source =
+            kind === 0
+              ? bufferSource(bytes)
+              : kind === 1
+                ? pooledSource(bytes)
+                : kind === 2
+                  ? intoSource(bytes)
+                  : manySource(bytes);
           // A small cache: pages are read, dropped and read again (runs with and without gaps).
           const sum = await openSummaries(source, { cache: new PageCache(kind === 2 ? 4096 : 64 * 1024) });
           expect(sum.samples).toBe(doc.time.length);
@@ -319,6 +353,42 @@ describe('summaries container against brute force', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('a zoom whose reads go out as several batches of many ranges gives the same bins', async () => {
+    // 640,000 samples, readings every sample: 400 bins' edges 1,600 samples (25 KB) apart, too far
+    // for one read to cover two, so ~400 separate reads, more than one batch holds.
+    const n = 640_000;
+    const time = new Float64Array(n);
+    const memory = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      time[i] = i * 3 + (i % 7 === 0 ? 1 : 0);
+      memory[i] = (i * 7919) % 100_003;
+    }
+    const doc: Doc = {
+      stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
+      threads: 1,
+      time,
+      stack: new Int32Array(n),
+      thread: new Uint32Array(n),
+      memory,
+      heap: null,
+      weight: null,
+    };
+    const source = manySource(build(doc, undefined, undefined, 65_536));
+    const sum = await openSummaries(source, { cache: new PageCache(1024 * 1024) });
+    for (const [from, to, bins] of [
+      [0, 3 * n, 400],
+      [1_000, 2 * n + 17, 397],
+      [5, 3 * n - 5, 1500],
+    ]) {
+      const before = source.counts.calls;
+      const got = await sum.memoryBins(undefined, from, to, bins);
+      expectSameBins(got, referenceBins(doc, memory, undefined, { from, to, bins }), `[${from}, ${to}) ${bins} bins`);
+      // The edges' blocks take more than one batch: each batch at most 256 ranges, all read.
+      expect(source.counts.calls - before).toBeGreaterThanOrEqual(2);
+    }
+    expect(source.counts.biggestBatch).toBe(256);
   });
 
   it('single sample, empty range, one thread only, range ending on the last sample', async () => {

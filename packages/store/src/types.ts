@@ -177,6 +177,8 @@ export interface SummaryReader {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** `read` into the caller's buffer (returned as a view of it): local files, where reads are cheap enough to be many. */
   readInto?(into: Uint8Array, offset: number, length: number): Promise<Uint8Array>;
+  /** Many ranges (offset, length pairs) in one hop, returned one after another in one buffer (local files). */
+  readMany?(ranges: readonly number[]): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

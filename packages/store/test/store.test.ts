@@ -13,7 +13,7 @@ import {
   type SearchQuery,
 } from '../src/index';
 import { fields } from './rows';
-import { checkSummaryBlobs } from './summary-blobs';
+import { checkSummaryBlobs, summaryParts } from './summary-blobs';
 
 let dir: string;
 let store: CompositeProfileStore;
@@ -501,6 +501,33 @@ describe('embedded store', () => {
 });
 
 describe('summary blobs', () => {
+  it('read many ranges in one call (readMany): the bytes of each in order, past the end refused, closed only after', async () => {
+    const row = await store.put(Buffer.from('document'), fields());
+    const { parts, whole } = summaryParts(1_000_000);
+    await store.putSummary(row.id, parts);
+    const reader = (await store.openSummary(row.id))!;
+    expect(reader.readMany).toBeTypeOf('function');
+    // 2,000 ranges as a zoom asks them (ascending, far apart), and some out of order and overlapping.
+    const ranges: number[] = [];
+    for (let i = 0; i < 2000; i++) ranges.push(i * 490 + (i % 13), 1 + ((i * 37) % 512));
+    ranges.push(999_990, 10, 0, 1, 500, 700, 0, 0);
+    const expected = Buffer.concat(
+      Array.from({ length: ranges.length / 2 }, (_, k) =>
+        whole.subarray(ranges[2 * k], ranges[2 * k] + ranges[2 * k + 1]),
+      ),
+    );
+    // Several batches at once (they spread over the reader threads), each whole and in order.
+    const batches = await Promise.all([1, 2, 3, 4, 5, 6].map(() => reader.readMany!(ranges)));
+    for (const bytes of batches) expect(Buffer.from(bytes).equals(expected)).toBe(true);
+    await expect(reader.readMany!([999_999, 2])).rejects.toThrow(/read past its end \(1000001 > 1000000\)/);
+    await expect(reader.readMany!([-1, 2])).rejects.toThrow(/bad range -1\+2/);
+    // Closed while a batch is out: the batch still gets its bytes, the descriptor is closed after it.
+    const pending = reader.readMany!(ranges);
+    const closed = reader.close();
+    expect(Buffer.from(await pending).equals(expected)).toBe(true);
+    await closed;
+  });
+
   it('are stored atomically beside their document, read by range, deleted, pruned and quarantined with it', async () => {
     await checkSummaryBlobs(store);
     expect((await store.repair()).orphanSummaries).toBe(1);

@@ -1,0 +1,125 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Many small reads of one file in one hop to a thread of their own: the thread does them with
+ * `readSync` (1-2 µs each from the OS page cache) and hands back one buffer. A zoom on a 24-hour
+ * profile's summaries container needs ~1,600 reads of 512 bytes far apart; each `FileHandle.read`
+ * is a round trip through libuv's thread pool (15-40 µs on a loaded machine), and the event loop
+ * saw every one.
+ *
+ * Inline (`eval`) rather than a worker file: the store is bundled by tsup and imported from src/ by
+ * the tests, and twenty lines need no path resolution; Tinypool (the server's task pool) would
+ * queue these behind conversions.
+ */
+const THREAD_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+parentPort.on('message', ({ id, fd, ranges, buffer }) => {
+  try {
+    const bytes = new Uint8Array(buffer);
+    let at = 0;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const offset = ranges[i];
+      const length = ranges[i + 1];
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, bytes, at + done, length - done, offset + done);
+        if (n === 0) throw new RangeError('read past the end of the file (' + (offset + length) + ')');
+        done += n;
+      }
+      at += length;
+    }
+    parentPort.postMessage({ id, buffer }, [buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id, error: String(error && error.message || error) });
+  }
+});
+`;
+
+interface Pending {
+  resolve(bytes: Uint8Array): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Up to THREADS threads, started as batches overlap: a zoom on a container the OS has not cached
+ * waits on the disk for each read, and four threads keep four reads in flight. A thread started
+ * for an overlap serves the batches after it is up, never the one that started it: a thread takes
+ * 30-60 ms to start, and the first view after a restart waited for three of them.
+ */
+const THREADS = 4;
+
+class ReaderThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  exited = false;
+  /** Started: batches sent before wait in its queue; the first thread is used from the start. */
+  online = false;
+
+  constructor() {
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, name: 'prof-range-reader' });
+    this.worker.on('message', (message: { id: number; buffer?: ArrayBuffer; error?: string }) => {
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (message.buffer) waiting.resolve(new Uint8Array(message.buffer));
+      else waiting.reject(new Error(`range reader: ${message.error}`));
+    });
+    const fail = (error: Error) => {
+      // Whatever was waiting fails; the next batch starts another thread.
+      this.exited = true;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.once('online', () => (this.online = true));
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`range reader: thread exited (${code})`)));
+    this.worker.unref();
+  }
+
+  get load(): number {
+    return this.pending.size;
+  }
+
+  read(fd: number, ranges: readonly number[], buffer: ArrayBuffer): Promise<Uint8Array> {
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Held while a batch is out, so a process waiting only on it does not exit under it.
+      this.worker.ref();
+      this.worker.postMessage({ id, fd, ranges: Float64Array.from(ranges), buffer }, [buffer]);
+    });
+  }
+}
+
+let threads: ReaderThread[] = [];
+
+/** The least busy thread that is up (the first one even before); another started when all are busy. */
+function threadFor(): ReaderThread {
+  threads = threads.filter((t) => !t.exited);
+  if (threads.length === 0) threads.push(new ReaderThread());
+  let best: ReaderThread | undefined;
+  for (const t of threads) if ((t.online || t === threads[0]) && (!best || t.load < best.load)) best = t;
+  const starting = threads.some((t) => !t.online && t !== threads[0]);
+  if (best!.load > 0 && threads.length < THREADS && !starting) threads.push(new ReaderThread());
+  return best!;
+}
+
+/** Starts the first thread ahead of the first batch (a thread takes 30-60 ms to start). */
+export function startRangeReader(): void {
+  threads = threads.filter((t) => !t.exited);
+  if (threads.length === 0) threads.push(new ReaderThread());
+}
+
+/**
+ * Reads `ranges` (offset, length pairs) of the open file descriptor `fd` into one buffer, each range
+ * after the one before. The caller keeps `fd` open until the promise settles.
+ */
+export function readRanges(fd: number, ranges: readonly number[]): Promise<Uint8Array> {
+  let total = 0;
+  for (let i = 1; i < ranges.length; i += 2) total += ranges[i];
+  const buffer = new ArrayBuffer(total);
+  if (total === 0) return Promise.resolve(new Uint8Array(buffer));
+  return threadFor().read(fd, ranges, buffer);
+}
