@@ -84,6 +84,16 @@ describe('landing page', () => {
 describe('memory view', () => {
   it('draws mean and max over one bin per pixel, and a drag zoom re-bins narrower', async () => {
     const page = await newPage();
+    // The bins are asked for beside the profile's row, not after it: the row is held until they are.
+    let binsAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (binsAsked = resolve));
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === `/api/profiles/${ids.spiky}/memory`) binsAsked();
+    });
+    await page.route(`**/api/profiles/${ids.spiky}`, async (route) => {
+      await asked;
+      await route.continue();
+    });
     await page.goto(`${server.url}/profiles/${ids.spiky}`);
     const full = await chartData(page);
     expect(full.bins.length).toBeGreaterThan(full.plotWidth * 0.9);
@@ -205,10 +215,16 @@ describe('memory view', () => {
     const page = await newPage();
     await page.goto(`${server.url}/profiles/${ids.cpu}?tab=memory`);
     expect(await page.textContent('[data-testid=no-memory]')).toContain('recorded no memory');
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
     await page.goto(`${server.url}/profiles/${ids.cpu}`);
     await page.waitForSelector('[data-testid=flame] canvas');
     expect(await page.getAttribute('.tab.on', 'aria-selected')).toBe('true');
     expect(await page.textContent('.tab.on')).toContain('CPU');
+    // Its bins were asked for before the row said there is no memory: the answer (409 no-memory, or
+    // the request aborted as the page moved to the CPU tab) shows nowhere.
+    expect(asked).toContain(`/api/profiles/${ids.cpu}/memory`);
+    expect(await page.locator('.error').count()).toBe(0);
     await page.goto(`${server.url}/profiles/aaaaaaaaaaaaaaaaaaaaaaaa`);
     await page.waitForSelector('.message-page');
     expect(await page.textContent('.message-page')).toContain('Profile not found');

@@ -58,7 +58,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   // The row knows the zone before the document is loaded (servers that index it).
   const zone = info?.meta.zone ?? row?.zone ?? null;
   const startTime = info?.meta.startTime ?? row?.start ?? null;
-  const ready = row?.hasMemory;
+  // Until the row comes, the bins are asked for speculatively, beside it rather than after it (a cold
+  // server's first answer is slow, and the row waits for the response checker's chunk): a profile
+  // without memory answers `no-memory`, and its row then switches the page to the CPU tab.
+  const ready = row ? row.hasMemory : true;
 
   // Layout effects throughout: the chart exists, and the first bins are requested, in the same
   // task as the first render, not one frame per step later.
@@ -170,7 +173,9 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
         // A link asking for a series this profile lacks falls back to RSS instead of an empty chart.
         if (err instanceof ApiError && err.code === 'no-series')
           navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
-        else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+        else if (err instanceof ApiError && err.code === 'no-memory') {
+          // The speculative request of a profile without memory: its row moves the page to the CPU tab.
+        } else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
       }

@@ -47,7 +47,7 @@ export function ProfilePage({ id, url, theme }: { id: string; url: URL; theme: s
 
   const view = parseView(url.searchParams);
   // Until the row says whether there is memory, the memory view is laid out speculatively (unless the
-  // URL asks for the CPU), so its first bins are requested the moment the row arrives.
+  // URL asks for the CPU), and its first bins are requested beside the row (MemoryView).
   const tab = view.tab ?? (row ? (row.hasMemory ? 'memory' : 'cpu') : 'memory');
 
   // The CPU view needs its description now; the memory view lets it (and the tree of the current
