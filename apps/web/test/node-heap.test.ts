@@ -100,7 +100,7 @@ describe('the V8 heap of a Node profile', () => {
     const csv = await download(page, () => page.click('button:has-text("CSV")'));
     expect(csv.name).toMatch(/-memory-heap\.csv$/);
     const lines = csv.text.trim().split('\n');
-    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,series');
+    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,sd_bytes,series');
     expect(lines.length).toBe(onHeap.bins.length + 1);
     expect(lines.slice(1).every((l) => l.endsWith(',heap'))).toBe(true);
     expect(lines.some((l) => l.split(',')[6] === String(binMax(onHeap)))).toBe(true);

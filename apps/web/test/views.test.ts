@@ -255,11 +255,14 @@ describe('memory view interactions', () => {
     const csv = await download(page, () => page.click('button:has-text("CSV")'));
     expect(csv.name).toMatch(/\.csv$/);
     const lines = csv.bytes.toString('utf8').trim().split('\n');
-    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,series');
+    expect(lines[0]).toBe('start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,sd_bytes,series');
     expect(lines.length).toBe(m.bins.length + 1);
     expect(lines.slice(1).every((l) => l.endsWith(',rss'))).toBe(true);
     const peak = m.bins.reduce((a, b) => (b.max !== null && b.max > a ? b.max : a), 0);
     expect(lines.some((l) => l.split(',')[6] === String(peak))).toBe(true);
+    // Each row's spread is its bin's, as the chart draws it.
+    expect(lines.slice(1).map((l) => l.split(',')[7])).toEqual(m.bins.map((b) => (b.sd === null ? '' : String(b.sd))));
+    expect(m.bins.some((b) => b.sd !== null && b.sd > 0)).toBe(true);
 
     const png = await download(page, () => page.click('button:has-text("PNG")'));
     expect(png.bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));

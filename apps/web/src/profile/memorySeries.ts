@@ -27,12 +27,16 @@ export function binsToSeries(bins: MemoryBin[]): uPlot.AlignedData {
   return [x as unknown as number[], max, mean];
 }
 
-/** One row per bin; the last column names the series (`rss` or `heap`), so a file says what it holds. */
+/**
+ * One row per bin, with its spread (`sd_bytes`, the band the chart draws); the last column names the
+ * series (`rss` or `heap`), so a file says what it holds.
+ */
 export function binsToCsv(bins: MemoryBin[], startTime: number | null, series: MemorySeries): string {
-  const lines = ['start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,series'];
+  const lines = ['start_ms,end_ms,start_iso,count,mean_bytes,min_bytes,max_bytes,sd_bytes,series'];
   for (const b of bins) {
     const iso = startTime !== null ? new Date(startTime + b.start).toISOString() : '';
-    lines.push([b.start, b.end, iso, b.count, b.mean ?? '', b.min ?? '', b.max ?? '', series].join(','));
+    const sd = b.sd ?? '';
+    lines.push([b.start, b.end, iso, b.count, b.mean ?? '', b.min ?? '', b.max ?? '', sd, series].join(','));
   }
   return lines.join('\n') + '\n';
 }
