@@ -4,6 +4,7 @@
 // processes loading the machine do not inflate (the wall time of a 2 ms query preempted once is
 // 10 ms or more).
 import { loadavg } from 'node:os';
+import { peakRssBytes } from '../../../bench/peak-rss.mjs';
 import {
   aggregateCallTree,
   analyzeStacks,
@@ -192,4 +193,4 @@ const { time, value, thread } = makeSeries(SERIES);
   report(`functionTable, 1M (${ft.out.length} functions)`, ft);
 }
 
-line('peak RSS (MiB)', fmt(process.resourceUsage().maxRSS / 1024));
+line('peak RSS (MiB)', fmt(peakRssBytes() / 1024 / 1024));

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { gunzipDocument, gzipDocument, readProfileFile, readVmprof } from '../dist/node.js';
+import { peakRssBytes } from '../../../bench/peak-rss.mjs';
 
 const [, , name, file] = process.argv;
 const MB = 1e6;
@@ -61,5 +62,5 @@ const cases = {
 };
 
 const out = await cases[name]();
-out.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+out.peakRssBytes = peakRssBytes();
 console.log(JSON.stringify(out));

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { fixturesDir } from '../../../scripts/fixtures.mjs';
 import { longProfileFile } from '../../../scripts/make-long-profile.mjs';
 import { printTable } from '../../../bench/table.mjs';
+import { peakRssBytes } from '../../../bench/peak-rss.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const MB = 1e6;
@@ -46,9 +47,7 @@ if (process.argv[2] === '--case') {
   else await writeFile(out, await gzipDocument(await readProfileFile(file)));
   const ms = performance.now() - t;
   const cpu = process.cpuUsage();
-  console.log(
-    JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss: process.resourceUsage().maxRSS * 1024 }),
-  );
+  console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss: peakRssBytes() }));
   process.exit(0);
 } else if (process.argv[1] === self) {
   const args = process.argv.slice(2);
