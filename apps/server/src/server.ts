@@ -1,3 +1,4 @@
+import { compileSerializer } from './serializer';
 import { apiUrlFromQueryBase } from './protocols/query-base-url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +140,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
     forceCloseConnections: true,
     rewriteUrl: (request) => apiUrlFromQueryBase(request.method, request.url ?? '/'),
   });
+  app.setSerializerCompiler(compileSerializer);
   // Start-up repair logs what it re-indexed from the documents and what it moved to quarantine.
   const store = await openConfiguredStore({
     dir: dataDir,
