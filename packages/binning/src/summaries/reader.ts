@@ -46,19 +46,21 @@ export function bufferSource(bytes: Uint8Array): SummarySource {
   return { size: bytes.byteLength, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-// 256 bytes: a bin edge touches a 256-byte block of times, one of values and a few nodes (24 bytes
-// each) per level. 1 KiB pages kept 10.2 MiB for a whole-run query on a ×64 container (4 MiB at ×1);
-// 256-byte ones 4.7 MiB (1.8 MiB).
-const PAGE_SHIFT = 8;
+// 512 bytes: a bin edge touches one 512-byte group of 32 times and 32 readings (container version 3)
+// and a few nodes (32 bytes each) per level. 1 KiB pages kept 10.2 MiB for a whole-run query on a ×64
+// container (4 MiB at ×1); 256-byte ones 4.1 MiB, 512-byte ones 5.4 MiB (1.7 MiB at ×1), and each page
+// costs about a microsecond of bookkeeping: 30 zooms on ×270 (bench/zoom-container.mjs), warm p50
+// 17.0-18.6 → 11.2-12.5 ms, max 64-74 → 33-49 ms.
+const PAGE_SHIFT = 9;
 const PAGE = 1 << PAGE_SHIFT;
 /** Longest single read (64 KiB): a run of missing pages is split so one query never asks for one huge range. */
-const MAX_RUN_PAGES = 256;
+const MAX_RUN_PAGES = 128;
 /**
- * Missing pages this close are fetched by one read, the pages between read and dropped: a read costs
- * ~30-40 µs on the thread pool and 16 KiB more of it ~2 µs. A zoom on 1/10 of a ×64 run (1,500 bin
- * edges ~11 pages apart) went from ~3,000 reads and 80-160 ms to a few dozen.
+ * Missing pages this close (16 KiB) are fetched by one read, the pages between read and dropped: a
+ * read costs ~30-40 µs on the thread pool and 16 KiB more of it ~2 µs. A zoom on 1/10 of a ×64 run
+ * (1,500 bin edges ~3 KiB apart) went from ~3,000 reads and 80-160 ms to a few dozen.
  */
-const MAX_GAP_PAGES = 64;
+const MAX_GAP_PAGES = 32;
 /**
  * Reads in flight at once from a source with `readInto`, each worker with a 64 KiB buffer for runs
  * with gaps: with 4, a whole-run query on a ×64 container waited ~375 round trips of the event loop.
