@@ -16,20 +16,19 @@ export function forWriting(schema: unknown): unknown {
   if (Array.isArray(s.anyOf) && s.anyOf.length > 1) {
     const branches = s.anyOf as Record<string, unknown>[];
     const values = branches.filter((b) => b?.type !== 'null');
-    const nullable = values.length < branches.length;
     const type = values[0]?.type;
-    const scalar = typeof type === 'string' && SCALARS.has(type);
+    // A lone scalar may carry its own keywords (a number with bounds); several must be bare literals.
+    const lone = values.length === 1 ? values[0] : null;
     const plain = (b: Record<string, unknown>) => Object.keys(b).every((k) => WRITE_NEUTRAL.has(k));
-    const literals = values.every((b) => b.type === type && plain(b)) && branches.every(plain);
-    // One scalar with its own keywords (a number with bounds) and null; or literals of one type.
     if (
-      scalar &&
-      ((values.length === 1 && nullable && branches.every((b) => b === values[0] || plain(b))) || literals)
+      typeof type === 'string' &&
+      SCALARS.has(type) &&
+      values.every((b) => b.type === type) &&
+      branches.every((b) => b === lone || plain(b))
     ) {
       const { anyOf: _, ...rest } = s;
-      const base = values.length === 1 ? (forWriting(values[0]) as Record<string, unknown>) : {};
-      const { const: __, ...kept } = base;
-      return { ...kept, ...rest, type: nullable ? [type, 'null'] : type };
+      const { const: __, ...kept } = lone ? (forWriting(lone) as Record<string, unknown>) : {};
+      return { ...kept, ...rest, type: values.length < branches.length ? [type, 'null'] : type };
     }
   }
   const out: Record<string, unknown> = {};

@@ -2,9 +2,10 @@
  * Multi-resolution summary of a memory series: level 0 holds the sum, min, max and M2 (sum of
  * squared deviations from the node's own mean) of each block of BLOCK consecutive samples; each
  * higher level holds the same for FANOUT nodes of the level below (M2 merged with Chan's parallel
- * formula, `mergeM2`: stable where a raw sum of squares of 2^53-byte readings would not be). A range of samples is then covered by fewer than 2·BLOCK raw samples plus 2·FANOUT nodes
- * per level, so a bin costs O(log n) whatever its width, and every answer is exact: min and max
- * are the true extremes (Float64), and the sum adds the same values in a different order.
+ * formula, `mergeM2`: stable where a raw sum of squares of 2^53-byte readings would not be). A
+ * range of samples is then covered by fewer than 2·BLOCK raw samples plus 2·FANOUT nodes per level,
+ * so a bin costs O(log n) whatever its width, and every answer is exact: min and max are the true
+ * extremes (Float64), and the sum adds the same values in a different order.
  * `blockTime` (the first time of each block) finds a bin edge by searching 1/BLOCK of the time
  * column, then one block of it.
  *

@@ -97,10 +97,16 @@ class ReaderThread {
 
 let threads: ReaderThread[] = [];
 
-/** The least busy thread that is up (the first one even before); another started when all are busy. */
-function threadFor(): ReaderThread {
+/** The threads still running, the first one started if there is none. */
+function live(): ReaderThread[] {
   threads = threads.filter((t) => !t.exited);
   if (threads.length === 0) threads.push(new ReaderThread());
+  return threads;
+}
+
+/** The least busy thread that is up (the first one even before); another started when all are busy. */
+function threadFor(): ReaderThread {
+  const threads = live();
   let best: ReaderThread | undefined;
   for (const t of threads) if ((t.online || t === threads[0]) && (!best || t.load < best.load)) best = t;
   const starting = threads.some((t) => !t.online && t !== threads[0]);
@@ -110,8 +116,7 @@ function threadFor(): ReaderThread {
 
 /** Starts the first thread ahead of the first batch (a thread takes 30-60 ms to start). */
 export function startRangeReader(): void {
-  threads = threads.filter((t) => !t.exited);
-  if (threads.length === 0) threads.push(new ReaderThread());
+  live();
 }
 
 /**

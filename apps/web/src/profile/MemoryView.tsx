@@ -171,11 +171,11 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
         });
       } catch (err) {
         // A link asking for a series this profile lacks falls back to RSS instead of an empty chart.
-        if (err instanceof ApiError && err.code === 'no-series')
-          navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
-        else if (err instanceof ApiError && err.code === 'no-memory') {
-          // The speculative request of a profile without memory: its row moves the page to the CPU tab.
-        } else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+        // A profile without memory answers the speculative request `no-memory`: its row moves the page
+        // to the CPU tab, so that is no error either.
+        const code = err instanceof ApiError ? err.code : null;
+        if (code === 'no-series') navigate(withParams(viewParams({ series: 'rss' })), { replace: true });
+        else if (code !== 'no-memory' && (err as Error).name !== 'AbortError') setError((err as Error).message);
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
       }
