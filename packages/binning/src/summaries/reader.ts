@@ -183,6 +183,7 @@ class Pages {
 
   /** Makes the bytes of `[start, end)` ranges readable. */
   async need(ranges: number[]): Promise<void> {
+    this.lastPage = -1;
     // The pages named, in order (queries ask in ascending order, mostly: sorted only when not),
     // each once: a Set of a wide zoom's ~17,000 pages cost more than the rest of the bookkeeping.
     let count = 0;
@@ -296,17 +297,28 @@ class Pages {
     await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, runs.length) }, worker));
   }
 
+  // The page of the last access: a query reads a block's values in turn, mostly from one page.
+  private lastPage = -1;
+  private lastView: DataView | undefined;
+  private view(off: number): DataView {
+    const p = off >>> PAGE_SHIFT;
+    if (p !== this.lastPage) {
+      this.lastView = this.map.get(p)!;
+      this.lastPage = p;
+    }
+    return this.lastView!;
+  }
   f64(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 8 : elementOffset(section, i);
-    return this.map.get(off >>> PAGE_SHIFT)!.getFloat64(off & (PAGE - 1), true);
+    return this.view(off).getFloat64(off & (PAGE - 1), true);
   }
   i32(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
-    return this.map.get(off >>> PAGE_SHIFT)!.getInt32(off & (PAGE - 1), true);
+    return this.view(off).getInt32(off & (PAGE - 1), true);
   }
   u32(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
-    return this.map.get(off >>> PAGE_SHIFT)!.getUint32(off & (PAGE - 1), true);
+    return this.view(off).getUint32(off & (PAGE - 1), true);
   }
 }
 
