@@ -1,6 +1,8 @@
 import { defineProject } from 'vitest/config';
+import { responseChecks } from './responseChecks.ts';
 
 export default defineProject({
+  plugins: [responseChecks()],
   resolve: { conditions: ['@prof/source'] },
   ssr: { resolve: { conditions: ['@prof/source'] } },
   test: {

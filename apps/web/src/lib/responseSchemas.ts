@@ -1,0 +1,11 @@
+// The schema of each answer the browser reads. responseChecks.ts compiles them when the page is built,
+// loading this module through Vite: from @prof/api's source, as the page itself imports it.
+import * as Api from '@prof/api';
+import type { TSchema } from 'typebox';
+import { RESPONSE_NAMES, type ResponseName } from './responseNames';
+
+const all: Record<string, unknown> = { ...Api };
+export const RESPONSE_SCHEMAS = Object.fromEntries(RESPONSE_NAMES.map((name) => [name, all[name]])) as Record<
+  ResponseName,
+  TSchema
+>;
