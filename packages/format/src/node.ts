@@ -29,12 +29,12 @@ export interface ReadFileOptions {
 }
 
 /**
- * The gzip level of a document of `msgpackBytes`: 9 for every ordinary profile (it costs ~45 ms
- * more than 6 on big_memory's 1.3 MB of msgpack and saves 3%), 6 past 16 MiB, where 9 costs 5.6x
- * the time for 4% (a ×16 big_memory, 20.6 MB of msgpack: 988 ms of CPU against 175 ms).
+ * The gzip level of a document of `msgpackBytes`: 6 at every size. Level 9 took 68 ms against 14 ms on
+ * big_memory's 1.3 MB of msgpack for 4% (89.5 against 93.1 KB), a tenth of `prof convert`; past 16 MiB
+ * 5.6x the time for 4%. Kept as a function so both converters keep asking it (their bytes stay equal).
  */
-export function gzipLevel(msgpackBytes: number): number {
-  return msgpackBytes > 16 * 1024 * 1024 ? 6 : 9;
+export function gzipLevel(_msgpackBytes: number): number {
+  return 6;
 }
 
 /** `.msgpack.gz` bytes of a document: msgpack (see codec.ts), then gzip (`gzipLevel`). */

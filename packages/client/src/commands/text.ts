@@ -54,5 +54,11 @@ export function formatDuration(ms: number): string {
 
 /** `318694` → `318,694`. */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  // Integers by hand: the first toLocaleString loads ICU's locale data, 19 ms of a 0.7 s `prof convert`.
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3)
+    out = digits.slice(Math.max(0, end - 3), end) + (out ? `,${out}` : '');
+  return n < 0 ? `-${out}` : out;
 }
