@@ -5,7 +5,8 @@
 // kept in DIR between runs), then the 30 seeded zooms of long-queries.mjs (1/10 to 1/10,000 of the
 // run, 1,500 bins), a first pass with the container dropped from the OS page cache (`dd iflag=nocache`)
 // and a second pass warm, through the server's 32 MiB page cache and a file source like the store's.
-// Prints per pass the zoom's p50/max ms, reads per zoom (p50/max) and MB read.
+// Prints per pass the zoom's p50/max ms, reads per zoom (p50/max), MB read, and the 30 zooms' total time, the
+// process's CPU time (the reader threads' too) and the garbage collector's.
 //
 //   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3] [--source batched|single]
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmS
 import { open } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SummariesBuilder, openSummaries, PageCache } from '../packages/binning/dist/index.js';
 import { readVmprof } from '../packages/format/dist/index.js';
@@ -76,6 +78,12 @@ function buildContainer(times, path) {
   execFileSync('mv', [`${path}.part`, path]);
 }
 
+// Garbage collection during the zooms (the page cache's objects are the collector's work).
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 for (const times of sizes) {
@@ -117,6 +125,8 @@ for (const times of sizes) {
     const perZoom = [];
     const hopsPerZoom = [];
     const bytesBefore = bytes;
+    const cpuBefore = process.cpuUsage();
+    const gcBefore = gcMs;
     for (let i = 0; i < 30; i++) {
       const w = (end - first) / 10 ** (1 + 3 * random());
       const from = first + random() * (end - first - w);
@@ -128,11 +138,15 @@ for (const times of sizes) {
       perZoom.push(reads - r);
       hopsPerZoom.push(hops - h);
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    // Collections are reported after they end: let the last one in.
+    await new Promise((r) => setTimeout(r, 20));
     console.log(
       `×${times} v${layout} ${values.source} ${pass}: zoom p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
         `reads per zoom p50 ${pct(perZoom, 0.5)}, max ${Math.max(...perZoom)}` +
         (values.source === 'batched' ? ` in ${Math.max(...hopsPerZoom)} hops at most; ` : '; ') +
-        `${((bytes - bytesBefore) / 1e6).toFixed(1)} MB read; load ${loadavg()[0].toFixed(1)}`,
+        `${((bytes - bytesBefore) / 1e6).toFixed(1)} MB read; all 30 in ${ms.reduce((a, b) => a + b, 0).toFixed(0)} ms, ` +
+        `process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, GC ${(gcMs - gcBefore).toFixed(0)} ms; load ${loadavg()[0].toFixed(1)}`,
     );
   }
   await handle.close();
