@@ -27,8 +27,9 @@ function compiled(name: string, schema: TSchema): string {
 }
 
 /**
- * The module's source: `export const <ResponseName> = (value) => boolean`, one per name. The schemas are
- * read through Vite from @prof/api's source, as the page bundles it: never from a stale build of it.
+ * The module's source: a default export mapping each name of RESPONSE_SCHEMAS to `(value) => boolean`.
+ * The schemas are read through Vite from @prof/api's source, as the page bundles it: never from a stale
+ * build of it.
  */
 async function responseChecksSource(): Promise<string> {
   const path = fileURLToPath(new URL('./src/lib/responseSchemas.ts', import.meta.url));
@@ -36,9 +37,10 @@ async function responseChecksSource(): Promise<string> {
     logLevel: 'silent',
     environments: { inline: { resolve: { conditions: ['@prof/source'], noExternal: ['@prof/api'] } } },
   });
-  return Object.entries(module.RESPONSE_SCHEMAS)
-    .map(([name, schema]) => `export const ${name} = ${compiled(name, schema)};`)
-    .join('\n');
+  const entries = Object.entries(module.RESPONSE_SCHEMAS).map(
+    ([name, schema]) => `  ${JSON.stringify(name)}: ${compiled(name, schema)},`,
+  );
+  return `export default {\n${entries.join('\n')}\n};`;
 }
 
 export function responseChecks(): Plugin {

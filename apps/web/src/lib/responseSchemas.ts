@@ -2,7 +2,25 @@
 // loading this module through Vite: from @prof/api's source, as the page itself imports it.
 import * as Api from '@prof/api';
 import type { TSchema } from 'typebox';
-import { RESPONSE_NAMES, type ResponseName } from './responseNames';
+
+/** Every answer the browser reads, by the name of its @prof/api schema. */
+const RESPONSE_NAMES = [
+  'CompareFunctionsResponse',
+  'CompareMemoryResponse',
+  'CompareStacksResponse',
+  'CompareTreeResponse',
+  'CpuCallsResponse',
+  'CpuFunctionsResponse',
+  'CpuInfoResponse',
+  'CpuLinesResponse',
+  'CpuTreeResponse',
+  'MemoryResponse',
+  'ProfileRow',
+  'ProjectsResponse',
+  'SearchResult',
+  'StacksResponse',
+] as const;
+export type ResponseName = (typeof RESPONSE_NAMES)[number];
 
 const all: Record<string, unknown> = { ...Api };
 export const RESPONSE_SCHEMAS = Object.fromEntries(RESPONSE_NAMES.map((name) => [name, all[name]])) as Record<
