@@ -77,47 +77,69 @@ const BATCHES_IN_FLIGHT = 4;
 const KEPT_READ_BUFFERS = 8;
 const readBuffers: Uint8Array[] = [];
 
+/** Pages per frame: the cache and a query keep pages by 4 KiB frame, one map entry for up to eight. */
+const FRAME_PAGES = 8;
+
+/** The pages held of one frame (`FRAME_PAGES` consecutive pages of a container), by index in it. */
+type Frame = (DataView | undefined)[];
+
 /**
  * Pages read from containers, the least recently used dropped past `maxBytes`. One cache can serve
  * many open containers (a server's), so their total stays bounded whatever the profiles' sizes.
  *
- * Two generations instead of one Map in use order: pages go to the young one, a page used from the
+ * Two generations instead of one Map in use order: frames go to the young one, a frame used from the
  * old one moves to the young one, and when the young one holds half the budget the old one is
  * dropped whole. Evicting from the front of one Map one page at a time walked the Map's deleted
  * slots on every eviction: a wide zoom on a ×64 run spent 8 µs per page there (711 of 1,005 ms CPU
- * for 20 zooms), 2 µs without it.
+ * for 20 zooms), 2 µs without it. Pages are kept by frame: a zoom on 1/500 of a ×64 run reads
+ * ~1,200 consecutive pages, and four or five Map operations each were a third of its time.
  */
 export class PageCache {
-  // Keyed by container × 2^32 + page: a number, hashed faster than a built string.
-  private young = new Map<number, DataView>();
-  private old = new Map<number, DataView>();
+  // Keyed by container × 2^32 + frame: a number, hashed faster than a built string.
+  private young = new Map<number, { frame: Frame; bytes: number }>();
+  private old = new Map<number, { frame: Frame; bytes: number }>();
   private youngBytes = 0;
   private oldBytes = 0;
   constructor(readonly maxBytes = 16 * 1024 * 1024) {}
-  get(key: number): DataView | undefined {
-    const page = this.young.get(key);
-    if (page) return page;
+  /** The pages held of frame `key`. */
+  frame(key: number): Frame | undefined {
+    return this.entry(key)?.frame;
+  }
+  private entry(key: number): { frame: Frame; bytes: number } | undefined {
+    const held = this.young.get(key);
+    if (held) return held;
     const aged = this.old.get(key);
     if (aged) {
       this.old.delete(key);
-      this.oldBytes -= aged.byteLength;
-      this.add(key, aged);
+      this.oldBytes -= aged.bytes;
+      this.young.set(key, aged);
+      this.youngBytes += aged.bytes;
+      this.rotate();
     }
     return aged;
   }
-  set(key: number, page: DataView): void {
-    if (this.young.has(key) || this.old.has(key)) return;
-    this.add(key, page);
+  /** Keeps `page` as page `index` of frame `key`; returns the frame's pages held. */
+  put(key: number, index: number, page: DataView): Frame {
+    let held = this.entry(key);
+    if (!held) {
+      held = { frame: [], bytes: 0 };
+      this.young.set(key, held);
+    } else if (held.frame[index]) return held.frame;
+    held.frame[index] = page;
+    held.bytes += page.byteLength;
+    // The frame is young unless `entry` just rotated it into the old generation.
+    if (this.young.get(key) === held) this.youngBytes += page.byteLength;
+    else this.oldBytes += page.byteLength;
+    const frame = held.frame;
+    this.rotate();
+    return frame;
   }
-  private add(key: number, page: DataView): void {
-    this.young.set(key, page);
-    this.youngBytes += page.byteLength;
-    if (this.youngBytes >= this.maxBytes / 2) {
-      this.old = this.young;
-      this.oldBytes = this.youngBytes;
-      this.young = new Map();
-      this.youngBytes = 0;
-    }
+  private rotate(): void {
+    if (this.youngBytes < this.maxBytes / 2) return;
+    this.old = this.young;
+    this.oldBytes = this.youngBytes;
+    this.young = new Map();
+    this.youngBytes = 0;
   }
   get bytes(): number {
     return this.youngBytes + this.oldBytes;
@@ -176,39 +198,56 @@ interface Run {
   pages: number[];
 }
 
-/** Pages one query has read: pinned for its duration, whatever the shared cache evicts meanwhile. */
+/**
+ * Pages one query has read: pinned for its duration, whatever the shared cache evicts meanwhile. It
+ * holds the cache's frames themselves (no copy for a warm query's ~10,000 pages): a frame the cache
+ * drops stays whole here, and a page read into it after goes to the cache's new frame and this one.
+ */
 class Pages {
-  private readonly map = new Map<number, DataView>();
+  private readonly frames = new Map<number, Frame>();
   constructor(private readonly s: Summaries) {}
 
   /** Makes the bytes of `[start, end)` ranges readable. */
   async need(ranges: number[]): Promise<void> {
     this.lastPage = -1;
-    // The pages named, in order (queries ask in ascending order, mostly: sorted only when not),
-    // each once: a Set of a wide zoom's ~17,000 pages cost more than the rest of the bookkeeping.
-    let count = 0;
-    for (let i = 0; i < ranges.length; i += 2)
-      if (ranges[i + 1] > ranges[i]) count += ((ranges[i + 1] - 1) >>> PAGE_SHIFT) - (ranges[i] >>> PAGE_SHIFT) + 1;
-    const named = new Float64Array(count);
-    let sorted = true;
-    count = 0;
-    for (let i = 0; i < ranges.length; i += 2) {
-      if (ranges[i + 1] <= ranges[i]) continue;
-      const last = (ranges[i + 1] - 1) >>> PAGE_SHIFT;
-      for (let p = ranges[i] >>> PAGE_SHIFT; p <= last; p++) {
-        if (count > 0 && p < named[count - 1]) sorted = false;
-        named[count++] = p;
-      }
-    }
-    if (!sorted) named.sort();
+    this.lastFrame = -1;
+    // Each page named is found here or in the shared cache, or else missing. Only the missing ones
+    // are sorted (into reads): a warm whole-run query names ~10,000 pages out of order.
     const missing: number[] = [];
     const key = this.s.id * 2 ** 32;
-    for (let i = 0; i < count; i++) {
-      const p = named[i];
-      if ((i > 0 && p === named[i - 1]) || this.map.has(p)) continue;
-      const cached = this.s.cache.get(key + p);
-      if (cached) this.map.set(p, cached);
-      else missing.push(p);
+    let sorted = true;
+    let f = -1;
+    let pinned: Frame | undefined;
+    let cached: Frame | undefined;
+    for (let i = 0; i < ranges.length; i += 2) {
+      if (ranges[i + 1] <= ranges[i]) continue;
+      const last = Math.floor((ranges[i + 1] - 1) / PAGE);
+      for (let p = Math.floor(ranges[i] / PAGE); p <= last; p++) {
+        const index = p % FRAME_PAGES;
+        if (p - index !== f * FRAME_PAGES) {
+          f = (p - index) / FRAME_PAGES;
+          pinned = this.frames.get(f);
+          cached = this.s.cache.frame(key + f);
+          if (!pinned && cached) this.frames.set(f, (pinned = cached));
+        }
+        if (pinned?.[index]) continue;
+        const page = cached?.[index];
+        if (page) pinned![index] = page;
+        else {
+          if (missing.length > 0 && p <= missing[missing.length - 1]) {
+            if (p === missing[missing.length - 1]) continue;
+            sorted = false;
+          }
+          missing.push(p);
+        }
+      }
+    }
+    if (!sorted) {
+      missing.sort((x, y) => x - y);
+      let kept = 0;
+      for (let i = 0; i < missing.length; i++)
+        if (i === 0 || missing[i] !== missing[kept - 1]) missing[kept++] = missing[i];
+      missing.length = kept;
     }
     // Each read: [first, end) pages and the missing ones among them (a gap up to MAX_GAP_PAGES is read too).
     const runs: Run[] = [];
@@ -232,8 +271,12 @@ class Pages {
         if (!whole) copy.set(bytes.subarray(at, Math.min(at + (j - k) * PAGE, bytes.byteLength)), k * PAGE);
         for (; k < j; k++) {
           const page = new DataView(copy.buffer, k * PAGE, PAGE);
-          this.map.set(pages[k], page);
-          this.s.cache.set(key + pages[k], page);
+          const index = pages[k] % FRAME_PAGES;
+          const f = (pages[k] - index) / FRAME_PAGES;
+          const held = this.s.cache.put(key + f, index, page);
+          const pinned = this.frames.get(f);
+          if (!pinned) this.frames.set(f, held);
+          else pinned[index] = page;
         }
       }
     };
@@ -297,16 +340,44 @@ class Pages {
     await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, runs.length) }, worker));
   }
 
-  // The page of the last access: a query reads a block's values in turn, mostly from one page.
+  // The page and frame of the last access: a query reads a block's values in turn, mostly from one page.
   private lastPage = -1;
   private lastView: DataView | undefined;
+  private lastFrame = -1;
+  private lastFrameView: Frame = [];
   private view(off: number): DataView {
-    const p = off >>> PAGE_SHIFT;
+    // Not `>>> PAGE_SHIFT`: offsets past 4 GiB (a container of a long multi-threaded run) would wrap.
+    const p = Math.floor(off / PAGE);
     if (p !== this.lastPage) {
-      this.lastView = this.map.get(p)!;
+      const index = p % FRAME_PAGES;
+      const f = (p - index) / FRAME_PAGES;
+      if (f !== this.lastFrame) {
+        this.lastFrameView = this.frames.get(f) ?? [];
+        this.lastFrame = f;
+      }
+      this.lastView = this.lastFrameView[index];
       this.lastPage = p;
     }
     return this.lastView!;
+  }
+  /** Set by `run`: the page holding the element asked for, and the element's byte offset in it. */
+  runView!: DataView;
+  runAt = 0;
+  /**
+   * Element i of a section and how many of `[i, end)` follow it in the same page (and block, when
+   * interleaved), which `runView` and `runAt` then locate: a loop over many elements finds a page
+   * once per page instead of once per element (a zoom's raw samples cost 35 ns each, a third of it).
+   */
+  run(section: Section, i: number, end: number): number {
+    const size = ELEMENT_BYTES[section.type];
+    const stride = section.stride;
+    const off = stride === undefined ? section.offset + i * size : elementOffset(section, i);
+    this.runView = this.view(off);
+    const at = off & (PAGE - 1);
+    this.runAt = at;
+    let n = Math.min(end - i, (PAGE - at) / size);
+    if (stride !== undefined) n = Math.min(n, MEMORY_BLOCK - (i & (MEMORY_BLOCK - 1)));
+    return n;
   }
   f64(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 8 : elementOffset(section, i);
@@ -467,7 +538,6 @@ export class Summaries {
     const ranges: number[] = [];
     const levels = s.levels.length;
     const w = memoryNodeWidth(this.toc.version);
-    const withM2 = w === 4;
     const visitNodes = (level: number, a: number, b: number) => {
       if (b > a) span(ranges, s.levels[level], w * a, w * b);
     };
@@ -476,44 +546,20 @@ export class Summaries {
       const hi = positions[i + 1];
       if (hi > lo) walkMemory(lo, hi, levels, visitNodes);
     }
+    let named = -1;
     for (const p of positions) {
       const block = Math.min(p, n - 1) >>> MEMORY_BLOCK_SHIFT;
-      if (n > 0) span(ranges, s.value, block * MEMORY_BLOCK, Math.min(n, (block + 1) * MEMORY_BLOCK));
+      if (n > 0 && block !== named)
+        span(ranges, s.value, block * MEMORY_BLOCK, Math.min(n, (block + 1) * MEMORY_BLOCK));
+      named = block;
       // The end of a bin is in the block before a block-aligned position.
       if (n > 0 && p > 0 && (p & (MEMORY_BLOCK - 1)) === 0) span(ranges, s.value, p - MEMORY_BLOCK, p);
     }
     await pages.need(ranges);
     // Pieces in `rangeStats`' order (query.ts), each piece's M2 merged in as it does.
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    let m2 = 0;
-    let count = 0;
-    const addRaw = (lo: number, hi: number) => {
-      for (let k = lo; k < hi; k++) {
-        const v = pages.f64(s.value, k);
-        m2 = mergeM2(count, sum, m2, 1, v, 0);
-        count++;
-        sum += v;
-        min = Math.min(v, min);
-        max = Math.max(v, max);
-      }
-    };
-    const addNodes = (level: number, a: number, b: number) => {
-      const l = s.levels[level];
-      const width = MEMORY_BLOCK * MEMORY_FANOUT ** level;
-      for (let i = a; i < b; i++) {
-        const x = pages.f64(l, w * i);
-        if (withM2) {
-          const c = Math.min(width, n - i * width);
-          m2 = mergeM2(count, sum, m2, c, x, pages.f64(l, w * i + 3));
-          count += c;
-        }
-        sum += x;
-        min = Math.min(pages.f64(l, w * i + 1), min);
-        max = Math.max(pages.f64(l, w * i + 2), max);
-      }
-    };
+    const stats = new BinStats(pages, s.value, n, w);
+    const addRaw = (lo: number, hi: number) => stats.raw(lo, hi);
+    const addNodes = (level: number, a: number, b: number) => stats.nodes(s.levels[level], level, a, b);
     for (let i = 0; i < result.bins; i++) {
       const lo = positions[i];
       const hi = positions[i + 1];
@@ -524,16 +570,12 @@ export class Summaries {
         result.mean[i] = result.min[i] = result.max[i] = result.sd[i] = Number.NaN;
         continue;
       }
-      sum = 0;
-      min = Infinity;
-      max = -Infinity;
-      m2 = 0;
-      count = 0;
+      stats.reset();
       walkMemory(lo, hi, levels, addNodes, addRaw);
-      result.mean[i] = sum / (hi - lo);
-      result.min[i] = min;
-      result.max[i] = max;
-      result.sd[i] = withM2 ? Math.sqrt(m2 / (hi - lo)) : Number.NaN;
+      result.mean[i] = stats.sum / (hi - lo);
+      result.min[i] = stats.min;
+      result.max[i] = stats.max;
+      result.sd[i] = w === 4 ? Math.sqrt(stats.m2 / (hi - lo)) : Number.NaN;
     }
     return result;
   }
@@ -552,9 +594,11 @@ export class Summaries {
     // Step 1: the coarse entry before each edge narrows it to COARSE_BLOCKS block times.
     const chunk = new Int32Array(edges.length);
     const ranges: number[] = [];
+    // Edges ascend: each search starts where the one before ended, and edges in the same chunk
+    // (or block, below) name its bytes once: a zoom on 1/500 of a ×64 run named each page ten times.
     for (let i = 0; i < edges.length; i++) {
-      chunk[i] = lowerBound(coarse, edges[i], 0, coarse.length) - 1;
-      if (chunk[i] >= 0)
+      chunk[i] = lowerBound(coarse, edges[i], i > 0 ? Math.max(0, chunk[i - 1]) : 0, coarse.length) - 1;
+      if (chunk[i] >= 0 && (i === 0 || chunk[i] !== chunk[i - 1]))
         span(ranges, s.blockTime, chunk[i] * COARSE_BLOCKS, Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS));
     }
     await pages.need(ranges);
@@ -565,12 +609,18 @@ export class Summaries {
       if (chunk[i] < 0) continue;
       let lo = chunk[i] * COARSE_BLOCKS + 1;
       let hi = Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS);
+      // The block before's start time is below this edge too; most often this edge is in it.
+      if (i > 0 && chunk[i - 1] === chunk[i]) {
+        lo = block[i - 1] + 1;
+        if (lo < hi && pages.f64(s.blockTime, lo) >= edges[i]) hi = lo;
+      }
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (pages.f64(s.blockTime, mid) < edges[i]) lo = mid + 1;
         else hi = mid;
       }
       block[i] = lo - 1;
+      if (i > 0 && block[i] === block[i - 1]) continue;
       span(ranges, s.time, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
       span(ranges, s.value, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 2) * MEMORY_BLOCK));
     }
@@ -579,11 +629,23 @@ export class Summaries {
       if (block[i] < 0) continue;
       let lo = block[i] * MEMORY_BLOCK;
       let hi = Math.min(n, lo + MEMORY_BLOCK);
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (pages.f64(s.time, mid) < edges[i]) lo = mid + 1;
-        else hi = mid;
-      }
+      // Edges close together share a block: the search starts at the edge before's position.
+      if (i > 0 && block[i - 1] === block[i]) lo = out[i - 1];
+      if (lo < hi && pages.run(s.time, lo, hi) === hi - lo) {
+        // The block's times in one page (always, when interleaved): searched in place.
+        const view = pages.runView;
+        const base = pages.runAt - lo * 8;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (view.getFloat64(base + mid * 8, true) < edges[i]) lo = mid + 1;
+          else hi = mid;
+        }
+      } else
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (pages.f64(s.time, mid) < edges[i]) lo = mid + 1;
+          else hi = mid;
+        }
       out[i] = lo;
     }
     return out;
@@ -790,6 +852,88 @@ export class Summaries {
       }
     }
     return finishAnalysis(stacks, canonical, counts, growthBy, seen, distinct, agg.samples, totalGrowth, topK, rankBy);
+  }
+}
+
+/**
+ * One memory bin's count, sum, min, max and M2, its pieces merged in `rangeStats`' order (query.ts),
+ * each piece's M2 as it merges it. The loops keep them in locals: as variables of a closure that
+ * changes them they lived in a heap context, and a whole-run query on a ×64 container spent 80 ns
+ * per pyramid node there.
+ */
+class BinStats {
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  m2 = 0;
+  private readonly withM2: boolean;
+  constructor(
+    private readonly pages: Pages,
+    private readonly value: Section,
+    /** Samples in the series. */
+    private readonly n: number,
+    /** Values per pyramid node (`memoryNodeWidth`). */
+    private readonly w: number,
+  ) {
+    this.withM2 = w === 4;
+  }
+  reset(): void {
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+    this.m2 = 0;
+  }
+  /** The readings of positions [lo, hi). */
+  raw(lo: number, hi: number): void {
+    const pages = this.pages;
+    let { count, sum, min, max, m2 } = this;
+    for (let k = lo; k < hi; ) {
+      const stop = k + pages.run(this.value, k, hi);
+      const view = pages.runView;
+      for (let at = pages.runAt; k < stop; k++, at += 8) {
+        const v = view.getFloat64(at, true);
+        m2 = mergeM2(count, sum, m2, 1, v, 0);
+        count++;
+        sum += v;
+        min = Math.min(v, min);
+        max = Math.max(v, max);
+      }
+    }
+    this.count = count;
+    this.sum = sum;
+    this.min = min;
+    this.max = max;
+    this.m2 = m2;
+  }
+  /** Nodes [a, b) of pyramid `level`, stored in `section`. */
+  nodes(section: Section, level: number, a: number, b: number): void {
+    const { pages, w, n, withM2 } = this;
+    const width = MEMORY_BLOCK * MEMORY_FANOUT ** level;
+    let { count, sum, min, max, m2 } = this;
+    for (let i = a; i < b; ) {
+      // The nodes wholly in this page are read in place; a node across two pages value by value.
+      const whole = Math.floor(pages.run(section, w * i, w * b) / w);
+      const view = pages.runView;
+      for (let at = pages.runAt, stop = i + Math.max(1, whole); i < stop; i++, at += 8 * w) {
+        const split = whole === 0;
+        const x = split ? pages.f64(section, w * i) : view.getFloat64(at, true);
+        if (withM2) {
+          const c = Math.min(width, n - i * width);
+          m2 = mergeM2(count, sum, m2, c, x, split ? pages.f64(section, w * i + 3) : view.getFloat64(at + 24, true));
+          count += c;
+        }
+        sum += x;
+        min = Math.min(split ? pages.f64(section, w * i + 1) : view.getFloat64(at + 8, true), min);
+        max = Math.max(split ? pages.f64(section, w * i + 2) : view.getFloat64(at + 16, true), max);
+      }
+    }
+    this.count = count;
+    this.sum = sum;
+    this.min = min;
+    this.max = max;
+    this.m2 = m2;
   }
 }
 
