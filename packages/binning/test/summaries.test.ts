@@ -428,6 +428,95 @@ describe('summaries container against brute force', () => {
   });
 });
 
+/**
+ * The container `bytes` as if it started `shift` bytes later in its file: the same header and
+ * sections, the table of contents moved along, zeros between. Byte offsets past 4 GiB, which a long
+ * multi-threaded run's container reaches, without writing 4 GiB.
+ */
+function shiftedSource(bytes: Uint8Array, shift: number, many: boolean) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tocAt = view.getFloat64(16, true);
+  const toc = JSON.parse(new TextDecoder().decode(bytes.subarray(tocAt)));
+  const move = (x: unknown): void => {
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (typeof o.offset === 'number' && typeof o.length === 'number' && typeof o.type === 'string') o.offset += shift;
+    else for (const v of Object.values(o)) move(v);
+  };
+  move({ ...toc, json: null, meta: null });
+  const tocBytes = new TextEncoder().encode(JSON.stringify(toc));
+  const head = bytes.slice(0, 32);
+  const headView = new DataView(head.buffer);
+  headView.setUint32(12, tocBytes.byteLength, true);
+  headView.setFloat64(16, tocAt + shift, true);
+  // [0, 32) the header, [32, 32 + shift) zeros, then the sections, then the moved table.
+  const pieces: [number, Uint8Array][] = [
+    [0, head],
+    [32 + shift, bytes.subarray(32, tocAt)],
+    [tocAt + shift, tocBytes],
+  ];
+  const size = tocAt + shift + tocBytes.byteLength;
+  const read = async (offset: number, length: number) => {
+    if (offset + length > size) throw new RangeError('read past the end');
+    const out = new Uint8Array(length);
+    for (const [at, piece] of pieces) {
+      const from = Math.max(offset, at);
+      const to = Math.min(offset + length, at + piece.byteLength);
+      if (from < to) out.set(piece.subarray(from - at, to - at), from - offset);
+    }
+    return out;
+  };
+  const readMany = async (ranges: readonly number[]) => {
+    const parts = await Promise.all(ranges.flatMap((x, i) => (i % 2 ? [] : [read(x, ranges[i + 1])])));
+    return Buffer.concat(parts);
+  };
+  return many ? { size, read, readMany } : { size, read };
+}
+
+describe('a container past 4 GiB', () => {
+  it('gives the same bins and aggregates with its sections at offsets above 2^32', async () => {
+    const n = 50_000;
+    const time = new Float64Array(n);
+    const memory = new Float64Array(n);
+    const stack = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      time[i] = i * 2 + (i % 5 === 0 ? 1 : 0);
+      memory[i] = (i * 7919) % 100_003;
+      stack[i] = i % 3;
+    }
+    const doc: Doc = {
+      stacks: { parent: Int32Array.of(-1, 0, 0), frame: Uint32Array.of(0, 1, 2) },
+      threads: 1,
+      time,
+      stack,
+      thread: new Uint32Array(n),
+      memory,
+      heap: null,
+      weight: null,
+    };
+    const bytes = build(doc, 64, 4);
+    for (const many of [false, true]) {
+      // 2^32 plus a bit: a section's bytes and their pages straddle no 4 GiB boundary by luck.
+      const sum = await openSummaries(shiftedSource(bytes, 2 ** 32 + 4096 * 3, many), {
+        cache: new PageCache(64 * 1024),
+      });
+      for (const [from, to, bins] of [
+        [0, 2 * n, 1500],
+        [1_001, 1_901, 300],
+        [77_777, 77_999, 50],
+      ]) {
+        const label = `readMany=${many} [${from}, ${to})`;
+        expectSameBins(
+          await sum.memoryBins(undefined, from, to, bins),
+          referenceBins(doc, memory, undefined, { from, to, bins }),
+          label,
+        );
+        await checkRange(doc, sum, undefined, from, to, label);
+      }
+    }
+  });
+});
+
 describe('summaries of real vmprof files', () => {
   for (const name of ['memory_spiky', 'threads_memory_realtime_misaligned', 'big_memory', 'lines']) {
     it(`${name}: bins and range aggregations at block edges equal brute force`, async () => {
