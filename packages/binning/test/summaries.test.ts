@@ -178,7 +178,7 @@ const intoSource = (bytes: Uint8Array) => ({
  * after another. Counts the calls and the ranges, and refuses a range past the end (as the store does).
  */
 const manySource = (bytes: Uint8Array) => {
-  const counts = { calls: 0, ranges: 0, biggestBatch: 0 };
+  const counts = { calls: 0, ranges: 0, biggestBatch: 0, released: 0 };
   return {
     counts,
     size: bytes.byteLength,
@@ -196,6 +196,11 @@ const manySource = (bytes: Uint8Array) => {
       for (let i = 0, at = 0; i < ranges.length; at += ranges[i + 1], i += 2)
         out.set(bytes.subarray(ranges[i], ranges[i] + ranges[i + 1]), at);
       return out;
+    },
+    // As the store's pool would reuse them: scribbled over, so a reader that kept a view shows.
+    release: (given: Uint8Array) => {
+      counts.released++;
+      given.fill(0xa5);
     },
   };
 };
@@ -389,6 +394,8 @@ describe('summaries container against brute force', () => {
       expect(source.counts.calls - before).toBeGreaterThanOrEqual(2);
     }
     expect(source.counts.biggestBatch).toBe(256);
+    // Every batch handed back once its pages were copied out.
+    expect(source.counts.released).toBe(source.counts.calls);
   });
 
   it('single sample, empty range, one thread only, range ending on the last sample', async () => {

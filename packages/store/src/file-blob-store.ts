@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { BlobStore, SummaryParts, SummaryReader } from './types';
 import { assertProfileId, isProfileId } from './ids';
 import { TEMP_PREFIX, fsyncDirectory, writeFileAtomic } from './atomic-file';
-import { readRanges, startRangeReader } from './range-reader';
+import { readRanges, releaseRanges, startRangeReader } from './range-reader';
 
 const SUFFIX = '.msgpack.gz';
 const SUMMARY_SUFFIX = '.summary';
@@ -140,6 +140,7 @@ export class FileBlobStore implements BlobStore {
       read: (offset: number, length: number) => readInto(new Uint8Array(length), offset, length),
       readInto,
       readMany,
+      release: releaseRanges,
       close: async () => {
         await Promise.allSettled(inFlight);
         await handle.close();

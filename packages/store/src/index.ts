@@ -3,7 +3,7 @@ export * from './types';
 export { newProfileId, isProfileId, assertProfileId, InvalidIdError, PROFILE_ID_PATTERN } from './ids';
 export { writeFileAtomic, fsyncDirectory, tempPathFor, TEMP_PREFIX } from './atomic-file';
 export { FileBlobStore } from './file-blob-store';
-export { readRanges } from './range-reader';
+export { readRanges, releaseRanges } from './range-reader';
 export {
   SqliteProfileIndex,
   searchTextOf,

@@ -179,6 +179,8 @@ export interface SummaryReader {
   readInto?(into: Uint8Array, offset: number, length: number): Promise<Uint8Array>;
   /** Many ranges (offset, length pairs) in one hop, returned one after another in one buffer (local files). */
   readMany?(ranges: readonly number[]): Promise<Uint8Array>;
+  /** Takes back bytes `readMany` returned, for a later batch to reuse: the caller reads them no more. */
+  release?(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 

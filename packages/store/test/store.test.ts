@@ -519,6 +519,16 @@ describe('summary blobs', () => {
     // Several batches at once (they spread over the reader threads), each whole and in order.
     const batches = await Promise.all([1, 2, 3, 4, 5, 6].map(() => reader.readMany!(ranges)));
     for (const bytes of batches) expect(Buffer.from(bytes).equals(expected)).toBe(true);
+    // Batches handed back (`release`) and reused by smaller ones: each still exactly its own bytes.
+    expect(reader.release).toBeTypeOf('function');
+    for (const bytes of batches) reader.release!(bytes);
+    for (const n of [2000, 7, 1]) {
+      const some = ranges.slice(0, 2 * n);
+      const bytes = await reader.readMany!(some);
+      expect(Buffer.from(bytes).equals(expected.subarray(0, bytes.byteLength))).toBe(true);
+      expect(bytes.byteLength).toBe(some.reduce((sum, x, i) => (i % 2 ? sum + x : sum), 0));
+      reader.release!(bytes);
+    }
     await expect(reader.readMany!([999_999, 2])).rejects.toThrow(/read past its end \(1000001 > 1000000\)/);
     await expect(reader.readMany!([-1, 2])).rejects.toThrow(/bad range -1\+2/);
     // Closed while a batch is out: the batch still gets its bytes, the descriptor is closed after it.

@@ -39,6 +39,11 @@ export interface SummarySource {
    * round trip for all of them costs what one read did.
    */
   readMany?(ranges: readonly number[]): Promise<Uint8Array>;
+  /**
+   * Takes back bytes `readMany` returned once the pages wanted are copied out, so a later batch
+   * reuses their buffer (allocating a 4 MiB batch took ~0.8 ms).
+   */
+  release?(bytes: Uint8Array): void;
 }
 
 /** A buffer as a source. */
@@ -306,6 +311,7 @@ class Pages {
             keep(run, all.subarray(at, at + length), new Uint8Array(run.pages.length * PAGE), false);
             at += length;
           }
+          source.release?.(all);
         }
       };
       await Promise.all(Array.from({ length: Math.min(BATCHES_IN_FLIGHT, batches.length) }, reader));
