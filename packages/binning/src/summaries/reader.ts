@@ -108,8 +108,26 @@ export class PageCache {
   constructor(readonly maxBytes = 16 * 1024 * 1024) {}
   /** The pages held of frame `key`. */
   frame(key: number): Frame | undefined {
-    return this.entry(key)?.frame;
+    const held = this.entry(key);
+    this.rotate();
+    return held?.frame;
   }
+  /** Keeps `page` as page `index` of frame `key`; returns the frame's pages held. */
+  put(key: number, index: number, page: DataView): Frame {
+    let held = this.entry(key);
+    if (!held) {
+      held = { frame: [], bytes: 0 };
+      this.young.set(key, held);
+    }
+    if (!held.frame[index]) {
+      held.frame[index] = page;
+      held.bytes += page.byteLength;
+      this.youngBytes += page.byteLength;
+    }
+    this.rotate();
+    return held.frame;
+  }
+  /** Frame `key`'s entry, moved to the young generation when it was in the old one. */
   private entry(key: number): { frame: Frame; bytes: number } | undefined {
     const held = this.young.get(key);
     if (held) return held;
@@ -119,25 +137,8 @@ export class PageCache {
       this.oldBytes -= aged.bytes;
       this.young.set(key, aged);
       this.youngBytes += aged.bytes;
-      this.rotate();
     }
     return aged;
-  }
-  /** Keeps `page` as page `index` of frame `key`; returns the frame's pages held. */
-  put(key: number, index: number, page: DataView): Frame {
-    let held = this.entry(key);
-    if (!held) {
-      held = { frame: [], bytes: 0 };
-      this.young.set(key, held);
-    } else if (held.frame[index]) return held.frame;
-    held.frame[index] = page;
-    held.bytes += page.byteLength;
-    // The frame is young unless `entry` just rotated it into the old generation.
-    if (this.young.get(key) === held) this.youngBytes += page.byteLength;
-    else this.oldBytes += page.byteLength;
-    const frame = held.frame;
-    this.rotate();
-    return frame;
   }
   private rotate(): void {
     if (this.youngBytes < this.maxBytes / 2) return;
