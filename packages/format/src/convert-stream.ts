@@ -15,7 +15,7 @@ import type { SampleChunk, SampleSink } from './builder';
 import { encodeDocumentStreamed, planSampleColumn, type SampleColumnName } from './codec';
 import type { ColumnChunks, ColumnPlan } from './column-codec';
 import { DETECT_HEAD_BYTES, detectFormat } from './detect';
-import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, gzipLevel, readProfileFile } from './node';
+import { fileChunks, type GunzipState, gunzipChunks, gzipDocument, GZIP_LEVEL, readProfileFile } from './node';
 import { SampleChunkCheck } from './integrity';
 import type { SampleGroups, StreamedSamples } from './sample-groups';
 import type { ProfileDocument } from './schema';
@@ -306,7 +306,7 @@ export async function convertProfileFile(
     await pipeline(
       Readable.from(pieces, { objectMode: false, highWaterMark: 1 }),
       // The level gzipDocument takes: the same bytes, whatever the chunking of the input.
-      createGzip({ level: gzipLevel(msgpack.bytes), chunkSize: 1 << 16 }),
+      createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }),
       async function* count(source: AsyncIterable<Buffer>) {
         for await (const c of source) {
           written += c.length;
