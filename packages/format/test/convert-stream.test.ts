@@ -1,7 +1,7 @@
 // The streaming converter writes, byte for byte, what the in-memory one writes: on every vmprof
 // fixture (small chunks, so every fixture crosses chunk boundaries) and on a profile four times
 // longer than big_memory.prof, with the column files left in a folder the test checks is emptied.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,18 @@ describe('convertProfileFile', () => {
     const doc = await gunzipDocument(got as Buffer);
     expect(doc.samples.length).toBe(made.samples);
     expect(doc.samples.memory).not.toBeNull();
+  });
+
+  it('a bad file longer than one read: its error, the read already in flight let end, no column left behind', async () => {
+    // A vmprof static header, then 9 MiB of no known record: the reader throws on the first 4 MiB
+    // while the second is being read.
+    const junk = join(work, 'junk.prof');
+    const bytes = new Uint8Array(9 << 20).fill(0xee);
+    bytes.set(readFileSync(join(fixturesRoot, 'vmprof-fresh/big_memory.prof')).subarray(0, 40));
+    writeFileSync(junk, bytes);
+    const got = await streamed(junk, 1000);
+    expect(got).toBeInstanceOf(Error);
+    expect((got as Error).message).toMatch(/unknown record marker 0xee/);
   });
 
   it('reports the streamed samples: counts by stack and thread, first and last time, peak memory', async () => {
