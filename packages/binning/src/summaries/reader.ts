@@ -541,26 +541,21 @@ export class Summaries {
     const n = s.length;
     const pages = new Pages(this);
     const positions = await this.positions(s, edges, pages);
-    // Raw samples at both ends of a bin lie in its edges' blocks; the nodes between, per level.
+    // The raw readings and the nodes each bin reads, exactly: its edges' blocks of readings came with
+    // their times (interleaved), so at most the nodes are left to read.
     const ranges: number[] = [];
     const levels = s.levels.length;
     const w = memoryNodeWidth(this.toc.version);
     const visitNodes = (level: number, a: number, b: number) => {
       if (b > a) span(ranges, s.levels[level], w * a, w * b);
     };
+    const visitRaw = (lo: number, hi: number) => {
+      if (hi > lo) span(ranges, s.value, lo, hi);
+    };
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = positions[i];
       const hi = positions[i + 1];
-      if (hi > lo) walkMemory(lo, hi, levels, visitNodes);
-    }
-    let named = -1;
-    for (const p of positions) {
-      const block = Math.min(p, n - 1) >>> MEMORY_BLOCK_SHIFT;
-      if (n > 0 && block !== named)
-        span(ranges, s.value, block * MEMORY_BLOCK, Math.min(n, (block + 1) * MEMORY_BLOCK));
-      named = block;
-      // The end of a bin is in the block before a block-aligned position.
-      if (n > 0 && p > 0 && (p & (MEMORY_BLOCK - 1)) === 0) span(ranges, s.value, p - MEMORY_BLOCK, p);
+      if (hi > lo) walkMemory(lo, hi, levels, visitNodes, visitRaw);
     }
     await pages.need(ranges);
     // Pieces in `rangeStats`' order (query.ts), each piece's M2 merged in as it does.
@@ -589,8 +584,10 @@ export class Summaries {
 
   /**
    * Series position of each edge: the first sample whose time is >= it. The readings of each
-   * edge's block (and of the next, where the position may fall) are read with its times, into
-   * `pages`: in one read when they are interleaved (version 2), else beside it, not after it.
+   * edge's block are read with its times, into `pages`: in the same page when they are interleaved
+   * (version 2), else beside it, not after it. Not the next block's: a position at its start needs
+   * none of it for a bin of more than a block, and the next edge's own block holds it for a narrower
+   * bin (with it, a zoom on 1/10 of a ×64 run read two pages of readings per edge instead of one).
    */
   private async positions(s: SeriesToc, edges: Float64Array, pages: Pages): Promise<Int32Array> {
     const n = s.length;
@@ -629,7 +626,7 @@ export class Summaries {
       block[i] = lo - 1;
       if (i > 0 && block[i] === block[i - 1]) continue;
       span(ranges, s.time, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
-      span(ranges, s.value, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 2) * MEMORY_BLOCK));
+      span(ranges, s.value, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
     }
     await pages.need(ranges);
     for (let i = 0; i < edges.length; i++) {
