@@ -43,6 +43,8 @@ export interface SummariesCacheOptions {
  * seconds of the event loop): only profiles up to this many samples (about 50 MB decoded) fall back to it.
  */
 export const DEFAULT_FALLBACK_MAX_SAMPLES = 2_000_000;
+/** Characters of serialized memory answers kept, all profiles together (a 1,500-bin answer: ~230,000). */
+const ANSWER_CACHE_CHARS = 8 * 1024 * 1024;
 /** A failed build is tried again by the first query this long after it failed. */
 const RETRY_BUILD_MS = 60_000;
 
@@ -63,6 +65,17 @@ export class SummariesCache {
   private built = 0;
   private rebuilt = 0;
   private failed = 0;
+  /**
+   * Memory answers already serialized, by container and query (`answerKey`): the whole run is what
+   * every visit of a profile asks first, and a zoom reset asks it again. A stored profile never
+   * changes, and a rebuilt or reopened container is another instance, so an answer is never stale.
+   */
+  private readonly answers = new LRUCache<string, string>({
+    maxSize: ANSWER_CACHE_CHARS,
+    sizeCalculation: (json) => Math.max(1, json.length),
+  });
+  private answerHits = 0;
+  private answerMisses = 0;
 
   constructor(
     private readonly store: ProfileStore,
@@ -223,6 +236,23 @@ export class SummariesCache {
     return this.options.scratchDir;
   }
 
+  /** The key of a query on `summaries`: its parameters as the route parsed them. */
+  answerKey(summaries: Summaries, query: object): string {
+    return `${summaries.id} ${JSON.stringify(query)}`;
+  }
+
+  /** The serialized answer kept for `key`, if any. */
+  answer(key: string): string | undefined {
+    const json = this.answers.get(key);
+    if (json === undefined) this.answerMisses++;
+    else this.answerHits++;
+    return json;
+  }
+
+  keepAnswer(key: string, json: string): void {
+    this.answers.set(key, json);
+  }
+
   forget(id: string): void {
     this.lru.delete(id);
     this.gaveUp.delete(id);
@@ -247,6 +277,7 @@ export class SummariesCache {
       rebuilt: this.rebuilt,
       failed: this.failed,
       pageCacheBytes: this.pages.bytes,
+      answers: { hits: this.answerHits, misses: this.answerMisses, chars: this.answers.calculatedSize },
     };
   }
 }

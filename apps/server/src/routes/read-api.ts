@@ -153,12 +153,21 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
   app.get(
     '/api/profiles/:id/memory',
     { schema: { params: IdParams, querystring: MemoryQuery, response: responses(MemoryResponse) } },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       const { query } = request;
       await ensureLive(id);
       const summaries = await ctx.summaries.get(id);
-      if (summaries) return memoryFromSummaries(summaries, query);
+      if (summaries) {
+        // Kept serialized: a repeated query (the whole run, at every visit) costs a lookup.
+        const key = ctx.summaries.answerKey(summaries, query);
+        let json = ctx.summaries.answer(key);
+        if (json === undefined) {
+          json = reply.serialize(await memoryFromSummaries(summaries, query)) as string;
+          ctx.summaries.keepAnswer(key, json);
+        }
+        return reply.type('application/json; charset=utf-8').send(json);
+      }
       const decoded = await ctx.cache.get(id);
       const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
       const { from, to } = windowOf(query, decoded.doc);
