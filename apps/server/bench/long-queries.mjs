@@ -1,17 +1,21 @@
 // The read queries a viewer of a long profile makes, timed against a running server: the first
 // /memory after a (re)start with the server's RSS around it, then warm and zoomed /memory, /stacks of
 // one bin, and the CPU views (/cpu/tree: flame graph and call tree; /cpu/functions: function table)
-// of the whole run and of random ranges. Used by first-memory.mjs and by the whole long-profile
+// of the whole run and of random ranges. /memory is asked as the memory view asks it (`snap=1`: inner
+// edges at block starts when bins are wide). Used by first-memory.mjs and by the whole long-profile
 // bench (bench/long.mjs at the root). Seeded: every run asks the same ranges.
 import { readFileSync } from 'node:fs';
 import { json, latency, rng, timed } from './lib.mjs';
 
 export const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
+/** As the memory view asks its bins. */
+const MEMORY = 'memory?bins=1500&snap=1';
+
 /** The first /memory (1,500 bins) of a fresh server: ms, and its RSS in MB before and after. */
 export async function firstMemory(server, id) {
   const before = rssMb(server.proc.pid);
-  const r = await timed(`${server.url}/api/profiles/${id}/memory?bins=1500`);
+  const r = await timed(`${server.url}/api/profiles/${id}/${MEMORY}`);
   if (r.status !== 200) throw new Error(`/memory: ${r.status} ${r.body}`);
   return { ms: r.ms, rssBeforeMb: before, rssAfterMb: rssMb(server.proc.pid) };
 }
@@ -30,11 +34,11 @@ function randomRange(random, end) {
  */
 export async function longQueries(url, id, { runs = 30, wholeRuns = 5, ranges = 10 } = {}) {
   const base = `${url}/api/profiles/${id}`;
-  const end = (await json(`${base}/memory?bins=1500`)).to;
+  const end = (await json(`${base}/${MEMORY}`)).to;
   const out = {};
   let random = rng(11);
-  out.memoryWhole = await latency(runs, () => `${base}/memory?bins=1500`);
-  out.memoryZoomed = await latency(runs, () => `${base}/memory?bins=1500&${randomRange(random, end)}`);
+  out.memoryWhole = await latency(runs, () => `${base}/${MEMORY}`);
+  out.memoryZoomed = await latency(runs, () => `${base}/${MEMORY}&${randomRange(random, end)}`);
   out.stacksBin = await latency(runs, () => {
     const from = random() * end;
     return `${base}/stacks?from=${from}&to=${from + end / 1500}`;

@@ -49,6 +49,28 @@ describe('memory answers kept serialized', () => {
     expect(after.chars).toBeGreaterThan(firstBody.length);
   });
 
+  it('snap=1: inner edges at block starts, each bin where it says, the same samples in all', async () => {
+    // memory_spiky's 28,034 samples are ~876 blocks: 20 bins of ~44 blocks move their edges.
+    const even = await json(await fetch(`${r.url}/api/profiles/${id}/memory?bins=20`));
+    const snapped = await json(await fetch(`${r.url}/api/profiles/${id}/memory?bins=20&snap=1`));
+    expect(snapped.bins).toHaveLength(20);
+    const total = (a: { count: number }[]) => a.reduce((n, b) => n + b.count, 0);
+    expect(total(snapped.bins)).toBe(total(even.bins));
+    expect(snapped.bins[0].start).toBe(even.bins[0].start);
+    expect(snapped.bins[19].end).toBe(even.bins[19].end);
+    const moved = snapped.bins.filter((b: { start: number }, i: number) => i > 0 && b.start !== even.bins[i].start);
+    expect(moved.length).toBeGreaterThan(10);
+    for (let i = 1; i < 20; i++) {
+      expect(snapped.bins[i].start).toBe(snapped.bins[i - 1].end);
+      // Forward, never past the next even edge.
+      expect(snapped.bins[i].start).toBeGreaterThanOrEqual(even.bins[i].start);
+      expect(snapped.bins[i].start).toBeLessThan(even.bins[i].end);
+    }
+    // The highest reading is in some bin either way.
+    const top = (a: { max: number | null }[]) => Math.max(...a.map((b) => b.max ?? -Infinity));
+    expect(top(snapped.bins)).toBe(top(even.bins));
+  });
+
   it('a deleted profile: 404, not the answer kept for it', async () => {
     expect((await fetch(`${r.url}/api/profiles/${id}/memory?bins=200`)).status).toBe(200);
     const del = await fetch(`${r.url}/api/profiles/${id}`, {

@@ -164,6 +164,8 @@ export const MemoryQuery = Type.Object({
   bins: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_API_BINS })),
   series: Type.Optional(Series),
   align: Type.Optional(Flag),
+  /** Inner bin edges moved to block starts when bins are wide (`BinQuery.snap` of @prof/binning). */
+  snap: Type.Optional(Flag),
 });
 
 export const MemoryBin = Type.Object({

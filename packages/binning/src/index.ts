@@ -4,7 +4,15 @@
  */
 export type { StackTree, SampleRun, SampleColumns } from './types.js';
 export { buildMemorySummary, type MemorySummary, type SummaryLevel } from './summary.js';
-export { queryBins, binRows, MAX_BINS, type BinQuery, type BinResult, type BinRow } from './query.js';
+export {
+  queryBins,
+  binRows,
+  MAX_BINS,
+  SNAP_MIN_BLOCKS,
+  type BinQuery,
+  type BinResult,
+  type BinRow,
+} from './query.js';
 export { sampleRange, wholeRun } from './search.js';
 export { threadIndices, threadSampleCounts } from './threads.js';
 export { analyzeStacks, type AnalyzeStacksOptions, type StackAnalysis, type TopStack } from './analyzeStacks.js';

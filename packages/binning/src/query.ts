@@ -14,11 +14,22 @@ export interface BinQuery {
    * (clipped to the window) and there may be `bins + 1` of them. Default false.
    */
   align?: boolean;
+  /**
+   * When the window holds SNAP_MIN_BLOCKS blocks of readings a bin or more, move each inner edge
+   * forward to the start of the next block (where that block starts before the next edge): a bin is
+   * then whole blocks, answered from the pyramid and the block times without reading the samples at
+   * its edges (a wide zoom on a 24-hour profile read ~1,500 pages far apart for them). Every reading
+   * is still in exactly one bin and `start`/`end` say where each bin lies; a bin's width varies by
+   * up to one block (1/SNAP_MIN_BLOCKS of it at most, on average). A reading whose time equals a
+   * block's first time may then be in the bin before. Default false.
+   */
+  snap?: boolean;
 }
 
 /**
  * Columnar bins tiling `[from, to)` exactly: bin i is `[start[i], end[i])`, `end[i] === start[i+1]`,
- * `start[0] === from`, `end[bins-1] === to`. A sample belongs to the bin whose interval holds its time.
+ * `start[0] === from`, `end[bins-1] === to`. A sample belongs to the bin whose interval holds its time
+ * (with `snap`, one whose time is a block's first time may be in the bin before: see `BinQuery.snap`).
  * `bins` is the query's, or one more with `align`, or fewer when the window is too narrow for float
  * arithmetic to tell that many edges apart (every bin has `start < end`).
  */
@@ -53,15 +64,52 @@ export interface BinResult {
 /** Most bins one query may ask for; a screen is a few thousand pixels wide. */
 export const MAX_BINS = 1_000_000;
 
+/** Blocks a bin must hold on average before `snap` moves its edges to block starts. */
+export const SNAP_MIN_BLOCKS = 16;
+
+/**
+ * `BinQuery.snap`'s decision for each edge: the block it moves to, or -1 where it stays (the window's
+ * two ends always stay). `firstBlock[i]` is the first block whose first time is >= edge i (`blocks`
+ * when none), `blockTime(c)` the first time of block c. Moved edges' times are set in `edges`.
+ */
+export function snapEdges(
+  edges: Float64Array,
+  firstBlock: Int32Array,
+  blocks: number,
+  blockTime: (block: number) => number,
+): Int32Array {
+  const m = edges.length - 1;
+  const snapped = new Int32Array(edges.length).fill(-1);
+  if (m < 2 || firstBlock[m] - firstBlock[0] < SNAP_MIN_BLOCKS * m) return snapped;
+  for (let i = 1; i < m; i++) {
+    const c = firstBlock[i];
+    if (c >= blocks) continue;
+    // Never past the next edge: each bin keeps start < end, and an edge in a gap between readings stays.
+    const t = blockTime(c);
+    if (t >= edges[i + 1]) continue;
+    snapped[i] = c;
+    edges[i] = t;
+  }
+  return snapped;
+}
+
 /** Bins of a window, O(bins · log n) through the summary, exact (see `BinResult`). */
 export function queryBins(summary: MemorySummary, query: BinQuery): BinResult {
   const edges = binEdges(query, 'queryBins');
+  let snapped: Int32Array | null = null;
+  if (query.snap) {
+    const { blockTime } = summary;
+    const firstBlock = new Int32Array(edges.length);
+    for (let i = 0; i < edges.length; i++)
+      firstBlock[i] = lowerBound(blockTime, edges[i], i > 0 ? firstBlock[i - 1] : 0, blockTime.length);
+    snapped = snapEdges(edges, firstBlock, blockTime.length, (c) => blockTime[c]);
+  }
   const result = emptyBins(query, edges);
   const count = result.bins;
   const stats = new Float64Array(5);
   let lo = positionOf(summary, edges[0], 0);
   for (let i = 0; i < count; i++) {
-    const hi = positionOf(summary, edges[i + 1], lo);
+    const hi = snapped && snapped[i + 1] >= 0 ? snapped[i + 1] * BLOCK : positionOf(summary, edges[i + 1], lo);
     result.firstIndex[i] = lo;
     result.endIndex[i] = hi;
     result.count[i] = hi - lo;

@@ -23,7 +23,7 @@ import {
   type Summaries,
   type SummariesSpill,
 } from '../src/index.js';
-import { expectBinsExact } from './expect.js';
+import { expectBinsExact, expectSnappedBins } from './expect.js';
 import { freshDir } from './fixtures.js';
 
 interface Doc extends SampleColumns {
@@ -101,7 +101,7 @@ function referenceBins(
   doc: Doc,
   column: Float64Array,
   thread: number | undefined,
-  query: { from: number; to: number; bins: number; align?: boolean },
+  query: { from: number; to: number; bins: number; align?: boolean; snap?: boolean },
 ): BinResult {
   const rows = thread === undefined ? null : threadIndices(doc.thread, thread);
   const n = rows ? rows.length : column.length;
@@ -137,6 +137,14 @@ function expectBrute(doc: Doc, column: Float64Array, thread: number | undefined,
   for (let k = 0; k < column.length; k++)
     if (Number.isFinite(column[k]) && (thread === undefined || doc.thread[k] === thread)) rows.push(k);
   expectBinsExact(got, doc.time, column, rows, got.from, got.to);
+}
+
+/** A `snap` answer against a pass over the same readings (`expectSnappedBins`). */
+function expectSnapped(doc: Doc, column: Float64Array, thread: number | undefined, got: BinResult): void {
+  const rows: number[] = [];
+  for (let k = 0; k < column.length; k++)
+    if (Number.isFinite(column[k]) && (thread === undefined || doc.thread[k] === thread)) rows.push(k);
+  expectSnappedBins(got, { time: doc.time, value: column, rows }, 32);
 }
 
 /** Per-stack sums of a brute-force pass, as a sorted list. */
@@ -307,7 +315,7 @@ describe('summaries container against brute force', () => {
         docArb,
         fc.integer({ min: 1, max: 9 }),
         fc.integer({ min: 2, max: 4 }),
-        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 300 }), fc.boolean()), {
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 300 }), fc.boolean(), fc.boolean()), {
           minLength: 1,
           maxLength: 4,
         }),
@@ -333,11 +341,13 @@ describe('summaries container against brute force', () => {
           expect(sum.meta).toEqual({ hello: 'world' });
           const n = doc.time.length;
           const at = (k: number) => (n === 0 ? 0 : doc.time[Math.min(n - 1, k)]);
-          for (const [a, b, bins, align] of ranges) {
+          for (const [a, b, asked, align, snap] of ranges) {
+            // Snapping needs 16 blocks a bin: a few bins over these few thousand samples.
+            const bins = snap ? 2 + (asked % 3) : asked;
             // Edges on sample times, often exactly on a CPU or memory block edge.
-            const snap = (k: number) => (k % 3 === 0 ? k - (k % cpuBlock) : k % 3 === 1 ? k - (k % 32) : k);
-            const i = snap(a % (n + 1));
-            const j = snap(b % (n + 1));
+            const onEdge = (k: number) => (k % 3 === 0 ? k - (k % cpuBlock) : k % 3 === 1 ? k - (k % 32) : k);
+            const i = onEdge(a % (n + 1));
+            const j = onEdge(b % (n + 1));
             const from = Math.min(at(i), at(j));
             const to = Math.max(at(i), at(j)) + (a % 2);
             for (const thread of [undefined, ...Array.from({ length: doc.threads }, (_, t) => t)]) {
@@ -347,10 +357,11 @@ describe('summaries container against brute force', () => {
               for (const series of ['rss', 'heap'] as const) {
                 const column = series === 'rss' ? doc.memory : doc.heap;
                 if (!column) continue;
-                const got = await sum.memoryBins(thread, from, to, bins, { series, align });
-                const want = referenceBins(doc, column, thread, { from, to, bins, align });
+                const got = await sum.memoryBins(thread, from, to, bins, { series, align, snap });
+                const want = referenceBins(doc, column, thread, { from, to, bins, align, snap });
                 expectSameBins(got, want, `${label} ${series}`, layout === 3);
-                if (layout === 3) expectBrute(doc, column, thread, got);
+                expect(Array.from(got.firstIndex), label).toEqual(Array.from(want.firstIndex));
+                if (layout === 3) (snap ? expectSnapped : expectBrute)(doc, column, thread, got);
               }
             }
           }
@@ -380,7 +391,8 @@ describe('summaries container against brute force', () => {
       heap: null,
       weight: null,
     };
-    const source = manySource(build(doc, undefined, undefined, 65_536));
+    const bytes = build(doc, undefined, undefined, 65_536);
+    const source = manySource(bytes);
     const sum = await openSummaries(source, { cache: new PageCache(1024 * 1024) });
     for (const [from, to, bins] of [
       [0, 3 * n, 400],
@@ -394,6 +406,27 @@ describe('summaries container against brute force', () => {
       expect(source.counts.calls - before).toBeGreaterThanOrEqual(2);
     }
     expect(source.counts.biggestBatch).toBe(256);
+    // With `snap`, bins of 50 blocks are whole blocks: the same bins as queryBins gives, every inner
+    // edge at a block start, and only the block times and the pyramid read (a few runs, not one per edge).
+    for (const [from, to, bins] of [
+      [0, 3 * n, 400],
+      [1_000, 2 * n + 17, 397],
+    ]) {
+      // Each on a container opened afresh (nothing cached), exact edges then moved ones.
+      const ranges = async (snap: boolean) => {
+        const fresh = manySource(bytes);
+        const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
+        return { got: await open.memoryBins(undefined, from, to, bins, { snap }), ranges: fresh.counts.ranges };
+      };
+      const exact = await ranges(false);
+      const { got, ranges: read } = await ranges(true);
+      const want = referenceBins(doc, memory, undefined, { from, to, bins, snap: true });
+      expectSameBins(got, want, `[${from}, ${to}) ${bins} bins, snap`);
+      expectSnapped(doc, memory, undefined, got);
+      expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % 32 !== 0)).toEqual([]);
+      expect(exact.ranges).toBeGreaterThan(bins);
+      expect(read).toBeLessThan(bins / 4);
+    }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);
   });
@@ -561,6 +594,13 @@ describe('summaries of real vmprof files', () => {
               const got = await sum.memoryBins(thread, from, to, bins);
               expectSameBins(got, referenceBins(doc, doc.memory, thread, { from, to, bins }), `${label} ${bins} bins`);
               if (bins === 500) expectBrute(doc, doc.memory, thread, got);
+            }
+            // Edges at block starts: the same bins as queryBins asked the same, each against the samples.
+            for (const bins of [7, 40, 300]) {
+              const got = await sum.memoryBins(thread, from, to, bins, { snap: true });
+              const want = referenceBins(doc, doc.memory, thread, { from, to, bins, snap: true });
+              expectSameBins(got, want, `${label} ${bins} bins, snap`);
+              expectSnapped(doc, doc.memory, thread, got);
             }
           }
         }

@@ -172,7 +172,13 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
       const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
       const { from, to } = windowOf(query, decoded.doc);
       const summary = derived(id, decoded, () => decoded.memorySummary(thread, series));
-      const result = queryBins(summary, { from, to, bins, align: flag(query.align) ?? false });
+      const result = queryBins(summary, {
+        from,
+        to,
+        bins,
+        align: flag(query.align) ?? false,
+        snap: flag(query.snap) ?? false,
+      });
       return {
         bins: binRows(result),
         unit: 'bytes',

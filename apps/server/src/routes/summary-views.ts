@@ -27,6 +27,7 @@ export async function memoryFromSummaries(s: Summaries, query: Static<typeof Mem
   const result = await s.memoryBins(thread, from, to, bins, {
     series,
     align: flag(query.align) ?? false,
+    snap: flag(query.snap) ?? false,
   });
   const meta = s.meta as unknown as SummaryMeta;
   return {

@@ -101,7 +101,15 @@ export const api = {
   profile: (id: string, signal?: AbortSignal) => getJson(`/api/profiles/${enc(id)}`, 'ProfileRow', signal),
   memory: (
     id: string,
-    p: { from?: number; to?: number; bins: number; thread?: number | null; series?: MemorySeries | null },
+    p: {
+      from?: number;
+      to?: number;
+      bins: number;
+      thread?: number | null;
+      series?: MemorySeries | null;
+      /** Inner edges at block starts when bins are wide: each bin's start and end say where it lies. */
+      snap?: boolean;
+    },
     signal?: AbortSignal,
   ) => getJson(`/api/profiles/${enc(id)}/memory${query(p)}`, 'MemoryResponse', signal),
   stacks: (

@@ -135,6 +135,9 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
             bins: binsWanted,
             thread: view.thread,
             series: view.series === 'rss' ? null : view.series, // RSS is the default: its URLs stay as they were
+            // The chart draws each bin where the answer says it lies, so block-start edges cost it nothing
+            // and spare a wide zoom of a long run its reads at every edge.
+            snap: true,
           },
           ctrl.signal,
         );

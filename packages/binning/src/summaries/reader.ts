@@ -1,6 +1,6 @@
 import { finishAnalysis, type StackAnalysis } from '../analyzeStacks.js';
 import type { CompactRun } from '../compare.js';
-import { binEdges, emptyBins, type BinResult } from '../query.js';
+import { binEdges, emptyBins, snapEdges, type BinResult } from '../query.js';
 import { lowerBound } from '../search.js';
 import { canonicalRows, gain } from '../stackPath.js';
 import { mergeM2 } from '../summary.js';
@@ -165,6 +165,8 @@ export interface MemoryBinsOptions {
   series?: MemorySeriesName;
   /** As `BinQuery.align`. */
   align?: boolean;
+  /** As `BinQuery.snap`. */
+  snap?: boolean;
 }
 
 export interface SummaryStackOptions {
@@ -536,11 +538,12 @@ export class Summaries {
   ): Promise<BinResult> {
     const query = { from: fromMs, to: toMs, bins, align: options.align };
     const edges = binEdges(query, 'memoryBins');
-    const result = emptyBins(query, edges);
     const s = this.seriesToc(options.series ?? 'rss', thread);
     const n = s.length;
     const pages = new Pages(this);
-    const positions = await this.positions(s, edges, pages);
+    // With `snap`, the edges moved to block starts are set in `edges` before the bins are made.
+    const positions = await this.positions(s, edges, pages, options.snap ?? false);
+    const result = emptyBins(query, edges);
     // The raw readings and the nodes each bin reads, exactly: its edges' blocks of readings came with
     // their times (interleaved), so at most the nodes are left to read.
     const ranges: number[] = [];
@@ -589,7 +592,7 @@ export class Summaries {
    * none of it for a bin of more than a block, and the next edge's own block holds it for a narrower
    * bin (with it, a zoom on 1/10 of a ×64 run read two pages of readings per edge instead of one).
    */
-  private async positions(s: SeriesToc, edges: Float64Array, pages: Pages): Promise<Int32Array> {
+  private async positions(s: SeriesToc, edges: Float64Array, pages: Pages, snap: boolean): Promise<Int32Array> {
     const n = s.length;
     const out = new Int32Array(edges.length);
     if (n === 0) return out;
@@ -624,12 +627,29 @@ export class Summaries {
         else hi = mid;
       }
       block[i] = lo - 1;
-      if (i > 0 && block[i] === block[i - 1]) continue;
+    }
+    // `snap`: edges moved to a block start need none of the samples at them. The first block at or
+    // after edge i is block[i] + 1; its first time is in the pages read, or is a coarse entry.
+    let snapped: Int32Array | null = null;
+    if (snap) {
+      const firstBlock = new Int32Array(edges.length);
+      for (let i = 0; i < edges.length; i++) firstBlock[i] = chunk[i] < 0 ? 0 : block[i] + 1;
+      const timeOf = (c: number) => (c % COARSE_BLOCKS === 0 ? coarse[c / COARSE_BLOCKS] : pages.f64(s.blockTime, c));
+      snapped = snapEdges(edges, firstBlock, blocks, timeOf);
+    }
+    let named = -1;
+    for (let i = 0; i < edges.length; i++) {
+      if (block[i] < 0 || (snapped && snapped[i] >= 0) || block[i] === named) continue;
+      named = block[i];
       span(ranges, s.time, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
       span(ranges, s.value, block[i] * MEMORY_BLOCK, Math.min(n, (block[i] + 1) * MEMORY_BLOCK));
     }
     await pages.need(ranges);
     for (let i = 0; i < edges.length; i++) {
+      if (snapped && snapped[i] >= 0) {
+        out[i] = snapped[i] * MEMORY_BLOCK;
+        continue;
+      }
       if (block[i] < 0) continue;
       let lo = block[i] * MEMORY_BLOCK;
       let hi = Math.min(n, lo + MEMORY_BLOCK);
