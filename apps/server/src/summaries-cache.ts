@@ -66,7 +66,7 @@ export class SummariesCache {
   private rebuilt = 0;
   private failed = 0;
   /**
-   * Memory answers already serialized, by container and query (`answerKey`): the whole run is what
+   * Memory answers already serialized, by container and query (`memoryAnswer`): the whole run is what
    * every visit of a profile asks first, and a zoom reset asks it again. A stored profile never
    * changes, and a rebuilt or reopened container is another instance, so an answer is never stale.
    */
@@ -236,21 +236,21 @@ export class SummariesCache {
     return this.options.scratchDir;
   }
 
-  /** The key of a query on `summaries`: its parameters as the route parsed them. */
-  answerKey(summaries: Summaries, query: object): string {
-    return `${summaries.id} ${JSON.stringify(query)}`;
-  }
-
-  /** The serialized answer kept for `key`, if any. */
-  answer(key: string): string | undefined {
-    const json = this.answers.get(key);
-    if (json === undefined) this.answerMisses++;
-    else this.answerHits++;
-    return json;
-  }
-
-  keepAnswer(key: string, json: string): void {
+  /**
+   * The serialized memory answer to `query` (its parameters as the route parsed them) on
+   * `summaries`: the one kept, else the one `make` gives, then kept.
+   */
+  async memoryAnswer(summaries: Summaries, query: object, make: () => Promise<string>): Promise<string> {
+    const key = `${summaries.id} ${JSON.stringify(query)}`;
+    const kept = this.answers.get(key);
+    if (kept !== undefined) {
+      this.answerHits++;
+      return kept;
+    }
+    this.answerMisses++;
+    const json = await make();
     this.answers.set(key, json);
+    return json;
   }
 
   forget(id: string): void {

@@ -160,12 +160,11 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
       const summaries = await ctx.summaries.get(id);
       if (summaries) {
         // Kept serialized: a repeated query (the whole run, at every visit) costs a lookup.
-        const key = ctx.summaries.answerKey(summaries, query);
-        let json = ctx.summaries.answer(key);
-        if (json === undefined) {
-          json = reply.serialize(await memoryFromSummaries(summaries, query)) as string;
-          ctx.summaries.keepAnswer(key, json);
-        }
+        const json = await ctx.summaries.memoryAnswer(
+          summaries,
+          query,
+          async () => reply.serialize(await memoryFromSummaries(summaries, query)) as string,
+        );
         return reply.type('application/json; charset=utf-8').send(json);
       }
       const decoded = await ctx.cache.get(id);
