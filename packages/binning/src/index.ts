@@ -9,6 +9,7 @@ export {
   binRows,
   MAX_BINS,
   SNAP_MIN_BLOCKS,
+  snapStride,
   type BinQuery,
   type BinResult,
   type BinRow,

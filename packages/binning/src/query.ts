@@ -16,12 +16,14 @@ export interface BinQuery {
   align?: boolean;
   /**
    * When the window holds SNAP_MIN_BLOCKS blocks of readings a bin or more, move each inner edge
-   * forward to the start of the next block (where that block starts before the next edge): a bin is
-   * then whole blocks, answered from the pyramid and the block times without reading the samples at
-   * its edges (a wide zoom on a 24-hour profile read ~1,500 pages far apart for them). Every reading
-   * is still in exactly one bin and `start`/`end` say where each bin lies; a bin's width varies by
-   * up to one block (1/SNAP_MIN_BLOCKS of it at most, on average). A reading whose time equals a
-   * block's first time may then be in the bin before. Default false.
+   * forward to the start of the next block (where that block starts before the next edge), and when
+   * it holds SNAP_MIN_BLOCKS pyramid nodes of 8, 64, ... blocks a bin, to the next such node's start
+   * (`snapStride`): a bin is then whole nodes, answered from the pyramid and the block times without
+   * reading the samples or the finer levels at its edges (a wide zoom on a 24-hour profile read
+   * ~1,500 pages far apart for them). Every reading is still in exactly one bin and `start`/`end` say
+   * where each bin lies; a bin's width varies by up to one such node (1/SNAP_MIN_BLOCKS of it at
+   * most, on average). A reading whose time equals a block's first time may then be in the bin
+   * before. Default false.
    */
   snap?: boolean;
 }
@@ -68,9 +70,25 @@ export const MAX_BINS = 1_000_000;
 export const SNAP_MIN_BLOCKS = 16;
 
 /**
+ * The blocks `snap` moves edges by: the widest pyramid node (FANOUT^level blocks) that a bin holds
+ * SNAP_MIN_BLOCKS times on average, or 0 when the bins are too narrow to move any edge. Edges at a
+ * node's start leave the levels below it out of every bin: a zoom on 1/10 of a 24-hour run (bins of
+ * ~180 blocks) read its level of blocks whole, 8.6 MB, for the few nodes at each edge.
+ */
+export function snapStride(blocksInWindow: number, bins: number): number {
+  if (bins < 2 || blocksInWindow < SNAP_MIN_BLOCKS * bins) return 0;
+  let stride = 1;
+  while (blocksInWindow >= SNAP_MIN_BLOCKS * bins * stride * FANOUT) stride *= FANOUT;
+  return stride;
+}
+
+/**
  * `BinQuery.snap`'s decision for each edge: the block it moves to, or -1 where it stays (the window's
  * two ends always stay). `firstBlock[i]` is the first block whose first time is >= edge i (`blocks`
- * when none), `blockTime(c)` the first time of block c. Moved edges' times are set in `edges`.
+ * when none), `blockTime(c)` the first time of block c; an edge moves to the first block at or after
+ * it whose index is a multiple of `snapStride`. FANOUT^k either divides 128 or is a multiple of it, so
+ * that block is in `firstBlock[i]`'s group of 128 or starts the next one, whose time is a coarse entry:
+ * the summaries reader reads no other block time for it. Moved edges' times are set in `edges`.
  */
 export function snapEdges(
   edges: Float64Array,
@@ -80,9 +98,10 @@ export function snapEdges(
 ): Int32Array {
   const m = edges.length - 1;
   const snapped = new Int32Array(edges.length).fill(-1);
-  if (m < 2 || firstBlock[m] - firstBlock[0] < SNAP_MIN_BLOCKS * m) return snapped;
+  const stride = snapStride(firstBlock[m] - firstBlock[0], m);
+  if (stride === 0) return snapped;
   for (let i = 1; i < m; i++) {
-    const c = firstBlock[i];
+    const c = Math.ceil(firstBlock[i] / stride) * stride;
     if (c >= blocks) continue;
     // Never past the next edge: each bin keeps start < end, and an edge in a gap between readings stays.
     const t = blockTime(c);

@@ -15,6 +15,7 @@ import {
   PageCache,
   queryBins,
   sampleRange,
+  snapStride,
   SummariesBuilder,
   threadIndices,
   type BinResult,
@@ -181,12 +182,20 @@ const intoSource = (bytes: Uint8Array) => ({
   },
 });
 
+/** A container's table of contents, read as the reader does (header, then JSON at its end). */
+function containerToc(bytes: Uint8Array) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(12, true);
+  const offset = view.getFloat64(16, true);
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(offset, offset + length)));
+}
+
 /**
  * Reads as the file store does with its range-reader thread: many ranges in one call, their bytes one
  * after another. Counts the calls and the ranges, and refuses a range past the end (as the store does).
  */
 const manySource = (bytes: Uint8Array) => {
-  const counts = { calls: 0, ranges: 0, biggestBatch: 0, released: 0 };
+  const counts = { calls: 0, ranges: 0, biggestBatch: 0, released: 0, read: [] as number[] };
   return {
     counts,
     size: bytes.byteLength,
@@ -200,6 +209,7 @@ const manySource = (bytes: Uint8Array) => {
         if (ranges[i] + ranges[i + 1] > bytes.byteLength) throw new RangeError('read past the end');
         total += ranges[i + 1];
       }
+      counts.read.push(...ranges);
       const out = new Uint8Array(total);
       for (let i = 0, at = 0; i < ranges.length; at += ranges[i + 1], i += 2)
         out.set(bytes.subarray(ranges[i], ranges[i] + ranges[i + 1]), at);
@@ -426,6 +436,31 @@ describe('summaries container against brute force', () => {
       expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % 32 !== 0)).toEqual([]);
       expect(exact.ranges).toBeGreaterThan(bins);
       expect(read).toBeLessThan(bins / 4);
+    }
+    // Bins of 500 and 4,400 blocks: edges at the start of a node of 8 and of 64 blocks, so no bin reads
+    // the pyramid's level of blocks (640 KB here), nor with 64 its level of 8 blocks: only a page of
+    // each at the window's two ends, which do not move, and the page where the next level begins.
+    const levels = containerToc(bytes).series['rss:all'].levels as { offset: number; length: number }[];
+    for (const [from, to, bins, stride, unread] of [
+      [0, 3 * n, 40, 8, 1],
+      [1_000, 2 * n + 17, 3, 64, 2],
+    ]) {
+      const fresh = manySource(bytes);
+      const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
+      const got = await open.memoryBins(undefined, from, to, bins, { snap: true });
+      expectSameBins(got, referenceBins(doc, memory, undefined, { from, to, bins, snap: true }), `${bins} bins, snap`);
+      expectSnapped(doc, memory, undefined, got);
+      expect(snapStride((got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32, bins)).toBe(stride);
+      expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % (32 * stride) !== 0)).toEqual([]);
+      const { read } = fresh.counts;
+      for (const { offset, length } of levels.slice(0, unread)) {
+        const end = offset + length * 8;
+        let bytesOfLevel = 0;
+        for (let i = 0; i < read.length; i += 2)
+          bytesOfLevel += Math.max(0, Math.min(end, read[i] + read[i + 1]) - Math.max(offset, read[i]));
+        expect(bytesOfLevel, `bytes read of the level at ${offset}`).toBeLessThanOrEqual(3 * 512);
+      }
+      expect(levels[unread].length).toBeGreaterThan(0);
     }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);

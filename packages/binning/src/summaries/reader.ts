@@ -629,7 +629,7 @@ export class Summaries {
       block[i] = lo - 1;
     }
     // `snap`: edges moved to a block start need none of the samples at them. The first block at or
-    // after edge i is block[i] + 1; its first time is in the pages read, or is a coarse entry.
+    // after edge i is block[i] + 1; the block it moves to is in the pages read, or has a coarse entry.
     let snapped: Int32Array | null = null;
     if (snap) {
       const firstBlock = new Int32Array(edges.length);
