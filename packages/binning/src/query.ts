@@ -67,7 +67,7 @@ export interface BinResult {
 export const MAX_BINS = 1_000_000;
 
 /** Blocks a bin must hold on average before `snap` moves its edges to block starts. */
-export const SNAP_MIN_BLOCKS = 16;
+export const SNAP_MIN_BLOCKS = 4;
 
 /**
  * The blocks `snap` moves edges by: the widest pyramid node (FANOUT^level blocks) that a bin holds

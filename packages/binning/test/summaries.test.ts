@@ -352,8 +352,9 @@ describe('summaries container against brute force', () => {
           const n = doc.time.length;
           const at = (k: number) => (n === 0 ? 0 : doc.time[Math.min(n - 1, k)]);
           for (const [a, b, asked, align, snap] of ranges) {
-            // Snapping needs 16 blocks a bin: a few bins over these few thousand samples.
-            const bins = snap ? 2 + (asked % 3) : asked;
+            // Snapping needs 4 blocks a bin, and 32 to move edges by nodes of 8 blocks: a few bins over
+            // these few thousand samples.
+            const bins = snap ? 2 + (asked % 8) : asked;
             // Edges on sample times, often exactly on a CPU or memory block edge.
             const onEdge = (k: number) => (k % 3 === 0 ? k - (k % cpuBlock) : k % 3 === 1 ? k - (k % 32) : k);
             const i = onEdge(a % (n + 1));
@@ -416,7 +417,7 @@ describe('summaries container against brute force', () => {
       expect(source.counts.calls - before).toBeGreaterThanOrEqual(2);
     }
     expect(source.counts.biggestBatch).toBe(256);
-    // With `snap`, bins of 50 blocks are whole blocks: the same bins as queryBins gives, every inner
+    // With `snap`, bins of 50 blocks are whole nodes: the same bins as queryBins gives, every inner
     // edge at a block start, and only the block times and the pyramid read (a few runs, not one per edge).
     for (const [from, to, bins] of [
       [0, 3 * n, 400],
@@ -437,13 +438,13 @@ describe('summaries container against brute force', () => {
       expect(exact.ranges).toBeGreaterThan(bins);
       expect(read).toBeLessThan(bins / 4);
     }
-    // Bins of 500 and 4,400 blocks: edges at the start of a node of 8 and of 64 blocks, so no bin reads
+    // Bins of 100 and 665 blocks: edges at the start of a node of 8 and of 64 blocks, so no bin reads
     // the pyramid's level of blocks (640 KB here), nor with 64 its level of 8 blocks: only a page of
     // each at the window's two ends, which do not move, and the page where the next level begins.
     const levels = containerToc(bytes).series['rss:all'].levels as { offset: number; length: number }[];
     for (const [from, to, bins, stride, unread] of [
-      [0, 3 * n, 40, 8, 1],
-      [1_000, 2 * n + 17, 3, 64, 2],
+      [0, 3 * n, 200, 8, 1],
+      [1_000, 2 * n + 17, 20, 64, 2],
     ]) {
       const fresh = manySource(bytes);
       const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
