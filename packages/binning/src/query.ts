@@ -1,5 +1,13 @@
 import { lowerBound, lowerBoundIndexed } from './search.js';
-import { BLOCK, BLOCK_SHIFT, FANOUT, mergeM2, type MemorySummary, type SummaryLevel } from './summary.js';
+import {
+  BLOCK,
+  BLOCK_SHIFT,
+  COARSE_BLOCKS,
+  FANOUT,
+  mergeM2,
+  type MemorySummary,
+  type SummaryLevel,
+} from './summary.js';
 
 export interface BinQuery {
   /** Window start, ms (inclusive). */
@@ -70,25 +78,34 @@ export const MAX_BINS = 1_000_000;
 export const SNAP_MIN_BLOCKS = 4;
 
 /**
- * The blocks `snap` moves edges by: the widest pyramid node (FANOUT^level blocks) that a bin holds
- * SNAP_MIN_BLOCKS times on average, or 0 when the bins are too narrow to move any edge. Edges at a
- * node's start leave the levels below it out of every bin: a zoom on 1/10 of a 24-hour run (bins of
- * ~180 blocks) read its level of blocks whole, 8.6 MB, for the few nodes at each edge.
+ * The blocks `snap` moves edges by: the widest stride that a bin holds SNAP_MIN_BLOCKS times on
+ * average, or 0 when the bins are too narrow to move any edge. Strides are pyramid nodes (FANOUT^level
+ * blocks: 1, 8, 64, 512, ...) and COARSE_BLOCKS (128, two nodes of 64). Edges at a node's start leave
+ * the levels below it out of every bin: a zoom on 1/10 of a 24-hour run (bins of ~180 blocks) read its
+ * level of blocks whole, 8.6 MB, for the few nodes at each edge. Edges at a multiple of 128 blocks
+ * have their time in the coarse entries: the whole 24-hour run (bins of ~1,800 blocks) read the
+ * block times of every edge, 21.5 MB, on its first view.
  */
 export function snapStride(blocksInWindow: number, bins: number): number {
   if (bins < 2 || blocksInWindow < SNAP_MIN_BLOCKS * bins) return 0;
   let stride = 1;
-  while (blocksInWindow >= SNAP_MIN_BLOCKS * bins * stride * FANOUT) stride *= FANOUT;
-  return stride;
+  for (;;) {
+    let next = 1;
+    while (next <= stride) next *= FANOUT;
+    if (stride < COARSE_BLOCKS && COARSE_BLOCKS < next) next = COARSE_BLOCKS;
+    if (blocksInWindow < SNAP_MIN_BLOCKS * bins * next) return stride;
+    stride = next;
+  }
 }
 
 /**
  * `BinQuery.snap`'s decision for each edge: the block it moves to, or -1 where it stays (the window's
  * two ends always stay). `firstBlock[i]` is the first block whose first time is >= edge i (`blocks`
  * when none), `blockTime(c)` the first time of block c; an edge moves to the first block at or after
- * it whose index is a multiple of `snapStride`. FANOUT^k either divides 128 or is a multiple of it, so
- * that block is in `firstBlock[i]`'s group of 128 or starts the next one, whose time is a coarse entry:
- * the summaries reader reads no other block time for it. Moved edges' times are set in `edges`.
+ * it whose index is a multiple of `snapStride`. A stride either divides COARSE_BLOCKS (128) or is a
+ * multiple of it, so that block is in `firstBlock[i]`'s group of 128 or starts the next one, whose
+ * time is a coarse entry: the summaries reader finds it among that group's multiples of the stride,
+ * reading no block time at all for a stride of 128 or more. Moved edges' times are set in `edges`.
  */
 export function snapEdges(
   edges: Float64Array,
@@ -97,11 +114,25 @@ export function snapEdges(
   blockTime: (block: number) => number,
 ): Int32Array {
   const m = edges.length - 1;
-  const snapped = new Int32Array(edges.length).fill(-1);
   const stride = snapStride(firstBlock[m] - firstBlock[0], m);
-  if (stride === 0) return snapped;
+  if (stride === 0) return new Int32Array(edges.length).fill(-1);
+  return moveEdges(edges, blocks, (i) => Math.ceil(firstBlock[i] / stride) * stride, blockTime);
+}
+
+/**
+ * Moves each inner edge i to the start of block `target(i)` (asked before edge i moves), where that
+ * block exists and starts before the next edge; the block each moved to, else -1.
+ */
+export function moveEdges(
+  edges: Float64Array,
+  blocks: number,
+  target: (edge: number) => number,
+  blockTime: (block: number) => number,
+): Int32Array {
+  const m = edges.length - 1;
+  const snapped = new Int32Array(edges.length).fill(-1);
   for (let i = 1; i < m; i++) {
-    const c = Math.ceil(firstBlock[i] / stride) * stride;
+    const c = target(i);
     if (c >= blocks) continue;
     // Never past the next edge: each bin keeps start < end, and an edge in a gap between readings stays.
     const t = blockTime(c);

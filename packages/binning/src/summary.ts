@@ -19,6 +19,11 @@ export const BLOCK_SHIFT = 5;
 export const BLOCK = 1 << BLOCK_SHIFT;
 /** Nodes of one level summarised by one node of the next. */
 export const FANOUT = 8;
+/**
+ * Blocks per coarse time entry (4096 samples): the summaries container keeps the first time of every
+ * COARSE_BLOCKS-th block in memory, and `snap` may move edges by this many blocks to need no other.
+ */
+export const COARSE_BLOCKS = 128;
 
 export interface SummaryLevel {
   /** Sum of the values under each node. */

@@ -183,6 +183,26 @@ const intoSource = (bytes: Uint8Array) => ({
 });
 
 /** A container's table of contents, read as the reader does (header, then JSON at its end). */
+/** `n` samples of one stack at `timeOf(i)`, each with its own reading. */
+function oneStackDoc(n: number, timeOf: (i: number) => number): Doc {
+  const time = new Float64Array(n);
+  const memory = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    time[i] = timeOf(i);
+    memory[i] = (i * 7919) % 100_003;
+  }
+  return {
+    stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
+    threads: 1,
+    time,
+    stack: new Int32Array(n),
+    thread: new Uint32Array(n),
+    memory,
+    heap: null,
+    weight: null,
+  };
+}
+
 function containerToc(bytes: Uint8Array) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(12, true);
@@ -386,22 +406,8 @@ describe('summaries container against brute force', () => {
     // 640,000 samples, readings every sample: 400 bins' edges 1,600 samples (25 KB) apart, too far
     // for one read to cover two, so ~400 separate reads, more than one batch holds.
     const n = 640_000;
-    const time = new Float64Array(n);
-    const memory = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      time[i] = i * 3 + (i % 7 === 0 ? 1 : 0);
-      memory[i] = (i * 7919) % 100_003;
-    }
-    const doc: Doc = {
-      stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
-      threads: 1,
-      time,
-      stack: new Int32Array(n),
-      thread: new Uint32Array(n),
-      memory,
-      heap: null,
-      weight: null,
-    };
+    const doc = oneStackDoc(n, (i) => i * 3 + (i % 7 === 0 ? 1 : 0));
+    const memory = doc.memory as Float64Array;
     const bytes = build(doc, undefined, undefined, 65_536);
     const source = manySource(bytes);
     const sum = await openSummaries(source, { cache: new PageCache(1024 * 1024) });
@@ -438,13 +444,24 @@ describe('summaries container against brute force', () => {
       expect(exact.ranges).toBeGreaterThan(bins);
       expect(read).toBeLessThan(bins / 4);
     }
-    // Bins of 100 and 665 blocks: edges at the start of a node of 8 and of 64 blocks, so no bin reads
-    // the pyramid's level of blocks (640 KB here), nor with 64 its level of 8 blocks: only a page of
-    // each at the window's two ends, which do not move, and the page where the next level begins.
-    const levels = containerToc(bytes).series['rss:all'].levels as { offset: number; length: number }[];
+    // Bins of 100, 333 and 665 blocks: edges at the start of a node of 8 and of 64 blocks, and at a
+    // multiple of 128 blocks, so no bin reads the pyramid's level of blocks (640 KB here), nor from 64
+    // its level of 8 blocks: only a page of each at the window's two ends, which do not move, and the
+    // page where the next level begins. With 128 the inner edges' times are coarse entries: of the
+    // block times only the groups of the two ends are read.
+    const toc = containerToc(bytes).series['rss:all'];
+    const levels = toc.levels as { offset: number; length: number }[];
+    const blockTimes = toc.blockTime as { offset: number; length: number };
+    const bytesRead = (read: number[], offset: number, end: number) => {
+      let bytes = 0;
+      for (let i = 0; i < read.length; i += 2)
+        bytes += Math.max(0, Math.min(end, read[i] + read[i + 1]) - Math.max(offset, read[i]));
+      return bytes;
+    };
     for (const [from, to, bins, stride, unread] of [
       [0, 3 * n, 200, 8, 1],
-      [1_000, 2 * n + 17, 20, 64, 2],
+      [0, 3 * n, 60, 64, 2],
+      [1_000, 2 * n + 17, 20, 128, 2],
     ]) {
       const fresh = manySource(bytes);
       const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
@@ -455,16 +472,47 @@ describe('summaries container against brute force', () => {
       expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % (32 * stride) !== 0)).toEqual([]);
       const { read } = fresh.counts;
       for (const { offset, length } of levels.slice(0, unread)) {
-        const end = offset + length * 8;
-        let bytesOfLevel = 0;
-        for (let i = 0; i < read.length; i += 2)
-          bytesOfLevel += Math.max(0, Math.min(end, read[i] + read[i + 1]) - Math.max(offset, read[i]));
+        const bytesOfLevel = bytesRead(read, offset, offset + length * 8);
         expect(bytesOfLevel, `bytes read of the level at ${offset}`).toBeLessThanOrEqual(3 * 512);
       }
       expect(levels[unread].length).toBeGreaterThan(0);
+      const ofBlockTimes = bytesRead(read, blockTimes.offset, blockTimes.offset + blockTimes.length * 8);
+      if (stride >= 128) expect(ofBlockTimes, 'bytes read of the block times').toBeLessThanOrEqual(6 * 512);
+      else expect(ofBlockTimes).toBeGreaterThan(6 * 512);
     }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);
+  });
+
+  it('snapped edges in a gap between readings stay where they were asked, at every stride', async () => {
+    // 64,000 samples a millisecond apart, a gap of a million milliseconds after the first half: most
+    // edges of the whole run fall in the gap, where the block an edge would move to starts after the
+    // next edge, so they stay, and are searched as without `snap`.
+    const n = 64_000;
+    const doc = oneStackDoc(n, (i) => i + (i >= n / 2 ? 1_000_000 : 0) + (i % 5 === 0 ? 0.5 : 0));
+    const memory = doc.memory as Float64Array;
+    const sum = await openSummaries(bufferSource(build(doc, undefined, undefined, 65_536)));
+    const blocks = n / 32;
+    for (const [from, to, bins, stride] of [
+      [0, n / 2, 2, 64],
+      [0, doc.time[n - 1] + 1, 3, 128],
+      [0, doc.time[n - 1] + 1, 6, 64],
+      [0, doc.time[n - 1] + 1, 40, 8],
+      [17.5, n / 4 + 3, 100, 1],
+    ]) {
+      const got = await sum.memoryBins(undefined, from, to, bins, { snap: true });
+      const want = referenceBins(doc, memory, undefined, { from, to, bins, snap: true });
+      expectSameBins(got, want, `[${from}, ${to}) ${bins} bins, snap`);
+      expectSnapped(doc, memory, undefined, got);
+      const span = (got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32;
+      expect(span).toBeLessThanOrEqual(blocks);
+      expect(snapStride(span, bins), `[${from}, ${to}) ${bins} bins`).toBe(stride);
+      if (stride > 1 && to > n) {
+        // Edges in the gap stayed: bins there are empty, and their edges are where they were asked.
+        const stayed = Array.from(got.start).filter((t, i) => i > 0 && t > n / 2 && t < 1_000_000);
+        expect(stayed.length).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('single sample, empty range, one thread only, range ending on the last sample', async () => {
@@ -632,7 +680,8 @@ describe('summaries of real vmprof files', () => {
               if (bins === 500) expectBrute(doc, doc.memory, thread, got);
             }
             // Edges at block starts: the same bins as queryBins asked the same, each against the samples.
-            for (const bins of [7, 40, 300]) {
+            // Strides of 512, 128, 64 and 8 blocks over big_memory's whole run.
+            for (const bins of [3, 7, 20, 40, 300]) {
               const got = await sum.memoryBins(thread, from, to, bins, { snap: true });
               const want = referenceBins(doc, doc.memory, thread, { from, to, bins, snap: true });
               expectSameBins(got, want, `${label} ${bins} bins, snap`);

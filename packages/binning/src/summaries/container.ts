@@ -112,9 +112,12 @@ export interface Toc {
 }
 
 // Memory blocks and fanout are buildMemorySummary's, so the container's bins are bit-identical to it.
-export { BLOCK as MEMORY_BLOCK, BLOCK_SHIFT as MEMORY_BLOCK_SHIFT, FANOUT as MEMORY_FANOUT } from '../summary.js';
-/** Blocks per coarse time entry (4096 samples). */
-export const COARSE_BLOCKS = 128;
+export {
+  BLOCK as MEMORY_BLOCK,
+  BLOCK_SHIFT as MEMORY_BLOCK_SHIFT,
+  FANOUT as MEMORY_FANOUT,
+  COARSE_BLOCKS,
+} from '../summary.js';
 
 /** Samples per CPU block, and blocks per node of the next level. */
 export const CPU_BLOCK = 4096;
