@@ -296,7 +296,8 @@ const docArb = fc
     n: fc.integer({ min: 0, max: 3000 }),
     rows: fc.integer({ min: 1, max: 40 }),
     threads: fc.integer({ min: 1, max: 3 }),
-    holes: fc.constantFrom(0, 0, 0.1),
+    // 0.97: runs of missing readings longer than a growth's look back (64) before a range.
+    holes: fc.constantFrom(0, 0, 0.1, 0.97),
     memory: fc.boolean(),
     heap: fc.boolean(),
     weight: fc.boolean(),
@@ -343,7 +344,8 @@ describe('summaries container against brute force', () => {
     await fc.assert(
       fc.asyncProperty(
         docArb,
-        fc.integer({ min: 1, max: 9 }),
+        // CPU blocks of a few samples, and of more than a growth's look back.
+        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constant(200)),
         fc.integer({ min: 2, max: 4 }),
         fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 300 }), fc.boolean(), fc.boolean()), {
           minLength: 1,
@@ -482,6 +484,25 @@ describe('summaries container against brute force', () => {
     }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);
+  });
+
+  it("a range's growth starts from the last reading before it, however far back in its CPU block", async () => {
+    // A reading every 150 samples, CPU blocks of 1,000: the reading before a range is often further
+    // back than the look back (64 readings), and then found from the block's start.
+    const n = 6_000;
+    const doc = oneStackDoc(n, (i) => i * 2);
+    const memory = doc.memory as Float64Array;
+    // Rising: each reading's growth is how far it is from the one before, wherever that one is.
+    for (let i = 0; i < n; i++) memory[i] = i % 150 === 7 ? 1_000 * i : Number.NaN;
+    doc.stack = Int32Array.from({ length: n }, (_, i) => (i * 31) % 5) as Int32Array;
+    doc.stacks = { parent: Int32Array.of(-1, 0, 0, 1, -1), frame: Uint32Array.of(0, 1, 2, 3, 4) };
+    const sum = await openSummaries(bufferSource(build(doc, 1_000, 4, 65_536)));
+    for (const start of [0, 8, 60, 157, 200, 1_003, 1_158, 1_500, 2_999, 4_321]) {
+      for (const length of [1, 40, 700, 2_500]) {
+        const [from, to] = [start * 2, Math.min(n, start + length) * 2];
+        await checkRange(doc, sum, undefined, from, to, `samples [${start}, ${start + length})`);
+      }
+    }
   });
 
   it('snapped edges in a gap between readings stay where they were asked, at every stride', async () => {

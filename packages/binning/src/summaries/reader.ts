@@ -58,6 +58,11 @@ export function bufferSource(bytes: Uint8Array): SummarySource {
 // 17.0-18.6 → 11.2-12.5 ms, max 64-74 → 33-49 ms.
 const PAGE_SHIFT = 9;
 const PAGE = 1 << PAGE_SHIFT;
+/**
+ * Readings a range's growth looks back for the last one before it (512 bytes, a page): with a reading
+ * every sample, the one just before. It scanned from its CPU block's start, ~2,000 readings a query.
+ */
+const LOOK_BACK = 64;
 /** Longest single read (64 KiB): a run of missing pages is split so one query never asks for one huge range. */
 const MAX_RUN_PAGES = 128;
 /**
@@ -387,6 +392,24 @@ class Pages {
     let n = Math.min(end - i, (PAGE - at) / size);
     if (stride !== undefined) n = Math.min(n, MEMORY_BLOCK - (i & (MEMORY_BLOCK - 1)));
     return n;
+  }
+  /**
+   * Elements `[i, end)` of a section into `out` from its start, a page at a time: a loop that reads
+   * several sections element by element changes page at every read (a /stacks bin on a ×64 run spent
+   * ~0.5 ms so over its partial blocks' samples).
+   */
+  copy(section: Section, i: number, end: number, out: Float64Array | Int32Array | Uint32Array): void {
+    const type = section.type;
+    for (let k = i; k < end; ) {
+      const n = this.run(section, k, end);
+      const view = this.runView;
+      const at = this.runAt;
+      const to = k - i;
+      if (type === 'f64') for (let j = 0; j < n; j++) out[to + j] = view.getFloat64(at + j * 8, true);
+      else if (type === 'i32') for (let j = 0; j < n; j++) out[to + j] = view.getInt32(at + j * 4, true);
+      else for (let j = 0; j < n; j++) out[to + j] = view.getUint32(at + j * 4, true);
+      k += n;
+    }
   }
   f64(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 8 : elementOffset(section, i);
@@ -770,11 +793,12 @@ export class Summaries {
     let hi = Math.min(n, c * toc.cpuBlock);
     const pages = new Pages(this);
     const ranges: number[] = [];
-    span(ranges, this.toc.columns.time, lo, hi);
+    const time = toc.columns.time;
+    span(ranges, time, lo, hi);
     await pages.need(ranges);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (pages.f64(this.toc.columns.time, mid) < t) lo = mid + 1;
+      if (pages.f64(time, mid) < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -784,9 +808,12 @@ export class Summaries {
   async sampleRange(fromMs: number, toMs: number): Promise<{ start: number; end: number }> {
     if (Number.isNaN(fromMs) || Number.isNaN(toMs))
       throw new RangeError(`sampleRange: from=${fromMs} and to=${toMs} must be numbers`);
-    const start = await this.samplePosition(fromMs);
-    const end = toMs <= fromMs ? start : Math.max(start, await this.samplePosition(toMs));
-    return { start, end };
+    // Both at once: each is a round of reads.
+    const [start, end] = await Promise.all([
+      this.samplePosition(fromMs),
+      toMs <= fromMs ? -1 : this.samplePosition(toMs),
+    ]);
+    return { start, end: Math.max(start, end) };
   }
 
   /**
@@ -811,13 +838,6 @@ export class Summaries {
     const weight = weightBy ? new Float64Array(rows + 1) : null;
     const seen: number[] = [];
     let samples = 0;
-    const add = (stack: number, c: number, w: number) => {
-      const slot = stack < 0 ? rows : stack;
-      if (count[slot] === 0) seen.push(slot);
-      count[slot] += c;
-      if (weight) weight[slot] += w;
-      samples += c;
-    };
 
     const partial: [number, number][] = [];
     const nodes: [number, number, number][] = [];
@@ -861,44 +881,85 @@ export class Summaries {
       span(ranges, columns.stack, lo, hi);
       if (columns.thread) span(ranges, columns.thread, lo, hi);
       if (weightBy === 'weight') span(ranges, columns.weight!, lo, hi);
-      // Growth needs the readings from the block's start, where the carried reading is known.
-      if (readingOf) span(ranges, readingOf, Math.floor(lo / toc.cpuBlock) * toc.cpuBlock, hi);
+      // Growth needs the last reading before `lo`: most often among the few before it, else found
+      // from the block's start, where the carried reading is known (below).
+      if (readingOf)
+        span(ranges, readingOf, Math.max(Math.floor(lo / toc.cpuBlock) * toc.cpuBlock, lo - LOOK_BACK), hi);
     }
     await pages.need(ranges);
 
+    // Each section's elements copied out a run at a time, then summed (see `Pages.copy`), in loops
+    // whose sums are locals: nothing here is a closure's (a closure's variables live on the heap).
+    let most = 0;
+    for (const [level, x, y] of nodes) if (y > x) most = Math.max(most, offsets[level][y] - offsets[level][x]);
+    for (const [lo, hi] of partial) most = Math.max(most, hi - lo);
+    const stacks = new Int32Array(most);
+    const numbers = new Float64Array(most);
+    const weights = new Float64Array(most);
+    const threads = new Uint32Array(thread === undefined ? 0 : most);
     for (const [level, x, y] of nodes) {
       if (y <= x) continue;
       const l = toc.cpuLevels[level];
       const ws = weightSection(l);
-      for (let e = offsets[level][x]; e < offsets[level][y]; e++) {
-        if (thread !== undefined && pages.u32(l.thread, e) !== thread) continue;
-        add(pages.i32(l.stack, e), pages.f64(l.count, e), ws ? pages.f64(ws, e) : 0);
+      const e0 = offsets[level][x];
+      const n = offsets[level][y] - e0;
+      pages.copy(l.stack, e0, e0 + n, stacks);
+      pages.copy(l.count, e0, e0 + n, numbers);
+      if (ws) pages.copy(ws, e0, e0 + n, weights);
+      if (thread !== undefined) pages.copy(l.thread, e0, e0 + n, threads);
+      for (let j = 0; j < n; j++) {
+        if (thread !== undefined && threads[j] !== thread) continue;
+        const slot = stacks[j] < 0 ? rows : stacks[j];
+        if (count[slot] === 0) seen.push(slot);
+        count[slot] += numbers[j];
+        if (weight) weight[slot] += ws ? weights[j] : 0;
+        samples += numbers[j];
       }
     }
     const carried = weightBy === 'rss' || weightBy === 'heap' ? await this.load(toc.carried[weightBy]!) : null;
     for (const [lo, hi] of partial) {
       if (hi <= lo) continue;
+      const n = hi - lo;
       let last = Number.NaN;
-      let k = lo;
       if (readingOf) {
         const from = Math.floor(lo / toc.cpuBlock) * toc.cpuBlock;
-        last = carried![from / toc.cpuBlock];
-        for (k = from; k < lo; k++) {
-          const v = pages.f64(readingOf, k);
+        const near = Math.max(from, lo - LOOK_BACK);
+        for (let j = lo - 1; j >= near && Number.isNaN(last); j--) {
+          const v = pages.f64(readingOf, j);
           if (Number.isFinite(v)) last = v;
         }
-      }
-      for (; k < hi; k++) {
-        let w = 0;
-        if (readingOf) {
-          const v = pages.f64(readingOf, k);
+        if (Number.isNaN(last) && near > from) {
+          const before: number[] = [];
+          span(before, readingOf, from, near);
+          await pages.need(before);
+          for (let j = near - 1; j >= from && Number.isNaN(last); j--) {
+            const v = pages.f64(readingOf, j);
+            if (Number.isFinite(v)) last = v;
+          }
+        }
+        if (Number.isNaN(last)) last = carried![from / toc.cpuBlock];
+        // Each sample's growth: its reading's gain over the last reading before it.
+        pages.copy(readingOf, lo, hi, numbers);
+        for (let j = 0; j < n; j++) {
+          const v = numbers[j];
+          weights[j] = 0;
           if (Number.isFinite(v)) {
-            if (!Number.isNaN(last)) w = gain(last, v);
+            if (!Number.isNaN(last)) weights[j] = gain(last, v);
             last = v;
           }
-        } else if (weightBy === 'weight') w = pages.f64(columns.weight!, k);
-        if (thread !== undefined && columns.thread && pages.u32(columns.thread, k) !== thread) continue;
-        add(pages.i32(columns.stack, k), 1, w);
+        }
+      } else if (weightBy === 'weight') pages.copy(columns.weight!, lo, hi, weights);
+      pages.copy(columns.stack, lo, hi, stacks);
+      const byThread = thread !== undefined && columns.thread;
+      if (byThread) pages.copy(columns.thread!, lo, hi, threads);
+      const weighted = readingOf !== undefined || weightBy === 'weight';
+      for (let j = 0; j < n; j++) {
+        if (byThread && threads[j] !== thread) continue;
+        const slot = stacks[j] < 0 ? rows : stacks[j];
+        if (count[slot] === 0) seen.push(slot);
+        count[slot] += 1;
+        if (weight) weight[slot] += weighted ? weights[j] : 0;
+        samples += 1;
       }
     }
     return { rows, count, weight, seen: Int32Array.from(seen), distinct: seen.length, samples };
