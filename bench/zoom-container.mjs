@@ -6,9 +6,11 @@
 // run, 1,500 bins), a first pass with the container dropped from the OS page cache (`dd iflag=nocache`)
 // and a second pass warm, through the server's 32 MiB page cache and a file source like the store's.
 // Prints per pass the zoom's p50/max ms, reads per zoom (p50/max), MB read, and the 30 zooms' total time, the
-// process's CPU time (the reader threads' too) and the garbage collector's.
+// process's CPU time (the reader threads' too) and the garbage collector's. Zooms ask as the memory view
+// does (`snap`; `--exact` without). Before them, the whole run's first query (the first view) with the
+// container out of the OS cache; after them, 200 stack analyses of one bin of the whole run (/stacks).
 //
-//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3] [--source batched|single]
+//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3] [--source batched|single] [--exact]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -30,6 +32,7 @@ const { values, positionals } = parseArgs({
     layout: { type: 'string', default: '3' },
     // `readMany` through the store's range-reader thread (as the server's file store), or one read each.
     source: { type: 'string', default: 'batched' },
+    exact: { type: 'boolean', default: false },
   },
 });
 const sizes = positionals.length ? positionals.map(Number) : [1, 64, 270];
@@ -119,6 +122,16 @@ for (const times of sizes) {
   const s = await openSummaries(source, { cache: new PageCache(32 * 1024 ** 2) });
   const first = s.firstTime;
   const end = s.lastTime;
+  const snap = !values.exact;
+  {
+    const [r, b] = [reads, bytes];
+    const t0 = performance.now();
+    await s.memoryBins(undefined, first, end + 1, 1500, { snap });
+    console.log(
+      `×${times} v${layout} whole run, first query: ${(performance.now() - t0).toFixed(1)} ms, ` +
+        `${reads - r} reads, ${((bytes - b) / 1e6).toFixed(2)} MB read`,
+    );
+  }
   for (const pass of ['cold', 'warm']) {
     const random = rng(11);
     const ms = [];
@@ -133,7 +146,7 @@ for (const times of sizes) {
       const r = reads;
       const h = hops;
       const t0 = performance.now();
-      await s.memoryBins(undefined, from, from + w, 1500);
+      await s.memoryBins(undefined, from, from + w, 1500, { snap });
       ms.push(performance.now() - t0);
       perZoom.push(reads - r);
       hopsPerZoom.push(hops - h);
@@ -149,5 +162,19 @@ for (const times of sizes) {
         `process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, GC ${(gcMs - gcBefore).toFixed(0)} ms; load ${loadavg()[0].toFixed(1)}`,
     );
   }
+  // The stacks panel of one bin of the whole-run chart (1/1500 of the run), as /stacks asks it.
+  const random = rng(5);
+  const ms = [];
+  const bytesBefore = bytes;
+  for (let i = 0; i < 200; i++) {
+    const from = first + random() * (end - first);
+    const t0 = performance.now();
+    await s.analyzeStacks(undefined, from, from + (end - first) / 1500, { topK: 10, rankBy: 'count', series: 'rss' });
+    ms.push(performance.now() - t0);
+  }
+  console.log(
+    `×${times} v${layout} stacks of one bin: p50 ${pct(ms, 0.5).toFixed(2)} ms, p90 ${pct(ms, 0.9).toFixed(2)} ms, ` +
+      `${((bytes - bytesBefore) / 1e6 / 200).toFixed(3)} MB read each`,
+  );
   await handle.close();
 }
