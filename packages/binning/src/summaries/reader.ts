@@ -442,6 +442,12 @@ function span(ranges: number[], section: Section, from: number, to: number): voi
   }
 }
 
+/** A window's ends must be numbers (infinite ones are the run's ends). */
+function checkWindow(fromMs: number, toMs: number): void {
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs))
+    throw new RangeError(`sampleRange: from=${fromMs} and to=${toMs} must be numbers`);
+}
+
 /** Per-stack sums over a range (slot `rows` = the empty stack). */
 interface Aggregate {
   rows: number;
@@ -806,14 +812,31 @@ export class Summaries {
 
   /** Sample rows `[start, end)` of `[fromMs, toMs)` (all threads). */
   async sampleRange(fromMs: number, toMs: number): Promise<{ start: number; end: number }> {
-    if (Number.isNaN(fromMs) || Number.isNaN(toMs))
-      throw new RangeError(`sampleRange: from=${fromMs} and to=${toMs} must be numbers`);
+    checkWindow(fromMs, toMs);
     // Both at once: each is a round of reads.
     const [start, end] = await Promise.all([
       this.samplePosition(fromMs),
       toMs <= fromMs ? -1 : this.samplePosition(toMs),
     ]);
     return { start, end: Math.max(start, end) };
+  }
+
+  /** Blocks `[a, b)` as the fewest nodes of the CPU levels: `[level, first node, end node]` each. */
+  private wholeBlocks(a: number, b: number): [number, number, number][] {
+    const toc = this.toc;
+    const nodes: [number, number, number][] = [];
+    if (a >= b) return nodes;
+    for (let level = 0; ; level++) {
+      if (b - a < 2 * toc.cpuFanout || level === toc.cpuLevels.length - 1) {
+        nodes.push([level, a, b]);
+        return nodes;
+      }
+      const na = Math.ceil(a / toc.cpuFanout);
+      const nb = Math.floor(b / toc.cpuFanout);
+      nodes.push([level, a, na * toc.cpuFanout], [level, nb * toc.cpuFanout, b]);
+      a = na;
+      b = nb;
+    }
   }
 
   /**
@@ -832,61 +855,81 @@ export class Summaries {
     if (weightBy === 'weight' && !toc.columns.weight) throw new RangeError(`${what}: this profile has no weights`);
     if (weightBy === 'rss' && !toc.columns.memory) throw missingSeries('rss', this.available);
     if (weightBy === 'heap' && !toc.columns.heap) throw missingSeries('heap', this.available);
-    const { start, end } = await this.sampleRange(fromMs, toMs);
+    checkWindow(fromMs, toMs);
     const rows = toc.stackRows;
     const count = new Float64Array(rows + 1);
     const weight = weightBy ? new Float64Array(rows + 1) : null;
     const seen: number[] = [];
     let samples = 0;
-
-    const partial: [number, number][] = [];
-    const nodes: [number, number, number][] = [];
-    let a = Math.ceil(start / toc.cpuBlock);
-    let b = Math.floor(end / toc.cpuBlock);
-    if (a >= b) partial.push([start, end]);
-    else {
-      partial.push([start, a * toc.cpuBlock], [b * toc.cpuBlock, end]);
-      for (let level = 0; ; level++) {
-        if (b - a < 2 * toc.cpuFanout || level === toc.cpuLevels.length - 1) {
-          nodes.push([level, a, b]);
-          break;
-        }
-        const na = Math.ceil(a / toc.cpuFanout);
-        const nb = Math.floor(b / toc.cpuFanout);
-        nodes.push([level, a, na * toc.cpuFanout], [level, nb * toc.cpuFanout, b]);
-        a = na;
-        b = nb;
-      }
-    }
-
-    const pages = new Pages(this);
-    const ranges: number[] = [];
-    const offsets = await Promise.all(toc.cpuLevels.map((l) => this.load(l.offsets)));
-    const weightSection = (l: CpuLevelToc) => (weightBy ? l[weightBy] : undefined);
-    for (const [level, x, y] of nodes) {
-      if (y <= x) continue;
-      const l = toc.cpuLevels[level];
-      const e0 = offsets[level][x];
-      const e1 = offsets[level][y];
-      span(ranges, l.thread, e0, e1);
-      span(ranges, l.stack, e0, e1);
-      span(ranges, l.count, e0, e1);
-      const ws = weightSection(l);
-      if (ws) span(ranges, ws, e0, e1);
-    }
+    const B = toc.cpuBlock;
+    const n = toc.samples;
     const { columns } = toc;
     const readingOf = weightBy === 'rss' ? columns.memory : weightBy === 'heap' ? columns.heap : undefined;
-    for (const [lo, hi] of partial) {
-      if (hi <= lo) continue;
+    const weightSection = (l: CpuLevelToc) => (weightBy ? l[weightBy] : undefined);
+    const carriedOf = weightBy === 'rss' || weightBy === 'heap' ? toc.carried[weightBy] : undefined;
+    const [blockTime, offsets, carried] = await Promise.all([
+      this.load(toc.cpuBlockTime) as Promise<Float64Array>,
+      Promise.all(toc.cpuLevels.map((l) => this.load(l.offsets))),
+      carriedOf ? this.load(carriedOf) : null,
+    ]);
+    // The CPU block after each end's first sample (`sampleRange`) is known from the block times alone:
+    // the range's whole blocks start at `first` and end at `last` or `last + 1` (when the end is a
+    // block's start). Everything either may need is read in one round: each end's block (its times,
+    // and the columns of its partial samples) and the nodes of both.
+    const first = lowerBound(blockTime, fromMs, 0, blockTime.length);
+    const last = toMs <= fromMs ? first : lowerBound(blockTime, toMs, first, blockTime.length);
+    const pages = new Pages(this);
+    const ranges: number[] = [];
+    const nameBlock = (c: number) => {
+      const lo = c * B;
+      const hi = Math.min(n, lo + B);
+      span(ranges, columns.time, lo, hi);
       span(ranges, columns.stack, lo, hi);
       if (columns.thread) span(ranges, columns.thread, lo, hi);
       if (weightBy === 'weight') span(ranges, columns.weight!, lo, hi);
-      // Growth needs the last reading before `lo`: most often among the few before it, else found
-      // from the block's start, where the carried reading is known (below).
-      if (readingOf)
-        span(ranges, readingOf, Math.max(Math.floor(lo / toc.cpuBlock) * toc.cpuBlock, lo - LOOK_BACK), hi);
-    }
+      if (readingOf) span(ranges, readingOf, lo, hi);
+    };
+    if (first > 0) nameBlock(first - 1);
+    if (last > 0 && last !== first) nameBlock(last - 1);
+    const nameNodes = (nodes: [number, number, number][]) => {
+      for (const [level, x, y] of nodes) {
+        if (y <= x) continue;
+        const l = toc.cpuLevels[level];
+        const e0 = offsets[level][x];
+        const e1 = offsets[level][y];
+        span(ranges, l.thread, e0, e1);
+        span(ranges, l.stack, e0, e1);
+        span(ranges, l.count, e0, e1);
+        const ws = weightSection(l);
+        if (ws) span(ranges, ws, e0, e1);
+      }
+    };
+    nameNodes(this.wholeBlocks(first, Math.max(first, last - 1)));
+    if (last > first) nameNodes(this.wholeBlocks(first, last));
     await pages.need(ranges);
+    const position = (c: number, t: number) => {
+      if (c === 0) return 0;
+      let lo = (c - 1) * B;
+      let hi = Math.min(n, c * B);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pages.f64(columns.time, mid) < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const start = position(first, fromMs);
+    const end = toMs <= fromMs ? start : Math.max(start, position(last, toMs));
+    const a = Math.ceil(start / B);
+    const b = Math.floor(end / B);
+    const partial: [number, number][] =
+      a >= b
+        ? [[start, end]]
+        : [
+            [start, a * B],
+            [b * B, end],
+          ];
+    const nodes = a >= b ? [] : this.wholeBlocks(a, b);
 
     // Each section's elements copied out a run at a time, then summed (see `Pages.copy`), in loops
     // whose sums are locals: nothing here is a closure's (a closure's variables live on the heap).
@@ -916,7 +959,6 @@ export class Summaries {
         samples += numbers[j];
       }
     }
-    const carried = weightBy === 'rss' || weightBy === 'heap' ? await this.load(toc.carried[weightBy]!) : null;
     for (const [lo, hi] of partial) {
       if (hi <= lo) continue;
       const n = hi - lo;
