@@ -10,7 +10,7 @@
 // does (`snap`; `--exact` without). Before them, the whole run's first query (the first view) with the
 // container out of the OS cache; after them, 200 stack analyses of one bin of the whole run (/stacks).
 //
-//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3] [--source batched|single] [--exact]
+//   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3|4] [--source batched|single] [--exact]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -29,7 +29,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     dir: { type: 'string', default: join(tmpdir(), 'prof-bench-zoom-container') },
-    layout: { type: 'string', default: '3' },
+    layout: { type: 'string', default: '4' },
     // `readMany` through the store's range-reader thread (as the server's file store), or one read each.
     source: { type: 'string', default: 'batched' },
     exact: { type: 'boolean', default: false },

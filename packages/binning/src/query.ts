@@ -2,7 +2,7 @@ import { lowerBound, lowerBoundIndexed } from './search.js';
 import {
   BLOCK,
   BLOCK_SHIFT,
-  COARSE_BLOCKS,
+  COARSE_BLOCKS_V3,
   FANOUT,
   mergeM2,
   type MemorySummary,
@@ -80,11 +80,11 @@ export const SNAP_MIN_BLOCKS = 4;
 /**
  * The blocks `snap` moves edges by: the widest stride that a bin holds SNAP_MIN_BLOCKS times on
  * average, or 0 when the bins are too narrow to move any edge. Strides are pyramid nodes (FANOUT^level
- * blocks: 1, 8, 64, 512, ...) and COARSE_BLOCKS (128, two nodes of 64). Edges at a node's start leave
- * the levels below it out of every bin: a zoom on 1/10 of a 24-hour run (bins of ~180 blocks) read its
- * level of blocks whole, 8.6 MB, for the few nodes at each edge. Edges at a multiple of 128 blocks
- * have their time in the coarse entries: the whole 24-hour run (bins of ~1,800 blocks) read the
- * block times of every edge, 21.5 MB, on its first view.
+ * blocks: 1, 8, 64, 512, ...) and 128 (two nodes of 64). Edges at a node's start leave the levels
+ * below it out of every bin: a zoom on 1/10 of a 24-hour run (bins of ~180 blocks) read its level of
+ * blocks whole, 8.6 MB, for the few nodes at each edge. Edges at a multiple of the container's coarse
+ * groups (64 blocks; 128 before version 4) have their time in its coarse entries: the whole 24-hour
+ * run (bins of ~1,800 blocks) read the block times of every edge, 21.5 MB, on its first view.
  */
 export function snapStride(blocksInWindow: number, bins: number): number {
   if (bins < 2 || blocksInWindow < SNAP_MIN_BLOCKS * bins) return 0;
@@ -92,7 +92,7 @@ export function snapStride(blocksInWindow: number, bins: number): number {
   for (;;) {
     let next = 1;
     while (next <= stride) next *= FANOUT;
-    if (stride < COARSE_BLOCKS && COARSE_BLOCKS < next) next = COARSE_BLOCKS;
+    if (stride < COARSE_BLOCKS_V3 && COARSE_BLOCKS_V3 < next) next = COARSE_BLOCKS_V3;
     if (blocksInWindow < SNAP_MIN_BLOCKS * bins * next) return stride;
     stride = next;
   }
@@ -102,10 +102,11 @@ export function snapStride(blocksInWindow: number, bins: number): number {
  * `BinQuery.snap`'s decision for each edge: the block it moves to, or -1 where it stays (the window's
  * two ends always stay). `firstBlock[i]` is the first block whose first time is >= edge i (`blocks`
  * when none), `blockTime(c)` the first time of block c; an edge moves to the first block at or after
- * it whose index is a multiple of `snapStride`. A stride either divides COARSE_BLOCKS (128) or is a
- * multiple of it, so that block is in `firstBlock[i]`'s group of 128 or starts the next one, whose
- * time is a coarse entry: the summaries reader finds it among that group's multiples of the stride,
- * reading no block time at all for a stride of 128 or more. Moved edges' times are set in `edges`.
+ * it whose index is a multiple of `snapStride`. A stride either divides a container's coarse group
+ * (64 blocks, or 128) or is a multiple of it, so that block is in `firstBlock[i]`'s group or starts
+ * the next one, whose time is a coarse entry: the summaries reader finds it among that group's
+ * multiples of the stride, reading no block time at all for a stride of a group or more. Moved edges'
+ * times are set in `edges`.
  */
 export function snapEdges(
   edges: Float64Array,

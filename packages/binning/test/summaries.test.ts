@@ -62,7 +62,7 @@ function build(
   cpuFanout?: number,
   chunk = 1000,
   spill?: SummariesSpill,
-  layout?: 1 | 2 | 3,
+  layout?: 1 | 2 | 3 | 4,
 ): Uint8Array {
   const b = new SummariesBuilder({
     spill,
@@ -351,8 +351,9 @@ describe('summaries container against brute force', () => {
           minLength: 1,
           maxLength: 4,
         }),
-        // Versions 1 (every array contiguous) and 2 (no M2): containers stored before are still read.
-        fc.constantFrom<1 | 2 | 3>(1, 2, 3, 3),
+        // Versions 1 (every array contiguous), 2 (no M2) and 3 (a coarse time every 128 blocks):
+        // containers stored before are still read.
+        fc.constantFrom<1 | 2 | 3 | 4>(1, 2, 3, 4, 4),
         async (doc, cpuBlock, cpuFanout, ranges, layout) => {
           const bytes = build(doc, cpuBlock, cpuFanout, 1 + Math.floor(doc.time.length / 3), undefined, layout);
           expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(layout);
@@ -392,9 +393,9 @@ describe('summaries container against brute force', () => {
                 if (!column) continue;
                 const got = await sum.memoryBins(thread, from, to, bins, { series, align, snap });
                 const want = referenceBins(doc, column, thread, { from, to, bins, align, snap });
-                expectSameBins(got, want, `${label} ${series}`, layout === 3);
+                expectSameBins(got, want, `${label} ${series}`, layout >= 3);
                 expect(Array.from(got.firstIndex), label).toEqual(Array.from(want.firstIndex));
-                if (layout === 3) (snap ? expectSnapped : expectBrute)(doc, column, thread, got);
+                if (layout >= 3) (snap ? expectSnapped : expectBrute)(doc, column, thread, got);
               }
             }
           }
@@ -451,36 +452,49 @@ describe('summaries container against brute force', () => {
     // its level of 8 blocks: only a page of each at the window's two ends, which do not move, and the
     // page where the next level begins. With 128 the inner edges' times are coarse entries: of the
     // block times only the groups of the two ends are read.
-    const toc = containerToc(bytes).series['rss:all'];
-    const levels = toc.levels as { offset: number; length: number }[];
-    const blockTimes = toc.blockTime as { offset: number; length: number };
     const bytesRead = (read: number[], offset: number, end: number) => {
       let bytes = 0;
       for (let i = 0; i < read.length; i += 2)
         bytes += Math.max(0, Math.min(end, read[i] + read[i + 1]) - Math.max(offset, read[i]));
       return bytes;
     };
-    for (const [from, to, bins, stride, unread] of [
-      [0, 3 * n, 200, 8, 1],
-      [0, 3 * n, 60, 64, 2],
-      [1_000, 2 * n + 17, 20, 128, 2],
-    ]) {
-      const fresh = manySource(bytes);
-      const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
-      const got = await open.memoryBins(undefined, from, to, bins, { snap: true });
-      expectSameBins(got, referenceBins(doc, memory, undefined, { from, to, bins, snap: true }), `${bins} bins, snap`);
-      expectSnapped(doc, memory, undefined, got);
-      expect(snapStride((got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32, bins)).toBe(stride);
-      expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % (32 * stride) !== 0)).toEqual([]);
-      const { read } = fresh.counts;
-      for (const { offset, length } of levels.slice(0, unread)) {
-        const bytesOfLevel = bytesRead(read, offset, offset + length * 8);
-        expect(bytesOfLevel, `bytes read of the level at ${offset}`).toBeLessThanOrEqual(3 * 512);
+    // A coarse time every 64 blocks (version 4) or 128 (version 3): the strides of at least that
+    // many read no block time between the two ends' groups.
+    for (const [layout, group] of [
+      [4, 64],
+      [3, 128],
+    ] as const) {
+      const container = layout === 4 ? bytes : build(doc, undefined, undefined, 65_536, undefined, layout);
+      const toc = containerToc(container).series['rss:all'];
+      const levels = toc.levels as { offset: number; length: number }[];
+      const blockTimes = toc.blockTime as { offset: number; length: number };
+      for (const [from, to, bins, stride, unread] of [
+        [0, 3 * n, 200, 8, 1],
+        [0, 3 * n, 60, 64, 2],
+        [1_000, 2 * n + 17, 20, 128, 2],
+      ]) {
+        const fresh = manySource(container);
+        const open = await openSummaries(fresh, { cache: new PageCache(1024 * 1024) });
+        const got = await open.memoryBins(undefined, from, to, bins, { snap: true });
+        expectSameBins(
+          got,
+          referenceBins(doc, memory, undefined, { from, to, bins, snap: true }),
+          `${bins} bins, snap`,
+        );
+        expectSnapped(doc, memory, undefined, got);
+        expect(snapStride((got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32, bins)).toBe(stride);
+        expect(Array.from(got.firstIndex).filter((p, i) => i > 0 && p % (32 * stride) !== 0)).toEqual([]);
+        const { read } = fresh.counts;
+        for (const { offset, length } of levels.slice(0, unread)) {
+          const bytesOfLevel = bytesRead(read, offset, offset + length * 8);
+          expect(bytesOfLevel, `bytes read of the level at ${offset}`).toBeLessThanOrEqual(3 * 512);
+        }
+        expect(levels[unread].length).toBeGreaterThan(0);
+        const ofBlockTimes = bytesRead(read, blockTimes.offset, blockTimes.offset + blockTimes.length * 8);
+        if (stride >= group)
+          expect(ofBlockTimes, `v${layout}: bytes read of the block times`).toBeLessThanOrEqual(6 * 512);
+        else expect(ofBlockTimes, `v${layout}`).toBeGreaterThan(6 * 512);
       }
-      expect(levels[unread].length).toBeGreaterThan(0);
-      const ofBlockTimes = bytesRead(read, blockTimes.offset, blockTimes.offset + blockTimes.length * 8);
-      if (stride >= 128) expect(ofBlockTimes, 'bytes read of the block times').toBeLessThanOrEqual(6 * 512);
-      else expect(ofBlockTimes).toBeGreaterThan(6 * 512);
     }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);
@@ -512,26 +526,29 @@ describe('summaries container against brute force', () => {
     const n = 64_000;
     const doc = oneStackDoc(n, (i) => i + (i >= n / 2 ? 1_000_000 : 0) + (i % 5 === 0 ? 0.5 : 0));
     const memory = doc.memory as Float64Array;
-    const sum = await openSummaries(bufferSource(build(doc, undefined, undefined, 65_536)));
     const blocks = n / 32;
-    for (const [from, to, bins, stride] of [
-      [0, n / 2, 2, 64],
-      [0, doc.time[n - 1] + 1, 3, 128],
-      [0, doc.time[n - 1] + 1, 6, 64],
-      [0, doc.time[n - 1] + 1, 40, 8],
-      [17.5, n / 4 + 3, 100, 1],
-    ]) {
-      const got = await sum.memoryBins(undefined, from, to, bins, { snap: true });
-      const want = referenceBins(doc, memory, undefined, { from, to, bins, snap: true });
-      expectSameBins(got, want, `[${from}, ${to}) ${bins} bins, snap`);
-      expectSnapped(doc, memory, undefined, got);
-      const span = (got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32;
-      expect(span).toBeLessThanOrEqual(blocks);
-      expect(snapStride(span, bins), `[${from}, ${to}) ${bins} bins`).toBe(stride);
-      if (stride > 1 && to > n) {
-        // Edges in the gap stayed: bins there are empty, and their edges are where they were asked.
-        const stayed = Array.from(got.start).filter((t, i) => i > 0 && t > n / 2 && t < 1_000_000);
-        expect(stayed.length).toBeGreaterThan(0);
+    // Coarse times every 64 blocks (version 4) and every 128 (version 3): the same bins.
+    for (const layout of [4, 3] as const) {
+      const sum = await openSummaries(bufferSource(build(doc, undefined, undefined, 65_536, undefined, layout)));
+      for (const [from, to, bins, stride] of [
+        [0, n / 2, 2, 64],
+        [0, doc.time[n - 1] + 1, 3, 128],
+        [0, doc.time[n - 1] + 1, 6, 64],
+        [0, doc.time[n - 1] + 1, 40, 8],
+        [17.5, n / 4 + 3, 100, 1],
+      ]) {
+        const got = await sum.memoryBins(undefined, from, to, bins, { snap: true });
+        const want = referenceBins(doc, memory, undefined, { from, to, bins, snap: true });
+        expectSameBins(got, want, `[${from}, ${to}) ${bins} bins, snap`);
+        expectSnapped(doc, memory, undefined, got);
+        const span = (got.endIndex[got.bins - 1] - got.firstIndex[0]) / 32;
+        expect(span).toBeLessThanOrEqual(blocks);
+        expect(snapStride(span, bins), `[${from}, ${to}) ${bins} bins`).toBe(stride);
+        if (stride > 1 && to > n) {
+          // Edges in the gap stayed: bins there are empty, and their edges are where they were asked.
+          const stayed = Array.from(got.start).filter((t, i) => i > 0 && t > n / 2 && t < 1_000_000);
+          expect(stayed.length).toBeGreaterThan(0);
+        }
       }
     }
   });

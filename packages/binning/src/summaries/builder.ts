@@ -2,8 +2,8 @@ import { gain } from '../stackPath.js';
 import { blockM2, mergeM2 } from '../summary.js';
 import type { StackTree } from '../types.js';
 import {
-  COARSE_BLOCKS,
   CONTAINER_VERSION,
+  coarseBlocks,
   CPU_BLOCK,
   CPU_FANOUT,
   ELEMENT_BYTES,
@@ -181,17 +181,20 @@ class SeriesBuilder {
    * columns: nothing is copied unless a reading is missing (then `materialize`).
    */
   lazy: boolean;
-  constructor(column: Make, withM2: boolean, lazy = false) {
+  /** Blocks per coarse time entry, as the container's version has them. */
+  private readonly coarse: number;
+  constructor(column: Make, version: number, lazy = false) {
     this.time = column(F64);
     this.value = column(F64);
     this.blockTime = column(F64);
     this.coarseTime = column(F64);
-    this.pyramid = new MemoryPyramid(() => column(F64), withM2);
+    this.pyramid = new MemoryPyramid(() => column(F64), version >= 3);
+    this.coarse = coarseBlocks(version);
     this.lazy = lazy;
   }
   push(t: number, v: number): void {
     if (this.inBlock === 0) {
-      if (this.blockTime.length % COARSE_BLOCKS === 0) this.coarseTime.push(t);
+      if (this.blockTime.length % this.coarse === 0) this.coarseTime.push(t);
       this.blockTime.push(t);
     }
     if (!this.lazy) {
@@ -242,10 +245,10 @@ export interface SummariesBuilderOptions {
   spill?: SummariesSpill;
   /**
    * Container version to write: CONTAINER_VERSION (times and readings interleaved, M2 in the memory
-   * nodes), 2 (no M2) or 1 (every array contiguous, no M2), which tests write to check that
-   * containers stored before are still read.
+   * nodes, a coarse time every 64 blocks), 3 (every 128 blocks), 2 (no M2) or 1 (every array
+   * contiguous, no M2), which tests write to check that containers stored before are still read.
    */
-  layout?: 1 | 2 | 3;
+  layout?: 1 | 2 | 3 | 4;
 }
 
 /** Consecutive samples, as parallel columns (a slice of `doc.samples`). */
@@ -357,8 +360,8 @@ export class SummariesBuilder {
   private readonly json: Record<string, unknown> = {};
   private readonly cpuBlock: number;
   private readonly cpuFanout: number;
-  /** Memory nodes carry their M2 (version 3 on). */
-  private readonly withM2: boolean;
+  /** The container version written (`layout`). */
+  private readonly version: number;
   private finished = false;
 
   constructor(options: SummariesBuilderOptions) {
@@ -367,7 +370,7 @@ export class SummariesBuilder {
     this.column = (make) => new Column(make, spill);
     this.cpuBlock = options.cpuBlock ?? CPU_BLOCK;
     this.cpuFanout = options.cpuFanout ?? CPU_FANOUT;
-    this.withM2 = (options.layout ?? CONTAINER_VERSION) >= 3;
+    this.version = options.layout ?? CONTAINER_VERSION;
     if (
       !(
         Number.isInteger(this.cpuBlock) &&
@@ -493,7 +496,7 @@ export class SummariesBuilder {
 
   private seriesOf(key: string, lazy = false): SeriesBuilder {
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = new SeriesBuilder(this.column, this.withM2, lazy)));
+    if (!s) this.series.set(key, (s = new SeriesBuilder(this.column, this.version, lazy)));
     return s;
   }
 
@@ -575,7 +578,7 @@ export class SummariesBuilder {
     this.closeCpuBlock();
     for (const s of this.series.values()) s.closeBlock();
     const opts = this.opts;
-    const layout = opts.layout ?? CONTAINER_VERSION;
+    const layout = this.version;
     const out = new Writer(layout);
     let columns: Toc['columns'];
     if (layout === 1 || !(this.memory || this.heap)) {
@@ -602,7 +605,7 @@ export class SummariesBuilder {
     for (const kind of ['rss', 'heap'] as const) {
       const column = kind === 'rss' ? this.memory : this.heap;
       if (!column) continue;
-      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder(this.column, this.withM2, true);
+      const all = this.series.get(`${kind}:all`) ?? new SeriesBuilder(this.column, this.version, true);
       // Every reading finite: the series is the column itself, its times the time column.
       const whole = all.lazy;
       const allToc = this.writeSeries(
@@ -618,7 +621,7 @@ export class SummariesBuilder {
         series[`${kind}:${t}`] =
           length === all.length
             ? `${kind}:all`
-            : this.writeSeries(out, one ?? new SeriesBuilder(this.column, this.withM2));
+            : this.writeSeries(out, one ?? new SeriesBuilder(this.column, this.version));
       }
     }
 

@@ -11,18 +11,31 @@
  *
  * Version 3 adds each memory node's M2 (`SeriesToc.levels`), the bins' spread; versions 1 and 2
  * are still read, their bins without it (`sd` NaN).
+ *
+ * Version 4 keeps a coarse time every COARSE_BLOCKS (64) blocks rather than every 128, so that edges
+ * snapped to pyramid nodes of 64 blocks need no block time either (`coarseBlocks`).
  */
 
-import { BLOCK as MEMORY_BLOCK, BLOCK_SHIFT as MEMORY_BLOCK_SHIFT } from '../summary.js';
+import {
+  COARSE_BLOCKS,
+  COARSE_BLOCKS_V3,
+  BLOCK as MEMORY_BLOCK,
+  BLOCK_SHIFT as MEMORY_BLOCK_SHIFT,
+} from '../summary.js';
 
 export const MAGIC = 'PROFSUM\0';
-export const CONTAINER_VERSION = 3;
+export const CONTAINER_VERSION = 4;
 /** Versions a reader opens: 1 has no interleaved sections, 1 and 2 no M2 in the memory nodes. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
 
 /** Values per memory pyramid node in a container of `version`: [sum, min, max], and m2 from version 3. */
 export function memoryNodeWidth(version: number): 3 | 4 {
   return version >= 3 ? 4 : 3;
+}
+
+/** Blocks per coarse time entry (`SeriesToc.coarseTime`) in a container of `version`. */
+export function coarseBlocks(version: number): number {
+  return version >= 4 ? COARSE_BLOCKS : COARSE_BLOCKS_V3;
 }
 export const HEADER_BYTES = 32;
 
@@ -59,7 +72,7 @@ export interface SeriesToc {
   value: Section;
   /** Time of the first sample of each block of MEMORY_BLOCK positions. */
   blockTime: Section;
-  /** Time of the first sample of each COARSE_BLOCKS blocks: read whole to start a search. */
+  /** Time of the first sample of each `coarseBlocks(version)` blocks: read whole to start a search. */
   coarseTime: Section;
   /**
    * [sum, min, max, m2] per node ([sum, min, max] before version 3), level 0 (one node per block)
@@ -117,6 +130,7 @@ export {
   BLOCK_SHIFT as MEMORY_BLOCK_SHIFT,
   FANOUT as MEMORY_FANOUT,
   COARSE_BLOCKS,
+  COARSE_BLOCKS_V3,
 } from '../summary.js';
 
 /** Samples per CPU block, and blocks per node of the next level. */

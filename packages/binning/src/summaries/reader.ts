@@ -7,7 +7,7 @@ import { mergeM2 } from '../summary.js';
 import type { StackTree } from '../types.js';
 import { checkThread, MEMORY_SERIES, missingSeries, type MemorySeries } from '../errors.js';
 import {
-  COARSE_BLOCKS,
+  coarseBlocks,
   ELEMENT_BYTES,
   elementOffset,
   HEADER_BYTES,
@@ -466,12 +466,16 @@ export class Summaries {
   readonly id = nextId++;
   private readonly resident = new Map<number, Promise<Resident>>();
   private tree: Promise<StackTree> | null = null;
+  /** Blocks per coarse time entry in this container. */
+  private readonly coarse: number;
 
   constructor(
     readonly source: SummarySource,
     private readonly toc: Toc,
     readonly cache: PageCache,
-  ) {}
+  ) {
+    this.coarse = coarseBlocks(toc.version);
+  }
 
   /** Samples in the profile. */
   get samples(): number {
@@ -616,21 +620,22 @@ export class Summaries {
 
   /**
    * `snapEdges` (query.ts) for the inner edges of a window whose stride is `stride`, knowing each
-   * edge's group of COARSE_BLOCKS blocks (`chunk`): the block an edge moves to is the first multiple of
-   * the stride in that group (or the next group's start) whose time is at or after the edge. A stride
-   * of 128 or more needs no block time but the coarse entries; 64 one per edge; less, the group's. The
+   * edge's group of `coarse` blocks (`chunk`): the block an edge moves to is the first multiple of the
+   * stride in that group (or the next group's start) whose time is at or after the edge. A stride of a
+   * group or more needs no block time but the coarse entries; less, the group's multiples of it. The
    * whole of a 24-hour run read the block times of its ~1,500 edges, 14 KB apart: 21.5 MB.
    * `snapRanges` names the block times `snapInner` reads.
    */
   private snapRanges(s: SeriesToc, chunk: Int32Array, stride: number, ranges: number[]): void {
-    if (stride === 0 || stride >= COARSE_BLOCKS) return;
+    const group = this.coarse;
+    if (stride === 0 || stride >= group) return;
     const blocks = Math.ceil(s.length / MEMORY_BLOCK);
     let named = -1;
     for (let i = 1; i < chunk.length - 1; i++) {
       if (chunk[i] < 0 || chunk[i] === named) continue;
       named = chunk[i];
-      const base = chunk[i] * COARSE_BLOCKS;
-      const end = Math.min(blocks, base + COARSE_BLOCKS - stride + 1);
+      const base = chunk[i] * group;
+      const end = Math.min(blocks, base + group - stride + 1);
       if (base + stride < end) span(ranges, s.blockTime, base + stride, end);
     }
   }
@@ -644,14 +649,15 @@ export class Summaries {
     pages: Pages,
   ): Int32Array {
     if (stride === 0) return new Int32Array(edges.length).fill(-1);
+    const group = this.coarse;
     const blocks = Math.ceil(s.length / MEMORY_BLOCK);
     const target = (i: number) => {
       if (chunk[i] < 0) return 0;
-      const base = chunk[i] * COARSE_BLOCKS;
-      if (stride >= COARSE_BLOCKS) return Math.ceil((base + 1) / stride) * stride;
+      const base = chunk[i] * group;
+      if (stride >= group) return Math.ceil((base + 1) / stride) * stride;
       // The first multiple j of the stride in the group whose block starts at or after the edge.
       let lo = 1;
-      let hi = COARSE_BLOCKS / stride;
+      let hi = group / stride;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         const at = base + mid * stride;
@@ -660,7 +666,7 @@ export class Summaries {
       }
       return base + lo * stride;
     };
-    const timeOf = (c: number) => (c % COARSE_BLOCKS === 0 ? coarse[c / COARSE_BLOCKS] : pages.f64(s.blockTime, c));
+    const timeOf = (c: number) => (c % group === 0 ? coarse[c / group] : pages.f64(s.blockTime, c));
     return moveEdges(edges, blocks, target, timeOf);
   }
 
@@ -677,8 +683,9 @@ export class Summaries {
     if (n === 0) return out;
     const m = edges.length - 1;
     const blocks = Math.ceil(n / MEMORY_BLOCK);
+    const group = this.coarse;
     const coarse = (await this.load(s.coarseTime)) as Float64Array;
-    // Step 1: the coarse entry before each edge narrows it to COARSE_BLOCKS block times.
+    // Step 1: the coarse entry before each edge narrows it to a group of block times.
     const chunk = new Int32Array(edges.length);
     for (let i = 0; i < edges.length; i++)
       chunk[i] = lowerBound(coarse, edges[i], i > 0 ? Math.max(0, chunk[i - 1]) : 0, coarse.length) - 1;
@@ -695,14 +702,14 @@ export class Summaries {
       for (let i = 0; i < edges.length; i++) {
         if (!exact[i] || chunk[i] < 0 || block[i] >= 0 || chunk[i] === named) continue;
         named = chunk[i];
-        span(ranges, s.blockTime, chunk[i] * COARSE_BLOCKS, Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS));
+        span(ranges, s.blockTime, chunk[i] * group, Math.min(blocks, (chunk[i] + 1) * group));
       }
     };
     const findBlocks = () => {
       for (let i = 0; i < edges.length; i++) {
         if (!exact[i] || chunk[i] < 0 || block[i] >= 0) continue;
-        let lo = chunk[i] * COARSE_BLOCKS + 1;
-        let hi = Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS);
+        let lo = chunk[i] * group + 1;
+        let hi = Math.min(blocks, (chunk[i] + 1) * group);
         // The block before's start time is below this edge too; most often this edge is in it.
         if (i > 0 && exact[i - 1] && chunk[i - 1] === chunk[i]) {
           lo = block[i - 1] + 1;
@@ -718,10 +725,10 @@ export class Summaries {
     };
     let snapped: Int32Array | null = null;
     if (snap && m >= 2) {
-      // Each end's first block is in its group of 128 (`firstBlock`): the stride is most often known
+      // Each end's first block is in its group of coarse blocks (`firstBlock`): the stride is most often known
       // from the groups alone, and the ends' blocks and the block times snapping needs read at once.
       const firstBlock = (i: number, most: boolean) =>
-        chunk[i] < 0 ? 0 : most ? Math.min(blocks, (chunk[i] + 1) * COARSE_BLOCKS) : chunk[i] * COARSE_BLOCKS + 1;
+        chunk[i] < 0 ? 0 : most ? Math.min(blocks, (chunk[i] + 1) * group) : chunk[i] * group + 1;
       let stride = snapStride(firstBlock(m, false) - firstBlock(0, true), m);
       const known = stride === snapStride(firstBlock(m, true) - firstBlock(0, false), m);
       exact[0] = exact[m] = 1;
