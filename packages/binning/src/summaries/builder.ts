@@ -168,6 +168,8 @@ class SeriesBuilder {
   readonly value: Column<Float64Array>;
   readonly blockTime: Column<Float64Array>;
   readonly coarseTime: Column<Float64Array>;
+  /** Every MEMORY_FANOUT-th block time (version 4 on), else null. */
+  readonly nodeTime: Column<Float64Array> | null;
   readonly pyramid: MemoryPyramid;
   length = 0;
   private sum = 0;
@@ -188,6 +190,7 @@ class SeriesBuilder {
     this.value = column(F64);
     this.blockTime = column(F64);
     this.coarseTime = column(F64);
+    this.nodeTime = version >= 4 ? column(F64) : null;
     this.pyramid = new MemoryPyramid(() => column(F64), version >= 3);
     this.coarse = coarseBlocks(version);
     this.lazy = lazy;
@@ -195,6 +198,7 @@ class SeriesBuilder {
   push(t: number, v: number): void {
     if (this.inBlock === 0) {
       if (this.blockTime.length % this.coarse === 0) this.coarseTime.push(t);
+      if (this.nodeTime && this.blockTime.length % MEMORY_FANOUT === 0) this.nodeTime.push(t);
       this.blockTime.push(t);
     }
     if (!this.lazy) {
@@ -671,7 +675,7 @@ export class SummariesBuilder {
         value = out.column('f64', s.value);
       } else [time, value] = out.interleaved([s.time, s.value]);
     }
-    return {
+    const toc: SeriesToc = {
       length: s.length,
       time,
       value,
@@ -679,6 +683,8 @@ export class SummariesBuilder {
       coarseTime: out.column('f64', s.coarseTime),
       levels,
     };
+    if (s.nodeTime) toc.nodeTime = out.column('f64', s.nodeTime);
+    return toc;
   }
 
   private writeCpuLevel(out: Writer, l: CpuLevel): CpuLevelToc {

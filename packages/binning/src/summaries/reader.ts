@@ -204,6 +204,11 @@ export async function openSummaries(source: SummarySource, options: OpenSummarie
 
 type Resident = Float64Array | Int32Array | Uint32Array;
 
+/** The node times (version 4) when edges move by a multiple of a node of MEMORY_FANOUT blocks, else null. */
+function nodeTimed(s: SeriesToc, stride: number): Section | null {
+  return s.nodeTime && stride % MEMORY_FANOUT === 0 ? s.nodeTime : null;
+}
+
 /** One read: pages [first, end), the missing ones among them (the others are a gap read and dropped). */
 interface Run {
   first: number;
@@ -630,13 +635,16 @@ export class Summaries {
     const group = this.coarse;
     if (stride === 0 || stride >= group) return;
     const blocks = Math.ceil(s.length / MEMORY_BLOCK);
+    const byNode = nodeTimed(s, stride);
     let named = -1;
     for (let i = 1; i < chunk.length - 1; i++) {
       if (chunk[i] < 0 || chunk[i] === named) continue;
       named = chunk[i];
       const base = chunk[i] * group;
       const end = Math.min(blocks, base + group - stride + 1);
-      if (base + stride < end) span(ranges, s.blockTime, base + stride, end);
+      if (base + stride >= end) continue;
+      if (byNode) span(ranges, byNode, (base + stride) / MEMORY_FANOUT, Math.floor((end - 1) / MEMORY_FANOUT) + 1);
+      else span(ranges, s.blockTime, base + stride, end);
     }
   }
 
@@ -651,6 +659,10 @@ export class Summaries {
     if (stride === 0) return new Int32Array(edges.length).fill(-1);
     const group = this.coarse;
     const blocks = Math.ceil(s.length / MEMORY_BLOCK);
+    const byNode = nodeTimed(s, stride);
+    // Multiples of the stride only: in the coarse entries, the node times or the block times.
+    const timeAt = (c: number) =>
+      c % group === 0 ? coarse[c / group] : byNode ? pages.f64(byNode, c / MEMORY_FANOUT) : pages.f64(s.blockTime, c);
     const target = (i: number) => {
       if (chunk[i] < 0) return 0;
       const base = chunk[i] * group;
@@ -661,13 +673,12 @@ export class Summaries {
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         const at = base + mid * stride;
-        if (at >= blocks || pages.f64(s.blockTime, at) >= edges[i]) hi = mid;
+        if (at >= blocks || timeAt(at) >= edges[i]) hi = mid;
         else lo = mid + 1;
       }
       return base + lo * stride;
     };
-    const timeOf = (c: number) => (c % group === 0 ? coarse[c / group] : pages.f64(s.blockTime, c));
-    return moveEdges(edges, blocks, target, timeOf);
+    return moveEdges(edges, blocks, target, timeAt);
   }
 
   /**
