@@ -136,8 +136,6 @@ export {
   BLOCK as MEMORY_BLOCK,
   BLOCK_SHIFT as MEMORY_BLOCK_SHIFT,
   FANOUT as MEMORY_FANOUT,
-  COARSE_BLOCKS,
-  COARSE_BLOCKS_V3,
 } from '../summary.js';
 
 /** Samples per CPU block, and blocks per node of the next level. */

@@ -447,6 +447,16 @@ function span(ranges: number[], section: Section, from: number, to: number): voi
   }
 }
 
+/** First element in `[lo, hi)` of an ascending f64 section, read into `pages`, that is >= t (`hi` when none). */
+function firstAtOrAfter(pages: Pages, section: Section, lo: number, hi: number, t: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pages.f64(section, mid) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A window's ends must be numbers (infinite ones are the run's ends). */
 function checkWindow(fromMs: number, toMs: number): void {
   if (Number.isNaN(fromMs) || Number.isNaN(toMs))
@@ -726,12 +736,7 @@ export class Summaries {
           lo = block[i - 1] + 1;
           if (lo < hi && pages.f64(s.blockTime, lo) >= edges[i]) hi = lo;
         }
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (pages.f64(s.blockTime, mid) < edges[i]) lo = mid + 1;
-          else hi = mid;
-        }
-        block[i] = lo - 1;
+        block[i] = firstAtOrAfter(pages, s.blockTime, lo, hi, edges[i]) - 1;
       }
     };
     let snapped: Int32Array | null = null;
@@ -813,19 +818,14 @@ export class Summaries {
     const c = lowerBound(blockTime, t, 0, blockTime.length);
     if (c === 0) return 0;
     const toc = this.toc;
-    let lo = (c - 1) * toc.cpuBlock;
-    let hi = Math.min(n, c * toc.cpuBlock);
+    const lo = (c - 1) * toc.cpuBlock;
+    const hi = Math.min(n, c * toc.cpuBlock);
     const pages = new Pages(this);
     const ranges: number[] = [];
     const time = toc.columns.time;
     span(ranges, time, lo, hi);
     await pages.need(ranges);
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pages.f64(time, mid) < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtOrAfter(pages, time, lo, hi, t);
   }
 
   /** Sample rows `[start, end)` of `[fromMs, toMs)` (all threads). */
@@ -925,17 +925,8 @@ export class Summaries {
     nameNodes(this.wholeBlocks(first, Math.max(first, last - 1)));
     if (last > first) nameNodes(this.wholeBlocks(first, last));
     await pages.need(ranges);
-    const position = (c: number, t: number) => {
-      if (c === 0) return 0;
-      let lo = (c - 1) * B;
-      let hi = Math.min(n, c * B);
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (pages.f64(columns.time, mid) < t) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const position = (c: number, t: number) =>
+      c === 0 ? 0 : firstAtOrAfter(pages, columns.time, (c - 1) * B, Math.min(n, c * B), t);
     const start = position(first, fromMs);
     const end = toMs <= fromMs ? start : Math.max(start, position(last, toMs));
     const a = Math.ceil(start / B);
@@ -963,12 +954,12 @@ export class Summaries {
       const l = toc.cpuLevels[level];
       const ws = weightSection(l);
       const e0 = offsets[level][x];
-      const n = offsets[level][y] - e0;
-      pages.copy(l.stack, e0, e0 + n, stacks);
-      pages.copy(l.count, e0, e0 + n, numbers);
-      if (ws) pages.copy(ws, e0, e0 + n, weights);
-      if (thread !== undefined) pages.copy(l.thread, e0, e0 + n, threads);
-      for (let j = 0; j < n; j++) {
+      const len = offsets[level][y] - e0;
+      pages.copy(l.stack, e0, e0 + len, stacks);
+      pages.copy(l.count, e0, e0 + len, numbers);
+      if (ws) pages.copy(ws, e0, e0 + len, weights);
+      if (thread !== undefined) pages.copy(l.thread, e0, e0 + len, threads);
+      for (let j = 0; j < len; j++) {
         if (thread !== undefined && threads[j] !== thread) continue;
         const slot = stacks[j] < 0 ? rows : stacks[j];
         if (count[slot] === 0) seen.push(slot);
@@ -979,7 +970,7 @@ export class Summaries {
     }
     for (const [lo, hi] of partial) {
       if (hi <= lo) continue;
-      const n = hi - lo;
+      const len = hi - lo;
       let last = Number.NaN;
       if (readingOf) {
         const from = Math.floor(lo / toc.cpuBlock) * toc.cpuBlock;
@@ -1000,7 +991,7 @@ export class Summaries {
         if (Number.isNaN(last)) last = carried![from / toc.cpuBlock];
         // Each sample's growth: its reading's gain over the last reading before it.
         pages.copy(readingOf, lo, hi, numbers);
-        for (let j = 0; j < n; j++) {
+        for (let j = 0; j < len; j++) {
           const v = numbers[j];
           weights[j] = 0;
           if (Number.isFinite(v)) {
@@ -1013,7 +1004,7 @@ export class Summaries {
       const byThread = thread !== undefined && columns.thread;
       if (byThread) pages.copy(columns.thread!, lo, hi, threads);
       const weighted = readingOf !== undefined || weightBy === 'weight';
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < len; j++) {
         if (byThread && threads[j] !== thread) continue;
         const slot = stacks[j] < 0 ? rows : stacks[j];
         if (count[slot] === 0) seen.push(slot);
