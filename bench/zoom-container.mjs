@@ -9,14 +9,17 @@
 // process's CPU time (the reader threads' too) and the garbage collector's. Zooms ask as the memory view
 // does (`snap`; `--exact` without). Before them, the whole run's first query (the first view) with the
 // container out of the OS cache; after them, 200 stack analyses of one bin of the whole run (/stacks).
+// With `--rehearse`, the whole run's query is followed by `rehearse` (as the server runs it after a
+// profile's first view), timed with the event loop's longest wait: the first zoom then runs warm code.
 //
 //   node bench/zoom-container.mjs [N...] [--dir DIR] [--layout 1|2|3|4] [--source batched|single] [--exact]
+//                                 [--rehearse]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SummariesBuilder, openSummaries, PageCache } from '../packages/binning/dist/index.js';
 import { readVmprof } from '../packages/format/dist/index.js';
@@ -33,6 +36,7 @@ const { values, positionals } = parseArgs({
     // `readMany` through the store's range-reader thread (as the server's file store), or one read each.
     source: { type: 'string', default: 'batched' },
     exact: { type: 'boolean', default: false },
+    rehearse: { type: 'boolean', default: false },
   },
 });
 const sizes = positionals.length ? positionals.map(Number) : [1, 64, 270];
@@ -131,6 +135,17 @@ for (const times of sizes) {
       `×${times} v${layout} whole run, first query: ${(performance.now() - t0).toFixed(1)} ms, ` +
         `${reads - r} reads, ${((bytes - b) / 1e6).toFixed(2)} MB read`,
     );
+    if (values.rehearse) {
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const t1 = performance.now();
+      await s.rehearse(undefined, first, end + 1, 1500, { snap });
+      delay.disable();
+      console.log(
+        `×${times} v${layout} rehearsal: ${(performance.now() - t1).toFixed(1)} ms, ` +
+          `the event loop waited ${(delay.max / 1e6).toFixed(1)} ms at most`,
+      );
+    }
   }
   for (const pass of ['cold', 'warm']) {
     const random = rng(11);
@@ -155,7 +170,7 @@ for (const times of sizes) {
     // Collections are reported after they end: let the last one in.
     await new Promise((r) => setTimeout(r, 20));
     console.log(
-      `×${times} v${layout} ${values.source} ${pass}: zoom p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
+      `×${times} v${layout} ${values.source} ${pass}: first zoom ${ms[0].toFixed(1)} ms, p50 ${pct(ms, 0.5).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms; ` +
         `reads per zoom p50 ${pct(perZoom, 0.5)}, max ${Math.max(...perZoom)}` +
         (values.source === 'batched' ? ` in ${Math.max(...hopsPerZoom)} hops at most; ` : '; ') +
         `${((bytes - bytesBefore) / 1e6).toFixed(1)} MB read; all 30 in ${ms.reduce((a, b) => a + b, 0).toFixed(0)} ms, ` +

@@ -24,6 +24,7 @@ import {
   type Summaries,
   type SummariesSpill,
 } from '../src/index.js';
+import { elementOffset, type Section } from '../src/summaries/container.js';
 import { expectBinsExact, expectSnappedBins } from './expect.js';
 import { freshDir } from './fixtures.js';
 
@@ -504,6 +505,43 @@ describe('summaries container against brute force', () => {
     }
     // Every batch handed back once its pages were copied out.
     expect(source.counts.released).toBe(source.counts.calls);
+  });
+
+  it('rehearses the zooms after a whole view once, reading their parts, and answers stay exact', async () => {
+    const n = 64_000;
+    const doc = oneStackDoc(n, (i) => i * 3 + (i % 7 === 0 ? 1 : 0));
+    const memory = doc.memory as Float64Array;
+    const bytes = build(doc, 1_000, 4, 65_536);
+    const source = manySource(bytes);
+    // A cache of one frame: a second rehearsal would read its pages again.
+    const sum = await openSummaries(source, { cache: new PageCache(4096) });
+    const [from, to, bins] = [0, 3 * n, 300];
+    await sum.memoryBins(undefined, from, to, bins, { snap: true });
+    const before = source.counts.read.length;
+    await sum.rehearse(undefined, from, to, bins, { snap: true });
+    const read = source.counts.read.slice(before);
+    // Its narrowest zoom (1/1,000 of the run, from 0.37 of it) reads the readings of its samples.
+    const at = Math.round(0.37 * n) + 20;
+    const value = containerToc(bytes).series['rss:all'].value as Section;
+    const covers = (off: number) => read.some((o, i) => i % 2 === 0 && o <= off && off < o + read[i + 1]);
+    expect(covers(elementOffset(value, at)), `the readings of sample ${at} read`).toBe(true);
+    const calls = source.counts.calls;
+    await sum.rehearse(undefined, from, to, bins, { snap: true });
+    expect(source.counts.calls, 'a second rehearsal').toBe(calls);
+    // The answers after it are what they were.
+    for (const [a, b] of [
+      [from, to],
+      [3 * at, 3 * at + (3 * n) / 10],
+    ]) {
+      const got = await sum.memoryBins(undefined, a, b, bins, { snap: true });
+      expectSameBins(got, referenceBins(doc, memory, undefined, { from: a, to: b, bins, snap: true }), `[${a}, ${b})`);
+    }
+    // Nothing to rehearse on an empty window; a failing read is the rehearsal's own, never thrown.
+    const empty = await openSummaries(manySource(bytes));
+    await expect(empty.rehearse(undefined, 5, 5, bins)).resolves.toBeUndefined();
+    const failing = { ...manySource(bytes), readMany: () => Promise.reject(new Error('disk gone')) };
+    const broken = await openSummaries(failing);
+    await expect(broken.rehearse(undefined, from, to, bins, { snap: true })).resolves.toBeUndefined();
   });
 
   it("a range's growth starts from the last reading before it, however far back in its CPU block", async () => {

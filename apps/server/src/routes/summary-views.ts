@@ -5,6 +5,7 @@ import {
   binRows,
   checkThread,
   missingSeries,
+  type MemoryBinsOptions,
   type MemorySeries,
   type StackAnalysis,
   type Summaries,
@@ -24,11 +25,10 @@ export async function memoryFromSummaries(s: Summaries, query: Static<typeof Mem
   // In the order the document path checks them: the series first, then the thread.
   if (!s.available.includes(series)) throw missingSeries(series, s.available);
   if (thread !== undefined) checkThread(thread, s.threads);
-  const result = await s.memoryBins(thread, from, to, bins, {
-    series,
-    align: flag(query.align) ?? false,
-    snap: flag(query.snap) ?? false,
-  });
+  const options: MemoryBinsOptions = { series, align: flag(query.align) ?? false, snap: flag(query.snap) ?? false };
+  const result = await s.memoryBins(thread, from, to, bins, options);
+  // The zooms that follow, run once after this answer is sent (@prof/binning `rehearse`).
+  setImmediate(() => void s.rehearse(thread, from, to, bins, options));
   const meta = s.meta as unknown as SummaryMeta;
   return {
     bins: binRows(result),
