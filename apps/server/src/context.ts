@@ -5,6 +5,7 @@ import type { IngestLimits } from './ingest';
 import type { WorkPool } from './work-pool';
 import type { RuntimeIds } from './runtime-ids';
 import type { SummariesCache } from './summaries-cache';
+import type { QuietTime } from './quiet';
 
 /** What every route module shares. */
 export interface AppContext extends IngestLimits {
@@ -12,6 +13,8 @@ export interface AppContext extends IngestLimits {
   cache: DecodedCache;
   /** Opened summaries containers: what /memory and /stacks answer from without decoding the document. */
   summaries: SummariesCache;
+  /** Moments without requests, for work no request waits for. */
+  quiet: QuietTime;
   uploads: UploadQueue;
   token: string | null;
   /** The data directory (its disk's free space is reported by /health). */

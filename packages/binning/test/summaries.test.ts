@@ -536,6 +536,17 @@ describe('summaries container against brute force', () => {
       const got = await sum.memoryBins(undefined, a, b, bins, { snap: true });
       expectSameBins(got, referenceBins(doc, memory, undefined, { from: a, to: b, bins, snap: true }), `[${a}, ${b})`);
     }
+    // Each step (three zooms, a bin's stacks) waits for `pause` first, and reads nothing before it.
+    const paused = manySource(bytes);
+    const other = await openSummaries(paused);
+    const seen: number[] = [];
+    await other.rehearse(undefined, from, to, bins, {
+      snap: true,
+      pause: async () => seen.push(paused.counts.calls),
+    });
+    expect(seen.length).toBe(4);
+    expect(seen[0]).toBe(0);
+    expect(seen[1], 'the first zoom read between its pause and the next').toBeGreaterThan(seen[0]);
     // Nothing to rehearse on an empty window; a failing read is the rehearsal's own, never thrown.
     const empty = await openSummaries(manySource(bytes));
     await expect(empty.rehearse(undefined, 5, 5, bins)).resolves.toBeUndefined();

@@ -163,7 +163,7 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
         const json = await ctx.summaries.memoryAnswer(
           summaries,
           query,
-          async () => reply.serialize(await memoryFromSummaries(summaries, query)) as string,
+          async () => reply.serialize(await memoryFromSummaries(summaries, query, () => ctx.quiet.wait())) as string,
         );
         return reply.type('application/json; charset=utf-8').send(json);
       }

@@ -19,7 +19,15 @@ import { DEFAULT_BINS, windowFrom, type FrameJson, type Window } from './read-ap
 const windowOf = (asked: Window, s: Summaries) =>
   s.samples ? windowFrom(asked, s.firstTime, s.lastTime) : windowFrom(asked, 0, 0);
 
-export async function memoryFromSummaries(s: Summaries, query: Static<typeof MemoryQuery>) {
+/**
+ * The /memory answer from the summaries; `pause`, when given, is what the zooms rehearsed after it
+ * (@prof/binning `rehearse`, once per opened container) wait for before each step.
+ */
+export async function memoryFromSummaries(
+  s: Summaries,
+  query: Static<typeof MemoryQuery>,
+  pause?: () => Promise<unknown>,
+) {
   const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
   const { from, to } = windowOf(query, s);
   // In the order the document path checks them: the series first, then the thread.
@@ -27,8 +35,7 @@ export async function memoryFromSummaries(s: Summaries, query: Static<typeof Mem
   if (thread !== undefined) checkThread(thread, s.threads);
   const options: MemoryBinsOptions = { series, align: flag(query.align) ?? false, snap: flag(query.snap) ?? false };
   const result = await s.memoryBins(thread, from, to, bins, options);
-  // The zooms that follow, run once after this answer is sent (@prof/binning `rehearse`).
-  setImmediate(() => void s.rehearse(thread, from, to, bins, options));
+  if (pause) void s.rehearse(thread, from, to, bins, { ...options, pause });
   const meta = s.meta as unknown as SummaryMeta;
   return {
     bins: binRows(result),

@@ -9,5 +9,6 @@ export {
   type MemorySeriesName,
   type WeightBy,
   type MemoryBinsOptions,
+  type RehearseOptions,
   type SummaryStackOptions,
 } from './reader.js';

@@ -176,6 +176,11 @@ export interface MemoryBinsOptions {
   snap?: boolean;
 }
 
+export interface RehearseOptions extends MemoryBinsOptions {
+  /** Awaited before each step (a query); the server waits there for a moment without requests. */
+  pause?: () => Promise<unknown>;
+}
+
 export interface SummaryStackOptions {
   topK?: number;
   rankBy?: 'count' | 'growth';
@@ -1044,16 +1049,17 @@ export class Summaries {
    * (`thread`, `[fromMs, toMs)`, `bins`, `options`): zooms on 1/10, 1/100 and 1/1,000 of the window, and
    * the stacks of one of those bins. A zoom's edges read block times and node sums at finer strides
    * than the whole window, code no query of the process may have run yet: after a restart, a 24-hour
-   * run's first drag took the server 55-145 ms against 25-40 ms for the zooms after it, most of it in
-   * that code running cold. Each step is one query, so a request that arrives meanwhile waits for at
-   * most one. Failures are the queries' own and are dropped (the rehearsal answers nobody).
+   * run's first drag took the server 35-88 ms against 18-32 ms once rehearsed, most of it in that code
+   * running cold. Each step is one query and waits for `options.pause` first (the server's: no request
+   * for a moment), so a request that comes meanwhile waits for one step at most. Failures are the
+   * queries' own and are dropped: the rehearsal answers nobody.
    */
   rehearse(
     thread: number | undefined,
     fromMs: number,
     toMs: number,
     bins: number,
-    options: MemoryBinsOptions = {},
+    options: RehearseOptions = {},
   ): Promise<void> {
     this.rehearsal ??= this.rehearseNow(thread, fromMs, toMs, bins, options).catch(() => {});
     return this.rehearsal;
@@ -1066,7 +1072,7 @@ export class Summaries {
     fromMs: number,
     toMs: number,
     bins: number,
-    options: MemoryBinsOptions,
+    { pause, ...options }: RehearseOptions,
   ): Promise<void> {
     const width = toMs - fromMs;
     if (!(width > 0) || this.samples === 0) return;
@@ -1075,9 +1081,11 @@ export class Summaries {
       const from = fromMs + width * 0.37;
       const to = from + width / part;
       if (!(to > from)) break;
+      await pause?.();
       await this.memoryBins(thread, from, to, bins, options);
-      if (part === REHEARSED_ZOOMS[0])
-        await this.analyzeStacks(thread, from, from + width / part / bins, { series: options.series });
+      if (part !== REHEARSED_ZOOMS[0]) continue;
+      await pause?.();
+      await this.analyzeStacks(thread, from, from + width / part / bins, { series: options.series });
     }
   }
 
