@@ -28,12 +28,19 @@ export class QuietTime {
     this.last = performance.now();
   }
 
-  /** Resolves once no request has been in flight for `quietMs`. Its timers never keep the process alive. */
-  async wait(): Promise<void> {
+  /**
+   * Resolves true once no request has been in flight for `quietMs`, or false when that has not happened
+   * within `withinMs` (work held back that long on a busy server is dropped, not kept waiting for good).
+   * Its timers never keep the process alive.
+   */
+  async wait(withinMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const deadline = performance.now() + withinMs;
     for (;;) {
-      const left = this.inFlight > 0 ? this.quietMs : this.last + this.quietMs - performance.now();
-      if (left <= 0) return;
-      await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(left)).unref());
+      const now = performance.now();
+      const left = this.inFlight > 0 ? this.quietMs : this.last + this.quietMs - now;
+      if (left <= 0) return true;
+      if (now >= deadline) return false;
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(Math.min(left, deadline - now))).unref());
     }
   }
 }

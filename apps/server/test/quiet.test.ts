@@ -20,15 +20,24 @@ describe('QuietTime', () => {
     expect(performance.now() - endedAt).toBeGreaterThanOrEqual(19);
   });
 
+  it('gives up (false) when no quiet moment comes in time', async () => {
+    const quiet = new QuietTime(20);
+    quiet.begin(); // never ends
+    const startedAt = performance.now();
+    expect(await quiet.wait(40)).toBe(false);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(39);
+    expect(await new QuietTime(20).wait(40)).toBe(true);
+  });
+
   it('a request that comes during the wait starts the quiet time again; with none, it resolves', async () => {
     const quiet = new QuietTime(30);
-    await quiet.wait(); // nothing ever came
+    expect(await quiet.wait()).toBe(true); // nothing ever came
     quiet.activity();
     const lastAt = performance.now();
     await turns(10);
     quiet.begin()(); // a short request, come and gone
     const goneAt = performance.now();
-    await quiet.wait();
+    expect(await quiet.wait()).toBe(true);
     expect(performance.now() - goneAt).toBeGreaterThanOrEqual(29);
     expect(performance.now() - lastAt).toBeGreaterThanOrEqual(35);
   });

@@ -163,7 +163,7 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
         const json = await ctx.summaries.memoryAnswer(
           summaries,
           query,
-          async () => reply.serialize(await memoryFromSummaries(summaries, query, () => ctx.quiet.wait())) as string,
+          async () => reply.serialize(await memoryFromSummaries(summaries, query, rehearsalPause(ctx))) as string,
         );
         return reply.type('application/json; charset=utf-8').send(json);
       }
@@ -246,4 +246,14 @@ export function registerReadApi(server: FastifyInstance, ctx: AppContext): void 
       });
     },
   );
+}
+
+/** How long a step of a zoom rehearsal waits for a quiet moment before the rehearsal is dropped. */
+const REHEARSAL_PATIENCE_MS = 10_000;
+
+/** Each step of a zoom rehearsal waits for a quiet moment; on a server busy that long it is dropped. */
+function rehearsalPause(ctx: AppContext) {
+  return async () => {
+    if (!(await ctx.quiet.wait(REHEARSAL_PATIENCE_MS))) throw new Error('no quiet moment for the rehearsal');
+  };
 }
