@@ -19,6 +19,10 @@ describe('formatRelative', () => {
     expect(formatRelative(3599.9, 0.5)).toBe('59:59.9');
     expect(formatRelative(42, 1)).toBe('42s');
     expect(formatRelative(-90, 30)).toBe('-1:30');
+    // Whole-second steps: a split a hair under the minute or hour (float steps) carries, never :60.
+    expect(formatRelative(119.99999999, 30)).toBe('2:00');
+    expect(formatRelative(59.6, 1)).toBe('1:00');
+    expect(formatRelative(7199.7, 60)).toBe('2:00:00');
   });
 });
 

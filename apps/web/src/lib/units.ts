@@ -45,10 +45,12 @@ export function formatRelative(sec: number, incr: number): string {
     if (mins < 60) return `${sign}${mins}:${sec}`;
     return `${sign}${Math.floor(mins / 60)}:${String(mins % 60).padStart(2, '0')}:${sec}`;
   }
-  if (a < 60 && incr < 60) return `${sign}${Math.round(a)}s`;
-  const h = Math.floor(a / 3600);
-  const m = Math.floor((a % 3600) / 60);
-  const s = Math.round(a % 60);
+  // Rounded once, to whole seconds, so 119.6 s reads 2:00, never 1:60.
+  const t = Math.round(a);
+  if (t < 60 && incr < 60) return `${sign}${t}s`;
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = t % 60;
   if (h > 0) return `${sign}${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
   return `${sign}${m}:${String(s).padStart(2, '0')}`;
 }
