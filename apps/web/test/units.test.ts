@@ -33,4 +33,14 @@ describe('formatDuration', () => {
     expect(formatDuration(258_000)).toBe('4m 18s');
     expect(formatDuration(24 * 3600_000)).toBe('24h 00m');
   });
+
+  it('never prints a value its next unit should: 1000 µs, 1000 ms, 60.0 s, 0m 59s for a minute', () => {
+    expect(formatDuration(0.9996)).toBe('1.0 ms');
+    expect(formatDuration(9.96)).toBe('10 ms');
+    expect(formatDuration(999.6)).toBe('1.00 s');
+    expect(formatDuration(9_996)).toBe('10.0 s');
+    expect(formatDuration(59_960)).toBe('1m 00s');
+    expect(formatDuration(3_599_600)).toBe('1h 00m');
+    expect(formatDuration(-1_500)).toBe('-1.50 s');
+  });
 });

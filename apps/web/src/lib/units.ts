@@ -19,12 +19,15 @@ export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
   const a = Math.abs(ms);
   const sign = ms < 0 ? '-' : '';
-  if (a < 1) return `${sign}${(a * 1000).toFixed(0)} µs`;
-  if (a < 1000) return `${sign}${a < 10 ? a.toFixed(1) : a.toFixed(0)} ms`;
+  // Each unit up to where its rounding would print the next one's first value (1000 µs, 60.0 s).
+  const us = Math.round(a * 1000);
+  if (us < 1000) return `${sign}${us} µs`;
+  if (a < 999.5) return `${sign}${a < 9.95 ? a.toFixed(1) : a.toFixed(0)} ms`;
   const s = a / 1000;
-  if (s < 60) return `${sign}${s < 10 ? s.toFixed(2) : s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${sign}${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  if (s < 59.95) return `${sign}${s < 9.995 ? s.toFixed(2) : s.toFixed(1)} s`;
+  const t = Math.round(s);
+  const m = Math.floor(t / 60);
+  if (m < 60) return `${sign}${m}m ${String(t % 60).padStart(2, '0')}s`;
   const h = Math.floor(m / 60);
   return `${sign}${h}h ${String(m % 60).padStart(2, '0')}m`;
 }

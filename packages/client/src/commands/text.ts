@@ -45,11 +45,13 @@ export function formatMemory(bytes: number): string {
 /** `950 ms`, `8.05 s`, `4 min 17.9 s`, `3 h 02 min`. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  // Each unit up to where its rounding would print the next one's first value (1000 ms, 60.0 s).
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${(s % 60).toFixed(1)} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s < 59.95) return `${s.toFixed(s < 9.995 ? 2 : 1)} s`;
+  const tenths = Math.round(s * 10);
+  if (tenths < 36_000) return `${Math.floor(tenths / 600)} min ${((tenths % 600) / 10).toFixed(1)} s`;
+  return `${Math.floor(tenths / 36_000)} h ${String(Math.floor((tenths % 36_000) / 600)).padStart(2, '0')} min`;
 }
 
 /** `318694` → `318,694`. */
