@@ -212,8 +212,10 @@ export async function createServer(options: ServerOptions = {}): Promise<ProfSer
   app.addHook('onRequest', async (request, reply) => {
     // A read is waited for until its answer has gone ('close': sent, or the client went away).
     if (request.method === 'GET' || request.method === 'HEAD') reply.raw.once('close', ctx.quiet.begin());
-    else ctx.quiet.activity();
-    if (request.method !== 'GET' && request.method !== 'HEAD') armBodyTimeout(request.raw, bodyIdleMs);
+    else {
+      ctx.quiet.activity();
+      armBodyTimeout(request.raw, bodyIdleMs);
+    }
   });
   const health = new HealthProbe(dataDir, store);
   await health.refresh();

@@ -20,13 +20,13 @@ const windowOf = (asked: Window, s: Summaries) =>
   s.samples ? windowFrom(asked, s.firstTime, s.lastTime) : windowFrom(asked, 0, 0);
 
 /**
- * The /memory answer from the summaries; `pause`, when given, is what the zooms rehearsed after it
- * (@prof/binning `rehearse`, once per opened container) wait for before each step.
+ * The /memory answer from the summaries; `pause` is what the zooms rehearsed after it (@prof/binning
+ * `rehearse`, once per opened container) wait for before each step.
  */
 export async function memoryFromSummaries(
   s: Summaries,
   query: Static<typeof MemoryQuery>,
-  pause?: () => Promise<unknown>,
+  pause: () => Promise<unknown>,
 ) {
   const { thread, bins = DEFAULT_BINS, series = 'rss' } = query;
   const { from, to } = windowOf(query, s);
@@ -35,7 +35,7 @@ export async function memoryFromSummaries(
   if (thread !== undefined) checkThread(thread, s.threads);
   const options: MemoryBinsOptions = { series, align: flag(query.align) ?? false, snap: flag(query.snap) ?? false };
   const result = await s.memoryBins(thread, from, to, bins, options);
-  if (pause) void s.rehearse(thread, from, to, bins, { ...options, pause });
+  void s.rehearse(thread, from, to, bins, { ...options, pause });
   const meta = s.meta as unknown as SummaryMeta;
   return {
     bins: binRows(result),

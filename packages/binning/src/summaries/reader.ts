@@ -1076,9 +1076,9 @@ export class Summaries {
   ): Promise<void> {
     const width = toMs - fromMs;
     if (!(width > 0) || this.samples === 0) return;
+    // Off the middle, so the zooms do not share their edges' pages with the window's.
+    const from = fromMs + width * 0.37;
     for (const part of REHEARSED_ZOOMS) {
-      // Off the middle, so the zooms do not share their edges' pages with the window's.
-      const from = fromMs + width * 0.37;
       const to = from + width / part;
       if (!(to > from)) break;
       await pause?.();
