@@ -94,13 +94,17 @@ const FRAME_PAGES = 8;
 
 /**
  * The pages held of one frame (`FRAME_PAGES` consecutive pages of a container), by index in it: page
- * i is in `views[i]`, a byte at container offset x at `x - origins[i]`. The pages of one read share
- * one view of their copy: a DataView a page cost ~110 ns to make, and the cache's outlived the young
- * generation, so each scavenge copied them (a zoom on 1/200 of a ×64 run keeps ~3,400 pages).
+ * i is in `views[i]`, whose byte 0 is the first of page `origins[i]` of the container. The pages of
+ * one read share one view of their copy: a DataView a page cost ~110 ns to make, and the cache's
+ * outlived the young generation, so each scavenge copied them (a zoom on 1/200 of a ×64 run keeps
+ * ~3,400 pages). Origins are page numbers, small integers for any container under 512 GiB: byte
+ * offsets, computed as a product, came as doubles and changed the kind of the arrays and fields
+ * holding them, and the compiled reader functions were thrown away in the middle of a zoom (the
+ * first wheel notch after a drag on a ×64 run took 42-92 ms on the server instead of 17-42).
  */
 class Frame {
-  readonly views: (DataView | undefined)[] = [];
-  readonly origins: number[] = [];
+  readonly views: (DataView | undefined)[] = new Array(FRAME_PAGES);
+  readonly origins: number[] = new Array(FRAME_PAGES).fill(0);
   bytes = 0;
 }
 const NO_FRAME = new Frame();
@@ -308,7 +312,7 @@ class Pages {
         while (j < pages.length && pages[j] === pages[j - 1] + 1) j++;
         const at = (pages[k] - first) * PAGE;
         if (!whole) copy.set(bytes.subarray(at, Math.min(at + (j - k) * PAGE, bytes.byteLength)), k * PAGE);
-        const origin = (pages[k] - k) * PAGE;
+        const origin = pages[k] - k;
         for (; k < j; k++) {
           const index = pages[k] % FRAME_PAGES;
           const f = (pages[k] - index) / FRAME_PAGES;
@@ -386,11 +390,11 @@ class Pages {
   // The page and frame of the last access: a query reads a block's values in turn, mostly from one page.
   private lastPage = -1;
   private lastView: DataView | undefined;
-  /** Where the last page's view starts in the container (`Frame.origins`). */
+  /** The page of the container where the last page's view starts (`Frame.origins`). */
   private lastOrigin = 0;
   private lastFrame = -1;
   private lastFrameView = NO_FRAME;
-  /** The view holding the byte at `off`, which is at `off - this.lastOrigin` in it. */
+  /** The view holding the byte at `off`, which is at `off - this.lastOrigin * PAGE` in it. */
   private view(off: number): DataView {
     // Not `>>> PAGE_SHIFT`: offsets past 4 GiB (a container of a long multi-threaded run) would wrap.
     const p = Math.floor(off / PAGE);
@@ -420,7 +424,8 @@ class Pages {
     const stride = section.stride;
     const off = stride === undefined ? section.offset + i * size : elementOffset(section, i);
     this.runView = this.view(off);
-    this.runAt = off - this.lastOrigin;
+    // A byte of a run's copy (under 64 KiB): a small integer, whatever the container's size.
+    this.runAt = (off - this.lastOrigin * PAGE) | 0;
     const at = off & (PAGE - 1);
     let n = Math.min(end - i, (PAGE - at) / size);
     if (stride !== undefined) n = Math.min(n, MEMORY_BLOCK - (i & (MEMORY_BLOCK - 1)));
@@ -447,17 +452,17 @@ class Pages {
   f64(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 8 : elementOffset(section, i);
     const view = this.view(off);
-    return view.getFloat64(off - this.lastOrigin, true);
+    return view.getFloat64(off - this.lastOrigin * PAGE, true);
   }
   i32(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
     const view = this.view(off);
-    return view.getInt32(off - this.lastOrigin, true);
+    return view.getInt32(off - this.lastOrigin * PAGE, true);
   }
   u32(section: Section, i: number): number {
     const off = section.stride === undefined ? section.offset + i * 4 : elementOffset(section, i);
     const view = this.view(off);
-    return view.getUint32(off - this.lastOrigin, true);
+    return view.getUint32(off - this.lastOrigin * PAGE, true);
   }
 }
 
