@@ -52,6 +52,11 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
   viewRef.current = view;
   const durRef = useRef(duration);
   durRef.current = duration;
+  // The caller's latest: the bins' request outlives the render that sent it, and the first paint's
+  // callback from the first render saw no session yet (the CPU tab's prefetch then waited for the
+  // first zoom and landed on the server with the gesture after it).
+  const paintedRef = useRef(onPainted);
+  paintedRef.current = onPainted;
 
   const winFrom = view.from ?? 0;
   const winTo = view.to ?? duration;
@@ -154,7 +159,7 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
         setBins(res.bins);
         setError(null);
         afterPaint((paintedAt) => {
-          onPainted?.();
+          paintedRef.current?.();
           const hook = testHook();
           const yLabel = chart.current?.yLabel() ?? '';
           const xAxis = chart.current?.xAxis();
