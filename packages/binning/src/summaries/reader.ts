@@ -95,9 +95,9 @@ const FRAME_PAGES = 8;
 /**
  * The pages held of one frame (`FRAME_PAGES` consecutive pages of a container), by index in it: page
  * i is in `views[i]`, whose byte 0 is the first of page `origins[i]` of the container. The pages of
- * one read share one view of their copy: a DataView a page cost ~110 ns to make, and the cache's
- * outlived the young generation, so each scavenge copied them (a zoom on 1/200 of a ×64 run keeps
- * ~3,400 pages). Origins are page numbers, small integers for any container under 512 GiB: byte
+ * one read share one view of their copy: a DataView a page cost ~110 ns to make, and those the cache
+ * kept outlived V8's young generation, so each scavenge copied them (a zoom on 1/200 of a ×64 run
+ * keeps ~3,400 pages). Origins are page numbers, small integers for any container under 512 GiB: byte
  * offsets, computed as a product, came as doubles and changed the kind of the arrays and fields
  * holding them, and the compiled reader functions were thrown away in the middle of a zoom (the
  * first wheel notch after a drag on a ×64 run took 42-92 ms on the server instead of 17-42).
