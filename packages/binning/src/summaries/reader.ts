@@ -633,7 +633,7 @@ export class Summaries {
     const ranges: number[] = [];
     const levels = s.levels.length;
     const w = memoryNodeWidth(this.toc.version);
-    const nodes = (level: number, a: number, b: number) => {
+    const visitNodes = (level: number, a: number, b: number) => {
       if (b > a) span(ranges, s.levels[level], w * a, w * b);
     };
     const visitRaw = (lo: number, hi: number) => {
@@ -642,7 +642,7 @@ export class Summaries {
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = positions[i];
       const hi = positions[i + 1];
-      if (hi > lo) walkMemory(lo, hi, levels, nodes, visitRaw);
+      if (hi > lo) walkMemory(lo, hi, levels, visitNodes, visitRaw);
     }
     await pages.need(ranges);
     // Pieces in `rangeStats`' order (query.ts), each piece's M2 merged in as it does.
