@@ -63,13 +63,20 @@ describe('readV8CpuProfile on a real node --cpu-prof profile', () => {
     expect(doc.samples.length).toBe(profile.samples.length);
     expect(doc.samples.timeSource).toBe('recorded');
     expect(doc.samples.timeEstimated).toBe(false);
-    // Without a wall-clock start, times count from the first sample; the deltas are kept exactly.
-    let us = 0;
+    // Without a wall-clock start, times count from the first sample; each is its recorded time,
+    // the running sum of the deltas. Node writes a negative delta now and then (a sample recorded
+    // before the one listed ahead of it): that one sample takes its predecessor's time.
+    let recorded = 0;
+    let kept = 0;
+    let backwards = 0;
     for (let i = 1; i < doc.samples.length; i++) {
-      us += profile.timeDeltas[i];
-      expect(doc.samples.time[i]).toBeCloseTo(us / 1000, 9);
+      recorded += profile.timeDeltas[i];
+      if (recorded < kept) backwards++;
+      kept = Math.max(kept, recorded);
+      expect(doc.samples.time[i]).toBeCloseTo(kept / 1000, 9);
     }
     expect(doc.samples.time[0]).toBe(0);
+    expect(doc.warnings.some((w) => w.code === 'time-reordered')).toBe(backwards > 0);
   });
 
   it('names frames, marks V8 pseudo-frames native, finds the top function', () => {
@@ -160,12 +167,13 @@ describe('readV8CpuProfile on hand-written profiles', () => {
   it('builds the stack tree from children lists, clamps backward deltas and warns', () => {
     const doc = readV8CpuProfile(base);
     expect(doc.stacks.length).toBe(3);
-    expect(Array.from(doc.samples.time)).toEqual([0, 1, 1, 2]);
+    // Recorded at 100, 1100, 900, 1900 µs: the third moves up to 1100, the fourth keeps 1900.
+    expect(Array.from(doc.samples.time)).toEqual([0, 1, 1, 1.8]);
     expect(doc.warnings.map((w) => w.code)).toEqual(['time-reordered']);
     const leaf = doc.samples.stack[1];
     expect(doc.strings[doc.frames.name[doc.stacks.frame[leaf]]]).toBe('(anonymous)');
     expect(doc.strings[doc.frames.name[doc.stacks.frame[doc.stacks.parent[leaf]]]]).toBe('work');
-    expect(Array.from(doc.samples.weight!)).toEqual([1000, 0, 1000, 4000 - 2100]);
+    expect(Array.from(doc.samples.weight!)).toEqual([1000, 0, 800, 4000 - 1900]);
   });
 
   it('accepts parent links instead of children lists', () => {

@@ -201,15 +201,21 @@ export function readV8CpuProfile(input: string | Uint8Array | object, options: V
   const heapReadings = filledHeap(memory?.heap);
   const wall = options.wallClockStartMs;
   const thread = b.thread('0', 'main');
-  // Times: µs since the profile's start, exact from the deltas; a delta that goes backwards
-  // (DevTools profiles have them) is clamped so the time column stays sorted for binary search.
+  // Times: µs since the profile's start, exact from the deltas. The deltas are differences of
+  // recorded timestamps, so their running sum is each sample's own timestamp. A sample recorded
+  // before the one listed ahead of it (node --cpu-prof and DevTools both write a few) is moved up
+  // to that one's time so the column stays sorted for binary search; the samples after it keep
+  // their recorded times (adding the clamped time instead would shift them all later).
   const timeUs = new Float64Array(n);
+  let recorded = startUs;
   let t = startUs;
   let clamped = 0;
   for (let i = 0; i < n; i++) {
-    const next = deltas ? t + (deltas as number[])[i] : startUs + (endUs === null ? i : ((endUs - startUs) * i) / n);
-    if (next < t) clamped++;
-    t = Math.max(t, next);
+    recorded = deltas
+      ? recorded + (deltas as number[])[i]
+      : startUs + (endUs === null ? i : ((endUs - startUs) * i) / n);
+    if (recorded < t) clamped++;
+    t = Math.max(t, recorded);
     timeUs[i] = t - startUs;
   }
   if (clamped)
