@@ -4,7 +4,7 @@
 // (scripts/make-long-profile.mjs) uploaded once into DATA (kept), then per run a restarted server and a
 // fresh page: the memory chart, then the zoom gestures of measure.mjs, each timed from the input event
 // to the frame painted with the re-binned window, with where the time went (from the page's Resource
-// Timing of its /memory request).
+// Timing of its /memory request: fetch called, request sent, first byte, last byte).
 //
 //   node bench/zoom.mjs [N...] [--runs R] [--data DIR]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ try {
     );
     for (const z of all)
       console.log(
-        `  ${z.gesture.padEnd(6)} ${z.ms.toFixed(0).padStart(4)} ms: request sent +${z.sent.toFixed(0)}, answered +${z.answered.toFixed(0)}, painted +${z.ms.toFixed(0)} (${z.bins} bins, ${z.bytes} B)`,
+        `  ${z.gesture.padEnd(6)} ${z.ms.toFixed(0).padStart(4)} ms: fetch +${z.asked.toFixed(0)}, request sent +${z.sent.toFixed(0)}, first byte +${z.received.toFixed(0)}, answered +${z.answered.toFixed(0)}, painted +${z.ms.toFixed(0)} (${z.bins} bins, ${z.bytes} B)`,
       );
   }
 } finally {

@@ -86,7 +86,9 @@ export async function zoomGestures(page, draws) {
         .at(-1);
       return {
         at,
+        asked: r ? r.fetchStart - at : Number.NaN,
         sent: r ? r.requestStart - at : Number.NaN,
+        received: r ? r.responseStart - at : Number.NaN,
         answered: r ? r.responseEnd - at : Number.NaN,
         bytes: r?.encodedBodySize ?? 0,
       };
@@ -94,7 +96,9 @@ export async function zoomGestures(page, draws) {
     zooms.push({
       gesture: name,
       ms: m.paintedAt - t.at,
+      asked: t.asked,
       sent: t.sent,
+      received: t.received,
       answered: t.answered,
       bytes: t.bytes,
       bins: m.bins.length,
