@@ -1,6 +1,6 @@
 // Time labels of long runs: hours stay hours at every tick precision.
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRelative } from '../src/lib/units';
+import { CLOCK_PARTS, formatCount, formatDuration, formatRelative, zonedParts } from '../src/lib/units';
 
 describe('formatRelative', () => {
   it('prints h:mm:ss.mmm past an hour, whatever the tick step', () => {
@@ -42,5 +42,69 @@ describe('formatDuration', () => {
     expect(formatDuration(59_960)).toBe('1m 00s');
     expect(formatDuration(3_599_600)).toBe('1h 00m');
     expect(formatDuration(-1_500)).toBe('-1.50 s');
+  });
+});
+
+describe('formatCount', () => {
+  it('groups as en-US does, whole numbers and fractions alike', () => {
+    for (const n of [
+      0,
+      7,
+      12,
+      123,
+      1234,
+      12_345,
+      123_456,
+      1_234_567,
+      -1,
+      -1234,
+      -999_999,
+      2 ** 53 - 1,
+      1234.5678,
+      -0.5,
+      1e21,
+    ])
+      expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
+  });
+});
+
+describe('zonedParts', () => {
+  const fresh = (epochMs: number, zone: string) => {
+    const p: Record<string, string> = {};
+    const fmt = new Intl.DateTimeFormat('en-CA', { ...CLOCK_PARTS, timeZone: zone });
+    for (const part of fmt.formatToParts(new Date(epochMs))) p[part.type] = part.value;
+    return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}` };
+  };
+
+  it('formats in each zone with its kept formatter, however many zones come and go', () => {
+    const zones = Intl.supportedValuesOf('timeZone').slice(0, 40);
+    const at = Date.UTC(2026, 2, 29, 0, 59, 59, 999); // a DST change in Europe
+    for (let round = 0; round < 3; round++)
+      for (const zone of [...zones, 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata']) {
+        const p = zonedParts(at + round * 3_600_000, zone);
+        expect({ date: p.date, time: p.time }).toEqual(fresh(at + round * 3_600_000, zone));
+        expect(p.zoneLabel).toBe(zone);
+      }
+  });
+
+  it('reads UTC without Intl exactly as Intl does', () => {
+    for (const at of [
+      0,
+      1.7,
+      -1.5,
+      999.999,
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2026, 11, 7, 21, 0, 0, 1) + 0.6,
+    ])
+      for (const zone of [null, 'UTC']) expect(zonedParts(at, zone)).toEqual({ ...fresh(at, 'UTC'), zoneLabel: 'UTC' });
+  });
+
+  it('falls back to UTC for an unknown zone and says so, every time', () => {
+    for (let i = 0; i < 3; i++) {
+      const p = zonedParts(Date.UTC(2026, 0, 2, 3, 4, 5, 6), 'Mars/Olympus_Mons');
+      expect(p).toEqual({ date: '2026-01-02', time: '03:04:05.006', zoneLabel: 'UTC' });
+    }
+    expect(zonedParts(0, null).zoneLabel).toBe('UTC');
+    expect(zonedParts(0, '+05:30')).toEqual({ date: '1970-01-01', time: '05:30:00.000', zoneLabel: 'UTC+05:30' });
   });
 });

@@ -60,50 +60,55 @@ export function formatRelative(sec: number, incr: number): string {
 
 const OFFSET_RE = /^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$/i;
 
+/** The parts `zonedParts` reads from a zone's formatter. */
+export const CLOCK_PARTS: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  fractionalSecondDigits: 3,
+  hourCycle: 'h23',
+};
+
+/**
+ * One formatter per zone. Making an `Intl.DateTimeFormat` takes ~0.15 ms in Chromium and formatting
+ * with one ~8 µs. Made per call, they cost the clock axis ~7 ms of main thread a zoom (three draws of
+ * ~10 ticks, and the tooltip's two times at each bin the cursor crosses). Zones come from documents,
+ * so the map is bounded.
+ */
+const zoneFormats = new Map<string, { fmt: Intl.DateTimeFormat; tz: string }>();
+const MAX_ZONE_FORMATS = 16;
+
+function zoneFormat(zone: string): { fmt: Intl.DateTimeFormat; tz: string } {
+  let f = zoneFormats.get(zone);
+  if (f) return f;
+  try {
+    f = { fmt: new Intl.DateTimeFormat('en-CA', { ...CLOCK_PARTS, timeZone: zone }), tz: zone };
+  } catch (err) {
+    if (zone === 'UTC') throw err;
+    f = zoneFormat('UTC');
+  }
+  if (zoneFormats.size >= MAX_ZONE_FORMATS) zoneFormats.clear();
+  zoneFormats.set(zone, f);
+  return f;
+}
+
 /**
  * Formats an epoch instant as wall-clock time in `zone` (an IANA name or a `+hh:mm` offset, as the
- * document's meta.zone holds). Unknown zones fall back to UTC and say so in the label.
+ * document's meta.zone holds). Unknown zones fall back to UTC and say so in the label. UTC (every row of
+ * the landing page, and profiles that name no zone) and offsets are read from the ISO string, with no
+ * formatter at all.
  */
 export function zonedParts(epochMs: number, zone: string | null): { date: string; time: string; zoneLabel: string } {
-  const off = zone ? OFFSET_RE.exec(zone.trim()) : null;
+  if (zone === null || zone === 'UTC') return isoParts(epochMs, 0, 'UTC');
+  const off = OFFSET_RE.exec(zone.trim());
   if (off) {
     const minutes = (off[1] === '-' ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3] ?? 0));
-    const d = new Date(epochMs + minutes * 60_000);
-    const iso = d.toISOString();
-    return {
-      date: iso.slice(0, 10),
-      time: iso.slice(11, 23),
-      zoneLabel: `UTC${off[1]}${off[2].padStart(2, '0')}:${off[3] ?? '00'}`,
-    };
+    return isoParts(epochMs, minutes, `UTC${off[1]}${off[2].padStart(2, '0')}:${off[3] ?? '00'}`);
   }
-  let tz = zone ?? 'UTC';
-  let fmt: Intl.DateTimeFormat;
-  try {
-    fmt = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      fractionalSecondDigits: 3,
-      hourCycle: 'h23',
-    });
-  } catch {
-    tz = 'UTC';
-    fmt = new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'UTC',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      fractionalSecondDigits: 3,
-      hourCycle: 'h23',
-    });
-  }
+  const { fmt, tz } = zoneFormat(zone);
   const p: Record<string, string> = {};
   for (const part of fmt.formatToParts(new Date(epochMs))) p[part.type] = part.value;
   return {
@@ -111,6 +116,11 @@ export function zonedParts(epochMs: number, zone: string | null): { date: string
     time: `${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}`,
     zoneLabel: tz,
   };
+}
+
+function isoParts(epochMs: number, minutes: number, zoneLabel: string) {
+  const iso = new Date(epochMs + minutes * 60_000).toISOString();
+  return { date: iso.slice(0, 10), time: iso.slice(11, 23), zoneLabel };
 }
 
 /** Offset in ms of `zone` from UTC at `epochMs` (so clock-aligned ticks land on round local times). */
@@ -140,6 +150,10 @@ export function formatPercent(share: number, digits = 1): string {
   return `${(share * 100).toFixed(digits)}%`;
 }
 
+let countFormat: Intl.NumberFormat | undefined;
+
+/** 1,234,567. One kept formatter: `toLocaleString` makes one per call, ~20 µs against ~1 µs in Chromium. */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  countFormat ??= new Intl.NumberFormat('en-US');
+  return countFormat.format(n);
 }

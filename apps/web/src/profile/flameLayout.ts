@@ -1,5 +1,6 @@
 // Views over @prof/binning's call tree (preorder, siblings heaviest first, offsets in weight units)
 // that the flame graph and the tables need: child lists, focus paths and search matches.
+import { formatCount } from '../lib/units';
 import type { CallTreeData, FrameInfo } from '../worker/protocol';
 
 export interface FlameLayout {
@@ -57,7 +58,7 @@ export function cutStart(tree: CallTreeData, node: number): number {
 /** "… 12 more (0.8%)": the children of `node` too thin to send, as one label. */
 export function cutLabel(tree: CallTreeData, node: number): string {
   const share = tree.cut[node] / (tree.total[0] || 1);
-  return `… ${tree.cutCount[node].toLocaleString('en-US')} more (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`;
+  return `… ${formatCount(tree.cutCount[node])} more (${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%)`;
 }
 
 /** Node reached by following `path` (frame rows, root-first) from the root; stops where it breaks. */
