@@ -96,6 +96,37 @@ describe('memory view interactions', () => {
     await page.context().close();
   });
 
+  it('a zoom asks for its bins before it draws the moved window on the old ones, and draws that at once', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/profiles/${ids.spiky}`);
+    const full = await chartData(page);
+    await page.evaluate(() => {
+      const order: string[] = [];
+      (window as unknown as { __order: string[] }).__order = order;
+      const fetchOf = window.fetch;
+      window.fetch = (input, init) => {
+        if (String(input).includes('/memory')) order.push('fetch');
+        return fetchOf(input, init);
+      };
+      const chart = document.querySelector('[data-testid=memory-chart] canvas');
+      const clear = CanvasRenderingContext2D.prototype.clearRect;
+      CanvasRenderingContext2D.prototype.clearRect = function (this: CanvasRenderingContext2D, x, y, w, h) {
+        if (this.canvas === chart) order.push('draw');
+        clear.call(this, x, y, w, h);
+      };
+    });
+    const box = await plotBox(page);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.wheel(0, -120);
+    const zoomed = await chartData(page, full.draws);
+    expect(zoomed.to - zoomed.from).toBeLessThan(full.to - full.from);
+    const order = await page.evaluate(() => (window as unknown as { __order: string[] }).__order);
+    // fetch, the moved window on the old bins, then the new bins (the answer came after the first draw).
+    expect(order[0]).toBe('fetch');
+    expect(order.filter((o) => o === 'draw').length).toBeGreaterThanOrEqual(2);
+    await page.context().close();
+  });
+
   it('hover shows the bin time range, mean, max and sample count; the clock axis shows date and time', async () => {
     const page = await newPage();
     await page.goto(`${server.url}/profiles/${ids.spiky}`);

@@ -206,7 +206,6 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     if (from < 0) [from, to] = [0, span];
     if (to > d) [from, to] = [d - span, d];
     span = to - from;
-    chart.current?.setWindow(from, to);
     const at = performance.now();
     const prev = lastGesture.current;
     const spin = how === 'wheel' || how === 'pan';
@@ -218,6 +217,10 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     if (how === 'wheel' || how === 'pan') lastPush.current = now;
     testHook().gesture = { lastAt: lastPush.current, gapMs: GESTURE_GAP_MS };
     navigate(withParams(viewParams({ from, to })), { replace });
+    // After navigate: both redraw in a microtask, uPlot's and the page's (whose layout effect asks for
+    // the new bins), in the order asked. The request then goes out before the chart is drawn on the old
+    // bins, not after, and the frame shows the moved window all the same.
+    chart.current?.setWindow(from, to);
   }
 
   // Keyboard: arrows pan, +/- zoom, 0 resets (ignored while typing in a field).
