@@ -29,11 +29,13 @@ function randomRange(random, end) {
 
 /**
  * Warm and zoomed queries on `id` (p50/p99/max in ms from lib.mjs `latency`). `runs` per memory
- * shape and for /stacks: 100, so that a p99 is one (of 30 it was the maximum, and a single query
- * that waited for the disk set it); the first 30 zooms are those of the earlier tables. The CPU
- * views: the whole run once (the first ask) then `wholeRuns` times, and `ranges` random ranges once each.
+ * shape and for /stacks: 300, so that a p99 is the third slowest (of 30 it was the maximum, and of
+ * 100 one query that waited for the disk or a collection set it; the ×64 / ×1 ratios of figures of
+ * a few ms then changed from run to run); the first 30 zooms are those of the earlier tables. The CPU
+ * views: the whole run once (the first ask) then `wholeRuns` times (30: of 5, one slow answer moved
+ * the p50), and `ranges` random ranges once each.
  */
-export async function longQueries(url, id, { runs = 100, wholeRuns = 5, ranges = 10 } = {}) {
+export async function longQueries(url, id, { runs = 300, wholeRuns = 30, ranges = 10 } = {}) {
   const base = `${url}/api/profiles/${id}`;
   const end = (await json(`${base}/${MEMORY}`)).to;
   const out = {};
