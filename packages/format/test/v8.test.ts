@@ -64,16 +64,19 @@ describe('readV8CpuProfile on a real node --cpu-prof profile', () => {
     expect(doc.samples.timeSource).toBe('recorded');
     expect(doc.samples.timeEstimated).toBe(false);
     // Without a wall-clock start, times count from the first sample; each is its recorded time,
-    // the running sum of the deltas. Node writes a negative delta now and then (a sample recorded
-    // before the one listed ahead of it): that one sample takes its predecessor's time.
+    // the running sum of the deltas from the profile's start. Node writes a negative delta now and
+    // then (a sample recorded before the one listed ahead of it, or before the start): that one
+    // sample takes its predecessor's time.
     let recorded = 0;
     let kept = 0;
     let backwards = 0;
-    for (let i = 1; i < doc.samples.length; i++) {
+    let first = 0;
+    for (let i = 0; i < doc.samples.length; i++) {
       recorded += profile.timeDeltas[i];
       if (recorded < kept) backwards++;
       kept = Math.max(kept, recorded);
-      expect(doc.samples.time[i]).toBeCloseTo(kept / 1000, 9);
+      if (i === 0) first = kept;
+      expect(doc.samples.time[i]).toBeCloseTo((kept - first) / 1000, 9);
     }
     expect(doc.samples.time[0]).toBe(0);
     expect(doc.warnings.some((w) => w.code === 'time-reordered')).toBe(backwards > 0);
