@@ -219,7 +219,8 @@ export function MemoryView({ id, row, view, info, theme, onPainted }: Props) {
     navigate(withParams(viewParams({ from, to })), { replace });
     // After navigate: both redraw in a microtask, uPlot's and the page's (whose layout effect asks for
     // the new bins), in the order asked. The request then goes out before the chart is drawn on the old
-    // bins, not after, and the frame shows the moved window all the same.
+    // bins, not after, and the frame shows the moved window all the same. Leaving the move to that
+    // layout effect alone measured slower (input → fetch median 4.5-7 against 2.5-3 ms on ×64).
     chart.current?.setWindow(from, to);
   }
 
