@@ -172,12 +172,13 @@ export const MemoryBin = Type.Object({
   start: Type.Number(),
   end: Type.Number(),
   count: Type.Integer(),
-  mean: Nullable(Type.Number()),
+  mean: Nullable(Type.Number({ description: "mean of the bin's readings, rounded to a whole byte; null when empty" })),
   max: Nullable(Type.Number()),
   min: Nullable(Type.Number()),
   sd: Nullable(
     Type.Number({
-      description: "standard deviation of the bin's readings (the same readings as mean); null when empty",
+      description:
+        "standard deviation of the bin's readings (the same readings as mean), rounded to a whole byte; null when empty",
     }),
   ),
 });
@@ -500,7 +501,7 @@ export type CompareStacksResponse = Static<typeof CompareStacksResponse>;
 
 const BinSide = Type.Object({
   count: Type.Integer(),
-  mean: Nullable(Type.Number()),
+  mean: Nullable(Type.Number({ description: 'rounded to a whole byte, as the single view answers it' })),
   max: Nullable(Type.Number()),
   min: Nullable(Type.Number()),
 });

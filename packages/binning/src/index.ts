@@ -7,6 +7,7 @@ export { buildMemorySummary, type MemorySummary, type SummaryLevel } from './sum
 export {
   queryBins,
   binRows,
+  wholeMean,
   MAX_BINS,
   SNAP_MIN_BLOCKS,
   snapStride,

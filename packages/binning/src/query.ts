@@ -359,19 +359,30 @@ export interface BinRow {
   sd: number | null;
 }
 
-/** Bins as JSON-ready rows (empty bins with null stats), the shape of the server's memory endpoint. */
+/** A bin's mean rounded to a whole unit, kept within its [min, max] (`binRows`). */
+export function wholeMean(mean: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.round(mean)));
+}
+
+/**
+ * Bins as JSON-ready rows (empty bins with null stats), the shape of the server's memory endpoint.
+ * Mean and sd are rounded to whole units (the mean kept within [min, max]): readings are whole bytes,
+ * so their fraction says nothing, and it cost 17 digits to write. A zoom on a ×64 run had 1,500 of
+ * them (a quarter of its numbers): 0.2-0.4 ms of its 1.1-1.35 ms serialization, 12 KB of its 197 KB.
+ */
 export function binRows(result: BinResult): BinRow[] {
   const rows = new Array(result.bins);
   for (let i = 0; i < result.bins; i++) {
     const empty = result.count[i] === 0;
+    const sd = result.sd[i];
     rows[i] = {
       start: result.start[i],
       end: result.end[i],
       count: result.count[i],
-      mean: empty ? null : result.mean[i],
+      mean: empty ? null : wholeMean(result.mean[i], result.min[i], result.max[i]),
       max: empty ? null : result.max[i],
       min: empty ? null : result.min[i],
-      sd: empty || Number.isNaN(result.sd[i]) ? null : result.sd[i],
+      sd: empty || Number.isNaN(sd) ? null : Math.round(sd),
     };
   }
   return rows;

@@ -136,6 +136,22 @@ describe('queryBins', () => {
     );
   });
 
+  it('writes rows with means and spreads in whole units, each mean within its bin', () => {
+    // Bins of two readings: 1 and 2 (mean 1.5, sd 0.5), 7.25 twice (no whole unit within), 10 and 13.
+    const time = Float64Array.of(0, 1, 2, 3, 4, 5);
+    const value = Float64Array.of(1, 2, 7.25, 7.25, 10, 13);
+    const res = queryBins(buildMemorySummary(time, value), { from: 0, to: 6, bins: 3 });
+    expect(Array.from(res.mean)).toEqual([1.5, 7.25, 11.5]);
+    const rows = binRows(res);
+    expect(rows.map((r) => r.mean)).toEqual([2, 7.25, 12]);
+    expect(rows.map((r) => r.sd)).toEqual([1, 0, 2]);
+    expect(rows.map((r) => [r.min, r.max])).toEqual([
+      [1, 2],
+      [7.25, 7.25],
+      [10, 13],
+    ]);
+  });
+
   it('marks every bin empty in windows with no samples', () => {
     fc.assert(
       fc.property(seriesArb(500), fc.integer({ min: 1, max: 50 }), fc.boolean(), (s, bins, align) => {

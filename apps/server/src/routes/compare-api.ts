@@ -28,6 +28,7 @@ import {
   checkThread,
   isBinningError,
   missingSeries,
+  wholeMean,
   type MemorySeries,
 } from '@prof/binning';
 import { HttpError } from '../http-error';
@@ -309,17 +310,22 @@ export function registerCompareApi(
         (q) => onSide('target', () => binsOf(1)(q)),
         { base, target, bins },
       );
+      // Means in whole bytes as the single view answers them (`binRows`), and their difference.
+      const mean = (r: typeof diff.base, i: number) => wholeMean(r.mean[i], r.min[i], r.max[i]);
       const stats = (r: typeof diff.base, i: number) =>
         r.count[i] === 0
           ? { count: 0, mean: null, max: null, min: null }
-          : { count: r.count[i], mean: r.mean[i], max: r.max[i], min: r.min[i] };
+          : { count: r.count[i], mean: mean(r, i), max: r.max[i], min: r.min[i] };
       const orNull = (x: number) => (Number.isNaN(x) ? null : x);
       const rows = Array.from(diff.start, (start, i) => ({
         start,
         end: diff.end[i],
         base: stats(diff.base, i),
         target: stats(diff.target, i),
-        delta: { mean: orNull(diff.meanDelta[i]), max: orNull(diff.maxDelta[i]) },
+        delta: {
+          mean: Number.isNaN(diff.meanDelta[i]) ? null : mean(diff.target, i) - mean(diff.base, i),
+          max: orNull(diff.maxDelta[i]),
+        },
       }));
       return {
         base: info(base, samples[0]),
