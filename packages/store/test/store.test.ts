@@ -529,12 +529,22 @@ describe('summary blobs', () => {
       expect(bytes.byteLength).toBe(some.reduce((sum, x, i) => (i % 2 ? sum + x : sum), 0));
       reader.release!(bytes);
     }
+    // A small batch (read on libuv's pool, not a reader thread): the odd ranges too, the empty one included.
+    const odd = [...ranges.slice(0, 2 * 60), ...ranges.slice(-8)];
+    const oddBytes = await reader.readMany!(odd);
+    const oddWant = Buffer.concat(
+      Array.from({ length: odd.length / 2 }, (_, k) => whole.subarray(odd[2 * k], odd[2 * k] + odd[2 * k + 1])),
+    );
+    expect(Buffer.from(oddBytes).equals(oddWant)).toBe(true);
+    reader.release!(oddBytes);
     await expect(reader.readMany!([999_999, 2])).rejects.toThrow(/read past its end \(1000001 > 1000000\)/);
     await expect(reader.readMany!([-1, 2])).rejects.toThrow(/bad range -1\+2/);
     // Closed while a batch is out: the batch still gets its bytes, the descriptor is closed after it.
     const pending = reader.readMany!(ranges);
+    const pendingSmall = reader.readMany!(odd);
     const closed = reader.close();
     expect(Buffer.from(await pending).equals(expected)).toBe(true);
+    expect(Buffer.from(await pendingSmall).equals(oddWant)).toBe(true);
     await closed;
   });
 
