@@ -12,9 +12,11 @@
 //   convert   `convertProfileFile` in its own process: MB/s, peak RSS (packages/format/bench/long.mjs)
 //   upload    the raw `.prof` POSTed to a fresh `prof-server`: time, slowest /health meanwhile, and the
 //             server's peak RSS until the profile's summaries are built (apps/server/bench/long-upload.mjs)
-//   queries   a restarted server: first /memory with its RSS growth, warm and zoomed /memory, /stacks of a
-//             bin, /cpu/tree (flame graph, call tree) and /cpu/functions of the whole run and of 10 random
-//             ranges (apps/server/bench/long-queries.mjs)
+// Then, every size stored, the sizes take turns (so that the machine's drift falls on all of them alike):
+//   queries   3 rounds, each on a restarted server: first /memory with its RSS growth, then 100 warm and
+//             100 zoomed /memory, 100 /stacks of a bin, /cpu/tree (flame graph, call tree) and
+//             /cpu/functions of the whole run (the first ask, then 10) and of 10 random ranges
+//             (apps/server/bench/long-queries.mjs); medians and p99s are of the three rounds together
 //   browser   per run a restarted server: navigation → memory chart (cold server), then navigation (warm),
 //             zooms, CPU tab → flame graph, navigation → flame graph, page JS heap (apps/web/bench/measure.mjs)
 //   serving   the peak RSS of the servers that answered the queries and the browser
@@ -25,7 +27,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../apps/server/bench/lib.mjs';
-import { json } from '../apps/server/bench/lib.mjs';
+import { json, mergeLatency } from '../apps/server/bench/lib.mjs';
 import { firstMemory, longQueries } from '../apps/server/bench/long-queries.mjs';
 import { summariesBuilt, uploadRaw } from '../apps/server/bench/long-upload.mjs';
 import { coldMemoryPaint, measureRun } from '../apps/web/bench/measure.mjs';
@@ -53,6 +55,12 @@ const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+/**
+ * The queries of each size are asked in this many rounds, each on a restarted server, the sizes taking
+ * turns: the measuring machine's speed drifts (the same ×64 zooms on the same build: p50 4.7-6.2 ms at one
+ * hour, 7-9 ms twenty minutes later), and a ratio of figures taken minutes apart measured the drift.
+ */
+const QUERY_ROUNDS = 3;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -66,8 +74,11 @@ function settleWrites() {
   if (process.platform !== 'win32') spawnSync('sync', { stdio: 'ignore' });
 }
 
-/** Every figure of one size, flat: the keys of METRICS below. */
-async function measure(times, browser) {
+/**
+ * Generates, converts and uploads one size; its data folder is kept for the queries (`queryRound`,
+ * `browserRound`) and removed at the end of the run. Figures go into `f` (the keys of METRICS below).
+ */
+async function prepare(times) {
   const f = { loadBefore: loadavg()[0] };
   const t = performance.now();
   const file = longProfileFile({ source, times, spare: 2.2 });
@@ -83,81 +94,97 @@ async function measure(times, browser) {
 
   const dir = mkdtempSync(join(tmpdir(), 'prof-bench-long-'));
   const data = join(dir, 'data');
+  const server = await startServer(data);
+  let id;
   try {
-    let server = await startServer(data);
-    let id;
-    try {
-      const up = await uploadRaw(server.url, file, '', server.proc.pid);
-      id = up.id;
-      f.uploadS = up.ms / 1000;
-      f.uploadMBs = up.bytes / 1e3 / up.ms;
-      f.uploadHealth = up.worstHealthMs;
-      f.uploadHealthOwn = up.worstHealthOwnMs;
-      f.uploadRss = server.peakRssMb();
-      const s = performance.now();
-      await summariesBuilt(server.url);
-      f.summaryAfterUpload = performance.now() - s;
-      const row = await json(`${server.url}/api/profiles/${id}`);
-      f.hours = row.durationMs / 3.6e6;
-      f.samplesM = row.sampleCount / 1e6;
-      f.storeRss = server.peakRssMb();
-    } finally {
-      await server.stop();
-    }
-    log(`×${times}: uploaded in ${f.uploadS.toFixed(1)} s, summaries ${f.summaryAfterUpload.toFixed(0)} ms later`);
-    settleWrites();
-
-    server = await startServer(data);
-    try {
-      const first = await firstMemory(server, id);
-      f.firstMemory = first.ms;
-      f.firstMemoryRss = first.rssAfterMb - first.rssBeforeMb;
-      const q = await longQueries(server.url, id);
-      for (const [key, r] of Object.entries(q)) {
-        f[`${key}P50`] = r.p50;
-        f[`${key}P99`] = r.p99;
-      }
-      f.servingRss = server.peakRssMb();
-    } finally {
-      await server.stop();
-    }
-    log(`×${times}: first /memory ${f.firstMemory.toFixed(0)} ms, queries done`);
-
-    if (browser) {
-      const runs = [];
-      const cold = [];
-      for (let r = 0; r < browserRuns; r++) {
-        server = await startServer(data);
-        try {
-          cold.push(await coldMemoryPaint(browser, server, id));
-          runs.push(await measureRun(browser, server, id));
-          f.servingRss = Math.max(f.servingRss, server.peakRssMb());
-        } finally {
-          await server.stop();
-        }
-      }
-      const zooms = runs.flatMap((r) => r.zooms);
-      Object.assign(f, {
-        navMemoryCold: median(cold),
-        navMemoryColdMax: Math.max(...cold),
-        navMemoryWarm: median(runs.map((r) => r.memoryPainted)),
-        zoomP50: median(zooms),
-        zoomMax: Math.max(...zooms),
-        zoomRequestP50: median(runs.flatMap((r) => r.zoomRequests)),
-        zoomRequestMax: Math.max(...runs.flatMap((r) => r.zoomRequests)),
-        zoomPageP50: median(runs.flatMap((r) => r.zoomPage)),
-        zoomPageMax: Math.max(...runs.flatMap((r) => r.zoomPage)),
-        cpuTab: median(runs.map((r) => r.tabSwitch)),
-        navFlame: median(runs.map((r) => r.flamePainted)),
-        jsHeap: Math.max(...runs.map((r) => Math.max(r.heap, r.flameHeap))) / 2 ** 20,
-        rendererRss: Math.max(...runs.map((r) => r.rss)) / 2 ** 20,
-      });
-      log(`×${times}: browser done`);
-    }
+    const up = await uploadRaw(server.url, file, '', server.proc.pid);
+    id = up.id;
+    f.uploadS = up.ms / 1000;
+    f.uploadMBs = up.bytes / 1e3 / up.ms;
+    f.uploadHealth = up.worstHealthMs;
+    f.uploadHealthOwn = up.worstHealthOwnMs;
+    f.uploadRss = server.peakRssMb();
+    const s = performance.now();
+    await summariesBuilt(server.url);
+    f.summaryAfterUpload = performance.now() - s;
+    const row = await json(`${server.url}/api/profiles/${id}`);
+    f.hours = row.durationMs / 3.6e6;
+    f.samplesM = row.sampleCount / 1e6;
+    f.storeRss = server.peakRssMb();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
+  log(`×${times}: uploaded in ${f.uploadS.toFixed(1)} s, summaries ${f.summaryAfterUpload.toFixed(0)} ms later`);
+  settleWrites();
   f.loadAfter = loadavg()[0];
+  return { f, dir, data, id, queries: [], firsts: [], cold: [], runs: [], servingRss: 0 };
+}
+
+/**
+ * The queries of one round on a restarted server: its first /memory, then a third of `longQueries`' warm,
+ * zoomed, /stacks and CPU queries (round r asks its own seeded windows).
+ */
+async function queryRound(size, round) {
+  const server = await startServer(size.data);
+  try {
+    const first = await firstMemory(server, size.id);
+    size.firsts.push(first);
+    size.queries.push(
+      await longQueries(server.url, size.id, {
+        runs: 300 / QUERY_ROUNDS,
+        wholeRuns: 30 / QUERY_ROUNDS,
+        ranges: 10,
+        round,
+      }),
+    );
+    size.servingRss = Math.max(size.servingRss, server.peakRssMb());
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One browser run on a restarted server: the cold memory chart, then `measureRun`'s gestures. */
+async function browserRound(size, browser) {
+  const server = await startServer(size.data);
+  try {
+    size.cold.push(await coldMemoryPaint(browser, server, size.id));
+    size.runs.push(await measureRun(browser, server, size.id));
+    size.servingRss = Math.max(size.servingRss, server.peakRssMb());
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The rounds' figures of one size, into its `f`. */
+function collect(size) {
+  const { f, queries, firsts, runs, cold } = size;
+  f.firstMemory = median(firsts.map((x) => x.ms));
+  f.firstMemoryRss = median(firsts.map((x) => x.rssAfterMb - x.rssBeforeMb));
+  for (const key of Object.keys(queries[0])) {
+    const r = mergeLatency(queries.map((q) => q[key]));
+    // A first ask is one query a round: the median of the rounds'.
+    f[`${key}P50`] = key.endsWith('First') ? median(r.ms) : r.p50;
+    f[`${key}P99`] = key.endsWith('First') ? Math.max(...r.ms) : r.p99;
+  }
+  f.servingRss = size.servingRss;
+  if (runs.length) {
+    const zooms = runs.flatMap((r) => r.zooms);
+    Object.assign(f, {
+      navMemoryCold: median(cold),
+      navMemoryColdMax: Math.max(...cold),
+      navMemoryWarm: median(runs.map((r) => r.memoryPainted)),
+      zoomP50: median(zooms),
+      zoomMax: Math.max(...zooms),
+      zoomRequestP50: median(runs.flatMap((r) => r.zoomRequests)),
+      zoomRequestMax: Math.max(...runs.flatMap((r) => r.zoomRequests)),
+      zoomPageP50: median(runs.flatMap((r) => r.zoomPage)),
+      zoomPageMax: Math.max(...runs.flatMap((r) => r.zoomPage)),
+      cpuTab: median(runs.map((r) => r.tabSwitch)),
+      navFlame: median(runs.map((r) => r.flamePainted)),
+      jsHeap: Math.max(...runs.map((r) => Math.max(r.heap, r.flameHeap))) / 2 ** 20,
+      rendererRss: Math.max(...runs.map((r) => r.rss)) / 2 ** 20,
+    });
+  }
   return f;
 }
 
@@ -176,7 +203,7 @@ const METRICS = [
   ['server peak RSS during the upload, MB', 'uploadRss', 0, { max: 512, ratio: 2 }],
   ['summaries ready after the upload, ms', 'summaryAfterUpload', 0],
   ['server peak RSS until summaries built, MB', 'storeRss', 0, { max: 512, ratio: 2 }],
-  ['first /memory after a restart, ms', 'firstMemory', 0, { ratio: 2 }],
+  ['first /memory after a restart (median of 3), ms', 'firstMemory', 0, { ratio: 2 }],
   ['  its server RSS growth, MB', 'firstMemoryRss', 0, { ratio: 2 }],
   ['warm /memory whole run p50, ms', 'memoryWholeP50', 1, { ratio: 2 }],
   ['warm /memory whole run p99, ms', 'memoryWholeP99', 1, { ratio: 2 }],
@@ -185,14 +212,14 @@ const METRICS = [
   ['/stacks of one bin p50, ms', 'stacksBinP50', 1, { ratio: 2 }],
   ['/stacks of one bin p99, ms', 'stacksBinP99', 1, { ratio: 2 }],
   ['/cpu (facts, frames) p50, ms', 'cpuInfoP50', 1, { ratio: 2 }],
-  ['/cpu/tree whole run, first, ms', 'treeWholeFirstP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree whole run, first (median of 3), ms', 'treeWholeFirstP50', 1, { max: 1000, ratio: 2 }],
   ['/cpu/tree whole run p50, ms', 'treeWholeP50', 1, { max: 1000, ratio: 2 }],
-  ['/cpu/tree 10 ranges p50, ms', 'treeRangesP50', 1, { max: 1000, ratio: 2 }],
-  ['/cpu/tree 10 ranges max, ms', 'treeRangesP99', 1, { max: 1000, ratio: 2 }],
-  ['/cpu/functions whole run, first, ms', 'functionsWholeFirstP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree 30 ranges p50, ms', 'treeRangesP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/tree 30 ranges p99, ms', 'treeRangesP99', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions whole run, first (median of 3), ms', 'functionsWholeFirstP50', 1, { max: 1000, ratio: 2 }],
   ['/cpu/functions whole run p50, ms', 'functionsWholeP50', 1, { max: 1000, ratio: 2 }],
-  ['/cpu/functions 10 ranges p50, ms', 'functionsRangesP50', 1, { max: 1000, ratio: 2 }],
-  ['/cpu/functions 10 ranges max, ms', 'functionsRangesP99', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions 30 ranges p50, ms', 'functionsRangesP50', 1, { max: 1000, ratio: 2 }],
+  ['/cpu/functions 30 ranges p99, ms', 'functionsRangesP99', 1, { max: 1000, ratio: 2 }],
   ['browser: navigation → memory chart, cold server, ms', 'navMemoryCold', 0, { max: 1000, ratio: 2 }],
   ['browser: navigation → memory chart, warm, ms', 'navMemoryWarm', 0, { max: 1000, ratio: 2 }],
   ['browser: zoom → redrawn p50, ms', 'zoomP50', 0, { max: 150, ratio: 2 }],
@@ -206,7 +233,7 @@ const METRICS = [
   ['browser: page JS heap, MB', 'jsHeap', 1, { max: 150, ratio: 2 }],
   ['browser: renderer RSS over blank, MB', 'rendererRss', 0, { ratio: 2 }],
   ['server peak RSS while serving, MB', 'servingRss', 0, { max: 512, ratio: 2 }],
-  ['load average (1 min) before / after', null],
+  ['load average (1 min) before its upload / at the end', null],
 ];
 
 const NOISE_MS = 20;
@@ -269,13 +296,27 @@ log(
 );
 const browser = values['no-browser'] ? null : await launchBrowser();
 const results = {};
+const prepared = new Map();
+/** Round r starts at the r-th size: no size is always asked first, right after an upload. */
+const rotated = (r) => sizes.map((_, i) => sizes[(i + r) % sizes.length]);
 try {
-  for (const n of sizes) {
-    results[n] = await measure(n, browser);
-    if (values.json) writeFileSync(values.json, `${JSON.stringify({ sizes: results, at: new Date() }, null, 2)}\n`);
+  for (const n of sizes) prepared.set(n, await prepare(n));
+  for (let r = 0; r < QUERY_ROUNDS; r++) {
+    for (const n of rotated(r)) await queryRound(prepared.get(n), r);
+    log(`queries, round ${r + 1} of ${QUERY_ROUNDS} done`);
   }
+  if (browser) {
+    for (let r = 0; r < browserRuns; r++) for (const n of rotated(r)) await browserRound(prepared.get(n), browser);
+    log('browser runs done');
+  }
+  for (const n of sizes) {
+    results[n] = collect(prepared.get(n));
+    results[n].loadAfter = loadavg()[0];
+  }
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ sizes: results, at: new Date() }, null, 2)}\n`);
 } finally {
   await browser?.close();
+  for (const size of prepared.values()) rmSync(size.dir, { recursive: true, force: true });
 }
 console.log('');
 printTable(table(results));

@@ -33,13 +33,15 @@ function randomRange(random, end) {
  * 100 one query that waited for the disk or a collection set it; the ×64 / ×1 ratios of figures of
  * a few ms then changed from run to run); the first 30 zooms are those of the earlier tables. The CPU
  * views: the whole run once (the first ask) then `wholeRuns` times (30: of 5, one slow answer moved
- * the p50), and `ranges` random ranges once each.
+ * the p50), and `ranges` random ranges once each. `round` (from 0) picks the seeds: bench/long.mjs asks
+ * each size in several rounds on restarted servers, interleaved with the other sizes.
  */
-export async function longQueries(url, id, { runs = 300, wholeRuns = 30, ranges = 10 } = {}) {
+export async function longQueries(url, id, { runs = 300, wholeRuns = 30, ranges = 10, round = 0 } = {}) {
   const base = `${url}/api/profiles/${id}`;
   const end = (await json(`${base}/${MEMORY}`)).to;
   const out = {};
-  let random = rng(11);
+  // Round 0 asks what every earlier table asked; each later round (bench/long.mjs) other windows.
+  let random = rng(11 + 1000 * round);
   out.memoryWhole = await latency(runs, () => `${base}/${MEMORY}`);
   out.memoryZoomed = await latency(runs, () => `${base}/${MEMORY}&${randomRange(random, end)}`);
   out.stacksBin = await latency(runs, () => {
@@ -53,7 +55,7 @@ export async function longQueries(url, id, { runs = 300, wholeRuns = 30, ranges 
   ]) {
     out[`${key}WholeFirst`] = await latency(1, () => `${base}${path}`);
     out[`${key}Whole`] = await latency(wholeRuns, () => `${base}${path}`);
-    random = rng(23);
+    random = rng(23 + 1000 * round);
     out[`${key}Ranges`] = await latency(ranges, () => `${base}${path}?${randomRange(random, end)}`);
   }
   return out;
