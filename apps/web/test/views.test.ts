@@ -154,6 +154,23 @@ describe('memory view interactions', () => {
     await page.context().close();
   });
 
+  it('a click that opens the stacks panel hides the tooltip until the mouse moves: other bins are under it', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/profiles/${ids.spiky}`);
+    const m = await chartData(page);
+    const box = await plotBox(page);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.waitForSelector('.chart-tooltip:not([hidden])');
+    await page.mouse.click(box.x + box.width * 0.5, box.y + box.height / 2);
+    // The panel narrows the chart, and bins of its new width are drawn.
+    await page.waitForFunction((w) => (window.__profTest.memory?.plotWidth ?? w) < w, m.plotWidth);
+    expect(await page.$eval('.chart-tooltip', (e) => (e as HTMLElement).hidden)).toBe(true);
+    // The next move shows the bin now under the cursor.
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.waitForSelector('.chart-tooltip:not([hidden])');
+    await page.context().close();
+  });
+
   it('a click selects the bin drawn under the centre of the clicked pixel: one bin per pixel, at 1× and 2×', async () => {
     for (const scale of [1, 2]) {
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: scale });

@@ -230,7 +230,11 @@ export class MemoryChart {
   }
 
   setSize(width: number, height: number): void {
+    if (this.plot.width === width && this.plot.height === height) return;
     this.plot.setSize({ width, height });
+    // The cursor keeps its pixel, which is now over another time: the tooltip would describe a bin that
+    // is not under it (a click opening the stacks panel narrows the chart). Hidden until the mouse moves.
+    this.plot.setCursor({ left: -10, top: -10 });
   }
 
   window(): [number, number] {
