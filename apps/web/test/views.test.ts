@@ -53,6 +53,16 @@ async function plotBox(page: Page) {
   return (await page.locator('[data-testid=memory-chart] .u-over').boundingBox())!;
 }
 
+/** The spiky profile's memory chart, drawn (`m`), with the mouse at `fraction` of the plot's width. */
+async function spikyChartAt(fraction: number) {
+  const page = await newPage();
+  await page.goto(`${server.url}/profiles/${ids.spiky}`);
+  const m = await chartData(page);
+  const box = await plotBox(page);
+  await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
+  return { page, m, box };
+}
+
 async function download(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
   return { name: dl.suggestedFilename(), bytes: readFileSync((await dl.path())!) };
@@ -60,11 +70,7 @@ async function download(page: Page, click: () => Promise<void>): Promise<{ name:
 
 describe('memory view interactions', () => {
   it('wheel zooms re-bin from the server, never more bins than pixels, and Back/Forward walk the windows', async () => {
-    const page = await newPage();
-    await page.goto(`${server.url}/profiles/${ids.spiky}`);
-    const full = await chartData(page);
-    const box = await plotBox(page);
-    await page.mouse.move(box.x + box.width * 0.58, box.y + box.height / 2);
+    const { page, m: full, box } = await spikyChartAt(0.58);
     await page.mouse.wheel(0, -120);
     const once = await chartData(page, full.draws);
     expect(once.to - once.from).toBeLessThan(full.to - full.from);
@@ -128,12 +134,8 @@ describe('memory view interactions', () => {
   });
 
   it('hover shows the bin time range, mean, max and sample count; the clock axis shows date and time', async () => {
-    const page = await newPage();
-    await page.goto(`${server.url}/profiles/${ids.spiky}`);
-    const m = await chartData(page);
-    const box = await plotBox(page);
     const fraction = 0.5;
-    await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
+    const { page, m, box } = await spikyChartAt(fraction);
     await page.waitForSelector('.chart-tooltip:not([hidden])');
     const bin = binAtFraction(m, fraction)!;
     const text = (await page.textContent('.chart-tooltip'))!;
@@ -155,11 +157,7 @@ describe('memory view interactions', () => {
   });
 
   it('a click that opens the stacks panel hides the tooltip until the mouse moves: other bins are under it', async () => {
-    const page = await newPage();
-    await page.goto(`${server.url}/profiles/${ids.spiky}`);
-    const m = await chartData(page);
-    const box = await plotBox(page);
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    const { page, m, box } = await spikyChartAt(0.5);
     await page.waitForSelector('.chart-tooltip:not([hidden])');
     await page.mouse.click(box.x + box.width * 0.5, box.y + box.height / 2);
     // The panel narrows the chart, and bins of its new width are drawn.
