@@ -114,11 +114,25 @@ async function prepare(times) {
 
   const dir = mkdtempSync(join(tmpdir(), 'prof-bench-long-'));
   const data = join(dir, 'data');
-  const server = await startServer(data);
   let id;
   try {
+    id = await upload(f, data, file);
+  } catch (error) {
+    // Not yet in the run's list of folders to remove at its end.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  log(`×${times}: uploaded in ${f.uploadS.toFixed(1)} s, summaries ${f.summaryAfterUpload.toFixed(0)} ms later`);
+  settleWrites();
+  return { f, dir, data, id, queries: [], firsts: [], cold: [], runs: [], servingRss: 0 };
+}
+
+/** The raw upload of `file` to a fresh server on `data`, its figures into `f`; the stored profile's id. */
+async function upload(f, data, file) {
+  const server = await startServer(data);
+  try {
     const up = await uploadRaw(server.url, file, '', server.proc.pid);
-    id = up.id;
+    const { id } = up;
     f.uploadS = up.ms / 1000;
     f.uploadMBs = up.bytes / 1e3 / up.ms;
     f.uploadHealth = up.worstHealthMs;
@@ -131,13 +145,10 @@ async function prepare(times) {
     f.hours = row.durationMs / 3.6e6;
     f.samplesM = row.sampleCount / 1e6;
     f.storeRss = server.peakRssMb();
+    return id;
   } finally {
     await server.stop();
   }
-  log(`×${times}: uploaded in ${f.uploadS.toFixed(1)} s, summaries ${f.summaryAfterUpload.toFixed(0)} ms later`);
-  settleWrites();
-  f.loadAfter = loadavg()[0];
-  return { f, dir, data, id, queries: [], firsts: [], cold: [], runs: [], servingRss: 0 };
 }
 
 /**
@@ -180,11 +191,11 @@ function collect(size) {
   const { f, queries, firsts, runs, cold } = size;
   f.firstMemory = median(firsts.map((x) => x.ms));
   f.firstMemoryRss = median(firsts.map((x) => x.rssAfterMb - x.rssBeforeMb));
+  // A first ask is one query a round: its p50 is the rounds' median, its p99 their slowest.
   for (const key of Object.keys(queries[0])) {
     const r = mergeLatency(queries.map((q) => q[key]));
-    // A first ask is one query a round: the median of the rounds'.
-    f[`${key}P50`] = key.endsWith('First') ? median(r.ms) : r.p50;
-    f[`${key}P99`] = key.endsWith('First') ? Math.max(...r.ms) : r.p99;
+    f[`${key}P50`] = r.p50;
+    f[`${key}P99`] = r.p99;
   }
   f.servingRss = size.servingRss;
   if (runs.length) {

@@ -81,13 +81,17 @@ export async function latency(n, makeUrl) {
     if (r.status !== 200) throw new Error(`${makeUrl(i)}: ${r.status} ${r.body.toString().slice(0, 300)}`);
     ms.push(r.ms);
   }
-  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), n, ms };
+  return latencyOf(ms);
+}
+
+/** p50, p99 and max of request times in ms (`latency`'s answer). */
+function latencyOf(ms) {
+  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), n: ms.length, ms };
 }
 
 /** `latency` results of the same requests asked in several rounds, as one. */
 export function mergeLatency(results) {
-  const ms = results.flatMap((r) => r.ms);
-  return { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms), n: ms.length, ms };
+  return latencyOf(results.flatMap((r) => r.ms));
 }
 
 export const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
